@@ -1,0 +1,156 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from tfgan import plots
+
+
+def _history(num_rows):
+    steps = np.arange(1, num_rows + 1)
+    return {
+        "step": steps,
+        "d_loss": 1.4 - steps / num_rows,
+        "g_loss": 0.7 + steps / num_rows,
+        "d_real": np.full(num_rows, 0.55),
+        "d_fake": np.full(num_rows, 0.45),
+    }
+
+
+def _open_png(path):
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        image.load()
+        return image
+
+
+@pytest.mark.parametrize(
+    "num_images, height, width, channels, num_columns, rows, columns, scale",
+    [
+        (10, 28, 28, 1, None, 3, 4, 3),  # ceil(sqrt(10)) = 4 columns; 28 px tiles upscaled x3
+        (6, 8, 8, 3, 3, 2, 3, 8),
+        (5, 16, 32, 1, 5, 1, 5, 2),
+    ],
+)
+def test_image_grid_pixel_size(tmp_path, num_images, height, width, channels, num_columns,
+                               rows, columns, scale):
+    images = np.random.default_rng(0).random((num_images, height, width, channels))
+    path = tmp_path / "grid.png"
+    plots.save_image_grid(images, str(path), num_columns=num_columns)
+    image = _open_png(path)
+    # Tiles are separated and framed by 1-pixel borders, then upscaled by `scale`.
+    assert image.size == ((columns * (width + 1) + 1) * scale, (rows * (height + 1) + 1) * scale)
+
+
+def test_image_grid_draws_pixels_and_title_strip(tmp_path):
+    images = np.zeros((4, 8, 8, 1))
+    images[1] = 1.0
+    path = tmp_path / "sub" / "grid.png"  # the directory is created
+    plots.save_image_grid(images, str(path), num_columns=2)
+    pixels = np.asarray(_open_png(path).convert("L"))
+    assert pixels.shape == (19 * 8, 19 * 8)
+    tile_center = 8 * (1 + 4)
+    assert pixels[tile_center, tile_center] == 0  # image 0 is black
+    assert pixels[tile_center, tile_center + 9 * 8] == 255  # image 1 is white
+    assert pixels[0, 0] == 255  # the border is white
+
+    titled = tmp_path / "titled.png"
+    plots.save_image_grid(images, str(titled), num_columns=2, title="step 7")
+    assert _open_png(titled).size == (19 * 8, 19 * 8 + 24)
+    assert not list(tmp_path.glob("**/*.tmp"))
+
+
+@pytest.mark.parametrize("shape", [(4, 8, 8, 2), (8, 8, 1), (0, 8, 8, 1)])
+def test_image_grid_rejects_bad_shapes(tmp_path, shape):
+    with pytest.raises(ValueError, match=r"Received: images.shape="):
+        plots.save_image_grid(np.zeros(shape), str(tmp_path / "x.png"))
+
+
+@pytest.mark.parametrize("dim", [1, 2])
+def test_save_points_writes_png(tmp_path, dim):
+    rng = np.random.default_rng(1)
+    path = tmp_path / "points.png"
+    plots.save_points(rng.normal(size=(50, dim)), str(path),
+                      reference=rng.normal(size=(60, dim)), title="step 3")
+    image = _open_png(path)
+    assert image.size == (5 * 128, 5 * 128) and image.mode == "RGBA"
+
+
+def test_save_points_rejects_bad_shapes(tmp_path):
+    with pytest.raises(ValueError, match=r"Received: points.shape=\(5, 3\)"):
+        plots.save_points(np.zeros((5, 3)), str(tmp_path / "x.png"))
+    with pytest.raises(ValueError, match=r"Received: reference.shape=\(5, 1\)"):
+        plots.save_points(np.zeros((5, 2)), str(tmp_path / "x.png"), reference=np.zeros((5, 1)))
+
+
+def test_save_samples_dispatches_on_rank(tmp_path):
+    plots.save_samples(np.zeros((4, 8, 8, 1)), str(tmp_path / "images.png"))
+    plots.save_samples(np.zeros((4, 2)), str(tmp_path / "points.png"))
+    assert _open_png(tmp_path / "images.png").size == (19 * 8, 19 * 8)
+    assert _open_png(tmp_path / "points.png").size == (640, 640)
+    with pytest.raises(ValueError, match=r"Received: samples.shape=\(4, 2, 2\)"):
+        plots.save_samples(np.zeros((4, 2, 2)), str(tmp_path / "x.png"))
+
+
+def test_save_loss_plot_accepts_columns_and_rows(tmp_path):
+    history = _history(20)
+    plots.save_loss_plot(history, str(tmp_path / "columns.png"))
+    rows = [dict(zip(history, values)) for values in zip(*history.values())]
+    plots.save_loss_plot(rows, str(tmp_path / "rows.png"))
+    for name in ("columns.png", "rows.png"):
+        image = _open_png(tmp_path / name)
+        assert image.size == (7 * 128, 6 * 128) and image.mode == "RGBA"
+    columns = np.asarray(_open_png(tmp_path / "columns.png"))
+    np.testing.assert_array_equal(columns, np.asarray(_open_png(tmp_path / "rows.png")))
+
+
+def test_save_loss_plot_errors(tmp_path):
+    history = _history(3)
+    del history["d_fake"]
+    with pytest.raises(ValueError, match=r"Received: missing=\['d_fake'\]"):
+        plots.save_loss_plot(history, str(tmp_path / "x.png"))
+    with pytest.raises(ValueError, match="at least one row"):
+        plots.save_loss_plot([], str(tmp_path / "x.png"))
+
+
+@pytest.mark.parametrize("feature_dim", [2, 5])
+def test_save_feature_space_writes_png(tmp_path, feature_dim):
+    rng = np.random.default_rng(2)
+    real = rng.normal(size=(30, feature_dim))
+    fake = rng.normal(size=(20, feature_dim)) + 2.0
+    path = tmp_path / "features.png"
+    plots.save_feature_space(real, fake, real, fake - 1.0, str(path), step=12)
+    image = _open_png(path)
+    assert image.size == (6 * 128, 6 * 128) and image.mode == "RGBA"
+
+
+def test_save_feature_space_rejects_mismatched_features(tmp_path):
+    with pytest.raises(ValueError, match="Received: shapes="):
+        plots.save_feature_space(np.zeros((3, 2)), np.zeros((3, 3)), np.zeros((3, 2)),
+                                 np.zeros((3, 2)), str(tmp_path / "x.png"))
+    one = np.zeros((3, 1))
+    with pytest.raises(ValueError, match="feature_dim >= 2"):
+        plots.save_feature_space(one, one, one, one, str(tmp_path / "x.png"))
+
+
+def test_save_gif_resizes_frames_to_the_first(tmp_path):
+    paths = []
+    for index, size in enumerate([(40, 30), (20, 10), (40, 30)]):
+        path = tmp_path / f"{index}.png"
+        Image.new("RGB", size, color=(80 * index, 0, 255 - 80 * index)).save(path)
+        paths.append(str(path))
+    gif_path = tmp_path / "out" / "progress.gif"
+    plots.save_gif(paths, str(gif_path), duration_ms=120)
+    with Image.open(gif_path) as gif:
+        assert gif.format == "GIF"
+        assert gif.n_frames == 3 and gif.is_animated
+        assert gif.size == (40, 30)
+        assert gif.info["duration"] == 120 and gif.info["loop"] == 0
+        gif.seek(1)
+        assert gif.size == (40, 30)
+
+
+def test_save_gif_errors(tmp_path):
+    with pytest.raises(ValueError, match=r"Received: frame_paths=\[\]"):
+        plots.save_gif([], str(tmp_path / "x.gif"))
+    with pytest.raises(ValueError, match="Received: duration_ms=0"):
+        plots.save_gif(["a.png"], str(tmp_path / "x.gif"), duration_ms=0)

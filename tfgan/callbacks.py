@@ -1,0 +1,444 @@
+"""Keras callbacks that decide when to draw and log during `GAN.fit`.
+
+The drawing itself lives in `tfgan.plots`. Every callback counts in the model's own step
+counter (`model.step`, incremented once per train step and saved in checkpoints), not in
+Keras' per-epoch batch index, so a resumed run writes to the right rows and file names.
+"Every `N` steps" means whenever the step counter passes a multiple of `N`, which also holds
+when one batch callback covers several steps (`steps_per_execution > 1`).
+"""
+
+import csv
+import os
+import re
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgan import plots
+
+_FRAME_NAME = re.compile(r"^(\d+)\.png$")
+# The train step's logs, in the order history.csv and the progress line show them.
+_GAN_LOGS = ("d_loss", "g_loss", "d_real", "d_fake")
+
+
+def _ordered_log_names(logs):
+    """The GAN's own logs first (in `_GAN_LOGS` order), then the others as they come."""
+    return [name for name in _GAN_LOGS if name in logs] + [
+        name for name in logs if name not in _GAN_LOGS
+    ]
+
+
+def _write_png_summary(name, png_path, step):
+    """Writes one PNG file as a TensorBoard image summary to the default writer."""
+    image = tf.io.decode_png(tf.io.read_file(png_path))
+    tf.summary.image(name, image[tf.newaxis], step=step)
+
+
+def _model_step(model):
+    return int(model.step.numpy())
+
+
+def _passed_multiple(previous_step, step, every):
+    """True when some multiple of `every` lies in `(previous_step, step]`."""
+    return step // every > previous_step // every
+
+
+def _check_every(every):
+    if every < 1:
+        raise ValueError(f"every must be a positive number of steps. Received: every={every}")
+
+
+def _read_history(path):
+    """Returns `(column names, rows as dicts of strings)` of a history CSV."""
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+        return reader.fieldnames, rows
+
+
+def _frame_paths(directory):
+    """The `NNNNNN.png` frames in `directory` as `{step: path}`."""
+    frames = {}
+    for name in os.listdir(directory):
+        match = _FRAME_NAME.match(name)
+        if match:
+            frames[int(match.group(1))] = os.path.join(directory, name)
+    return frames
+
+
+class HistoryCSV(keras.callbacks.Callback):
+    """Appends one CSV row per train step: the model step and every log.
+
+    The columns are `step`, then `d_loss`, `g_loss`, `d_real`, `d_fake`, then the other logs
+    of the first row (a log missing from a later row is written as `nan`; a log that first
+    appears later is not written). Each row is flushed as it is written, so a crash loses
+    nothing. When the file already exists (a resumed run), rows with a step beyond the model's
+    restored step are dropped before appending, since those steps were never checkpointed and
+    are trained again.
+
+    Args:
+        path: str, the CSV file, usually `<workdir>/history.csv`.
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+        self._file = None
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        step = _model_step(self.model)
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        fieldnames = None
+        if os.path.exists(self.path):
+            fieldnames, rows = _read_history(self.path)
+        temporary_path = f"{self.path}.tmp"
+        with open(temporary_path, "w", newline="") as f:
+            if fieldnames:
+                writer = csv.DictWriter(f, fieldnames=fieldnames)
+                writer.writeheader()
+                writer.writerows(row for row in rows if int(row["step"]) <= step)
+        os.replace(temporary_path, self.path)
+        self._file = open(self.path, "a", newline="")
+        self._writer = self._dict_writer(fieldnames) if fieldnames else None
+
+    def _dict_writer(self, fieldnames):
+        return csv.DictWriter(self._file, fieldnames=fieldnames, restval="nan",
+                              extrasaction="ignore")
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        row = {"step": _model_step(self.model)}
+        row.update({name: float(logs[name]) for name in _ordered_log_names(logs)})
+        if self._writer is None:
+            self._writer = self._dict_writer(list(row))
+            self._writer.writeheader()
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        self._file.close()
+        self._file = None
+        self._writer = None
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Draws the generator's samples of a fixed `z` every `every` steps, and a progress GIF.
+
+    Writes `directory/NNNNNN.png` (the zero-padded model step) through
+    `model.generate(z)` and `tfgan.plots.save_samples`: at step 0 when training starts from
+    scratch, whenever the step passes a multiple of `every`, and at the end of training. At
+    the end it also joins every frame in `directory` into `progress.gif` in the parent of
+    `directory` (seed 003). Frames from steps beyond the model's step at the start of
+    training (left by a run that crashed after its last checkpoint) are deleted then.
+
+    Args:
+        directory: str, where the frames go, e.g. `<workdir>/samples`.
+        every: int, steps between frames.
+        z: float array `[num_samples, z_dim]`, the fixed latent batch.
+        reference: float array `[m, d]` of real points drawn under generated points, or
+            `None`. Defaults to `None`.
+        value_range: tuple `(lo, hi)` of the generator's image range, mapped to [0, 1] for
+            drawing, or `None` to draw the samples unchanged (points, or images already in
+            [0, 1]). Defaults to `None`.
+        summary_writer: `tf.summary` writer that also gets each frame as an image summary
+            `samples` at its step, or `None`. Defaults to `None`.
+
+    Raises:
+        ValueError: if `every` is not positive or `value_range` does not have `lo < hi`.
+    """
+
+    def __init__(self, directory, every, z, reference=None, value_range=None,
+                 summary_writer=None):
+        super().__init__()
+        _check_every(every)
+        if value_range is not None and not value_range[0] < value_range[1]:
+            raise ValueError(
+                f"value_range must be (lo, hi) with lo < hi. Received: value_range={value_range}"
+            )
+        self.directory = directory
+        self.every = every
+        self.z = z
+        self.reference = reference
+        self.value_range = value_range
+        self.summary_writer = summary_writer
+        self._last_step = 0
+        self._last_written_step = None
+
+    @property
+    def gif_path(self):
+        return os.path.join(os.path.dirname(os.path.normpath(self.directory)), "progress.gif")
+
+    def _write_frame(self, step):
+        samples = keras.ops.convert_to_numpy(self.model.generate(self.z)).astype(np.float32)
+        if self.value_range is not None:
+            lo, hi = self.value_range
+            samples = (samples - lo) / (hi - lo)
+        path = os.path.join(self.directory, f"{step:06d}.png")
+        plots.save_samples(samples, path, reference=self.reference, title=f"step {step}")
+        if self.summary_writer is not None:
+            with self.summary_writer.as_default():
+                _write_png_summary("samples", path, step)
+        self._last_written_step = step
+
+    def on_train_begin(self, logs=None):
+        self._last_step = _model_step(self.model)
+        os.makedirs(self.directory, exist_ok=True)
+        for frame_step, path in _frame_paths(self.directory).items():
+            if frame_step > self._last_step:
+                os.remove(path)
+        if self._last_step == 0:
+            self._write_frame(0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = _model_step(self.model)
+        if _passed_multiple(self._last_step, step, self.every):
+            self._write_frame(step)
+        self._last_step = step
+
+    def on_train_end(self, logs=None):
+        step = _model_step(self.model)
+        if self._last_written_step != step:
+            self._write_frame(step)
+        if self.summary_writer is not None:
+            self.summary_writer.flush()
+        frames = _frame_paths(self.directory)
+        plots.save_gif([frames[frame_step] for frame_step in sorted(frames)], self.gif_path)
+
+
+class LossPlot(keras.callbacks.Callback):
+    """Redraws the loss plot from the history CSV every `every` steps and at the end.
+
+    Put it after the `HistoryCSV` that writes `history_csv_path` in the callback list, so
+    the current step's row is on disk when it draws.
+
+    Args:
+        history_csv_path: str, the CSV that `HistoryCSV` writes.
+        path: str, the PNG to (re)write, e.g. `<workdir>/losses.png`.
+        every: int, steps between redraws.
+
+    Raises:
+        ValueError: if `every` is not positive.
+    """
+
+    def __init__(self, history_csv_path, path, every):
+        super().__init__()
+        _check_every(every)
+        self.history_csv_path = history_csv_path
+        self.path = path
+        self.every = every
+        self._last_step = 0
+
+    def _draw(self):
+        if not os.path.exists(self.history_csv_path):
+            return
+        fieldnames, rows = _read_history(self.history_csv_path)
+        if rows:
+            history = {name: [float(row[name]) for row in rows] for name in fieldnames}
+            plots.save_loss_plot(history, self.path)
+
+    def on_train_begin(self, logs=None):
+        self._last_step = _model_step(self.model)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = _model_step(self.model)
+        if _passed_multiple(self._last_step, step, self.every):
+            self._draw()
+        self._last_step = step
+
+    def on_train_end(self, logs=None):
+        self._draw()
+
+
+class TensorBoardScalars(keras.callbacks.Callback):
+    """Writes every log as a TensorBoard scalar at the model step, every `every` steps.
+
+    Args:
+        logdir: str, the directory of its own `tf.summary` file writer.
+        every: int, steps between writes. Defaults to `1`.
+
+    Raises:
+        ValueError: if `every` is not positive.
+    """
+
+    def __init__(self, logdir, every=1):
+        super().__init__()
+        _check_every(every)
+        self.logdir = logdir
+        self.every = every
+        self._writer = None
+        self._last_step = 0
+
+    def on_train_begin(self, logs=None):
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.logdir)
+        self._last_step = _model_step(self.model)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = _model_step(self.model)
+        if _passed_multiple(self._last_step, step, self.every):
+            with self._writer.as_default():
+                for name, value in (logs or {}).items():
+                    tf.summary.scalar(name, float(value), step=step)
+        self._last_step = step
+
+    def on_train_end(self, logs=None):
+        self._writer.flush()
+
+
+class FeatureSpacePlot(keras.callbacks.Callback):
+    """Draws how one generator update moves G(z) in the discriminator's feature space.
+
+    Seed 000's picture: the discriminator's last hidden layer (`discriminator.features`,
+    2 units there) for a fixed real batch and for G(z), before and after a train step. The
+    discriminator is held fixed at its pre-step weights: before a plotting step the callback
+    copies them into a private probe discriminator (same class and config, built once), and
+    both the "before" and the "after" features come from that probe. The train step also
+    updates the real discriminator, but the probe does not see it, so the plot shows only the
+    generator's move (the real features coincide, as in the seed). The model's own
+    discriminator is never modified. `G` is `model.generator`, the network the step updates
+    (not its moving average).
+
+    Writes `directory/features_NNNNNN.png`, NNNNNN being the model step after the update,
+    for every step that is a multiple of `every`.
+
+    Args:
+        directory: str, where the plots go, e.g. `<workdir>/features`.
+        every: int, steps between plots.
+        real_batch: float array `[n, *data_shape]`, the fixed real samples.
+        z: float array `[m, z_dim]`, the fixed latent batch.
+
+    Raises:
+        ValueError: if `every` is not positive, or (when training starts) the
+            discriminator's features have fewer than 2 dimensions.
+    """
+
+    def __init__(self, directory, every, real_batch, z):
+        super().__init__()
+        _check_every(every)
+        self.directory = directory
+        self.every = every
+        self.real_batch = real_batch
+        self.z = z
+        self._probe = None
+        self._before = None
+
+    def _features(self, x):
+        return keras.ops.convert_to_numpy(self._probe.features(x, training=False))
+
+    def on_train_begin(self, logs=None):
+        if self._probe is not None:
+            return
+        discriminator = self.model.discriminator
+        if not discriminator.weights:
+            discriminator(self.real_batch, training=False)
+        self._probe = discriminator.__class__.from_config(discriminator.get_config())
+        self._probe(self.real_batch, training=False)
+        feature_dim = self._features(self.real_batch).shape[-1]
+        if feature_dim < 2:
+            raise ValueError(
+                "FeatureSpacePlot needs a discriminator with at least 2 features. "
+                f"Received: feature_dim={feature_dim}"
+            )
+
+    def on_train_batch_begin(self, batch, logs=None):
+        step = _model_step(self.model)
+        if not _passed_multiple(step, step + self.model.steps_per_execution, self.every):
+            return
+        self._probe.set_weights(self.model.discriminator.get_weights())
+        generated = self.model.generator(self.z, training=False)
+        self._before = (self._features(self.real_batch), self._features(generated))
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._before is None:
+            return
+        real_features, fake_before = self._before
+        self._before = None
+        fake_after = self._features(self.model.generator(self.z, training=False))
+        step = _model_step(self.model)
+        # The probe is unchanged, so the real features after the step are the ones before.
+        plots.save_feature_space(
+            real_features,
+            fake_before,
+            real_features,
+            fake_after,
+            os.path.join(self.directory, f"features_{step:06d}.png"),
+            step=step,
+        )
+
+
+def _format_duration(seconds):
+    """`5s`, `1m32s` or `2h05m09s`."""
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{seconds:02d}s"
+    if minutes:
+        return f"{minutes}m{seconds:02d}s"
+    return f"{seconds}s"
+
+
+class ProgressLogger(keras.callbacks.Callback):
+    """Prints one progress line every `every` steps.
+
+    The line reads
+    `step 1200/30000  d_loss 1.2345  g_loss 0.8765  D(x) 0.52  D(G(z)) 0.47  312.4 steps/s
+    ETA 1m32s`, followed by any further logs (e.g. `gradient_penalty`) before the speed.
+    The speed is measured over the steps since the previous line (or the start of training)
+    and the ETA is the remaining steps at that speed. Steps are the model's, so a resumed
+    run counts from its restored step.
+
+    Args:
+        total_steps: int, the step training ends at.
+        every: int, steps between lines.
+        print_fn: callable taking one str. Defaults to `print`.
+
+    Raises:
+        ValueError: if `every` or `total_steps` is not positive.
+    """
+
+    _LABELS = {"d_real": "D(x)", "d_fake": "D(G(z))"}
+
+    def __init__(self, total_steps, every, print_fn=print):
+        super().__init__()
+        _check_every(every)
+        if total_steps < 1:
+            raise ValueError(
+                f"total_steps must be positive. Received: total_steps={total_steps}"
+            )
+        self.total_steps = total_steps
+        self.every = every
+        self.print_fn = print_fn
+        self._last_step = 0
+        self._last_time = 0.0
+
+    def on_train_begin(self, logs=None):
+        self._last_step = _model_step(self.model)
+        self._last_time = time.monotonic()
+
+    def _line(self, step, logs, steps_per_second):
+        parts = [f"step {step}/{self.total_steps}"]
+        for name in _ordered_log_names(logs):
+            if name in self._LABELS:  # probabilities: two decimals
+                parts.append(f"{self._LABELS[name]} {float(logs[name]):.2f}")
+            else:
+                parts.append(f"{name} {float(logs[name]):.4f}")
+        parts.append(f"{steps_per_second:.1f} steps/s")
+        if steps_per_second > 0:
+            remaining = max(self.total_steps - step, 0) / steps_per_second
+            parts.append(f"ETA {_format_duration(remaining)}")
+        return "  ".join(parts)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = _model_step(self.model)
+        if not _passed_multiple(self._last_step, step, self.every):
+            return
+        now = time.monotonic()
+        elapsed = now - self._last_time
+        steps_per_second = (step - self._last_step) / elapsed if elapsed > 0 else 0.0
+        self.print_fn(self._line(step, logs or {}, steps_per_second))
+        self._last_step = step
+        self._last_time = now

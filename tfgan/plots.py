@@ -1,0 +1,359 @@
+"""Pure drawing: sample grids, point clouds, loss curves, discriminator feature space, GIFs.
+
+Every function takes arrays and a path and writes one file. Figures are built with
+matplotlib's object API on an Agg canvas (no `pyplot`, so no global figure state and no
+display), and each file is written to a temporary name and renamed into place, so a reader
+(an image viewer, TensorBoard, a browser) never sees a half-written plot. GIFs use Pillow.
+"""
+
+import math
+import os
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+# A power of two, so pixel sizes survive the pixels -> inches -> pixels round trip exactly.
+_DPI = 128
+# Grid tiles are upscaled (nearest neighbour) by an integer factor to at least this many pixels.
+_MIN_TILE_PIXELS = 64
+_GRID_PADDING = 1
+_TITLE_PIXELS = 24
+_REAL_COLOR = "tab:blue"
+_GENERATED_COLOR = "tab:orange"
+_GENERATED_AFTER_COLOR = "tab:green"
+
+
+def _new_figure(width_inches, height_inches):
+    figure = Figure(figsize=(width_inches, height_inches), dpi=_DPI)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _write_figure(figure, path):
+    _make_parent_directory(path)
+    temporary_path = f"{path}.tmp"
+    figure.savefig(temporary_path, format="png", dpi=_DPI)
+    os.replace(temporary_path, path)
+
+
+def _make_parent_directory(path):
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+
+
+def _tile_images(images, num_columns):
+    """Lays `[n, H, W, C]` images out on a padded `[rows, columns]` montage (pad value 1)."""
+    num_images, height, width, channels = images.shape
+    num_rows = math.ceil(num_images / num_columns)
+    pad = _GRID_PADDING
+    montage = np.ones(
+        (num_rows * (height + pad) + pad, num_columns * (width + pad) + pad, channels),
+        dtype=np.float32,
+    )
+    for index, image in enumerate(images):
+        row, column = divmod(index, num_columns)
+        top = pad + row * (height + pad)
+        left = pad + column * (width + pad)
+        montage[top:top + height, left:left + width] = image
+    return montage
+
+
+def save_image_grid(images, path, num_columns=None, title=None):
+    """Writes a batch of images as one PNG grid without axes.
+
+    Tiles are separated by a 1-pixel white border and upscaled by the same integer factor
+    (nearest neighbour) until a tile is at least 64 pixels on its longer side, so the PNG is
+    `columns * (W + 1) + 1` by `rows * (H + 1) + 1` grid pixels times that factor, plus a
+    24-pixel title strip when `title` is given. Empty cells of the last row stay white.
+
+    Args:
+        images: float array `[n, H, W, C]` with values in [0, 1] (clipped) and `C` 1 or 3.
+            One-channel images are drawn with a gray colour map.
+        path: str, the PNG file to write; its directory is created if needed.
+        num_columns: int or `None`, tiles per row. Defaults to `None`: `ceil(sqrt(n))`.
+        title: str or `None`, a line of text above the grid. Defaults to `None`.
+
+    Raises:
+        ValueError: if `images` is not `[n, H, W, C]` with `n >= 1` and `C` in (1, 3), or
+            `num_columns` is not positive.
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[0] < 1 or images.shape[-1] not in (1, 3):
+        raise ValueError(
+            "images must have shape [n, H, W, C] with n >= 1 and C in (1, 3). "
+            f"Received: images.shape={images.shape}"
+        )
+    if num_columns is None:
+        num_columns = math.ceil(math.sqrt(images.shape[0]))
+    if num_columns < 1:
+        raise ValueError(f"num_columns must be positive. Received: num_columns={num_columns}")
+    montage = _tile_images(np.clip(images, 0.0, 1.0), num_columns)
+    scale = max(1, math.ceil(_MIN_TILE_PIXELS / max(images.shape[1:3])))
+    montage = montage.repeat(scale, axis=0).repeat(scale, axis=1)
+    montage_height, montage_width = montage.shape[:2]
+    title_height = _TITLE_PIXELS if title else 0
+    figure = _new_figure(montage_width / _DPI, (montage_height + title_height) / _DPI)
+    if montage.shape[-1] == 1:
+        figure.figimage(montage[..., 0], cmap="gray", vmin=0.0, vmax=1.0, origin="upper")
+    else:
+        figure.figimage(montage, origin="upper")
+    if title:
+        figure.text(
+            0.5,
+            1.0 - (title_height / 2) / (montage_height + title_height),
+            title,
+            ha="center",
+            va="center",
+            fontsize=8,
+        )
+    _write_figure(figure, path)
+
+
+def save_points(points, path, reference=None, title=None):
+    """Draws generated points against real ones: histograms in 1-D, a scatter plot in 2-D.
+
+    Args:
+        points: float array `[n, d]` of generated samples, `d` 1 or 2.
+        path: str, the PNG file to write; its directory is created if needed.
+        reference: float array `[m, d]` of real samples drawn underneath, or `None`.
+            Defaults to `None`.
+        title: str or `None`, the plot title. Defaults to `None`.
+
+    Raises:
+        ValueError: if `points` is not `[n, d]` with `d` in (1, 2), or `reference` has a
+            different number of columns.
+    """
+    points = np.asarray(points, dtype=np.float32)
+    if points.ndim != 2 or points.shape[1] not in (1, 2):
+        raise ValueError(
+            "points must have shape [n, d] with d in (1, 2). "
+            f"Received: points.shape={points.shape}"
+        )
+    if reference is not None:
+        reference = np.asarray(reference, dtype=np.float32)
+        if reference.ndim != 2 or reference.shape[1] != points.shape[1]:
+            raise ValueError(
+                f"reference must have shape [m, {points.shape[1]}] like points. "
+                f"Received: reference.shape={reference.shape}"
+            )
+    figure = _new_figure(5, 5)
+    axes = figure.add_subplot()
+    if points.shape[1] == 1:
+        pooled = points if reference is None else np.concatenate([points, reference])
+        bins = np.histogram_bin_edges(pooled[:, 0], bins=50)
+        if reference is not None:
+            axes.hist(reference[:, 0], bins=bins, density=True, alpha=0.5,
+                      color=_REAL_COLOR, label="Real data")
+        axes.hist(points[:, 0], bins=bins, density=True, alpha=0.5,
+                  color=_GENERATED_COLOR, label="Generated data")
+        axes.set_xlabel("x")
+        axes.set_ylabel("density")
+    else:
+        if reference is not None:
+            axes.scatter(reference[:, 0], reference[:, 1], s=6, alpha=0.6,
+                         color=_REAL_COLOR, label="Real data")
+        axes.scatter(points[:, 0], points[:, 1], s=6, alpha=0.6,
+                     color=_GENERATED_COLOR, label="Generated data")
+        axes.set_xlabel("x")
+        axes.set_ylabel("y")
+    axes.legend(loc="upper right")
+    if title:
+        axes.set_title(title)
+    figure.tight_layout()
+    _write_figure(figure, path)
+
+
+def save_samples(samples, path, reference=None, title=None):
+    """Draws a batch of generator samples: an image grid for images, a plot for points.
+
+    Args:
+        samples: float array, `[n, H, W, C]` images in [0, 1] or `[n, d]` points.
+        path: str, the PNG file to write.
+        reference: float array `[m, d]` of real points, or `None`. Images ignore it.
+            Defaults to `None`.
+        title: str or `None`. Defaults to `None`.
+
+    Raises:
+        ValueError: if `samples` is neither rank 4 nor rank 2.
+    """
+    samples = np.asarray(samples)
+    if samples.ndim == 4:
+        save_image_grid(samples, path, title=title)
+    elif samples.ndim == 2:
+        save_points(samples, path, reference=reference, title=title)
+    else:
+        raise ValueError(
+            "samples must be images [n, H, W, C] or points [n, d]. "
+            f"Received: samples.shape={samples.shape}"
+        )
+
+
+_HISTORY_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake")
+
+
+def _history_columns(history):
+    """Turns a dict of columns or a list of row dicts into a dict of float arrays."""
+    if isinstance(history, dict):
+        columns = {name: history.get(name) for name in _HISTORY_COLUMNS}
+    else:
+        rows = list(history)
+        columns = {name: [row.get(name) for row in rows] for name in _HISTORY_COLUMNS}
+    missing = [name for name, values in columns.items() if values is None or None in values]
+    if missing:
+        raise ValueError(
+            f"history needs the columns {_HISTORY_COLUMNS} in every row. "
+            f"Received: missing={missing}"
+        )
+    columns = {name: np.asarray(values, dtype=np.float64) for name, values in columns.items()}
+    if len(columns["step"]) == 0:
+        raise ValueError("history must have at least one row. Received: history with 0 rows")
+    return columns
+
+
+def save_loss_plot(history, path):
+    """Draws the training curves: the two losses, and mean D(x) / D(G(z)) around 0.5.
+
+    At the equilibrium the discriminator can no longer tell real from generated samples, so
+    both D(x) and D(G(z)) settle near 0.5 (seed 001); the lower panel marks 0.5 with a dashed
+    line.
+
+    Args:
+        history: dict of column name -> list of numbers, or a list of row dicts, with the
+            columns `step`, `d_loss`, `g_loss`, `d_real` (mean D(x)) and `d_fake`
+            (mean D(G(z))). Other columns are ignored.
+        path: str, the PNG file to write; its directory is created if needed.
+
+    Raises:
+        ValueError: if a column is missing or there are no rows.
+    """
+    columns = _history_columns(history)
+    steps = columns["step"]
+    figure = _new_figure(7, 6)
+    loss_axes, probability_axes = figure.subplots(2, 1, sharex=True)
+    loss_axes.plot(steps, columns["d_loss"], linewidth=0.8, label="Discriminator loss")
+    loss_axes.plot(steps, columns["g_loss"], linewidth=0.8, label="Generator loss")
+    loss_axes.set_ylabel("loss")
+    loss_axes.legend(loc="upper right")
+    probability_axes.plot(steps, columns["d_real"], linewidth=0.8, label="D(x)")
+    probability_axes.plot(steps, columns["d_fake"], linewidth=0.8, label="D(G(z))")
+    probability_axes.axhline(0.5, color="black", linestyle="--", linewidth=0.8)
+    probability_axes.set_ylim(0.0, 1.0)
+    probability_axes.set_xlabel("step")
+    probability_axes.set_ylabel("mean discriminator output")
+    probability_axes.legend(loc="upper right")
+    figure.tight_layout()
+    _write_figure(figure, path)
+
+
+def save_feature_space(real_before, fake_before, real_after, fake_after, path, step=None):
+    """Draws the discriminator's features of real and generated samples around a G update.
+
+    Seed 000's plot: the last hidden layer of the discriminator (2 units) for a batch of real
+    samples and for G(z), before and after one generator update, with the four centroids
+    (large markers) and arrows from each "before" centroid to its "after" centroid. The real
+    features do not move (the discriminator is the same on both sides); the generated
+    centroid should move towards the real one.
+
+    Args:
+        real_before: float array `[n, feature_dim]`, features of real samples before.
+        fake_before: float array `[m, feature_dim]`, features of G(z) before.
+        real_after: float array `[n, feature_dim]`, features of real samples after.
+        fake_after: float array `[m, feature_dim]`, features of G(z) after.
+        path: str, the PNG file to write; its directory is created if needed.
+        step: int or `None`, the training step shown in the title. Defaults to `None`.
+
+    Raises:
+        ValueError: if the arrays are not rank 2 with one shared `feature_dim >= 2`. When
+            `feature_dim > 2` only the first two features are drawn and the title says so.
+    """
+    groups = {
+        "real_before": real_before,
+        "fake_before": fake_before,
+        "real_after": real_after,
+        "fake_after": fake_after,
+    }
+    groups = {name: np.asarray(values, dtype=np.float32) for name, values in groups.items()}
+    shapes = {name: values.shape for name, values in groups.items()}
+    feature_dim = groups["real_before"].shape[-1]
+    if any(len(shape) != 2 or shape[1] != feature_dim for shape in shapes.values()) or (
+        feature_dim < 2
+    ):
+        raise ValueError(
+            "features must all be [n, feature_dim] with one feature_dim >= 2. "
+            f"Received: shapes={shapes}"
+        )
+    styles = {
+        "real_before": (_REAL_COLOR, "o", "Real data before G step"),
+        "fake_before": (_GENERATED_COLOR, "o", "Generated data before G step"),
+        "real_after": (_REAL_COLOR, "x", "Real data after G step"),
+        "fake_after": (_GENERATED_AFTER_COLOR, "x", "Generated data after G step"),
+    }
+    figure = _new_figure(6, 6)
+    axes = figure.add_subplot()
+    centroids = {}
+    for name, values in groups.items():
+        color, marker, label = styles[name]
+        axes.scatter(values[:, 0], values[:, 1], s=10, alpha=0.5, color=color, marker=marker,
+                     label=label)
+        centroids[name] = values[:, :2].mean(axis=0)
+    for name, centroid in centroids.items():
+        color = styles[name][0]
+        centroid_marker = "o" if name.endswith("_before") else "X"
+        axes.scatter(centroid[0], centroid[1], s=200, color=color, marker=centroid_marker,
+                     edgecolors="black", linewidths=1.5, zorder=3)
+    for kind in ("real", "fake"):
+        axes.annotate(
+            "",
+            xy=centroids[f"{kind}_after"],
+            xytext=centroids[f"{kind}_before"],
+            arrowprops={"arrowstyle": "->", "color": "black", "linewidth": 1.5},
+            zorder=4,
+        )
+    title = "Discriminator features before and after a G step"
+    if step is not None:
+        title += f" (step {step})"
+    if feature_dim > 2:
+        title += f"\nfirst 2 of {feature_dim} features"
+    axes.set_title(title)
+    axes.set_xlabel("feature 0")
+    axes.set_ylabel("feature 1")
+    axes.legend(loc="best", fontsize=8)
+    figure.tight_layout()
+    _write_figure(figure, path)
+
+
+def save_gif(frame_paths, path, duration_ms=300):
+    """Joins PNG frames into an animated GIF that loops forever.
+
+    Args:
+        frame_paths: list of str, the frames in order; each is resized to the first one's size.
+        path: str, the GIF file to write; its directory is created if needed.
+        duration_ms: int, how long each frame is shown, in milliseconds. Defaults to `300`.
+
+    Raises:
+        ValueError: if `frame_paths` is empty or `duration_ms` is not positive.
+    """
+    frame_paths = list(frame_paths)
+    if not frame_paths:
+        raise ValueError("frame_paths must name at least one frame. Received: frame_paths=[]")
+    if duration_ms <= 0:
+        raise ValueError(f"duration_ms must be positive. Received: duration_ms={duration_ms}")
+    frames = []
+    for frame_path in frame_paths:
+        with Image.open(frame_path) as frame:
+            frames.append(frame.convert("RGB"))
+    size = frames[0].size
+    frames = [frame if frame.size == size else frame.resize(size) for frame in frames]
+    _make_parent_directory(path)
+    temporary_path = f"{path}.tmp"
+    frames[0].save(
+        temporary_path,
+        format="GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=duration_ms,
+        loop=0,
+    )
+    os.replace(temporary_path, path)
