@@ -1,0 +1,12 @@
+"""Generator and discriminator networks, and a registry that builds them by name."""
+
+from tfgan.models.argument_validation import OUTPUT_ACTIVATIONS
+from tfgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from tfgan.models.minibatch import MinibatchDiscrimination
+from tfgan.models.mlp import HIDDEN_ACTIVATIONS, MLPDiscriminator, MLPGenerator
+from tfgan.models.registry import (
+    ARCHITECTURES,
+    build_discriminator,
+    build_generator,
+    output_range,
+)

@@ -1,0 +1,235 @@
+"""Convolutional generator and discriminator of the TensorFlow DCGAN tutorial (seed 001).
+
+"Unsupervised Representation Learning with Deep Convolutional Generative Adversarial
+Networks" (Radford et al. 2015, https://arxiv.org/abs/1511.06434), in the layout of
+https://www.tensorflow.org/tutorials/generative/dcgan:
+
+- G: Dense(s*s*256, no bias) BN LeakyReLU, reshape to s x s x 256, Conv2DTranspose 128 5x5
+  stride 1, BN, LeakyReLU, Conv2DTranspose 64 5x5 stride 2, BN, LeakyReLU, Conv2DTranspose C
+  5x5 stride 2 + output activation.
+- D: Conv2D 64 5x5 stride 2, LeakyReLU, Dropout, Conv2D 128 5x5 stride 2, LeakyReLU, Dropout,
+  Flatten, Dense 1.
+
+Supported images are 28x28xC (the tutorial's MNIST, s = 7) and 32x32xC (s = 8): the two
+stride-2 stages upsample by 4, so 32x32 images start from an 8x8 grid and need no extra stage.
+"""
+
+import numbers
+
+import keras
+
+from tfgan.models.argument_validation import (
+    OUTPUT_ACTIVATIONS,
+    check_choice,
+    check_minibatch,
+    check_positive_int,
+    check_positive_ints,
+)
+from tfgan.models.minibatch import MinibatchDiscrimination
+
+SUPPORTED_SIZES = (28, 32)
+# The tutorial's keras.layers.LeakyReLU() default, written out so a Keras change cannot move it.
+LEAKY_RELU_SLOPE = 0.3
+KERNEL_SIZE = 5
+
+
+def _check_image_shape(data_shape):
+    shape = check_positive_ints("data_shape", data_shape)
+    if len(shape) != 3 or shape[0] != shape[1] or shape[0] not in SUPPORTED_SIZES:
+        raise ValueError(
+            "DCGAN supports data_shape (28, 28, C) or (32, 32, C) images. "
+            f"Received: data_shape={data_shape!r}"
+        )
+    return shape
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_width(width):
+    if not _is_number(width) or not width > 0:
+        raise ValueError(f"width must be a number > 0. Received: width={width!r}")
+    return float(width)
+
+
+def _check_dropout(dropout):
+    if not _is_number(dropout) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a number in [0, 1). Received: dropout={dropout!r}")
+    return float(dropout)
+
+
+def _filters(base, width):
+    return max(1, round(base * width))
+
+
+def _upsample(filters, strides):
+    return keras.Sequential([
+        keras.layers.Conv2DTranspose(filters, KERNEL_SIZE, strides=strides, padding="same",
+                                     use_bias=False),
+        keras.layers.BatchNormalization(),
+        keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE),
+    ])
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class DCGANGenerator(keras.Model):
+    """Maps latent vectors to images with transposed convolutions (DCGAN).
+
+    Radford et al. 2015 (https://arxiv.org/abs/1511.06434), in the TensorFlow DCGAN
+    tutorial's layout (see the module docstring). The output activation runs in float32, so
+    images are float32 even under a mixed-precision policy.
+
+    Args:
+        z_dim: int, size of the latent vector `z`.
+        data_shape: tuple of ints, `(28, 28, C)` or `(32, 32, C)`.
+        width: float, multiplies the filter counts 256, 128 and 64 (not `C`).
+            Defaults to `1.0`.
+        output_activation: str, `"tanh"` (images in [-1, 1]), `"sigmoid"` ([0, 1]) or
+            `"linear"`. Defaults to `"tanh"`.
+        **kwargs: base `keras.Model` arguments (`name`, `dtype`, ...).
+
+    Input shape:
+        `z`, float32 `[batch, z_dim]`.
+
+    Output shape:
+        float32 `[batch, H, W, C]`.
+
+    Raises:
+        ValueError: `data_shape` is not a supported image shape, or another argument is out of
+            range or unknown.
+
+    Example:
+
+    >>> generator = DCGANGenerator(z_dim=100, data_shape=(28, 28, 1))
+    >>> generator(np.zeros((2, 100), "float32")).shape
+    TensorShape([2, 28, 28, 1])
+    """
+
+    def __init__(self, z_dim, data_shape, width=1.0, output_activation="tanh", **kwargs):
+        super().__init__(**kwargs)
+        self.z_dim = check_positive_int("z_dim", z_dim)
+        self.data_shape = _check_image_shape(data_shape)
+        self.width = _check_width(width)
+        check_choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
+        self.output_activation = output_activation
+
+        grid = self.data_shape[0] // 4
+        projected_filters = _filters(256, self.width)
+        self.project = keras.Sequential([
+            keras.layers.Dense(grid * grid * projected_filters, use_bias=False),
+            keras.layers.BatchNormalization(),
+            keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE),
+            keras.layers.Reshape((grid, grid, projected_filters)),
+        ])
+        self.upsample = [
+            _upsample(_filters(128, self.width), strides=1),
+            _upsample(_filters(64, self.width), strides=2),
+        ]
+        self.to_image = keras.layers.Conv2DTranspose(
+            self.data_shape[-1], KERNEL_SIZE, strides=2, padding="same", use_bias=False)
+        self.output_layer = keras.layers.Activation(output_activation, dtype="float32")
+
+    def call(self, z, training=None):
+        hidden = self.project(z, training=training)
+        for block in self.upsample:
+            hidden = block(hidden, training=training)
+        return self.output_layer(self.to_image(hidden))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "z_dim": self.z_dim,
+            "data_shape": self.data_shape,
+            "width": self.width,
+            "output_activation": self.output_activation,
+        })
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class DCGANDiscriminator(keras.Model):
+    """Scores images as real or fake with strided convolutions (DCGAN).
+
+    Radford et al. 2015 (https://arxiv.org/abs/1511.06434), in the TensorFlow DCGAN
+    tutorial's layout (see the module docstring). The features are the flattened output of the
+    second convolution block, `[batch, (H/4) * (W/4) * 128 * width]`. The logit layer runs in
+    float32; so does the optional minibatch discrimination (Salimans et al. 2016,
+    https://arxiv.org/abs/1606.03498) between the features and the logit layer.
+
+    Args:
+        data_shape: tuple of ints, `(28, 28, C)` or `(32, 32, C)`.
+        width: float, multiplies the filter counts 64 and 128. Defaults to `1.0`.
+        dropout: float in [0, 1), dropout rate after each convolution block.
+            Defaults to `0.3`.
+        minibatch_kernels: int, minibatch discrimination kernels; `0` turns it off.
+            Defaults to `0`.
+        minibatch_kernel_dim: int, size of each minibatch kernel. Defaults to `3`.
+        **kwargs: base `keras.Model` arguments (`name`, `dtype`, ...).
+
+    Input shape:
+        `[batch, H, W, C]`.
+
+    Output shape:
+        float32 logits `[batch, 1]`; `features()` gives `[batch, feature_dim]`.
+
+    Raises:
+        ValueError: `data_shape` is not a supported image shape, or another argument is out of
+            range.
+
+    Example:
+
+    >>> discriminator = DCGANDiscriminator((28, 28, 1))
+    >>> discriminator(np.zeros((2, 28, 28, 1), "float32")).shape
+    TensorShape([2, 1])
+    """
+
+    def __init__(self, data_shape, width=1.0, dropout=0.3, minibatch_kernels=0,
+                 minibatch_kernel_dim=3, **kwargs):
+        super().__init__(**kwargs)
+        self.data_shape = _check_image_shape(data_shape)
+        self.width = _check_width(width)
+        self.dropout = _check_dropout(dropout)
+        check_minibatch(minibatch_kernels, minibatch_kernel_dim)
+        self.minibatch_kernels = minibatch_kernels
+        self.minibatch_kernel_dim = minibatch_kernel_dim
+
+        self.downsample = [
+            keras.Sequential([
+                keras.layers.Conv2D(_filters(filters, self.width), KERNEL_SIZE, strides=2,
+                                    padding="same"),
+                keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE),
+                keras.layers.Dropout(self.dropout),
+            ])
+            for filters in (64, 128)
+        ]
+        self.flatten = keras.layers.Flatten()
+        self.minibatch = None
+        if minibatch_kernels:
+            self.minibatch = MinibatchDiscrimination(
+                minibatch_kernels, minibatch_kernel_dim, dtype="float32")
+        self.logit_layer = keras.layers.Dense(1, dtype="float32")
+
+    def features(self, x, training=None):
+        """Returns the flattened convolution features `[batch, feature_dim]` of images `x`."""
+        hidden = x
+        for block in self.downsample:
+            hidden = block(hidden, training=training)
+        return self.flatten(hidden)
+
+    def call(self, x, training=None):
+        hidden = self.features(x, training=training)
+        if self.minibatch is not None:
+            hidden = self.minibatch(hidden)
+        return self.logit_layer(hidden)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "data_shape": self.data_shape,
+            "width": self.width,
+            "dropout": self.dropout,
+            "minibatch_kernels": self.minibatch_kernels,
+            "minibatch_kernel_dim": self.minibatch_kernel_dim,
+        })
+        return config

@@ -1,0 +1,202 @@
+"""Fully connected generator and discriminator (seeds 000, 002 and 003).
+
+The networks of "Generative Adversarial Nets" (Goodfellow et al. 2014,
+https://arxiv.org/abs/1406.2661) as the tutorials build them: Dense layers with Xavier/Glorot
+uniform kernels and zero biases.
+
+- Seed 002, MNIST: G z(100) -> 512 relu -> 784 sigmoid; D 784 -> 256 relu -> 1 logit.
+- Seed 003, MNIST: G z(100) -> 128 relu -> 784 sigmoid; D 784 -> 128 relu -> 1 logit.
+- Seed 000, 2-D toy: G z(2) -> 16 -> 16 leaky_relu -> 2 linear; D 2 -> 16 -> 16 leaky_relu ->
+  2 linear features -> 1 logit.
+"""
+
+import math
+
+import keras
+
+from tfgan.models.argument_validation import (
+    OUTPUT_ACTIVATIONS,
+    check_choice,
+    check_minibatch,
+    check_positive_int,
+    check_positive_ints,
+)
+from tfgan.models.minibatch import MinibatchDiscrimination
+
+# "leaky_relu" is keras.activations.leaky_relu, whose slope 0.2 is tf.nn.leaky_relu's (seed 000).
+HIDDEN_ACTIVATIONS = ("relu", "leaky_relu")
+
+
+def _hidden_layers(hidden_units, activation):
+    return [
+        keras.layers.Dense(units, activation=activation, kernel_initializer="glorot_uniform",
+                           bias_initializer="zeros")
+        for units in hidden_units
+    ]
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class MLPGenerator(keras.Model):
+    """Maps latent vectors to samples through fully connected layers.
+
+    `z -> Dense(hidden_units[0], activation) -> ... -> Dense(prod(data_shape))
+    -> reshape to data_shape -> output_activation`. The output activation runs in float32, so
+    samples are float32 even under a mixed-precision policy.
+
+    Args:
+        z_dim: int, size of the latent vector `z`.
+        data_shape: tuple of ints, shape of one sample, e.g. `(28, 28, 1)` or `(2,)`.
+        hidden_units: tuple of ints, sizes of the hidden layers (may be empty).
+            Defaults to `(128,)`.
+        activation: str, hidden activation, `"relu"` or `"leaky_relu"` (slope 0.2).
+            Defaults to `"relu"`.
+        output_activation: str, `"sigmoid"` (samples in [0, 1]), `"tanh"` ([-1, 1]) or
+            `"linear"` (data units). Defaults to `"sigmoid"`.
+        **kwargs: base `keras.Model` arguments (`name`, `dtype`, ...).
+
+    Input shape:
+        `z`, float32 `[batch, z_dim]`.
+
+    Output shape:
+        float32 `[batch, *data_shape]`.
+
+    Raises:
+        ValueError: an argument is out of range or unknown.
+
+    Example:
+
+    >>> generator = MLPGenerator(z_dim=100, data_shape=(28, 28, 1), hidden_units=(512,))
+    >>> generator(np.zeros((4, 100), "float32")).shape
+    TensorShape([4, 28, 28, 1])
+    """
+
+    def __init__(self, z_dim, data_shape, hidden_units=(128,), activation="relu",
+                 output_activation="sigmoid", **kwargs):
+        super().__init__(**kwargs)
+        self.z_dim = check_positive_int("z_dim", z_dim)
+        self.data_shape = check_positive_ints("data_shape", data_shape)
+        self.hidden_units = check_positive_ints("hidden_units", hidden_units, allow_empty=True)
+        check_choice("activation", activation, HIDDEN_ACTIVATIONS)
+        check_choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
+        self.activation = activation
+        self.output_activation = output_activation
+
+        self.hidden_layers = _hidden_layers(self.hidden_units, activation)
+        self.to_data = keras.layers.Dense(
+            math.prod(self.data_shape), kernel_initializer="glorot_uniform",
+            bias_initializer="zeros")
+        self.reshape = keras.layers.Reshape(self.data_shape)
+        self.output_layer = keras.layers.Activation(output_activation, dtype="float32")
+
+    def call(self, z, training=None):
+        hidden = z
+        for layer in self.hidden_layers:
+            hidden = layer(hidden)
+        return self.output_layer(self.reshape(self.to_data(hidden)))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "z_dim": self.z_dim,
+            "data_shape": self.data_shape,
+            "hidden_units": self.hidden_units,
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+        })
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class MLPDiscriminator(keras.Model):
+    """Scores samples as real or fake through fully connected layers.
+
+    `x -> flatten -> Dense(hidden_units[0], activation) -> ... -> [Dense(feature_units),
+    linear] -> [MinibatchDiscrimination] -> Dense(1)`. The features are the last layer before
+    minibatch discrimination: the `feature_units` layer if set (seed 000 plots its 2 units),
+    else the last hidden layer (else the flattened input). The logit layer runs in float32.
+    Minibatch discrimination (Salimans et al. 2016, https://arxiv.org/abs/1606.03498) also
+    runs in float32: its sums of up to `batch` exponentials lose too many bits in 16-bit floats.
+
+    Args:
+        data_shape: tuple of ints, shape of one sample.
+        hidden_units: tuple of ints, sizes of the hidden layers (may be empty).
+            Defaults to `(128,)`.
+        activation: str, hidden activation, `"relu"` or `"leaky_relu"` (slope 0.2).
+            Defaults to `"relu"`.
+        feature_units: int or None, size of an extra linear feature layer after the hidden
+            layers; `None` for none. Defaults to `None`.
+        minibatch_kernels: int, minibatch discrimination kernels; `0` turns it off.
+            Defaults to `0`.
+        minibatch_kernel_dim: int, size of each minibatch kernel. Defaults to `3`.
+        **kwargs: base `keras.Model` arguments (`name`, `dtype`, ...).
+
+    Input shape:
+        `[batch, *data_shape]`.
+
+    Output shape:
+        float32 logits `[batch, 1]`; `features()` gives `[batch, feature_dim]`.
+
+    Raises:
+        ValueError: an argument is out of range or unknown.
+
+    Example:
+
+    >>> discriminator = MLPDiscriminator((2,), hidden_units=(16, 16),
+    ...                                  activation="leaky_relu", feature_units=2)
+    >>> discriminator.features(np.zeros((4, 2), "float32")).shape
+    TensorShape([4, 2])
+    """
+
+    def __init__(self, data_shape, hidden_units=(128,), activation="relu", feature_units=None,
+                 minibatch_kernels=0, minibatch_kernel_dim=3, **kwargs):
+        super().__init__(**kwargs)
+        self.data_shape = check_positive_ints("data_shape", data_shape)
+        self.hidden_units = check_positive_ints("hidden_units", hidden_units, allow_empty=True)
+        check_choice("activation", activation, HIDDEN_ACTIVATIONS)
+        if feature_units is not None:
+            feature_units = check_positive_int("feature_units", feature_units)
+        check_minibatch(minibatch_kernels, minibatch_kernel_dim)
+        self.activation = activation
+        self.feature_units = feature_units
+        self.minibatch_kernels = minibatch_kernels
+        self.minibatch_kernel_dim = minibatch_kernel_dim
+
+        self.flatten = keras.layers.Flatten()
+        self.hidden_layers = _hidden_layers(self.hidden_units, activation)
+        self.feature_layer = None
+        if feature_units is not None:
+            self.feature_layer = keras.layers.Dense(
+                feature_units, kernel_initializer="glorot_uniform", bias_initializer="zeros")
+        self.minibatch = None
+        if minibatch_kernels:
+            self.minibatch = MinibatchDiscrimination(
+                minibatch_kernels, minibatch_kernel_dim, dtype="float32")
+        self.logit_layer = keras.layers.Dense(
+            1, kernel_initializer="glorot_uniform", bias_initializer="zeros", dtype="float32")
+
+    def features(self, x, training=None):
+        """Returns the last hidden features `[batch, feature_dim]` of samples `x`."""
+        hidden = self.flatten(x)
+        for layer in self.hidden_layers:
+            hidden = layer(hidden)
+        if self.feature_layer is not None:
+            hidden = self.feature_layer(hidden)
+        return hidden
+
+    def call(self, x, training=None):
+        hidden = self.features(x, training=training)
+        if self.minibatch is not None:
+            hidden = self.minibatch(hidden)
+        return self.logit_layer(hidden)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "data_shape": self.data_shape,
+            "hidden_units": self.hidden_units,
+            "activation": self.activation,
+            "feature_units": self.feature_units,
+            "minibatch_kernels": self.minibatch_kernels,
+            "minibatch_kernel_dim": self.minibatch_kernel_dim,
+        })
+        return config
