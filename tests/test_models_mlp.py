@@ -88,8 +88,9 @@ def test_glorot_kernels_and_zero_biases():
     generator = MLPGenerator(z_dim=100, data_shape=(28, 28, 1), hidden_units=(512,))
     generator(_z(100))
     kernel, bias, out_kernel, out_bias = (w.numpy() for w in generator.weights)
-    assert np.abs(kernel).max() <= np.sqrt(6 / (100 + 512))
-    assert np.abs(out_kernel).max() <= np.sqrt(6 / (512 + 784))
+    # float32 sampling can land one ulp past the float64 bound.
+    assert np.abs(kernel).max() <= np.sqrt(6 / (100 + 512)) * (1 + 1e-6)
+    assert np.abs(out_kernel).max() <= np.sqrt(6 / (512 + 784)) * (1 + 1e-6)
     assert not bias.any() and not out_bias.any()
 
 
