@@ -1,0 +1,88 @@
+"""Tests for tfgan.data.tfds_images: tfds image data sets read from a prepared data dir."""
+
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from tfgan.data import DatasetUnavailableError, load_dataset
+from tfgan.data.tfds_images import is_tfds_name
+from tfds_fixtures import write_prepared_tfds
+
+
+PIXEL_VALUES = np.array([0, 51, 204, 255], np.uint8)
+
+
+@pytest.fixture(scope="module")
+def fashion_dir(tmp_path_factory):
+    """A tfds data dir holding a prepared fashion_mnist of four constant images."""
+    data_dir = tmp_path_factory.mktemp("tfds")
+    images = np.ones((4, 28, 28, 1), np.uint8) * PIXEL_VALUES[:, None, None, None]
+    write_prepared_tfds(data_dir, "fashion_mnist", images, labels=range(4))
+    return data_dir
+
+
+def test_prepared_data_set_batches_scaled_images(fashion_dir):
+    dataset, info = load_dataset(
+        "fashion_mnist", batch_size=4, value_range=(-1.0, 1.0), data_dir=str(fashion_dir)
+    )
+    assert (info.name, info.kind, info.data_shape) == ("fashion_mnist", "image", (28, 28, 1))
+    assert (info.value_range, info.num_examples) == ((-1.0, 1.0), 4)
+    assert dataset.element_spec.shape == (4, 28, 28, 1)
+    batch = next(iter(dataset)).numpy()
+    # One epoch of four constant images: each pixel value once, mapped by v / 127.5 - 1.
+    np.testing.assert_allclose(np.sort(batch[:, 0, 0, 0]), [-1.0, -0.6, 0.6, 1.0], atol=1e-6)
+    np.testing.assert_array_equal(batch, batch[:, :1, :1, :] * np.ones_like(batch))
+
+
+def test_image_size_resizes_and_split_slices_count(fashion_dir):
+    dataset, info = load_dataset(
+        "fashion_mnist", batch_size=2, split="train[:2]", image_size=14, data_dir=str(fashion_dir)
+    )
+    assert info.data_shape == (14, 14, 1)
+    assert info.num_examples == 2
+    batch = next(iter(dataset)).numpy()
+    assert batch.shape == (2, 14, 14, 1)
+    np.testing.assert_allclose(np.sort(batch[:, 5, 5, 0]), PIXEL_VALUES[:2] / 255.0, atol=1e-6)
+
+
+def test_same_seed_same_batches(fashion_dir):
+    def first_batches(seed):
+        dataset, _ = load_dataset(
+            "fashion_mnist", batch_size=1, seed=seed, data_dir=str(fashion_dir)
+        )
+        return [batch[0, 0, 0, 0] for batch in dataset.take(12).as_numpy_iterator()]
+
+    assert first_batches(3) == first_batches(3)
+    assert first_batches(3) != first_batches(4)
+
+
+def test_download_failure_names_the_data_set_and_data_dir(tmp_path, monkeypatch):
+    def fail_download(self, *args, **kwargs):
+        raise tfds.download.DownloadError("Failed to get url https://example.invalid")
+
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", fail_download)
+    with pytest.raises(DatasetUnavailableError) as error:
+        load_dataset("cifar10", batch_size=2, data_dir=str(tmp_path))
+    message = str(error.value)
+    assert "'cifar10'" in message and "--data_dir" in message and "DownloadError" in message
+    assert "--mnist_path" not in message and "\n" not in message
+    assert isinstance(error.value.__cause__, tfds.download.DownloadError)
+
+
+def test_data_set_without_images_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match=r"'image' feature.*Received: name='glue'"):
+        load_dataset("glue", batch_size=2, data_dir=str(tmp_path))
+
+
+def test_images_of_varying_size_need_image_size(tmp_path):
+    with pytest.raises(ValueError, match=r"vary in size.*Received: image_size=None"):
+        load_dataset("tf_flowers", batch_size=2, data_dir=str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [("cifar10", True), ("cifar10:3.0.2", True), ("mnist/config", True), ("cifar1O", False)],
+)
+def test_is_tfds_name(name, expected):
+    assert is_tfds_name(name) is expected

@@ -1,0 +1,34 @@
+"""Writes real, prepared tensorflow-datasets directories offline, for the data tests."""
+
+import os
+
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+
+def write_prepared_tfds(data_dir, name, images, labels):
+    """Writes `images` as the prepared `train` split of tfds data set `name` under `data_dir`.
+
+    The files are what `download_and_prepare` leaves behind (one tfrecord shard, then
+    dataset_info.json and features.json), so tfds reads them without any download.
+    """
+    builder = tfds.builder(name, data_dir=data_dir)
+    out_dir = os.fspath(builder.data_path)
+    os.makedirs(out_dir)
+    template = tfds.core.ShardedFileTemplate(
+        data_dir=out_dir,
+        template="{DATASET}-{SPLIT}.{FILEFORMAT}-{SHARD_X_OF_Y}",
+        dataset_name=builder.name,
+        filetype_suffix="tfrecord",
+    )
+    features = builder.info.features
+    shard = os.path.join(out_dir, f"{builder.name}-train.tfrecord-00000-of-00001")
+    with tf.io.TFRecordWriter(shard) as writer:
+        for image, label in zip(images, labels):
+            writer.write(features.serialize_example({"image": image, "label": int(label)}))
+    split = tfds.core.SplitInfo(
+        name="train", shard_lengths=[len(images)], num_bytes=0, filename_template=template
+    )
+    tfds.folder_dataset.write_metadata(
+        data_dir=out_dir, features=features, split_infos=[split], filename_template=template
+    )

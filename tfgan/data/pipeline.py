@@ -1,0 +1,102 @@
+"""What every tfgan input pipeline shares: the `DatasetInfo` record, the error, image batching."""
+
+import dataclasses
+
+import tensorflow as tf
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+    """Describes the batches a `load_dataset` pipeline yields.
+
+    Args:
+        name: str, the data set name given to `load_dataset`.
+        kind: str, `"image"` (batches `[batch, H, W, C]` scaled to `value_range`) or
+            `"points"` (batches `[batch, D]` in data units).
+        data_shape: tuple of ints, the shape of one example.
+        value_range: `(lo, hi)` tuple of floats the image pixels are scaled to, or `None`
+            for points.
+        num_examples: int, the number of distinct examples in the split, or `None` for the
+            infinite toy distributions.
+    """
+
+    name: str
+    kind: str
+    data_shape: tuple
+    value_range: tuple | None
+    num_examples: int | None
+
+
+class DatasetUnavailableError(RuntimeError):
+    """Raised when a data set can neither be read locally nor downloaded.
+
+    The message is one line that names the data set and the flag (`--data_dir`,
+    `--mnist_path`) that points tfgan at a local copy.
+    """
+
+
+def scale_images(images, value_range):
+    """Maps pixel values from [0, 255] linearly onto `value_range`.
+
+    Args:
+        images: uint8 or float tensor of any shape with values in [0, 255].
+        value_range: `(lo, hi)` tuple of floats; 0 maps to `lo` and 255 to `hi`.
+
+    Returns:
+        float32 tensor of the same shape with values in `[lo, hi]`.
+    """
+    low, high = value_range
+    return tf.cast(images, tf.float32) * ((high - low) / 255.0) + low
+
+
+def resize_image(image, image_shape):
+    """Resizes one image to `image_shape[:2]` and fixes its static shape.
+
+    The image keeps its [0, 255] scale; resizing is bilinear with anti-aliasing, and an image
+    that already has the target size passes through unchanged.
+
+    Args:
+        image: uint8 or float tensor `[H, W, C]` with values in [0, 255].
+        image_shape: `(height, width, channels)` tuple of ints, the output shape.
+
+    Returns:
+        float32 tensor of shape `image_shape` with values in [0, 255].
+    """
+    image = tf.cast(image, tf.float32)
+    if tuple(image.shape[:2]) != tuple(image_shape[:2]):
+        image = tf.image.resize(image, image_shape[:2], antialias=True)
+    return tf.ensure_shape(image, image_shape)
+
+
+def batch_images(
+    examples, *, image_shape, batch_size, value_range, seed, shuffle_buffer, decode=None
+):
+    """Turns a finite data set of examples into tfgan's infinite stream of image batches.
+
+    Shuffles the examples (seeded, reshuffled every epoch), repeats them forever, decodes and
+    resizes each one, batches with `drop_remainder=True` so the batch shape is static, scales
+    the pixels to `value_range` and prefetches.
+
+    Args:
+        examples: `tf.data.Dataset` of examples, each an image `[H, W, C]` with values in
+            [0, 255] or whatever `decode` turns into one.
+        image_shape: `(height, width, channels)` tuple of ints, the shape of one output image.
+        batch_size: int, the number of images per batch.
+        value_range: `(lo, hi)` tuple of floats the pixels are scaled to.
+        seed: int, the shuffle seed; the same seed gives the same order of batches.
+        shuffle_buffer: int, the number of examples the shuffle draws from.
+        decode: callable or `None`, maps one example to an image `[H, W, C]` in [0, 255]
+            (e.g. reads and decodes a file). Defaults to `None` (examples are images).
+
+    Returns:
+        `tf.data.Dataset` of float32 batches `[batch_size, *image_shape]`.
+    """
+
+    def to_image(example):
+        image = example if decode is None else decode(example)
+        return resize_image(image, image_shape)
+
+    dataset = examples.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.repeat().map(to_image, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size, drop_remainder=True)
+    dataset = dataset.map(lambda images: scale_images(images, value_range))
+    return dataset.prefetch(tf.data.AUTOTUNE)
