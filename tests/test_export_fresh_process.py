@@ -1,0 +1,68 @@
+"""An export must be usable by a process that has only TensorFlow and Keras, not tfgan."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import tensorflow as tf
+
+from export_fixtures import TinyDiscriminator
+from export_fixtures import TinyGenerator
+from tfgan import export
+
+CONSUMER = textwrap.dedent(
+    """
+    import sys
+
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    path, z_path, out_path = sys.argv[1:]
+    loaded = tf.saved_model.load(path)
+    sampled = loaded.signatures["sample"](
+        num_samples=tf.constant(3, tf.int32), seed=tf.constant(11, tf.int64)
+    )
+    layer = keras.layers.TFSMLayer(path, call_endpoint="serving_default")
+    from_z = layer(tf.constant(np.load(z_path)))
+    np.savez(
+        out_path,
+        sample_samples=sampled["samples"].numpy(),
+        sample_z=sampled["z"].numpy(),
+        layer_samples=from_z["samples"].numpy(),
+        tfgan_imported=any(name.split(".")[0] == "tfgan" for name in sys.modules),
+    )
+    """
+)
+
+
+def test_export_runs_in_a_process_without_tfgan(tmp_path):
+    generator = TinyGenerator(4, (8, 8, 1), "tanh")
+    path = export.export_generator(
+        generator, export_base=str(tmp_path / "export"), model_name="tiny", prior="normal",
+        value_range=(-1, 1), discriminator=TinyDiscriminator((8, 8, 1)),
+    )
+    loaded = tf.saved_model.load(path)
+    expected = loaded.signatures["sample"](
+        num_samples=tf.constant(3, tf.int32), seed=tf.constant(11, tf.int64)
+    )
+    z = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    np.save(tmp_path / "z.npy", z)
+
+    script = tmp_path / "consumer.py"
+    script.write_text(CONSUMER)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+    env.pop("PYTHONPATH", None)
+    completed = subprocess.run(
+        [sys.executable, str(script), path, str(tmp_path / "z.npy"), str(tmp_path / "out.npz")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+
+    outputs = np.load(tmp_path / "out.npz")
+    assert not outputs["tfgan_imported"]
+    np.testing.assert_array_equal(outputs["sample_samples"], expected["samples"].numpy())
+    np.testing.assert_array_equal(outputs["sample_z"], expected["z"].numpy())
+    np.testing.assert_allclose(outputs["layer_samples"], (generator(z).numpy() + 1) / 2, atol=1e-6)

@@ -1,0 +1,256 @@
+"""The deployment files in serving/ parse as the stock server's protos and agree with each other."""
+
+import importlib
+import json
+import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from google.protobuf import descriptor_pb2
+from google.protobuf import descriptor_pool
+from google.protobuf import message_factory
+from google.protobuf import text_format
+from google.protobuf import wrappers_pb2
+from tensorflow_serving.config import model_server_config_pb2
+
+from export_fixtures import TinyGenerator
+from tfgan import export
+
+SERVING_DIR = Path(__file__).resolve().parents[1] / "serving"
+CONFIG_FILES = ("models.config", "batching.config", "monitoring.config")
+
+# The tensorflow-serving-api wheel ships neither session_bundle_config_pb2 nor
+# monitoring_config_pb2. When they are missing, the two messages are rebuilt from the field
+# names, numbers and types of tensorflow_serving/servables/tensorflow/session_bundle_config.proto
+# and tensorflow_serving/config/monitoring_config.proto, so text_format still refuses unknown
+# fields and wrong types exactly as the server's parser does.
+UPSTREAM_MESSAGES = """
+name: "tfgan_tests/serving_config_messages.proto"
+package: "tensorflow.serving"
+dependency: "google/protobuf/wrappers.proto"
+syntax: "proto3"
+message_type {
+  name: "BatchingParameters"
+  field { name: "max_batch_size" number: 1 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+          type_name: ".google.protobuf.Int64Value" }
+  field { name: "batch_timeout_micros" number: 2 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+          type_name: ".google.protobuf.Int64Value" }
+  field { name: "max_enqueued_batches" number: 3 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+          type_name: ".google.protobuf.Int64Value" }
+  field { name: "num_batch_threads" number: 4 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+          type_name: ".google.protobuf.Int64Value" }
+  field { name: "thread_pool_name" number: 5 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+          type_name: ".google.protobuf.StringValue" }
+  field { name: "allowed_batch_sizes" number: 6 label: LABEL_REPEATED type: TYPE_INT64 }
+  field { name: "pad_variable_length_inputs" number: 7 label: LABEL_OPTIONAL type: TYPE_BOOL }
+}
+message_type {
+  name: "PrometheusConfig"
+  field { name: "enable" number: 1 label: LABEL_OPTIONAL type: TYPE_BOOL }
+  field { name: "path" number: 2 label: LABEL_OPTIONAL type: TYPE_STRING }
+}
+message_type {
+  name: "MonitoringConfig"
+  field { name: "prometheus_config" number: 1 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+          type_name: ".tensorflow.serving.PrometheusConfig" }
+}
+"""
+
+
+def serving_message_class(module_name, message_name):
+    """The `tensorflow.serving.<message_name>` class, from tensorflow_serving if it ships it."""
+    try:
+        return getattr(importlib.import_module(module_name), message_name)
+    except ImportError:
+        pool = descriptor_pool.DescriptorPool()
+        pool.AddSerializedFile(wrappers_pb2.DESCRIPTOR.serialized_pb)
+        pool.Add(text_format.Parse(UPSTREAM_MESSAGES, descriptor_pb2.FileDescriptorProto()))
+        descriptor = pool.FindMessageTypeByName(f"tensorflow.serving.{message_name}")
+        return message_factory.GetMessageClass(descriptor)
+
+
+def parse_text_proto(name, message_class):
+    return text_format.Parse((SERVING_DIR / name).read_text(), message_class())
+
+
+def command_flags(text):
+    """The `--flag=value` items of a YAML list, as a dict."""
+    return dict(re.findall(r'^\s*- "--([a-z_]+)=([^"]*)"\s*$', text, flags=re.MULTILINE))
+
+
+def test_models_config_serves_two_models_with_labels_on_served_versions():
+    config = parse_text_proto("models.config", model_server_config_pb2.ModelServerConfig)
+    models = {model.name: model for model in config.model_config_list.config}
+    assert set(models) == {"mnist_mlp", "ring"}
+    for name, model in models.items():
+        assert model.base_path == f"/models/{name}"
+        assert model.model_platform == "tensorflow"
+    mnist = models["mnist_mlp"]
+    assert list(mnist.model_version_policy.specific.versions) == [1, 2]
+    assert dict(mnist.version_labels) == {"stable": 1, "canary": 2}
+    assert models["ring"].model_version_policy.WhichOneof("policy_choice") is None
+
+
+def test_batching_config_parses_and_its_batch_sizes_are_valid():
+    parameters_class = serving_message_class(
+        "tensorflow_serving.servables.tensorflow.session_bundle_config_pb2", "BatchingParameters"
+    )
+    parameters = parse_text_proto("batching.config", parameters_class)
+    assert parameters.max_batch_size.value > 0
+    assert parameters.batch_timeout_micros.value > 0
+    assert parameters.num_batch_threads.value >= 1
+    sizes = list(parameters.allowed_batch_sizes)
+    assert sizes == sorted(set(sizes)) and sizes[-1] == parameters.max_batch_size.value
+
+
+def test_batching_config_explains_which_exports_it_can_serve():
+    text = (SERVING_DIR / "batching.config").read_text()
+    assert "sample_png" in text and "batchable_only=True" in text and "trap 7" in text
+
+
+def test_monitoring_config_enables_prometheus_on_the_documented_path():
+    config_class = serving_message_class(
+        "tensorflow_serving.config.monitoring_config_pb2", "MonitoringConfig"
+    )
+    config = parse_text_proto("monitoring.config", config_class)
+    assert config.prometheus_config.enable
+    assert config.prometheus_config.path == "/monitoring/prometheus/metrics"
+
+
+def test_serving_message_class_refuses_unknown_fields():
+    parameters_class = serving_message_class(
+        "tensorflow_serving.servables.tensorflow.session_bundle_config_pb2", "BatchingParameters"
+    )
+    with pytest.raises(text_format.ParseError):
+        text_format.Parse("max_batch_size: 64", parameters_class())  # a wrapper, not an int
+    with pytest.raises(text_format.ParseError):
+        text_format.Parse("max_batch_sise { value: 64 }", parameters_class())
+
+
+def test_docker_compose_mounts_every_config_file_it_names():
+    text = (SERVING_DIR / "docker-compose.yml").read_text()
+    assert re.search(r'image: "tensorflow/serving:', text)
+    assert '"8500:8500"' in text and '"8501:8501"' in text
+    mounted = re.findall(r'"\./([\w.]+):(/config/[\w.]+):ro"', text)
+    mounts = {container: host for host, container in mounted}
+    assert mounts, "no config files are mounted"
+    for container_path, host_name in mounts.items():
+        assert container_path == f"/config/{host_name}"
+        assert (SERVING_DIR / host_name).is_file()
+    named = set(re.findall(r"=(/config/[\w.]+)", text))
+    assert named == {f"/config/{name}" for name in CONFIG_FILES}
+    assert named <= set(mounts)
+    assert re.search(r'"\$\{TFGAN_EXPORT_BASE:-[^}]+\}:/models:ro"', text)
+
+
+def test_kubernetes_deployment_runs_the_compose_server_flags():
+    compose = (SERVING_DIR / "docker-compose.yml").read_text()
+    deployment = (SERVING_DIR / "kubernetes" / "deployment.yaml").read_text()
+    default_service = compose.split("tfserving-batching:")[0]
+    assert command_flags(deployment) == command_flags(default_service)
+    assert command_flags(deployment)["model_config_file"] == "/config/models.config"
+
+
+def test_kubernetes_service_targets_the_deployment_ports():
+    deployment = (SERVING_DIR / "kubernetes" / "deployment.yaml").read_text()
+    service = (SERVING_DIR / "kubernetes" / "service.yaml").read_text()
+    container_ports = dict(
+        re.findall(r"- name: (\w+)\n\s+containerPort: (\d+)", deployment)
+    )
+    assert container_ports == {"grpc": "8500", "http": "8501"}
+    service_ports = re.findall(r"port: (\d+)\n\s+targetPort: (\w+)", service)
+    assert sorted(service_ports) == [("8500", "grpc"), ("8501", "http")]
+    assert "app: tfgan-serving" in service and "app: tfgan-serving" in deployment
+
+
+def test_yaml_files_have_the_expected_structure():
+    yaml = pytest.importorskip("yaml", reason="pyyaml is not installed; text checks above only")
+    compose = yaml.safe_load((SERVING_DIR / "docker-compose.yml").read_text())
+    server = compose["services"]["tfserving"]
+    assert server["image"].startswith("tensorflow/serving:")
+    assert {"8500:8500", "8501:8501"} <= set(server["ports"])
+    assert "--monitoring_config_file=/config/monitoring.config" in server["command"]
+    batching = compose["services"]["tfserving-batching"]
+    assert "--enable_batching=true" in batching["command"]
+    deployment = yaml.safe_load((SERVING_DIR / "kubernetes" / "deployment.yaml").read_text())
+    service = yaml.safe_load((SERVING_DIR / "kubernetes" / "service.yaml").read_text())
+    template = deployment["spec"]["template"]
+    assert deployment["spec"]["selector"]["matchLabels"] == template["metadata"]["labels"]
+    assert service["spec"]["selector"] == template["metadata"]["labels"]
+    (container,) = template["spec"]["containers"]
+    assert container["image"].startswith("tensorflow/serving:")
+    mounted = {mount["name"] for mount in container["volumeMounts"]}
+    assert mounted == {volume["name"] for volume in template["spec"]["volumes"]}
+
+
+def test_readme_describes_every_deployment_file():
+    readme = (SERVING_DIR / "README.md").read_text()
+    for path in SERVING_DIR.rglob("*"):
+        if path.is_file() and path.name != "README.md":
+            assert f"`{path.relative_to(SERVING_DIR)}`" in readme, path
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_json(url, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    with urllib.request.urlopen(url, data=data, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.skipif(
+    shutil.which("tensorflow_model_server") is None,
+    reason="tensorflow_model_server is not on PATH (tensorflow-model-server apt package)",
+)
+def test_stock_model_server_serves_an_export(tmp_path):
+    generator = TinyGenerator(4, (8, 8, 1), "tanh")
+    export.export_generator(
+        generator, export_base=str(tmp_path), model_name="tiny", prior="normal",
+        value_range=(-1, 1),
+    )
+    rest_port = free_port()
+    server = subprocess.Popen(
+        [
+            "tensorflow_model_server", f"--port={free_port()}", f"--rest_api_port={rest_port}",
+            "--model_name=tiny", f"--model_base_path={tmp_path / 'tiny'}",
+            f"--monitoring_config_file={SERVING_DIR / 'monitoring.config'}",
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{rest_port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status = http_json(f"{base}/v1/models/tiny")
+                if status["model_version_status"][0]["state"] == "AVAILABLE":
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "server did not start"
+            time.sleep(0.5)
+        z = [[0.5, -1.0, 0.25, 2.0]]
+        predictions = http_json(f"{base}/v1/models/tiny:predict", {"instances": z})["predictions"]
+        expected = (generator(np.array(z, np.float32)).numpy() + 1.0) / 2.0
+        np.testing.assert_allclose(predictions, expected, atol=1e-5)
+        sampled = http_json(
+            f"{base}/v1/models/tiny:predict",
+            {"signature_name": "sample", "inputs": {"num_samples": 3, "seed": 7}},
+        )["outputs"]
+        assert np.array(sampled["samples"]).shape == (3, 8, 8, 1)
+        with urllib.request.urlopen(f"{base}/monitoring/prometheus/metrics", timeout=10) as reply:
+            assert reply.status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,541 @@
+"""Export trained generators as SavedModels that the stock TensorFlow Serving binary serves.
+
+A published version lives at `<export_base>/<model_name>/<version>/` (`saved_model.pb`,
+`variables/`, `assets.extra/tfgan.json`), the layout `tensorflow_model_server` polls. It is
+built only with `keras.export.ExportArchive` and has these signatures:
+
+- `serving_default`: `z` float32 `[batch, z_dim]` -> `samples`. Batchable.
+- `sample`: `num_samples` int32 scalar, `seed` int64 scalar -> `samples`, `z`.
+- `sample_seeds`: `seeds` int64 `[batch]` -> `samples`, `z`, one row per seed. Batchable.
+- `sample_png` (images only): `num_samples`, `seed` -> `png_bytes` string `[batch]`, one PNG
+  per sample.
+- `discriminate` (with a discriminator): `samples` float32 `[batch, *data_shape]` in the
+  exported range -> `probability_real`, `logits` float32 `[batch]`. Batchable.
+
+`samples` are float32 `[batch, *data_shape]`: images in [0, 1] whatever the generator's own
+range, points in data units. `z` in `sample` is `tfgan.priors.stateless_prior(num_samples, ...,
+seed)` and in `sample_seeds` row i is `tfgan.priors.stateless_prior_per_seed` of `seeds[i]`,
+so training code, an export and a server give the same samples for the same seed (within one
+TensorFlow version: the metadata records it).
+
+"Batchable" signatures take and return only tensors whose first dimension is the batch: they
+work with REST row requests (`instances`) and with the server's `--enable_batching`. `sample`
+and `sample_png` take scalars, so they need columnar requests (`inputs`) and a server with
+batching off; `export_generator(..., batchable_only=True)` leaves them out for a model that is
+served with batching on. Points models have no `sample_png`: a point in data units is not an
+image, and a scatter plot of a batch is a figure, not one PNG per sample.
+"""
+
+import datetime
+import json
+import os
+import re
+import shutil
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
+
+import tfgan
+from tfgan import priors
+
+VALUE_RANGES = ((0.0, 1.0), (-1.0, 1.0))
+METADATA_PATH = os.path.join("assets.extra", "tfgan.json")
+PNG_CHANNELS = (1, 3, 4)
+FORBIDDEN_OPS = ("PyFunc", "EagerPyFunc", "PyFuncStateless")
+FORBIDDEN_OP_PREFIX = "Xla"
+XLA_COMPILE_ATTR = "_XlaMustCompile"
+SERVING_INPUT_DTYPES = (tf.float32, tf.int32, tf.int64)
+SERVING_OUTPUT_DTYPES = SERVING_INPUT_DTYPES + (tf.string,)
+
+# The range each generator `output_activation` produces; other activations are not checked.
+_ACTIVATION_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "linear": None}
+# Metadata keys that export_generator computes; a caller's `metadata` may not override them.
+_COMPUTED_KEYS = (
+    "model_name", "version", "prior", "z_dim", "data_shape", "value_range", "output_range",
+    "signatures", "exported_at", "tfgan_version", "tensorflow_version", "keras_version",
+)
+_VERSION_NAME = re.compile(r"[0-9]+")
+_MODEL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def export_generator(
+    generator,
+    *,
+    export_base,
+    model_name,
+    prior,
+    value_range,
+    discriminator=None,
+    version=None,
+    overwrite=False,
+    metadata=None,
+    batchable_only=False,
+):
+    """Exports a generator as a new version of a TF Serving model and publishes it atomically.
+
+    The version is written under a hidden sibling directory (`.tmp-<version>-<pid>`), synced,
+    checked with `verify_saved_model`, then renamed to its integer name, so a polling server
+    never sees a half-written version. On any failure the temporary directory is removed and
+    nothing is published. With `overwrite=True` the old version is renamed aside and removed
+    after the new one is in place; note that a running server keeps the copy of a version it
+    has already loaded, so publish a new version to roll out a change.
+
+    Args:
+        generator: `keras.Model` with `z_dim`, `data_shape` and `output_activation`; maps
+            float32 `z` `[batch, z_dim]` to `[batch, *data_shape]`.
+        export_base: str, the directory holding one subdirectory per model.
+        model_name: str, the model's directory name and TF Serving model name.
+        prior: str, the latent prior, `"uniform"` or `"normal"`.
+        value_range: tuple `(0, 1)` or `(-1, 1)`, the generator's image range (samples are
+            exported in [0, 1]), or `None` for points in data units (no rescaling, no PNG).
+        discriminator: optional `keras.Model` mapping `[batch, *data_shape]` in the
+            generator's range to logits `[batch, 1]`; adds the `discriminate` signature.
+            Defaults to `None`.
+        version: optional positive int. Defaults to `None`: one more than the highest
+            existing integer version, starting at 1.
+        overwrite: bool, replace an existing version. Defaults to `False`.
+        metadata: optional JSON-serializable dict stored in `assets.extra/tfgan.json`, e.g.
+            `{"dataset": "mnist", "architecture": "mlp", "step": 5000}`. Defaults to `None`.
+        batchable_only: bool, export only the signatures whose inputs and outputs all have a
+            batch dimension (`serving_default`, `sample_seeds`, `discriminate`), for a server
+            started with `--enable_batching`. Defaults to `False`.
+
+    Returns:
+        str, the path of the published version directory.
+
+    Raises:
+        ValueError: if an argument is invalid or the SavedModel fails `verify_saved_model`.
+        FileExistsError: if the version exists and `overwrite` is `False`.
+
+    Example:
+
+    ```python
+    path = export_generator(generator, export_base="export", model_name="mnist_mlp",
+                            prior="uniform", value_range=(-1, 1))
+    samples = tf.saved_model.load(path).signatures["sample"](
+        num_samples=tf.constant(16), seed=tf.constant(0, tf.int64))["samples"]
+    ```
+    """
+    value_range = _validate_value_range(value_range)
+    priors.validate_prior(prior)
+    if not isinstance(model_name, str) or not _MODEL_NAME.fullmatch(model_name):
+        raise ValueError(
+            "model_name must be letters, digits, '_', '.' or '-', not starting with '.' or "
+            f"'-'. Received: model_name={model_name!r}"
+        )
+    metadata = dict(metadata or {})
+    _validate_metadata(metadata)
+
+    model_dir = os.path.join(export_base, model_name)
+    if version is None:
+        version = (latest_version(model_dir) or 0) + 1
+    elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"version must be a positive int. Received: version={version!r}")
+    target = os.path.join(model_dir, str(version))
+    if os.path.lexists(target) and not overwrite:
+        raise FileExistsError(
+            f"Version {version} of model {model_name!r} already exists at {target}; pass "
+            "overwrite=True to replace it."
+        )
+
+    archive = build_export_archive(
+        generator,
+        prior=prior,
+        value_range=value_range,
+        discriminator=discriminator,
+        batchable_only=batchable_only,
+    )
+    info = {
+        "dataset": None,
+        "architecture": type(generator).__name__,
+        "step": None,
+        **metadata,
+        "model_name": model_name,
+        "version": version,
+        "prior": prior,
+        "z_dim": int(generator.z_dim),
+        "data_shape": [int(d) for d in generator.data_shape],
+        "value_range": list(value_range) if value_range else None,
+        "output_range": [0.0, 1.0] if value_range else None,
+        "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "tfgan_version": tfgan.__version__,
+        "tensorflow_version": tf.__version__,
+        "keras_version": keras.__version__,
+    }
+
+    os.makedirs(model_dir, exist_ok=True)
+    staging = os.path.join(model_dir, f".tmp-{version}-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        archive.write_out(staging, verbose=False)
+        info["signatures"] = _signature_summary(_read_saved_model(staging))
+        os.makedirs(os.path.join(staging, "assets.extra"), exist_ok=True)
+        with open(os.path.join(staging, METADATA_PATH), "w") as f:
+            json.dump(info, f, indent=2, sort_keys=True)
+        _sync_tree(staging)
+        verify_saved_model(staging)
+        _publish(staging, target, overwrite=overwrite)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def build_export_archive(
+    generator, *, prior, value_range, discriminator=None, batchable_only=False
+):
+    """Builds the `ExportArchive` holding tfgan's serving signatures.
+
+    Every endpoint takes named float32 / int32 / int64 `tf.TensorSpec`s and returns a dict of
+    float32 (or string) tensors, whatever the models' dtype policy; none is XLA-compiled.
+
+    Args:
+        generator: `keras.Model`, see `export_generator`. Built on a zero `z` if unbuilt.
+        prior: str, `"uniform"` or `"normal"`.
+        value_range: tuple `(0, 1)` or `(-1, 1)` for images, or `None` for points.
+        discriminator: optional `keras.Model`, see `export_generator`. Defaults to `None`.
+        batchable_only: bool, see `export_generator`. Defaults to `False`.
+
+    Returns:
+        `keras.export.ExportArchive` ready for `write_out`.
+
+    Raises:
+        ValueError: if an argument is invalid or a model's output shape breaks the contract.
+    """
+    value_range = _validate_value_range(value_range)
+    priors.validate_prior(prior)
+    z_dim = int(generator.z_dim)
+    data_shape = tuple(int(d) for d in generator.data_shape)
+    _check_generator(generator, z_dim, data_shape, value_range)
+    if discriminator is not None:
+        _check_discriminator(discriminator, data_shape)
+
+    def to_output_range(samples):
+        samples = tf.cast(samples, tf.float32)
+        if value_range is None:
+            return samples
+        low, high = value_range
+        return tf.clip_by_value((samples - low) / (high - low), 0.0, 1.0)
+
+    def generate(z):
+        return to_output_range(generator(z, training=False))
+
+    def serving_default(z):
+        return {"samples": generate(z)}
+
+    def sample(num_samples, seed):
+        z = priors.stateless_prior(num_samples, z_dim, prior, seed)
+        return {"samples": generate(z), "z": z}
+
+    def sample_seeds(seeds):
+        z = priors.stateless_prior_per_seed(seeds, z_dim, prior)
+        return {"samples": generate(z), "z": z}
+
+    def sample_png(num_samples, seed):
+        images = sample(num_samples, seed)["samples"]
+        pixels = tf.cast(tf.round(images * 255.0), tf.uint8)
+        png_bytes = tf.map_fn(
+            tf.io.encode_png, pixels, fn_output_signature=tf.TensorSpec([], tf.string)
+        )
+        return {"png_bytes": png_bytes}
+
+    def discriminate(samples):
+        if value_range is not None:
+            low, high = value_range
+            samples = samples * (high - low) + low
+        logits = tf.reshape(tf.cast(discriminator(samples, training=False), tf.float32), [-1])
+        return {"probability_real": tf.sigmoid(logits), "logits": logits}
+
+    z_spec = tf.TensorSpec([None, z_dim], tf.float32, name="z")
+    seeded_specs = [
+        tf.TensorSpec([], tf.int32, name="num_samples"),
+        tf.TensorSpec([], tf.int64, name="seed"),
+    ]
+    endpoints = [("serving_default", serving_default, [z_spec])]
+    if not batchable_only:
+        endpoints.append(("sample", sample, seeded_specs))
+    endpoints.append(
+        ("sample_seeds", sample_seeds, [tf.TensorSpec([None], tf.int64, name="seeds")])
+    )
+    if value_range is not None and not batchable_only:
+        endpoints.append(("sample_png", sample_png, seeded_specs))
+    if discriminator is not None:
+        samples_spec = tf.TensorSpec([None, *data_shape], tf.float32, name="samples")
+        endpoints.append(("discriminate", discriminate, [samples_spec]))
+
+    archive = keras.export.ExportArchive()
+    archive.track(generator)
+    if discriminator is not None:
+        archive.track(discriminator)
+    for name, fn, input_signature in endpoints:
+        archive.add_endpoint(name, fn, input_signature=input_signature)
+    return archive
+
+
+def verify_saved_model(path):
+    """Checks that the stock model server can load and run a SavedModel.
+
+    Refuses ops that only Python or XLA can run (`PyFunc`, `EagerPyFunc`, `PyFuncStateless`,
+    any `Xla*` op) and functions marked `_XlaMustCompile`, anywhere in the GraphDef or its
+    function library; refuses signature inputs or outputs of a dtype REST cannot carry; then
+    loads the `serve` MetaGraph with TensorFlow's v1 session loader in a fresh graph (the
+    server's own path) and runs every signature by its tensor names on small inputs (each
+    unknown dimension 2, integers 2, floats 0.5).
+
+    Args:
+        path: str, a SavedModel directory.
+
+    Raises:
+        ValueError: naming the first forbidden op, attribute, dtype or failing signature.
+    """
+    saved_model = _read_saved_model(path)
+    for meta_graph in saved_model.meta_graphs:
+        _check_graph_ops(meta_graph.graph_def)
+        for name, signature in _serving_signatures(meta_graph):
+            _check_signature_dtypes(name, signature)
+    graph = tf.Graph()
+    with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
+        meta_graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], path)
+        signatures = dict(_serving_signatures(meta_graph))
+        if "serving_default" not in signatures:
+            raise ValueError(
+                "SavedModel has no serving_default signature. "
+                f"Received: signatures={sorted(signatures)}"
+            )
+        for name, signature in signatures.items():
+            feeds = {info.name: _example_input(info) for info in signature.inputs.values()}
+            fetches = {key: info.name for key, info in signature.outputs.items()}
+            try:
+                session.run(fetches, feeds)
+            except tf.errors.OpError as error:
+                first_line = str(error.message).strip().splitlines()[0]
+                raise ValueError(
+                    f"Signature {name!r} fails in the session loader ({first_line}). "
+                    f"Received: signature={name!r}"
+                ) from error
+
+
+def read_metadata(version_dir):
+    """Reads the `assets.extra/tfgan.json` metadata of an exported version.
+
+    Args:
+        version_dir: str, a version directory written by `export_generator`.
+
+    Returns:
+        dict with `model_name`, `version`, `dataset`, `architecture`, `step`, `prior`,
+        `z_dim`, `data_shape`, `value_range`, `output_range`, `signatures` (per signature:
+        `inputs` and `outputs` as `{name: {"dtype", "shape"}}` and `batchable`), the library
+        versions, and the caller's `metadata` keys.
+    """
+    with open(os.path.join(version_dir, METADATA_PATH)) as f:
+        return json.load(f)
+
+
+def latest_version(model_dir):
+    """Returns the highest integer version directory in `model_dir`, or `None` if there is none.
+
+    Only directories whose names are all digits count, as for TF Serving; temporary
+    directories of exports in progress and other names are ignored.
+
+    Args:
+        model_dir: str, `<export_base>/<model_name>`; may not exist yet.
+
+    Returns:
+        int or `None`.
+    """
+    if not os.path.isdir(model_dir):
+        return None
+    versions = [
+        int(entry.name)
+        for entry in os.scandir(model_dir)
+        if _VERSION_NAME.fullmatch(entry.name) and entry.is_dir()
+    ]
+    return max(versions, default=None)
+
+
+def _validate_value_range(value_range):
+    if value_range is None:
+        return None
+    try:
+        normalized = tuple(float(v) for v in value_range)
+    except (TypeError, ValueError):
+        normalized = None
+    if normalized not in VALUE_RANGES:
+        raise ValueError(
+            f"value_range must be (0, 1), (-1, 1) or None. Received: value_range={value_range!r}"
+        )
+    return normalized
+
+
+def _validate_metadata(metadata):
+    reserved = sorted(set(metadata) & set(_COMPUTED_KEYS))
+    if reserved:
+        raise ValueError(
+            f"metadata may not set keys that export_generator computes. Received: keys={reserved}"
+        )
+    try:
+        json.dumps(metadata)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"metadata must be JSON-serializable ({error}). Received: metadata={metadata!r}"
+        ) from error
+
+
+def _check_generator(generator, z_dim, data_shape, value_range):
+    activation = getattr(generator, "output_activation", None)
+    if activation in _ACTIVATION_RANGES and _ACTIVATION_RANGES[activation] != value_range:
+        raise ValueError(
+            f"value_range does not match the generator's output_activation={activation!r}, "
+            f"which gives {_ACTIVATION_RANGES[activation]}. Received: value_range={value_range}"
+        )
+    if value_range is not None and (len(data_shape) != 3 or data_shape[-1] not in PNG_CHANNELS):
+        raise ValueError(
+            "Image generators must have data_shape (height, width, channels) with 1, 3 or 4 "
+            f"channels. Received: data_shape={data_shape}"
+        )
+    outputs = generator(tf.zeros([1, z_dim], tf.float32), training=False)
+    if tuple(outputs.shape) != (1, *data_shape):
+        raise ValueError(
+            f"The generator must map z [1, {z_dim}] to [1, *data_shape] = {[1, *data_shape]}. "
+            f"Received: output_shape={list(outputs.shape)}"
+        )
+
+
+def _check_discriminator(discriminator, data_shape):
+    logits = discriminator(tf.zeros([1, *data_shape], tf.float32), training=False)
+    if tuple(logits.shape) != (1, 1):
+        raise ValueError(
+            "The discriminator must map [1, *data_shape] to logits [1, 1]. "
+            f"Received: output_shape={list(logits.shape)}"
+        )
+
+
+def _read_saved_model(path):
+    saved_model = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        saved_model.ParseFromString(f.read())
+    return saved_model
+
+
+def _serving_signatures(meta_graph):
+    """Yields `(name, SignatureDef)`, leaving out SavedModel's own `__saved_model_init_op`."""
+    for name, signature in sorted(meta_graph.signature_def.items()):
+        if not name.startswith("__"):
+            yield name, signature
+
+
+def _check_graph_ops(graph_def):
+    places = [("the graph", graph_def.node, {})]
+    places += [
+        (f"function {function.signature.name}", function.node_def, function.attr)
+        for function in graph_def.library.function
+    ]
+    for where, nodes, function_attrs in places:
+        if XLA_COMPILE_ATTR in function_attrs and function_attrs[XLA_COMPILE_ATTR].b:
+            _refuse_xla_attr(where)
+        for node in nodes:
+            if node.op in FORBIDDEN_OPS or node.op.startswith(FORBIDDEN_OP_PREFIX):
+                raise ValueError(
+                    f"SavedModel uses an op the stock model server cannot run, in {where} "
+                    f"(node {node.name}). Received: op={node.op!r}"
+                )
+            if XLA_COMPILE_ATTR in node.attr and node.attr[XLA_COMPILE_ATTR].b:
+                _refuse_xla_attr(f"{where}, node {node.name}")
+
+
+def _refuse_xla_attr(where):
+    raise ValueError(
+        "SavedModel asks for XLA compilation, which the stock model server has off by "
+        f"default, in {where}. Received: attr={XLA_COMPILE_ATTR!r}"
+    )
+
+
+def _check_signature_dtypes(name, signature):
+    for kind, tensors, allowed in (
+        ("input", signature.inputs, SERVING_INPUT_DTYPES),
+        ("output", signature.outputs, SERVING_OUTPUT_DTYPES),
+    ):
+        for key, info in tensors.items():
+            dtype = tf.dtypes.as_dtype(info.dtype)
+            if dtype not in allowed:
+                raise ValueError(
+                    f"Signature {name!r} {kind} {key!r} has a dtype REST cannot carry; allowed: "
+                    f"{[d.name for d in allowed]}. Received: dtype={dtype.name!r}"
+                )
+
+
+def _example_input(info):
+    shape = [2 if dim.size < 0 else dim.size for dim in info.tensor_shape.dim]
+    dtype = tf.dtypes.as_dtype(info.dtype)
+    value = 0.5 if dtype.is_floating else 2
+    return np.full(shape, value, dtype=dtype.as_numpy_dtype)
+
+
+def _signature_summary(saved_model):
+    def describe(tensors):
+        return {
+            key: {
+                "dtype": tf.dtypes.as_dtype(info.dtype).name,
+                "shape": [None if dim.size < 0 else dim.size for dim in info.tensor_shape.dim],
+            }
+            for key, info in sorted(tensors.items())
+        }
+
+    summary = {}
+    for name, signature in _serving_signatures(saved_model.meta_graphs[0]):
+        tensors = list(signature.inputs.values()) + list(signature.outputs.values())
+        summary[name] = {
+            "inputs": describe(signature.inputs),
+            "outputs": describe(signature.outputs),
+            "batchable": all(
+                len(info.tensor_shape.dim) > 0 and info.tensor_shape.dim[0].size < 0
+                for info in tensors
+            ),
+        }
+    return summary
+
+
+def _sync_tree(root):
+    """fsyncs every file and directory under `root`, so a rename publishes complete data."""
+    for directory, _, files in os.walk(root, topdown=False):
+        for name in files:
+            with open(os.path.join(directory, name), "rb") as f:
+                os.fsync(f.fileno())
+        _sync_directory(directory)
+
+
+def _sync_directory(path):
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _publish(staging, target, *, overwrite):
+    """Renames `staging` to `target`; with `overwrite`, the old `target` is moved aside first."""
+    model_dir = os.path.dirname(target)
+    aside = None
+    if overwrite and os.path.lexists(target):
+        aside = os.path.join(model_dir, f".old-{os.path.basename(target)}-{os.getpid()}")
+        shutil.rmtree(aside, ignore_errors=True)
+        os.rename(target, aside)
+    try:
+        os.rename(staging, target)
+    except OSError as error:
+        if aside is not None:
+            os.rename(aside, target)
+            raise
+        if os.path.lexists(target):
+            raise FileExistsError(
+                f"Version directory {target} appeared while exporting; not replaced."
+            ) from error
+        raise
+    if aside is not None:
+        if os.path.isdir(aside) and not os.path.islink(aside):
+            shutil.rmtree(aside)
+        else:
+            os.remove(aside)
+    _sync_directory(model_dir)
