@@ -1,0 +1,6 @@
+"""Runs the metrics classifier's training from a checkout: see tfgan/cli/train_classifier.py."""
+
+from tfgan.cli.train_classifier import run
+
+if __name__ == "__main__":
+    run()
