@@ -1,0 +1,393 @@
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgan import gan as gan_lib
+from tfgan import losses, priors, schedules
+
+Z_DIM = 3
+DATA_SHAPE = (2,)
+BATCH = 8
+
+
+@keras.saving.register_keras_serializable(package="tfgan_tests")
+class TinyGenerator(keras.Model):
+    """z `[batch, z_dim]` -> samples `[batch, *data_shape]` float32, per the generator contract."""
+
+    def __init__(
+        self,
+        z_dim=Z_DIM,
+        data_shape=DATA_SHAPE,
+        output_activation="linear",
+        batch_norm=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.z_dim = z_dim
+        self.data_shape = tuple(data_shape)
+        self.output_activation = output_activation
+        self.batch_norm = batch_norm
+        self.hidden = keras.layers.Dense(8, activation="relu")
+        self.norm = keras.layers.BatchNormalization() if batch_norm else None
+        self.out = keras.layers.Dense(
+            int(np.prod(self.data_shape)), activation=output_activation, dtype="float32"
+        )
+        self.reshape = keras.layers.Reshape(self.data_shape, dtype="float32")
+
+    def call(self, z, training=None):
+        h = self.hidden(z)
+        if self.norm is not None:
+            h = self.norm(h, training=training)
+        return self.reshape(self.out(h))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "z_dim": self.z_dim,
+            "data_shape": self.data_shape,
+            "output_activation": self.output_activation,
+            "batch_norm": self.batch_norm,
+        }
+
+
+@keras.saving.register_keras_serializable(package="tfgan_tests")
+class TinyDiscriminator(keras.Model):
+    """x `[batch, *data_shape]` -> logits `[batch, 1]` float32; `features` is the hidden layer."""
+
+    def __init__(self, units=8, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.flatten = keras.layers.Flatten()
+        self.hidden = keras.layers.Dense(units, activation="relu")
+        self.logits = keras.layers.Dense(1, dtype="float32")
+
+    def features(self, x, training=None):
+        return self.hidden(self.flatten(x))
+
+    def call(self, x, training=None):
+        return self.logits(self.features(x, training=training))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def make_gan(
+    schedule=None,
+    ema_decay=None,
+    batch_norm=False,
+    seed=3,
+    loss="non_saturating",
+    gradient_penalty_weight=0.0,
+    optimizer=keras.optimizers.Adam,
+    build=True,
+    **compile_kwargs,
+):
+    gan = gan_lib.GAN(
+        TinyGenerator(batch_norm=batch_norm),
+        TinyDiscriminator(),
+        prior="uniform",
+        schedule=schedule,
+        ema_decay=ema_decay,
+        seed=seed,
+    )
+    gan.compile(
+        optimizer(1e-2),
+        optimizer(1e-2),
+        loss=loss,
+        gradient_penalty_weight=gradient_penalty_weight,
+        **compile_kwargs,
+    )
+    if build:
+        gan.build_all(DATA_SHAPE)
+    return gan
+
+
+def real_batch(seed=0):
+    return tf.random.stateless_normal((BATCH, *DATA_SHAPE), seed=[seed, 0]) + 2.0
+
+
+@pytest.fixture
+def mixed_float16():
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+
+def _copy(weights):
+    return [w.numpy() for w in weights]
+
+
+@pytest.mark.parametrize(
+    "schedule, d_updates, g_updates",
+    [
+        (schedules.Schedule("alternating", d_steps=1, g_steps=2), 1, 2),
+        (schedules.Schedule("alternating", d_steps=3, g_steps=1), 3, 1),
+        (schedules.Schedule("simultaneous"), 1, 1),
+    ],
+)
+def test_schedule_update_counts(schedule, d_updates, g_updates):
+    gan = make_gan(schedule)
+    gan.train_step(real_batch())
+    assert int(gan.d_optimizer.iterations) == d_updates
+    assert int(gan.g_optimizer.iterations) == g_updates
+    assert int(gan.step) == 1
+
+
+def test_worse_schedule_updates_exactly_the_losing_network():
+    gan = make_gan(schedules.Schedule("worse"))
+    before = _copy(gan.discriminator.weights) + _copy(gan.generator.weights)
+    z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
+    real = real_batch()
+    d_is_worse = bool(schedules.worse_network_is_discriminator(
+        gan.discriminator(real, training=True),
+        gan.discriminator(gan.generator(z, training=True), training=True),
+    ))
+    gan.train_step(real)
+    counts = (int(gan.d_optimizer.iterations), int(gan.g_optimizer.iterations))
+    assert counts == ((1, 0) if d_is_worse else (0, 1))
+    after = _copy(gan.discriminator.weights) + _copy(gan.generator.weights)
+    num_d = len(gan.discriminator.weights)
+    changed = [not np.array_equal(b, a) for b, a in zip(before, after)]
+    assert any(changed[:num_d]) == d_is_worse
+    assert any(changed[num_d:]) == (not d_is_worse)
+
+
+@pytest.mark.parametrize("kind", ["simultaneous", "alternating"])
+def test_reported_values_are_this_steps_values(kind):
+    gan = make_gan(schedules.Schedule(kind))
+    real = real_batch()
+    # The GAN's first two draws of z, from a seed generator in the same initial state.
+    replay = keras.random.SeedGenerator(3)
+    z_first = priors.sample_prior(BATCH, Z_DIM, "uniform", replay)
+    z_second = priors.sample_prior(BATCH, Z_DIM, "uniform", replay)
+    real_logits = gan.discriminator(real, training=True)
+    fake_logits = gan.discriminator(gan.generator(z_first, training=True), training=True)
+    g_weights_before = _copy(gan.generator.weights)
+
+    logs = gan.train_step(real)
+
+    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    for value in logs.values():
+        assert value.dtype == tf.float32 and value.shape == ()
+    expected_d_loss = losses.non_saturating_discriminator_loss(real_logits, fake_logits)
+    np.testing.assert_allclose(logs["d_loss"], expected_d_loss, rtol=1e-5)
+    np.testing.assert_allclose(logs["d_real"], np.mean(tf.sigmoid(real_logits)), rtol=1e-5)
+    np.testing.assert_allclose(logs["d_fake"], np.mean(tf.sigmoid(fake_logits)), rtol=1e-5)
+    if kind == "simultaneous":
+        expected_g_loss = losses.non_saturating_generator_loss(fake_logits)
+    else:
+        # The generator update sees a fresh z and the already-updated discriminator.
+        gan.generator.set_weights(g_weights_before)
+        expected_g_loss = losses.non_saturating_generator_loss(
+            gan.discriminator(gan.generator(z_second, training=True), training=True)
+        )
+    np.testing.assert_allclose(logs["g_loss"], expected_g_loss, rtol=1e-5)
+
+
+def test_gradient_penalty_is_reported_and_added_to_d_loss():
+    gan = make_gan(
+        schedules.Schedule("simultaneous"), loss="wasserstein", gradient_penalty_weight=10.0
+    )
+    real = real_batch()
+    z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
+    critic_loss = losses.wasserstein_discriminator_loss(
+        gan.discriminator(real), gan.discriminator(gan.generator(z))
+    )
+    logs = gan.train_step(real)
+    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty"}
+    assert logs["gradient_penalty"].dtype == tf.float32 and float(logs["gradient_penalty"]) > 0
+    np.testing.assert_allclose(
+        logs["d_loss"], critic_loss + 10.0 * logs["gradient_penalty"], rtol=1e-5
+    )
+
+
+def test_ema_after_one_step_follows_the_formula():
+    decay = 0.75
+    gan = make_gan(schedules.Schedule("simultaneous"), ema_decay=decay, batch_norm=True)
+    initial = _copy(gan.generator.weights)
+    # Built as an exact copy, batch-norm statistics included.
+    for ema_weight, weight in zip(gan.ema_generator.weights, initial):
+        np.testing.assert_array_equal(ema_weight, weight)
+    gan.train_step(real_batch())
+    updated = _copy(gan.generator.weights)
+    assert not np.allclose(updated[-1], initial[-1])
+    for ema_weight, w0, w1 in zip(gan.ema_generator.weights, initial, updated):
+        np.testing.assert_allclose(ema_weight, decay * w0 + (1 - decay) * w1, rtol=1e-6, atol=1e-7)
+    # Building again must not reset the average to the generator's weights.
+    averaged = _copy(gan.ema_generator.weights)
+    gan.build_all(DATA_SHAPE)
+    for ema_weight, before in zip(gan.ema_generator.weights, averaged):
+        np.testing.assert_array_equal(ema_weight, before)
+
+
+def test_sampling_generator_and_generate():
+    plain = make_gan()
+    assert plain.sampling_generator is plain.generator
+    with_ema = make_gan(schedules.Schedule("simultaneous"), ema_decay=0.5)
+    assert with_ema.sampling_generator is with_ema.ema_generator
+    with_ema.train_step(real_batch())
+    z = priors.stateless_prior(4, Z_DIM, "uniform", 0)
+    samples = with_ema.generate(z)
+    assert samples.shape == (4, *DATA_SHAPE) and samples.dtype == tf.float32
+    np.testing.assert_allclose(samples, with_ema.ema_generator(z, training=False))
+    assert not np.allclose(samples, with_ema.generator(z, training=False))
+    x = real_batch()
+    np.testing.assert_allclose(with_ema(x), with_ema.discriminator(x))
+
+
+def test_jit_compiled_fit_builds_lazily_and_counts_steps():
+    gan = make_gan(
+        schedules.Schedule("worse"),
+        ema_decay=0.9,
+        loss="hinge",
+        gradient_penalty_weight=1.0,
+        build=False,
+        jit_compile=True,
+        steps_per_execution=2,
+    )
+    data = tf.data.Dataset.from_tensors(real_batch()).repeat()
+    history = gan.fit(data, steps_per_epoch=4, epochs=1, verbose=0, shuffle=False)
+    assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty"}
+    assert all(np.isfinite(v[0]) for v in history.history.values())
+    assert int(gan.step) == 4
+    assert int(gan.d_optimizer.iterations) + int(gan.g_optimizer.iterations) == 4
+    assert len(gan.ema_generator.weights) == len(gan.generator.weights)
+
+
+def test_mixed_float16_scales_losses_and_reports_float32(mixed_float16):
+    gan = make_gan(schedules.Schedule("alternating", g_steps=2), ema_decay=0.9)
+    assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert gan.generator.hidden.compute_dtype == "float16"
+    logs = gan.train_step(real_batch())
+    assert all(value.dtype == tf.float32 for value in logs.values())
+    assert all(np.isfinite(value) for value in logs.values())
+    # Finite scaled gradients: the updates were applied, not skipped.
+    assert int(gan.d_optimizer.iterations) == 1 and int(gan.g_optimizer.iterations) == 2
+    networks = (gan.generator, gan.discriminator, gan.ema_generator)
+    assert all(w.dtype == "float32" for network in networks for w in network.weights)
+    assert gan.step.dtype == "int64"
+
+
+def test_checkpoint_round_trip_is_exact(tmp_path):
+    def everything(gan):
+        state = [gan.step, gan.seed_generator.state]
+        state += gan.generator.weights + gan.discriminator.weights + gan.ema_generator.weights
+        state += gan.d_optimizer.variables + gan.g_optimizer.variables
+        return _copy(state)
+
+    schedule = schedules.Schedule("alternating", g_steps=2)
+    original = make_gan(schedule, ema_decay=0.9, batch_norm=True)
+    for seed in range(2):
+        original.train_step(real_batch(seed))
+    path = tf.train.Checkpoint(gan=original).save(str(tmp_path / "ckpt"))
+
+    restored = make_gan(schedule, ema_decay=0.9, batch_norm=True)
+    tf.train.Checkpoint(gan=restored).restore(path).assert_consumed()
+    assert int(restored.step) == 2 and int(restored.g_optimizer.iterations) == 4
+    for a, b in zip(everything(original), everything(restored)):
+        np.testing.assert_array_equal(a, b)
+
+    # Resuming continues exactly where the original goes on: same z, same updates.
+    logs_original = original.train_step(real_batch(2))
+    logs_restored = restored.train_step(real_batch(2))
+    for name in logs_original:
+        np.testing.assert_array_equal(logs_original[name], logs_restored[name])
+    for a, b in zip(everything(original), everything(restored)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_config_round_trip():
+    schedule = schedules.Schedule("alternating", d_steps=1, g_steps=2)
+    gan = gan_lib.GAN(
+        TinyGenerator(output_activation="tanh"), TinyDiscriminator(units=5), prior="normal",
+        schedule=schedule, ema_decay=0.99, seed=11, name="toy_gan",
+    )
+    config = gan.get_config()
+    assert {"generator", "discriminator", "prior", "schedule", "ema_decay", "seed"} <= set(config)
+    clone = gan_lib.GAN.from_config(config)
+    assert clone.name == "toy_gan" and clone.prior == "normal" and clone.schedule == schedule
+    assert clone.ema_decay == 0.99 and clone.seed == 11
+    assert clone.generator.get_config() == gan.generator.get_config()
+    assert clone.discriminator.get_config() == gan.discriminator.get_config()
+    assert clone.ema_generator.output_activation == "tanh"
+    revived = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(gan))
+    assert isinstance(revived, gan_lib.GAN) and revived.get_config() == config
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: gan_lib.GAN(TinyGenerator(), TinyDiscriminator(), prior="cauchy"),
+         r"Received: prior='cauchy'$"),
+        (lambda: gan_lib.GAN(TinyGenerator(), TinyDiscriminator(), ema_decay=1.0),
+         r"Received: ema_decay=1.0$"),
+        (lambda: make_gan(gradient_penalty_weight=-1.0),
+         r"Received: gradient_penalty_weight=-1.0$"),
+        (lambda: make_gan(loss="vanilla"), r"Received: loss='vanilla'$"),
+        (lambda: make_gan(build=False).build_all((3,)), r"Received: input_shape=\(None, 3\)$"),
+    ],
+)
+def test_invalid_arguments_raise(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+_MIRRORED_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+    import keras
+    sys.path.insert(0, sys.argv[1])
+    import test_gan
+    from tfgan import schedules
+
+    schedule = schedules.Schedule("alternating", d_steps=1, g_steps=2)
+    single = test_gan.make_gan(schedule, ema_decay=0.5, optimizer=keras.optimizers.SGD)
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    with strategy.scope():
+        mirrored = test_gan.make_gan(schedule, ema_decay=0.5, optimizer=keras.optimizers.SGD)
+        try:
+            test_gan.make_gan(schedules.Schedule("worse"))
+            sys.exit("worse schedule did not raise under 2 replicas")
+        except ValueError as error:
+            assert "num_replicas_in_sync=2" in str(error), error
+    nets = ("generator", "discriminator", "ema_generator")
+    for net in nets:
+        getattr(mirrored, net).set_weights(getattr(single, net).get_weights())
+
+    batch = test_gan.real_batch()  # 8 rows: 4 per replica
+    single.train_step(batch)
+    data = tf.data.Dataset.from_tensors(batch).repeat()
+    mirrored.fit(data, steps_per_epoch=1, epochs=1, verbose=0, shuffle=False)
+
+    assert mirrored.step.numpy() == 1, mirrored.step.numpy()
+    assert mirrored.g_optimizer.iterations.numpy() == 2
+    for net in nets:
+        for a, b in zip(getattr(single, net).get_weights(), getattr(mirrored, net).get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    print("OK")
+    """
+)
+
+
+def test_two_replicas_match_one_replica_on_the_full_batch():
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run(
+        [sys.executable, "-c", _MIRRORED_SCRIPT, os.path.dirname(__file__)],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert result.returncode == 0 and result.stdout.strip().endswith("OK"), result.stderr[-3000:]

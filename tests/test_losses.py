@@ -1,0 +1,103 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgan import losses
+
+# One fixed set of logits; golden values below are computed by hand or with the naive
+# probability formulas in numpy.
+REAL = np.array([[1.5], [-0.5], [0.0], [2.0]], np.float32)
+GEN = np.array([[-1.0], [0.5], [3.0], [-2.0]], np.float32)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x.astype(np.float64)))
+
+
+def _check(value, expected):
+    assert value.shape == () and value.dtype == tf.float32
+    np.testing.assert_allclose(value.numpy(), expected, rtol=1e-6, atol=1e-6)
+
+
+class TestMinimax:
+    def test_discriminator_loss(self):
+        expected = -np.mean(np.log(_sigmoid(REAL))) - np.mean(np.log(1.0 - _sigmoid(GEN)))
+        _check(losses.minimax_discriminator_loss(REAL, GEN), expected)
+
+    def test_generator_loss_is_saturating(self):
+        expected = np.mean(np.log(1.0 - _sigmoid(GEN)))
+        _check(losses.minimax_generator_loss(GEN), expected)
+
+
+class TestNonSaturating:
+    def test_discriminator_loss_is_the_minimax_one(self):
+        assert losses.non_saturating_discriminator_loss is losses.minimax_discriminator_loss
+
+    def test_generator_loss(self):
+        expected = -np.mean(np.log(_sigmoid(GEN)))
+        _check(losses.non_saturating_generator_loss(GEN), expected)
+
+
+class TestLeastSquares:
+    def test_discriminator_loss(self):
+        # 1/2 mean([0.25, 2.25, 1, 1]) + 1/2 mean([1, 0.25, 9, 4])
+        _check(losses.least_squares_discriminator_loss(REAL, GEN), 0.5625 + 1.78125)
+
+    def test_generator_loss(self):
+        # 1/2 mean([4, 0.25, 4, 9])
+        _check(losses.least_squares_generator_loss(GEN), 2.15625)
+
+
+class TestWasserstein:
+    def test_discriminator_loss(self):
+        # mean(GEN) - mean(REAL) = 0.125 - 0.75
+        _check(losses.wasserstein_discriminator_loss(REAL, GEN), -0.625)
+
+    def test_generator_loss(self):
+        _check(losses.wasserstein_generator_loss(GEN), -0.125)
+
+
+class TestHinge:
+    def test_discriminator_loss(self):
+        # mean(relu(1 - REAL)) + mean(relu(1 + GEN)) = mean([0, 1.5, 1, 0]) + mean([0, 1.5, 4, 0])
+        _check(losses.hinge_discriminator_loss(REAL, GEN), 0.625 + 1.375)
+
+    def test_generator_loss(self):
+        _check(losses.hinge_generator_loss(GEN), -0.125)
+
+
+@pytest.mark.parametrize("name", losses.LOSSES)
+def test_extreme_logits_give_finite_values_and_gradients(name):
+    generator_loss, discriminator_loss = losses.get_losses(name)
+    real = tf.constant([[-1e4], [-100.0], [100.0], [1e4]])
+    gen = tf.constant([[1e4], [100.0], [-100.0], [-1e4]])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([real, gen])
+        d_loss = discriminator_loss(real, gen)
+        g_loss = generator_loss(gen)
+    for value in (d_loss, g_loss, *tape.gradient(d_loss, [real, gen]), tape.gradient(g_loss, gen)):
+        assert np.all(np.isfinite(value.numpy()))
+
+
+def test_cross_entropy_losses_keep_their_size_where_log_sigmoid_underflows():
+    # log(sigmoid(-200)) is -inf in float32; softplus gives the exact 200.
+    logits = tf.constant([[-200.0]])
+    np.testing.assert_allclose(losses.non_saturating_generator_loss(logits).numpy(), 200.0)
+    np.testing.assert_allclose(losses.minimax_generator_loss(-logits).numpy(), -200.0)
+    np.testing.assert_allclose(
+        losses.minimax_discriminator_loss(logits, -logits).numpy(), 400.0
+    )
+
+
+def test_get_losses_returns_the_family_pair():
+    pair = losses.get_losses("least_squares")
+    assert isinstance(pair, losses.GANLoss)
+    generator_loss, discriminator_loss = pair
+    assert generator_loss is losses.least_squares_generator_loss
+    assert discriminator_loss is losses.least_squares_discriminator_loss
+    assert losses.LOSSES == ("minimax", "non_saturating", "least_squares", "wasserstein", "hinge")
+
+
+def test_get_losses_rejects_unknown_name():
+    with pytest.raises(ValueError, match=r"Received: loss='vanilla'$"):
+        losses.get_losses("vanilla")

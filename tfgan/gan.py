@@ -1,0 +1,387 @@
+"""`GAN(keras.Model)`: two networks, two optimizers and one `train_step` that runs a schedule."""
+
+import collections
+
+import keras
+import tensorflow as tf
+
+from tfgan import losses, penalties, priors, schedules
+
+# What one forward pass of both networks yields; `gradient_penalty` is None when unused.
+_ForwardPass = collections.namedtuple(
+    "_ForwardPass", ["real_logits", "fake_logits", "d_loss", "g_loss", "gradient_penalty"]
+)
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class GAN(keras.Model):
+    """A generator and a discriminator trained against each other by `fit`.
+
+    `train_step` follows the keras-io GAN examples: sample `z` from the prior, update the
+    discriminator under its own tape over `discriminator.trainable_weights`, sample a fresh `z`,
+    update the generator over `generator.trainable_weights` only. The order and number of
+    updates come from a `tfgan.schedules.Schedule`; the losses come from `compile`.
+
+    Calling the model, `gan(x)`, scores data with the discriminator; `generate(z)` makes samples
+    with `sampling_generator` (the EMA copy when `ema_decay` is set).
+
+    Args:
+        generator: `keras.Model` with attributes `z_dim`, `data_shape` and
+            `output_activation`, mapping `[batch, z_dim]` to `[batch, *data_shape]` float32;
+            it must round-trip through `from_config(get_config())` when `ema_decay` is set.
+        discriminator: `keras.Model` mapping `[batch, *data_shape]` to logits `[batch, 1]`
+            float32.
+        prior: str, the latent prior, one of `tfgan.priors.PRIORS`. Defaults to `"uniform"`.
+        schedule: `tfgan.schedules.Schedule` or None for `Schedule()` (alternating, 1:1).
+            Defaults to `None`.
+        ema_decay: float in [0, 1) or None. When set, `ema_generator` keeps an exponential
+            moving average of the generator's weights (Karras et al. 2018,
+            https://arxiv.org/abs/1710.10196; Yazici et al. 2019,
+            https://arxiv.org/abs/1806.04498), updated after every generator update as
+            `w_ema = decay * w_ema + (1 - decay) * w`, batch-norm statistics included.
+            Defaults to `None`.
+        seed: int or None, seed of the generator that draws `z` and the penalty's
+            interpolation weights. Defaults to `None`.
+        **kwargs: `keras.Model` arguments such as `name`.
+
+    Raises:
+        ValueError: if `prior` is unknown or `ema_decay` is outside [0, 1).
+
+    Example:
+
+    ```python
+    gan = GAN(generator, discriminator, prior="uniform", schedule=Schedule(g_steps=2))
+    gan.compile(keras.optimizers.Adam(2e-5), keras.optimizers.Adam(2e-5))
+    gan.build_all(generator.data_shape)
+    gan.fit(dataset, epochs=1, steps_per_epoch=100)
+    samples = gan.generate(tfgan.priors.stateless_prior(16, generator.z_dim, "uniform", 0))
+    ```
+    """
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        prior="uniform",
+        schedule=None,
+        ema_decay=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        priors.validate_prior(prior)
+        if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
+            raise ValueError(
+                f"ema_decay must be None or in [0, 1). Received: ema_decay={ema_decay!r}"
+            )
+        self.generator = generator
+        self.discriminator = discriminator
+        self.prior = prior
+        self.schedule = schedule or schedules.Schedule()
+        self.ema_decay = ema_decay
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        # Keras does not make seed generators checkpoint dependencies; the GAN does, so a run
+        # resumed from a checkpoint draws the same z as one that never stopped.
+        self._track_trackable(self.seed_generator.state, name="seed_generator_state")
+        # Training steps taken; callbacks and checkpoints read it.
+        self.step = self.add_weight(
+            name="step",
+            shape=(),
+            dtype="int64",
+            initializer="zeros",
+            trainable=False,
+            aggregation="only_first_replica",
+        )
+        self.ema_generator = None
+        if ema_decay is not None:
+            ema_config = {**generator.get_config(), "name": f"{generator.name}_ema"}
+            self.ema_generator = generator.__class__.from_config(ema_config)
+        self.d_optimizer = None
+        self.g_optimizer = None
+
+    def compile(
+        self,
+        d_optimizer,
+        g_optimizer,
+        loss="non_saturating",
+        gradient_penalty_weight=0.0,
+        jit_compile=False,
+        steps_per_execution=1,
+    ):
+        """Sets the optimizers and the loss family.
+
+        Under the `"mixed_float16"` dtype policy each optimizer is wrapped in a
+        `keras.optimizers.LossScaleOptimizer`. If the model is already built, both optimizers
+        are built too, so a checkpoint can be restored into them before the first step.
+
+        Args:
+            d_optimizer: `keras.optimizers.Optimizer` for the discriminator.
+            g_optimizer: `keras.optimizers.Optimizer` for the generator.
+            loss: str, one of `tfgan.losses.LOSSES`, or a `tfgan.losses.GANLoss` pair of
+                functions. Defaults to `"non_saturating"`.
+            gradient_penalty_weight: float >= 0, weight of the WGAN-GP penalty added to the
+                discriminator's loss; 0 turns it off. Defaults to `0.0`.
+            jit_compile: bool, compile the train step with XLA. Defaults to `False`.
+            steps_per_execution: int, train steps per compiled call. Defaults to `1`.
+
+        Raises:
+            ValueError: if `loss` is unknown, `gradient_penalty_weight` is negative, or the
+                `"worse"` schedule is used under a strategy with more than one replica.
+        """
+        super().compile(
+            optimizer=None, jit_compile=jit_compile, steps_per_execution=steps_per_execution
+        )
+        if gradient_penalty_weight < 0:
+            raise ValueError(
+                "gradient_penalty_weight must be >= 0. "
+                f"Received: gradient_penalty_weight={gradient_penalty_weight!r}"
+            )
+        num_replicas = self.distribute_strategy.num_replicas_in_sync
+        if self.schedule.kind == "worse" and num_replicas > 1:
+            # Optimizers synchronise replicas with `merge_call`, which cannot run inside the
+            # `tf.cond` that picks the network to update.
+            raise ValueError(
+                "schedule kind 'worse' needs a single replica. "
+                f"Received: num_replicas_in_sync={num_replicas}"
+            )
+        if self.dtype_policy.name == "mixed_float16":
+            d_optimizer = _with_loss_scaling(d_optimizer)
+            g_optimizer = _with_loss_scaling(g_optimizer)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        loss_pair = losses.get_losses(loss) if isinstance(loss, str) else loss
+        self.generator_loss_fn, self.discriminator_loss_fn = loss_pair
+        self.gradient_penalty_weight = float(gradient_penalty_weight)
+        if self.built:
+            self._build_optimizers()
+
+    def build_all(self, data_shape):
+        """Creates every variable, ready for `tf.train.Checkpoint(gan=gan).restore(...)`.
+
+        Same as `build((None, *data_shape))`; see `build`.
+
+        Args:
+            data_shape: tuple, the shape of one real example, e.g. `(28, 28, 1)`.
+
+        Raises:
+            ValueError: if `data_shape` is not the generator's `data_shape`.
+        """
+        self.build((None, *data_shape))
+
+    def build(self, input_shape=None):
+        """Creates every variable: both networks, the EMA copy and, if compiled, both optimizers.
+
+        The EMA copy starts as an exact copy of the generator. Building everything up front
+        lets `tf.train.Checkpoint(gan=gan).restore(...)` restore the state exactly before the
+        first step. Building again creates nothing and leaves the EMA copy alone.
+
+        Args:
+            input_shape: tuple or None, the shape of a real batch, `(batch, *data_shape)`; only
+                checked against `generator.data_shape`. Defaults to `None`.
+
+        Raises:
+            ValueError: if `input_shape` does not match the generator's `data_shape`.
+        """
+        data_shape = tuple(self.generator.data_shape)
+        if input_shape is not None and tuple(input_shape)[1:] != data_shape:
+            raise ValueError(
+                f"input_shape must be (batch, *{data_shape}). Received: input_shape={input_shape}"
+            )
+        # Eagerly, even when Keras builds the model while tracing `fit`'s first step.
+        with tf.init_scope():
+            z = tf.zeros((1, self.generator.z_dim))
+            self.generator(z)
+            self.discriminator(tf.zeros((1, *data_shape)))
+            if self.ema_generator is not None and not self.ema_generator.built:
+                self.ema_generator(z)
+                for ema_weight, weight in zip(self.ema_generator.weights, self.generator.weights):
+                    ema_weight.assign(weight)
+            if self.d_optimizer is not None:
+                self._build_optimizers()
+
+    def _build_optimizers(self):
+        for optimizer, network in (
+            (self.d_optimizer, self.discriminator),
+            (self.g_optimizer, self.generator),
+        ):
+            if not optimizer.built:
+                optimizer.build(network.trainable_weights)
+
+    def call(self, inputs, training=None):
+        """Scores data with the discriminator.
+
+        Args:
+            inputs: float tensor `[batch, *data_shape]`.
+            training: bool or None, passed to the discriminator. Defaults to `None`.
+
+        Returns:
+            float32 logits `[batch, 1]`.
+        """
+        return self.discriminator(inputs, training=training)
+
+    @property
+    def sampling_generator(self):
+        """The generator to sample from: `ema_generator` if EMA is on, else `generator`."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def generate(self, z, training=False):
+        """Maps latent vectors to samples with `sampling_generator`.
+
+        Args:
+            z: float32 tensor `[batch, z_dim]`.
+            training: bool, passed to the generator. Defaults to `False`.
+
+        Returns:
+            float32 tensor `[batch, *data_shape]`.
+        """
+        return self.sampling_generator(z, training=training)
+
+    def train_step(self, data):
+        """Runs one step of the schedule on a batch of real data.
+
+        Args:
+            data: float tensor `[batch, *data_shape]` (or a tuple whose first item is one).
+
+        Returns:
+            dict of float32 scalars for this step (not running means): `d_loss` and `g_loss`
+            (the losses last minimised, `d_loss` including the weighted penalty), `d_real` and
+            `d_fake` (mean sigmoid of the discriminator's logits on real and generated data),
+            and `gradient_penalty` when its weight is positive.
+        """
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if not self.built:
+            # Without a distribution strategy `fit` does not build the model first.
+            self.build(tuple(real.shape))
+        batch_size = tf.shape(real)[0]
+
+        if self.schedule.kind == "alternating":
+            # Stage 1: k_d discriminator updates on this real batch, a fresh z each.
+            for _ in range(self.schedule.d_steps):
+                z = self._sample_z(batch_size)
+                with tf.GradientTape() as tape:
+                    forward = self._forward(real, z)
+                    scaled_loss = self._scaled(forward.d_loss, self.d_optimizer)
+                d_weights = self.discriminator.trainable_weights
+                self.d_optimizer.apply(tape.gradient(scaled_loss, d_weights), d_weights)
+            # Stage 2: k_g generator updates, a fresh z each.
+            for _ in range(self.schedule.g_steps):
+                z = self._sample_z(batch_size)
+                with tf.GradientTape() as tape:
+                    generated = self.generator(z, training=True)
+                    fake_logits = self.discriminator(generated, training=True)
+                    g_loss = self.generator_loss_fn(fake_logits)
+                    scaled_loss = self._scaled(g_loss, self.g_optimizer)
+                self._apply_generator(tape.gradient(scaled_loss, self.generator.trainable_weights))
+            forward = forward._replace(g_loss=g_loss)
+        else:
+            # One forward pass; both gradients come from the same z.
+            z = self._sample_z(batch_size)
+            with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+                forward = self._forward(real, z)
+                d_scaled_loss = self._scaled(forward.d_loss, self.d_optimizer)
+                g_scaled_loss = self._scaled(forward.g_loss, self.g_optimizer)
+            d_weights = self.discriminator.trainable_weights
+            d_grads = d_tape.gradient(d_scaled_loss, d_weights)
+            g_grads = g_tape.gradient(g_scaled_loss, self.generator.trainable_weights)
+            if self.schedule.kind == "simultaneous":
+                self.d_optimizer.apply(d_grads, d_weights)
+                self._apply_generator(g_grads)
+            else:
+                # "worse": update only the network that is losing.
+                tf.cond(
+                    schedules.worse_network_is_discriminator(
+                        forward.real_logits, forward.fake_logits
+                    ),
+                    lambda: self.d_optimizer.apply(d_grads, d_weights),
+                    lambda: self._apply_generator(g_grads),
+                )
+
+        self.step.assign_add(1)
+        logs = {
+            "d_loss": forward.d_loss,
+            "g_loss": forward.g_loss,
+            "d_real": tf.reduce_mean(tf.sigmoid(forward.real_logits)),
+            "d_fake": tf.reduce_mean(tf.sigmoid(forward.fake_logits)),
+        }
+        if forward.gradient_penalty is not None:
+            logs["gradient_penalty"] = forward.gradient_penalty
+        return logs
+
+    def _sample_z(self, batch_size):
+        """Draws this replica's `[batch_size, z_dim]` rows of one global batch of `z`.
+
+        Every replica draws the same global batch from the (mirrored) seed generator and keeps
+        its own rows, so replicas never share a `z`, and N replicas see exactly the `z` that one
+        replica would on the N-times larger batch.
+        """
+        num_replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        z = priors.sample_prior(
+            num_replicas * batch_size, self.generator.z_dim, self.prior, self.seed_generator
+        )
+        if num_replicas == 1:
+            return z
+        replica_id = tf.distribute.get_replica_context().replica_id_in_sync_group
+        return tf.reshape(z, (num_replicas, batch_size, self.generator.z_dim))[replica_id]
+
+    def _forward(self, real, z):
+        """Runs both networks once and computes both losses (and the penalty, if weighted)."""
+        generated = self.generator(z, training=True)
+        real_logits = self.discriminator(real, training=True)
+        fake_logits = self.discriminator(generated, training=True)
+        d_loss = self.discriminator_loss_fn(real_logits, fake_logits)
+        gradient_penalty = None
+        if self.gradient_penalty_weight > 0:
+            gradient_penalty = penalties.wasserstein_gradient_penalty(
+                self.discriminator, real, generated, self.seed_generator
+            )
+            d_loss += self.gradient_penalty_weight * gradient_penalty
+        g_loss = self.generator_loss_fn(fake_logits)
+        return _ForwardPass(real_logits, fake_logits, d_loss, g_loss, gradient_penalty)
+
+    def _scaled(self, loss, optimizer):
+        """The loss to differentiate: this replica's share, times the optimizer's loss scale.
+
+        Optimizers sum gradients over replicas, so dividing by the replica count makes the
+        update that of the mean loss over the global batch (as Keras's `compute_loss` does).
+        """
+        num_replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return optimizer.scale_loss(loss / num_replicas)
+
+    def _apply_generator(self, grads):
+        """Applies the generator's gradients, then moves the EMA copy towards the new weights."""
+        self.g_optimizer.apply(grads, self.generator.trainable_weights)
+        if self.ema_generator is not None:
+            # Under a mirrored strategy each replica writes its own copy, from identical values.
+            for ema_weight, weight in zip(self.ema_generator.weights, self.generator.weights):
+                ema_weight.assign(self.ema_decay * ema_weight + (1.0 - self.ema_decay) * weight)
+
+    def get_config(self):
+        """Returns the constructor arguments, networks serialised with Keras."""
+        config = super().get_config()
+        config.update(
+            {
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+                "prior": self.prior,
+                "schedule": self.schedule.get_config(),
+                "ema_decay": self.ema_decay,
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds an unbuilt `GAN` (fresh weights) from `get_config()`."""
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        config["schedule"] = schedules.Schedule.from_config(config["schedule"])
+        return cls(**config)
+
+
+def _with_loss_scaling(optimizer):
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer
+    return keras.optimizers.LossScaleOptimizer(optimizer)

@@ -1,0 +1,228 @@
+"""GAN losses: pure functions on discriminator logits, one generator/discriminator pair per family.
+
+Every function takes raw logits (`[batch, 1]` or any shape; the discriminator's outputs before
+any sigmoid) and returns the float32 scalar mean over all elements. Cross-entropy terms use
+`softplus`, which stays finite for any logit, instead of `log(sigmoid(.))`:
+
+    -log D(x)      = softplus(-l)        with D(x) = sigmoid(l)
+    -log(1 - D(x)) = softplus(l)
+
+Names follow TF-GAN (`<family>_generator_loss(discriminator_gen_outputs)`,
+`<family>_discriminator_loss(discriminator_real_outputs, discriminator_gen_outputs)`);
+`get_losses(name)` returns a family's pair as a `GANLoss`.
+"""
+
+import collections
+
+import tensorflow as tf
+
+GANLoss = collections.namedtuple("GANLoss", ["generator_loss", "discriminator_loss"])
+GANLoss.__doc__ = """The two loss functions of one family.
+
+Fields:
+    generator_loss: callable `(discriminator_gen_outputs) -> scalar`.
+    discriminator_loss: callable
+        `(discriminator_real_outputs, discriminator_gen_outputs) -> scalar`.
+"""
+
+
+def _logits(outputs):
+    return tf.cast(outputs, tf.float32)
+
+
+def minimax_discriminator_loss(discriminator_real_outputs, discriminator_gen_outputs):
+    """Discriminator loss of the original GAN: binary cross-entropy, real = 1, generated = 0.
+
+    Goodfellow et al. 2014, "Generative Adversarial Networks",
+    https://arxiv.org/abs/1406.2661. The discriminator maximises
+    `log D(x) + log(1 - D(G(z)))`, i.e. minimises
+
+        L_D = mean(softplus(-l_real)) + mean(softplus(l_gen))
+
+    the sum of the two cross-entropies that seeds 000 and 003 write with
+    `sigmoid_cross_entropy_with_logits`. The non-saturating family uses the same loss.
+
+    Args:
+        discriminator_real_outputs: float tensor, logits of real data, `[batch, 1]`.
+        discriminator_gen_outputs: float tensor, logits of generated data, `[batch, 1]`.
+
+    Returns:
+        float32 scalar tensor.
+    """
+    real = _logits(discriminator_real_outputs)
+    gen = _logits(discriminator_gen_outputs)
+    return tf.reduce_mean(tf.nn.softplus(-real)) + tf.reduce_mean(tf.nn.softplus(gen))
+
+
+def minimax_generator_loss(discriminator_gen_outputs):
+    """Saturating generator loss of the original minimax game.
+
+    Goodfellow et al. 2014, https://arxiv.org/abs/1406.2661, eq. 1: the generator minimises
+
+        L_G = mean(log(1 - D(G(z)))) = -mean(softplus(l_gen))
+
+    This is the objective as seed 001's text states it; its gradient vanishes when the
+    discriminator confidently rejects samples, which is why the paper (and the code of all four
+    seeds) trains with `non_saturating_generator_loss` instead.
+
+    Args:
+        discriminator_gen_outputs: float tensor, logits of generated data, `[batch, 1]`.
+
+    Returns:
+        float32 scalar tensor (at most 0).
+    """
+    return -tf.reduce_mean(tf.nn.softplus(_logits(discriminator_gen_outputs)))
+
+
+def non_saturating_generator_loss(discriminator_gen_outputs):
+    """Non-saturating generator loss: the generator's cross-entropy for "generated is real".
+
+    Goodfellow et al. 2014, https://arxiv.org/abs/1406.2661, section 3: instead of minimising
+    `log(1 - D(G(z)))`, the generator maximises `log D(G(z))`:
+
+        L_G = -mean(log D(G(z))) = mean(softplus(-l_gen))
+
+    Seeds 000 and 003 write it as `sigmoid_cross_entropy_with_logits(labels=1)`, seeds 001 and
+    002 as `-log(D(G(z)))`.
+
+    Args:
+        discriminator_gen_outputs: float tensor, logits of generated data, `[batch, 1]`.
+
+    Returns:
+        float32 scalar tensor (at least 0).
+    """
+    return tf.reduce_mean(tf.nn.softplus(-_logits(discriminator_gen_outputs)))
+
+
+# The non-saturating game changes only the generator's objective.
+non_saturating_discriminator_loss = minimax_discriminator_loss
+
+
+def least_squares_discriminator_loss(discriminator_real_outputs, discriminator_gen_outputs):
+    """Least-squares (LSGAN) discriminator loss with targets a=0 (generated), b=1 (real).
+
+    Mao et al. 2017, "Least Squares Generative Adversarial Networks",
+    https://arxiv.org/abs/1611.04076, eq. 2:
+
+        L_D = 1/2 mean((l_real - 1)^2) + 1/2 mean(l_gen^2)
+
+    The discriminator's raw outputs are regressed onto the targets; no sigmoid.
+
+    Args:
+        discriminator_real_outputs: float tensor, outputs on real data, `[batch, 1]`.
+        discriminator_gen_outputs: float tensor, outputs on generated data, `[batch, 1]`.
+
+    Returns:
+        float32 scalar tensor.
+    """
+    real = _logits(discriminator_real_outputs)
+    gen = _logits(discriminator_gen_outputs)
+    return 0.5 * tf.reduce_mean(tf.square(real - 1.0)) + 0.5 * tf.reduce_mean(tf.square(gen))
+
+
+def least_squares_generator_loss(discriminator_gen_outputs):
+    """Least-squares (LSGAN) generator loss with target c=1.
+
+    Mao et al. 2017, https://arxiv.org/abs/1611.04076, eq. 2:
+
+        L_G = 1/2 mean((l_gen - 1)^2)
+
+    Args:
+        discriminator_gen_outputs: float tensor, outputs on generated data, `[batch, 1]`.
+
+    Returns:
+        float32 scalar tensor.
+    """
+    return 0.5 * tf.reduce_mean(tf.square(_logits(discriminator_gen_outputs) - 1.0))
+
+
+def wasserstein_discriminator_loss(discriminator_real_outputs, discriminator_gen_outputs):
+    """Wasserstein critic loss.
+
+    Arjovsky et al. 2017, "Wasserstein GAN", https://arxiv.org/abs/1701.07875: the critic
+    maximises `E[f(x)] - E[f(G(z))]`, i.e. minimises
+
+        L_D = mean(l_gen) - mean(l_real)
+
+    Needs a Lipschitz constraint on the critic; tfgan provides the gradient penalty
+    (`tfgan.penalties.wasserstein_gradient_penalty`).
+
+    Args:
+        discriminator_real_outputs: float tensor, critic scores of real data, `[batch, 1]`.
+        discriminator_gen_outputs: float tensor, critic scores of generated data, `[batch, 1]`.
+
+    Returns:
+        float32 scalar tensor.
+    """
+    real = _logits(discriminator_real_outputs)
+    gen = _logits(discriminator_gen_outputs)
+    return tf.reduce_mean(gen) - tf.reduce_mean(real)
+
+
+def wasserstein_generator_loss(discriminator_gen_outputs):
+    """Wasserstein generator loss.
+
+    Arjovsky et al. 2017, https://arxiv.org/abs/1701.07875:
+
+        L_G = -mean(l_gen)
+
+    Args:
+        discriminator_gen_outputs: float tensor, critic scores of generated data, `[batch, 1]`.
+
+    Returns:
+        float32 scalar tensor.
+    """
+    return -tf.reduce_mean(_logits(discriminator_gen_outputs))
+
+
+def hinge_discriminator_loss(discriminator_real_outputs, discriminator_gen_outputs):
+    """Hinge discriminator loss.
+
+    Lim & Ye 2017, "Geometric GAN", https://arxiv.org/abs/1705.02894; Miyato et al. 2018,
+    "Spectral Normalization for GANs", https://arxiv.org/abs/1802.05957, eq. 16:
+
+        L_D = mean(relu(1 - l_real)) + mean(relu(1 + l_gen))
+
+    Args:
+        discriminator_real_outputs: float tensor, logits of real data, `[batch, 1]`.
+        discriminator_gen_outputs: float tensor, logits of generated data, `[batch, 1]`.
+
+    Returns:
+        float32 scalar tensor (at least 0).
+    """
+    real = _logits(discriminator_real_outputs)
+    gen = _logits(discriminator_gen_outputs)
+    return tf.reduce_mean(tf.nn.relu(1.0 - real)) + tf.reduce_mean(tf.nn.relu(1.0 + gen))
+
+
+# The hinge game (Miyato et al. 2018, eq. 17) trains the generator on the Wasserstein objective.
+hinge_generator_loss = wasserstein_generator_loss
+
+
+_FAMILIES = {
+    "minimax": GANLoss(minimax_generator_loss, minimax_discriminator_loss),
+    "non_saturating": GANLoss(non_saturating_generator_loss, non_saturating_discriminator_loss),
+    "least_squares": GANLoss(least_squares_generator_loss, least_squares_discriminator_loss),
+    "wasserstein": GANLoss(wasserstein_generator_loss, wasserstein_discriminator_loss),
+    "hinge": GANLoss(hinge_generator_loss, hinge_discriminator_loss),
+}
+
+LOSSES = tuple(_FAMILIES)
+
+
+def get_losses(name):
+    """Returns the loss pair of the family `name`.
+
+    Args:
+        name: str, one of `LOSSES`: `"minimax"`, `"non_saturating"`, `"least_squares"`,
+            `"wasserstein"`, `"hinge"`.
+
+    Returns:
+        `GANLoss(generator_loss, discriminator_loss)`; unpacks as a 2-tuple.
+
+    Raises:
+        ValueError: if `name` is not a known family.
+    """
+    if name not in _FAMILIES:
+        raise ValueError(f"loss must be one of {LOSSES}. Received: loss={name!r}")
+    return _FAMILIES[name]
