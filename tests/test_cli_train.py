@@ -1,0 +1,40 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _train(*args, cwd):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "train.py"), *args],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--dataset=nonexistent_set"], "nonexistent_set"),
+    (["--dataset=quadratic", "--steps=0"], "--steps must be a positive integer, got 0"),
+    (["--dataset=quadratic", "--z_dim=-3"], "--z_dim must be a positive integer, got -3"),
+    (["--dataset=quadratic", "--output_activation=linear", "--architecture=dcgan"],
+     "--architecture=dcgan"),
+    (["--dataset=quadratic", "--g_hidden_units=16,x"], "--g_hidden_units takes"),
+])
+def test_bad_flags_exit_2_with_one_line_and_write_nothing(tmp_path, flags, message):
+    result = _train("--workdir=run", *flags, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    error_lines = [l for l in result.stderr.splitlines() if l.startswith("error: ")]
+    assert len(error_lines) == 1 and message in error_lines[0], result.stderr
+    assert not os.path.exists(tmp_path / "run")
+
+
+def test_preset_flagfile_trains_and_leaves_plots(tmp_path):
+    result = _train(f"--flagfile={ROOT}/configs/toy_quadratic.flags", "--workdir=run",
+                    "--steps=40", "--sample_every=20", "--log_every=20", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "run"
+    for artifact in ("losses.png", "progress.gif", "history.csv", "samples/000040.png",
+                     "features/features_000040.png"):
+        assert (run / artifact).exists(), artifact
+    assert os.listdir(run / "tensorboard")

@@ -1,0 +1,87 @@
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgan import training
+from tfgan.config import ConfigError, TrainConfig
+from tfgan.data import toys
+
+
+def _toy_config(workdir, **overrides):
+    options = dict(
+        workdir=str(workdir), dataset="gaussian_1d", architecture="mlp", z_dim=1,
+        g_hidden_units=(16, 16), d_hidden_units=(32, 32), activation="leaky_relu",
+        output_activation="linear", optimizer="adam", learning_rate=2e-3, beta1=0.5,
+        batch_size=128, steps=600, sample_every=300, log_every=300, checkpoint_every=300,
+        num_grid_samples=200, seed=1,
+    )
+    options.update(overrides)
+    return TrainConfig(**options)
+
+
+def test_gaussian_1d_learns_target_mean_and_std(tmp_path):
+    config = _toy_config(tmp_path / "run")
+    gan = training.train(config)
+    z = tf.random.uniform([5000, 1], -1.0, 1.0, seed=3)
+    samples = gan.generate(z).numpy().ravel()
+    assert abs(samples.mean() - toys.GAUSSIAN_1D_MEAN) < 0.3
+    assert abs(samples.std() - toys.GAUSSIAN_1D_STD) < 0.25
+    for artifact in ("options.json", "dataset.json", "history.csv", "losses.png",
+                     "progress.gif", "samples/000300.png", "samples/000600.png"):
+        assert os.path.exists(tmp_path / "run" / artifact), artifact
+
+
+def test_resume_restores_step_weights_and_optimizer_state(tmp_path):
+    config = _toy_config(tmp_path / "run", steps=20, checkpoint_every=10, sample_every=10,
+                         log_every=10)
+    first = training.train(config)
+    saved_weights = [w.numpy() for w in first.generator.weights + first.discriminator.weights]
+    saved_slots = [v.numpy() for v in first.d_optimizer.variables]
+
+    restored, restored_config, spec = training.load_run(str(tmp_path / "run"))
+    assert int(restored.step.numpy()) == 20
+    assert restored_config == config
+    assert spec.kind == "points" and spec.data_shape == (1,)
+    for a, b in zip(saved_weights,
+                    restored.generator.weights + restored.discriminator.weights):
+        np.testing.assert_array_equal(a, b.numpy())
+    for a, b in zip(saved_slots, restored.d_optimizer.variables):
+        np.testing.assert_array_equal(a, b.numpy())
+
+    resumed = training.train(_toy_config(tmp_path / "run", steps=30, checkpoint_every=10,
+                                         sample_every=10, log_every=10))
+    assert int(resumed.step.numpy()) == 30
+    steps = [int(line.split(",")[0]) for line in
+             open(tmp_path / "run" / "history.csv").read().splitlines()[1:]]
+    assert steps == list(range(1, 31))
+
+
+def test_resume_with_other_networks_is_refused(tmp_path):
+    training.train(_toy_config(tmp_path / "run", steps=10, checkpoint_every=10))
+    with pytest.raises(ConfigError, match="--z_dim=1 \\(now 3\\)"):
+        training.train(_toy_config(tmp_path / "run", steps=20, z_dim=3))
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(dataset="no_such_data"), "no_such_data"),
+    (dict(architecture="dcgan"), "--architecture=dcgan"),
+    (dict(output_activation="sigmoid"), "--output_activation=linear"),
+    (dict(steps=0), "--steps must be a positive integer"),
+])
+def test_bad_options_write_nothing(tmp_path, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        training.train(_toy_config(tmp_path / "run", **overrides))
+    assert not os.path.exists(tmp_path / "run")
+
+
+def test_export_at_end_writes_a_version(tmp_path):
+    config = _toy_config(tmp_path / "run", steps=10, export_dir=str(tmp_path / "export"),
+                         model_name="toy")
+    training.train(config)
+    version_dir = tmp_path / "export" / "toy" / "1"
+    assert (version_dir / "saved_model.pb").exists()
+    metadata = json.loads((version_dir / "assets.extra" / "tfgan.json").read_text())
+    assert metadata["step"] == 10 and metadata["dataset"] == "gaussian_1d"

@@ -1,0 +1,168 @@
+"""`TrainConfig`: every training option in one place, validated before anything is written.
+
+The command-line flags of `tfgan-train` are generated from the fields below (see
+`tfgan/cli/flags.py`), so a default or a help text lives here and nowhere else.
+"""
+
+import dataclasses
+import json
+
+from tfgan import priors
+from tfgan.losses import LOSSES
+from tfgan.models import ARCHITECTURES, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from tfgan.schedules import SCHEDULES
+
+
+class ConfigError(ValueError):
+    """A training option, or a combination of them, that cannot work. One line, for the user."""
+
+
+OPTIMIZERS = ("adam", "rmsprop")
+
+
+def _option(default, help, **metadata):
+    return dataclasses.field(default=default, metadata={"help": help, **metadata})
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """All options of one training run. Field names are the flag names."""
+
+    # Where and how long.
+    workdir: str = _option("", "Run directory: checkpoints, plots, history.csv, TensorBoard.")
+    steps: int = _option(10000, "Total training iterations (a resumed run continues to this).")
+    batch_size: int = _option(64, "Real samples per iteration.")
+    seed: int = _option(0, "Seed for data order, initial weights, z draws and the fixed sample z.")
+
+    # Data.
+    dataset: str = _option(
+        "mnist",
+        "quadratic, gaussian_1d, two_curves, ring, grid, mnist, folder, stacked_mnist, or any "
+        "tensorflow-datasets image data set (fashion_mnist, cifar10, ...).",
+    )
+    data_dir: str = _option("", "tensorflow-datasets data directory (default: tfds's own).")
+    mnist_path: str = _option(
+        "", "Local MNIST: a Keras-layout mnist.npz or a folder with the four idx .gz files."
+    )
+    image_dir: str = _option("", "Folder of images for --dataset=folder.")
+    image_size: int = _option(0, "Square size images of --dataset=folder are resized to (0: keep).")
+
+    # Networks.
+    architecture: str = _option("mlp", f"Network family: {', '.join(ARCHITECTURES)}.")
+    z_dim: int = _option(100, "Latent dimension.")
+    prior: str = _option("uniform", "Latent prior: uniform on [-1, 1] or normal.")
+    g_hidden_units: tuple = _option((128,), "MLP generator hidden layer sizes.", item_type=int)
+    d_hidden_units: tuple = _option((128,), "MLP discriminator hidden layer sizes.", item_type=int)
+    activation: str = _option("relu", "MLP hidden activation: relu or leaky_relu.")
+    output_activation: str = _option(
+        "sigmoid", "Generator output: sigmoid ([0, 1]), tanh ([-1, 1]) or linear (data units)."
+    )
+    d_feature_units: int = _option(
+        0, "MLP discriminator: a linear feature layer of this size before the logit (0: none)."
+    )
+    width: float = _option(1.0, "DCGAN filter-count multiplier.")
+    dropout: float = _option(0.3, "DCGAN discriminator dropout rate.")
+    minibatch: bool = _option(False, "Minibatch discrimination in the discriminator.")
+    num_kernels: int = _option(5, "Minibatch discrimination kernels.")
+    kernel_dim: int = _option(3, "Minibatch discrimination kernel dimension.")
+
+    # Objective and schedule.
+    loss: str = _option("non_saturating", f"GAN loss: {', '.join(LOSSES)}.")
+    gradient_penalty_weight: float = _option(
+        0.0, "WGAN-GP penalty weight (10 in the paper; 0: off)."
+    )
+    schedule: str = _option(
+        "alternating",
+        "alternating (k_d D then k_g G updates), simultaneous, or worse (update only the "
+        "currently worse network).",
+    )
+    k_d: int = _option(1, "Discriminator updates per iteration (alternating schedule).")
+    k_g: int = _option(1, "Generator updates per iteration (alternating schedule).")
+
+    # Optimisation.
+    optimizer: str = _option("adam", "adam or rmsprop, for both networks.")
+    learning_rate: float = _option(1e-3, "Learning rate of both networks.")
+    beta1: float = _option(0.9, "Adam beta_1.")
+    beta2: float = _option(0.999, "Adam beta_2.")
+    ema_decay: float = _option(
+        0.0, "Exponential moving average of generator weights for sampling (0: off)."
+    )
+    mixed_precision: bool = _option(
+        False, "Mixed precision: mixed_float16 with loss scaling on GPU, mixed_bfloat16 on CPU."
+    )
+    jit_compile: bool = _option(False, "Compile the train step with XLA.")
+
+    # Outputs.
+    sample_every: int = _option(1000, "Write a sample grid every N steps.")
+    num_grid_samples: int = _option(16, "Samples in each grid (points: samples per scatter).")
+    log_every: int = _option(100, "Progress line, losses.png and TensorBoard every N steps.")
+    checkpoint_every: int = _option(1000, "Checkpoint every N steps.")
+    export_dir: str = _option("", "Export a SavedModel here at the end (TF Serving layout).")
+    model_name: str = _option("", "Model name under --export_dir (default: the dataset name).")
+
+    def validate(self):
+        """Checks every option that can be checked without data. Raises `ConfigError`."""
+        _check(bool(self.workdir), "--workdir is required")
+        for name in ("steps", "batch_size", "z_dim", "sample_every", "log_every",
+                     "checkpoint_every", "num_grid_samples", "k_d", "k_g",
+                     "num_kernels", "kernel_dim"):
+            value = getattr(self, name)
+            _check(value > 0, f"--{name} must be a positive integer, got {value}")
+        for name in ("learning_rate", "width"):
+            value = getattr(self, name)
+            _check(value > 0, f"--{name} must be positive, got {value}")
+        _check(all(u > 0 for u in self.g_hidden_units + self.d_hidden_units),
+               "--g_hidden_units and --d_hidden_units must be positive integers")
+        _check(self.d_feature_units >= 0, "--d_feature_units must be >= 0")
+        _check(self.image_size >= 0, "--image_size must be >= 0")
+        _check(0.0 <= self.ema_decay < 1.0, f"--ema_decay must be in [0, 1), got {self.ema_decay}")
+        _check(0.0 <= self.dropout < 1.0, f"--dropout must be in [0, 1), got {self.dropout}")
+        _check(self.gradient_penalty_weight >= 0, "--gradient_penalty_weight must be >= 0")
+        _check_choice("prior", self.prior, priors.PRIORS)
+        _check_choice("architecture", self.architecture, ARCHITECTURES)
+        _check_choice("activation", self.activation, HIDDEN_ACTIVATIONS)
+        _check_choice("output_activation", self.output_activation, OUTPUT_ACTIVATIONS)
+        _check_choice("loss", self.loss, LOSSES)
+        _check_choice("schedule", self.schedule, SCHEDULES)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check(self.schedule == "alternating" or (self.k_d, self.k_g) == (1, 1),
+               f"--k_d/--k_g repeat updates only with --schedule=alternating, got "
+               f"--schedule={self.schedule} --k_d={self.k_d} --k_g={self.k_g}")
+        _check(self.dataset != "folder" or bool(self.image_dir),
+               "--dataset=folder needs --image_dir")
+        return self
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values):
+        """Builds a config from `to_json`'s dict, ignoring keys this version does not know."""
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        kwargs = {}
+        for key, value in values.items():
+            if key in known:
+                kwargs[key] = tuple(value) if isinstance(value, list) else value
+        return cls(**kwargs)
+
+    @property
+    def export_model_name(self):
+        return self.model_name or self.dataset
+
+
+# Options that shape the networks or the data: a workdir trained with one value cannot be
+# resumed with another.
+MODEL_OPTIONS = (
+    "dataset", "architecture", "z_dim", "prior", "g_hidden_units", "d_hidden_units",
+    "activation", "output_activation", "d_feature_units", "width", "minibatch", "num_kernels",
+    "kernel_dim", "loss", "schedule", "optimizer", "ema_decay", "image_size",
+)
+
+
+def _check(condition, message):
+    if not condition:
+        raise ConfigError(message)
+
+
+def _check_choice(name, value, choices):
+    _check(value in choices, f"--{name} must be one of {', '.join(choices)}; got {value!r}")

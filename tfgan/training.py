@@ -1,0 +1,317 @@
+"""The training loop: `train(config)` turns a `TrainConfig` into a trained, checkpointed GAN.
+
+A run directory (`--workdir`) holds:
+
+    options.json        every option of the run, written before the first step
+    dataset.json        what the data looks like (kind, shape, value range)
+    checkpoints/        tf.train.CheckpointManager; re-running the same command resumes
+    history.csv         one row per step: d_loss, g_loss, d_real, d_fake, ...
+    losses.png          the loss and D-output curves
+    samples/NNNNNN.png  generated samples from one fixed z every --sample_every steps
+    progress.gif        those grids animated
+    features/           (2-D toys) the discriminator's feature space before/after a G update
+    tensorboard/        scalars and image grids
+
+Nothing is written until every option and the data have been checked.
+"""
+
+import dataclasses
+import json
+import os
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+from tfgan import callbacks as callbacks_lib
+from tfgan import data as data_lib
+from tfgan import export as export_lib
+from tfgan import models as models_lib
+from tfgan import priors
+from tfgan.config import MODEL_OPTIONS, ConfigError, TrainConfig
+from tfgan.gan import GAN
+from tfgan.schedules import Schedule
+
+OPTIONS_FILE = "options.json"
+DATASET_FILE = "dataset.json"
+CHECKPOINT_DIR = "checkpoints"
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSpec:
+    """What a trained generator produces: enough to rebuild, sample and export it."""
+
+    kind: str  # "image" or "points"
+    data_shape: tuple
+    value_range: tuple | None  # the generator's output range for images; None for points
+
+    @classmethod
+    def from_info(cls, info):
+        value_range = tuple(info.value_range) if info.value_range is not None else None
+        return cls(info.kind, tuple(info.data_shape), value_range)
+
+
+def set_precision_policy(mixed_precision):
+    """Sets Keras's global dtype policy; returns its name.
+
+    mixed_float16 (with loss scaling, done by the GAN) where a GPU is present, mixed_bfloat16
+    on CPUs, float32 when mixed precision is off.
+    """
+    if not mixed_precision:
+        name = "float32"
+    elif tf.config.list_physical_devices("GPU"):
+        name = "mixed_float16"
+    else:
+        name = "mixed_bfloat16"
+    keras.mixed_precision.set_global_policy(name)
+    return name
+
+
+def data_value_range(config, kind):
+    """The range real samples are scaled to so that they match the generator's output."""
+    if kind == "points":
+        if config.output_activation != "linear":
+            raise ConfigError(
+                f"--dataset={config.dataset} is point data in its own units: it needs "
+                f"--output_activation=linear, got {config.output_activation}"
+            )
+        return None
+    range_ = models_lib.output_range(config.output_activation)
+    if range_ is None:
+        raise ConfigError(
+            f"--dataset={config.dataset} holds images: --output_activation must be sigmoid "
+            "or tanh, got linear"
+        )
+    return range_
+
+
+def build_networks(config, spec):
+    """Builds the generator and discriminator that `config` describes for data of `spec`.
+
+    Raises:
+        ConfigError: the architecture does not fit the data's shape, or an option is invalid.
+    """
+    common = dict(minibatch_kernels=config.num_kernels if config.minibatch else 0,
+                  minibatch_kernel_dim=config.kernel_dim)
+    if config.architecture == "mlp":
+        g_options = dict(hidden_units=config.g_hidden_units, activation=config.activation,
+                         output_activation=config.output_activation)
+        d_options = dict(hidden_units=config.d_hidden_units, activation=config.activation,
+                         feature_units=config.d_feature_units or None, **common)
+    else:
+        g_options = dict(width=config.width, output_activation=config.output_activation)
+        d_options = dict(width=config.width, dropout=config.dropout, **common)
+    try:
+        generator = models_lib.build_generator(
+            config.architecture, z_dim=config.z_dim, data_shape=spec.data_shape, **g_options)
+        discriminator = models_lib.build_discriminator(
+            config.architecture, data_shape=spec.data_shape, **d_options)
+    except ValueError as error:
+        raise ConfigError(f"--architecture={config.architecture}: {error}") from None
+    return generator, discriminator
+
+
+def _optimizer(config):
+    if config.optimizer == "adam":
+        return keras.optimizers.Adam(config.learning_rate, beta_1=config.beta1,
+                                     beta_2=config.beta2)
+    return keras.optimizers.RMSprop(config.learning_rate)
+
+
+def build_gan(config, spec):
+    """Builds and compiles the GAN of `config` with every variable created (ready to restore)."""
+    keras.utils.set_random_seed(config.seed)
+    generator, discriminator = build_networks(config, spec)
+    gan = GAN(
+        generator,
+        discriminator,
+        prior=config.prior,
+        schedule=Schedule(config.schedule, d_steps=config.k_d, g_steps=config.k_g),
+        ema_decay=config.ema_decay or None,
+        seed=config.seed,
+    )
+    gan.compile(
+        d_optimizer=_optimizer(config),
+        g_optimizer=_optimizer(config),
+        loss=config.loss,
+        gradient_penalty_weight=config.gradient_penalty_weight,
+        jit_compile=config.jit_compile,
+    )
+    gan.build_all(spec.data_shape)
+    return gan
+
+
+def _check_resumable(config):
+    """Refuses to resume a workdir whose saved options shape different networks."""
+    path = os.path.join(config.workdir, OPTIONS_FILE)
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        saved = TrainConfig.from_dict(json.load(f))
+    changed = [name for name in MODEL_OPTIONS if getattr(saved, name) != getattr(config, name)]
+    if changed and tf.train.latest_checkpoint(os.path.join(config.workdir, CHECKPOINT_DIR)):
+        details = ", ".join(f"--{n}={getattr(saved, n)} (now {getattr(config, n)})"
+                            for n in changed)
+        raise ConfigError(
+            f"{config.workdir} was trained with {details}; use a new --workdir to change them"
+        )
+
+
+def _write_json_atomically(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+class CheckpointEvery(keras.callbacks.Callback):
+    """Saves a checkpoint every `every` steps, at the end of training and on interruption."""
+
+    def __init__(self, manager, every):
+        super().__init__()
+        self.manager = manager
+        self.every = every
+        self._saved_step = None
+
+    def _save(self):
+        step = int(self.model.step.numpy())
+        if step != self._saved_step:
+            self.manager.save(checkpoint_number=step)
+            self._saved_step = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.step.numpy()) % self.every == 0:
+            self._save()
+
+    def on_train_end(self, logs=None):
+        self._save()
+
+
+def _fixed_z(config, num_samples):
+    return priors.stateless_prior(num_samples, config.z_dim, config.prior, config.seed)
+
+
+def _callbacks(config, gan, spec, dataset, manager):
+    workdir = config.workdir
+    history_path = os.path.join(workdir, "history.csv")
+    tensorboard_dir = os.path.join(workdir, "tensorboard")
+    if spec.kind == "points":
+        reference = data_lib.sample_toy(config.dataset, config.num_grid_samples, config.seed)
+        z = _fixed_z(config, config.num_grid_samples)
+    else:
+        reference = None
+        z = _fixed_z(config, config.num_grid_samples)
+    result = [
+        callbacks_lib.HistoryCSV(history_path),
+        callbacks_lib.ProgressLogger(config.steps, config.log_every, print_fn=logging.info),
+        callbacks_lib.TensorBoardScalars(tensorboard_dir, every=config.log_every),
+        callbacks_lib.SampleGrid(
+            os.path.join(workdir, "samples"), config.sample_every, z,
+            reference=reference, value_range=spec.value_range,
+            summary_writer=tf.summary.create_file_writer(os.path.join(tensorboard_dir, "samples")),
+        ),
+        callbacks_lib.LossPlot(history_path, os.path.join(workdir, "losses.png"),
+                               config.log_every),
+    ]
+    if spec.kind == "points" and spec.data_shape == (2,):
+        real_batch = next(iter(dataset))
+        result.append(callbacks_lib.FeatureSpacePlot(
+            os.path.join(workdir, "features"), config.sample_every, real_batch, z))
+    result.append(CheckpointEvery(manager, config.checkpoint_every))
+    return result
+
+
+def train(config):
+    """Trains (or resumes) the GAN that `config` describes; returns the trained `GAN`.
+
+    Raises:
+        ConfigError: an option is invalid or does not fit the data; nothing has been written.
+        tfgan.data.DatasetUnavailableError: the data set cannot be read or downloaded.
+    """
+    config.validate()
+    _check_resumable(config)
+    set_precision_policy(config.mixed_precision)
+    kind = "points" if config.dataset in data_lib.TOYS else "image"
+    try:
+        dataset, info = data_lib.load_dataset(
+            config.dataset, batch_size=config.batch_size,
+            value_range=data_value_range(config, kind), seed=config.seed,
+            data_dir=config.data_dir or None, mnist_path=config.mnist_path or None,
+            image_dir=config.image_dir or None, image_size=config.image_size or None)
+    except ValueError as error:
+        raise ConfigError(f"--dataset={config.dataset}: {error}") from None
+    spec = DataSpec.from_info(info)
+    gan = build_gan(config, spec)
+
+    # Everything is checked: from here on the run directory is written.
+    os.makedirs(config.workdir, exist_ok=True)
+    _write_json_atomically(os.path.join(config.workdir, OPTIONS_FILE), config.to_json())
+    _write_json_atomically(os.path.join(config.workdir, DATASET_FILE),
+                           json.dumps(dataclasses.asdict(spec), indent=2))
+    checkpoint = tf.train.Checkpoint(gan=gan)
+    manager = tf.train.CheckpointManager(
+        checkpoint, os.path.join(config.workdir, CHECKPOINT_DIR), max_to_keep=3)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        logging.info("Resumed from %s at step %d", manager.latest_checkpoint, int(gan.step))
+    remaining = config.steps - int(gan.step.numpy())
+    if remaining > 0:
+        try:
+            gan.fit(dataset, epochs=1, steps_per_epoch=remaining, verbose=0, shuffle=False,
+                    callbacks=_callbacks(config, gan, spec, dataset, manager))
+        except KeyboardInterrupt:
+            path = manager.save(checkpoint_number=int(gan.step.numpy()))
+            logging.warning("Interrupted: saved %s; run the same command to resume", path)
+            raise
+    if config.export_dir:
+        export_trained(gan, config, spec, config.export_dir)
+    return gan
+
+
+def load_run(workdir):
+    """Rebuilds the GAN of a run directory from its options and latest checkpoint.
+
+    Returns:
+        `(gan, config, spec)`.
+
+    Raises:
+        FileNotFoundError: `workdir` holds no options file or no checkpoint.
+    """
+    options_path = os.path.join(workdir, OPTIONS_FILE)
+    latest = tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIR))
+    if not os.path.exists(options_path) or latest is None:
+        raise FileNotFoundError(f"{workdir} holds no trained run (no {OPTIONS_FILE} or checkpoint)")
+    with open(options_path) as f:
+        config = TrainConfig.from_dict(json.load(f))
+    with open(os.path.join(workdir, DATASET_FILE)) as f:
+        values = json.load(f)
+    spec = DataSpec(values["kind"], tuple(values["data_shape"]),
+                    tuple(values["value_range"]) if values["value_range"] else None)
+    set_precision_policy(config.mixed_precision)
+    gan = build_gan(config, spec)
+    tf.train.Checkpoint(gan=gan).restore(latest).expect_partial()
+    return gan, config, spec
+
+
+def export_trained(gan, config, spec, export_base, version=None, overwrite=False,
+                   batchable_only=False):
+    """Exports the sampling generator (EMA if on) of a trained GAN; returns the version path."""
+    metadata = {
+        "dataset": config.dataset,
+        "architecture": config.architecture,
+        "step": int(gan.step.numpy()),
+        "options": json.loads(config.to_json()),
+    }
+    return export_lib.export_generator(
+        gan.sampling_generator,
+        export_base=export_base,
+        model_name=config.export_model_name,
+        prior=config.prior,
+        value_range=spec.value_range,
+        discriminator=gan.discriminator,
+        version=version,
+        overwrite=overwrite,
+        metadata=metadata,
+        batchable_only=batchable_only,
+    )
+
