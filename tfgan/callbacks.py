@@ -8,6 +8,7 @@ when one batch callback covers several steps (`steps_per_execution > 1`).
 """
 
 import csv
+import functools
 import os
 import re
 import time
@@ -394,7 +395,7 @@ class ProgressLogger(keras.callbacks.Callback):
     Args:
         total_steps: int, the step training ends at.
         every: int, steps between lines.
-        print_fn: callable taking one str. Defaults to `print`.
+        print_fn: callable taking one str. Defaults to `print` with `flush=True`.
 
     Raises:
         ValueError: if `every` or `total_steps` is not positive.
@@ -402,7 +403,7 @@ class ProgressLogger(keras.callbacks.Callback):
 
     _LABELS = {"d_real": "D(x)", "d_fake": "D(G(z))"}
 
-    def __init__(self, total_steps, every, print_fn=print):
+    def __init__(self, total_steps, every, print_fn=functools.partial(print, flush=True)):
         super().__init__()
         _check_every(every)
         if total_steps < 1:

@@ -21,7 +21,6 @@ import os
 
 import keras
 import tensorflow as tf
-from absl import logging
 
 from tfgan import callbacks as callbacks_lib
 from tfgan import data as data_lib
@@ -203,7 +202,7 @@ def _callbacks(config, gan, spec, dataset, manager):
         z = _fixed_z(config, config.num_grid_samples)
     result = [
         callbacks_lib.HistoryCSV(history_path),
-        callbacks_lib.ProgressLogger(config.steps, config.log_every, print_fn=logging.info),
+        callbacks_lib.ProgressLogger(config.steps, config.log_every),
         callbacks_lib.TensorBoardScalars(tensorboard_dir, every=config.log_every),
         callbacks_lib.SampleGrid(
             os.path.join(workdir, "samples"), config.sample_every, z,
@@ -253,15 +252,15 @@ def train(config):
         checkpoint, os.path.join(config.workdir, CHECKPOINT_DIR), max_to_keep=3)
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        logging.info("Resumed from %s at step %d", manager.latest_checkpoint, int(gan.step))
+        print(f"Resumed from {manager.latest_checkpoint} at step {int(gan.step.numpy())}",
+              flush=True)
     remaining = config.steps - int(gan.step.numpy())
     if remaining > 0:
         try:
             gan.fit(dataset, epochs=1, steps_per_epoch=remaining, verbose=0, shuffle=False,
                     callbacks=_callbacks(config, gan, spec, dataset, manager))
         except KeyboardInterrupt:
-            path = manager.save(checkpoint_number=int(gan.step.numpy()))
-            logging.warning("Interrupted: saved %s; run the same command to resume", path)
+            manager.save(checkpoint_number=int(gan.step.numpy()))
             raise
     if config.export_dir:
         export_trained(gan, config, spec, config.export_dir)

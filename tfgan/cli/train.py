@@ -25,6 +25,8 @@ def main(argv):
         config.validate()
     except (ConfigError, ValueError) as error:
         fail(str(error), USAGE)
+    if not FLAGS["verbosity"].present:
+        logging.set_verbosity(logging.WARNING)  # TensorFlow's INFO lines would bury progress
     # `kill` ends a run like Ctrl-C does: the train loop checkpoints before it exits.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
@@ -36,7 +38,7 @@ def main(argv):
     except KeyboardInterrupt:
         fail("interrupted; the latest checkpoint is saved: run the same command to resume",
              FAILURE)
-    logging.info("Done: %s", config.workdir)
+    print(f"Done: {config.workdir}")
 
 
 def run():
