@@ -1,0 +1,50 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tfgan import training
+from tfgan.config import TrainConfig
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _export(*args):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "export.py"), *args],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("run")
+    training.train(TrainConfig(
+        workdir=str(path), dataset="ring", z_dim=2, g_hidden_units=(8,), d_hidden_units=(8,),
+        output_activation="linear", steps=4, batch_size=16, checkpoint_every=2, log_every=2,
+        sample_every=2, num_grid_samples=8))
+    return str(path)
+
+
+def test_export_writes_next_versions_and_refuses_an_existing_one(workdir, tmp_path):
+    base = str(tmp_path / "export")
+    first = _export(f"--workdir={workdir}", f"--export_dir={base}", "--model_name=ring")
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stdout.strip().endswith(os.path.join("ring", "1"))
+    second = _export(f"--workdir={workdir}", f"--export_dir={base}", "--model_name=ring",
+                     "--batchable_only")
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert sorted(os.listdir(os.path.join(base, "ring"))) == ["1", "2"]
+
+    clash = _export(f"--workdir={workdir}", f"--export_dir={base}", "--model_name=ring",
+                    "--version=1")
+    assert clash.returncode == 1
+    assert [l for l in clash.stderr.splitlines() if l.startswith("error: ")]
+    assert sorted(os.listdir(os.path.join(base, "ring"))) == ["1", "2"]
+
+
+def test_export_of_a_directory_without_a_run_fails_with_one_line(tmp_path):
+    result = _export(f"--workdir={tmp_path}", f"--export_dir={tmp_path / 'export'}")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error: ") and "no trained run" in result.stderr
+    assert not os.path.exists(tmp_path / "export")
