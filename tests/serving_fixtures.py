@@ -1,0 +1,143 @@
+"""SavedModels with tfgan's serving signatures, built here so serving tests need no export module.
+
+`export_model(path, seed)` writes, with `keras.export.ExportArchive`, a tiny generator
+(`z` [n, 3] -> images [n, 4, 4, 1] in (0, 1)) and discriminator behind endpoints named and
+shaped as tfgan's exports:
+
+- `serving_default`: `z` float32 [-1, 3] -> `samples`
+- `sample`: `num_samples` int32 [], `seed` int64 [] -> `samples`, `z`
+- `sample_seeds`: `seeds` int64 [-1] -> `samples`, `z` (one row per seed)
+- `sample_png`: `num_samples` int32 [], `seed` int64 [] -> `png_bytes` string [-1]
+- `discriminate`: `samples` float32 [-1, 4, 4, 1] -> `probability_real`, `logits`
+
+Each seed gives different weights, so two exports tell versions apart. `exported_model`
+exports once per seed and pytest session; `install_version` copies an export into a model
+base path the way writers must publish: under a temporary name, then renamed to the version.
+"""
+
+import os
+import shutil
+import socket
+import urllib.error
+import urllib.request
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgan.serving import single_model_config
+
+MODEL_NAME = "toy"
+Z_DIM = 3
+DATA_SHAPE = (4, 4, 1)
+_EXPORTS = {}
+
+
+def build_networks(seed):
+    """A generator and a discriminator with weights drawn from `seed`."""
+    init = keras.initializers.RandomNormal(stddev=0.5, seed=seed)
+    generator = keras.Sequential([
+        keras.Input((Z_DIM,)),
+        keras.layers.Dense(int(np.prod(DATA_SHAPE)), activation="sigmoid",
+                           kernel_initializer=init, bias_initializer=init),
+        keras.layers.Reshape(DATA_SHAPE),
+    ])
+    discriminator = keras.Sequential([
+        keras.Input(DATA_SHAPE),
+        keras.layers.Flatten(),
+        keras.layers.Dense(1, kernel_initializer=init),
+    ])
+    return generator, discriminator
+
+
+def latent(num_samples, seed):
+    """`z` [num_samples, Z_DIM], a function of the seed only."""
+    seed_pair = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+    return tf.random.stateless_normal(tf.stack([num_samples, Z_DIM]), seed_pair)
+
+
+def export_model(path, seed=1):
+    """Writes the SavedModel described in the module docstring to `path`."""
+    generator, discriminator = build_networks(seed)
+    archive = keras.export.ExportArchive()
+    archive.track(generator)
+    archive.track(discriminator)
+
+    def serving_default(z):
+        return {"samples": generator(z, training=False)}
+
+    def sample(num_samples, seed):
+        z = latent(num_samples, seed)
+        return {"samples": generator(z, training=False), "z": z}
+
+    def sample_seeds(seeds):
+        z = tf.map_fn(lambda s: latent(1, s)[0], seeds,
+                      fn_output_signature=tf.TensorSpec([Z_DIM], tf.float32))
+        return {"samples": generator(z, training=False), "z": z}
+
+    def sample_png(num_samples, seed):
+        pixels = tf.cast(tf.round(generator(latent(num_samples, seed)) * 255.0), tf.uint8)
+        return {"png_bytes": tf.map_fn(tf.io.encode_png, pixels,
+                                       fn_output_signature=tf.TensorSpec([], tf.string))}
+
+    def discriminate(samples):
+        logits = discriminator(samples, training=False)
+        return {"probability_real": tf.sigmoid(logits), "logits": logits}
+
+    scalars = [tf.TensorSpec([], tf.int32, name="num_samples"),
+               tf.TensorSpec([], tf.int64, name="seed")]
+    for name, fn, specs in (
+        ("serving_default", serving_default, [tf.TensorSpec([None, Z_DIM], tf.float32, "z")]),
+        ("sample", sample, scalars),
+        ("sample_seeds", sample_seeds, [tf.TensorSpec([None], tf.int64, name="seeds")]),
+        ("sample_png", sample_png, scalars),
+        ("discriminate", discriminate,
+         [tf.TensorSpec([None, *DATA_SHAPE], tf.float32, name="samples")]),
+    ):
+        archive.add_endpoint(name, fn, input_signature=specs)
+    archive.write_out(str(path), verbose=False)
+    return generator, discriminator
+
+
+def exported_model(tmp_path_factory, seed=1):
+    """The directory of `export_model(seed)`, written once per pytest session."""
+    if seed not in _EXPORTS:
+        path = tmp_path_factory.mktemp(f"serving_export_{seed}") / "saved_model"
+        export_model(path, seed)
+        _EXPORTS[seed] = path
+    return _EXPORTS[seed]
+
+
+def install_version(source, base_path, version):
+    """Publishes a copy of `source` as `<base_path>/<version>`: copied aside, then renamed."""
+    os.makedirs(base_path, exist_ok=True)
+    staging = os.path.join(base_path, f".staging-{version}")
+    shutil.copytree(source, staging)
+    target = os.path.join(base_path, str(version))
+    os.rename(staging, target)
+    return target
+
+
+def model_config(base_path, labels=None):
+    """A `ModelServerConfig` serving `base_path` as `MODEL_NAME`, with optional labels."""
+    config = single_model_config(MODEL_NAME, str(base_path))
+    config.model_config_list.config[0].version_labels.update(labels or {})
+    return config
+
+
+def http(method, url, body=None):
+    """One HTTP request: (status, content type, body text); errors are answers too."""
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    request = urllib.request.Request(url, data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.headers.get_content_type(), answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get_content_type(), error.read().decode()
+
+
+def free_port():
+    """A TCP port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,72 @@
+"""tfgan.cli.sample: draws from a served model into a PNG, or fails in one line."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from serving_fixtures import MODEL_NAME, exported_model, free_port, install_version, model_config
+from tfgan.cli import sample
+from tfgan.serving import BackgroundServer, ServerOptions
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("cli_sample") / MODEL_NAME
+    install_version(exported_model(tmp_path_factory, 1), base, 1)
+    options = ServerOptions(model_config(base), grpc_port=0, rest_port=0,
+                            file_system_poll_wait_seconds=-1)
+    with BackgroundServer(options) as running:
+        yield running
+
+
+def run_sample(*args):
+    with pytest.raises(SystemExit) as caught:
+        sample.run(["tfgan-sample", *args])
+    return caught.value.code
+
+
+@pytest.mark.parametrize("transport", ["rest", "grpc"])
+def test_writes_a_png_of_the_samples(server, tmp_path, capsys, transport):
+    pytest.importorskip("tfgan.plots")
+    out = tmp_path / "grid.png"
+    url = server.rest_url if transport == "rest" else server.grpc_url
+    code = run_sample(f"--server={url}", f"--model_name={MODEL_NAME}", "--num_samples=4",
+                      "--seed=7", f"--out={out}")
+    assert code in (None, 0)
+    assert out.read_bytes().startswith(b"\x89PNG")
+    with Image.open(out) as image:
+        assert np.asarray(image).std() > 0  # something was drawn
+    assert capsys.readouterr().out.strip() == f"wrote 4 samples to {out}"
+
+
+def test_an_unreachable_server_is_one_line_and_no_file(tmp_path, capsys):
+    out = tmp_path / "grid.png"
+    code = run_sample(f"--server=http://127.0.0.1:{free_port()}", f"--model_name={MODEL_NAME}",
+                      f"--out={out}", "--timeout=5")
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert len(err.splitlines()) == 1
+    assert err.startswith("error: UNAVAILABLE: cannot reach http://127.0.0.1:")
+    assert not out.exists()
+
+
+def test_an_unknown_model_is_one_line(server, tmp_path, capsys):
+    code = run_sample(f"--server={server.grpc_url}", "--model_name=nope",
+                      f"--out={tmp_path / 'grid.png'}")
+    assert code == 1
+    assert capsys.readouterr().err.strip() == (
+        "error: NOT_FOUND: Servable not found for request: Latest(nope)")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model_name=toy", "--num_samples=0"],
+     "error: flag --num_samples=0: 0 is not a positive integer"),
+    (["--model_name=toy", "--nope=1"], "error: Unknown command line flag 'nope'"),
+    (["--num_samples=2"], "error: --model_name is required"),
+    (["--model_name=toy", "--server=ftp://x"], "error: the server URL must start with"),
+    (["--model_name=toy", "extra"], "error: unexpected arguments: extra"),
+])
+def test_bad_flags_are_one_line_and_status_2(capsys, args, message):
+    assert run_sample(*args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(message)

@@ -1,0 +1,108 @@
+"""tfgan.cli.serve: tensorflow_model_server's flags, one-line errors, a ready line, clean stops."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from serving_fixtures import MODEL_NAME, exported_model, free_port, http, install_version
+from tfgan.cli import serve
+from tfgan.serving import BatchingOptions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli_serve") / MODEL_NAME
+    install_version(exported_model(tmp_path_factory, 1), path, 1)
+    return path
+
+
+def options_for(*args):
+    serve.flags_parser(serve.FLAGS, serve.__doc__)(["tfgan-serve", *args])
+    return serve.options_from_flags()
+
+
+def run_serve(*args):
+    with pytest.raises(SystemExit) as caught:
+        serve.run(["tfgan-serve", *args])
+    return caught.value.code
+
+
+def test_flags_map_to_server_options(base, tmp_path):
+    batching = tmp_path / "batching.config"
+    batching.write_text("max_batch_size { value: 16 } batch_timeout_micros { value: 500 }")
+    monitoring = tmp_path / "monitoring.config"
+    monitoring.write_text("prometheus_config { enable: true }")
+    options = options_for(f"--model_base_path={base}", "--model_name=toy", "--port=0",
+                          "--rest_api_port=9000", "--enable_batching",
+                          f"--batching_parameters_file={batching}",
+                          f"--monitoring_config_file={monitoring}", "--host=0.0.0.0")
+    assert options.grpc_port is None and options.rest_port == 9000
+    assert options.host == "0.0.0.0" and options.max_samples_per_request == 1024
+    assert options.batching.max_batch_size == 16
+    assert options.batching.batch_timeout_micros == 500
+    assert options.prometheus_path == "/monitoring/prometheus/metrics"
+    [model] = options.model_config.model_config_list.config
+    assert (model.name, model.base_path) == ("toy", str(base))
+    defaults = options_for(f"--model_base_path={base}", "--enable_batching")
+    assert defaults.batching == BatchingOptions()
+    assert (defaults.grpc_port, defaults.rest_port, defaults.host) == (8500, 8501, "127.0.0.1")
+    assert defaults.model_config.model_config_list.config[0].name == "default"
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "error: set --model_base_path (with --model_name) or --model_config_file"),
+    (["--model_base_path=/x", "--model_config_file=/y"],
+     "error: --model_config_file and --model_base_path cannot both be set."),
+    (["--model_config_file=/nonexistent.config"], "error: cannot read ModelServerConfig"),
+    (["--model_base_path=/x", "--port=0", "--rest_api_port=0"],
+     "error: at least one of the gRPC and REST ports must be on."),
+    (["--model_base_path=/x", "--port=70000"],
+     "error: flag --port=70000: 70000 is not an integer in the range [0, 65535]"),
+    (["--model_base_path=/x", "--enable_batching", "--batching_parameters_file=/nope"],
+     "error: cannot read BatchingParameters"),
+])
+def test_bad_flags_are_one_line_and_status_2(capsys, args, message):
+    assert run_serve(*args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(message)
+
+
+def test_a_busy_port_is_one_line_and_status_1(base, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = run_serve(f"--model_base_path={base}", "--port=0", f"--rest_api_port={port}")
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert len(err.splitlines()) == 1 and err.startswith("error: ")
+
+
+def test_serves_until_sigterm(base):
+    rest_port, grpc_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "serve.py"), f"--model_base_path={base}",
+         f"--model_name={MODEL_NAME}", f"--port={grpc_port}", f"--rest_api_port={rest_port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    try:
+        ready = process.stdout.readline().strip()
+        assert ready == (f"Serving {MODEL_NAME} on REST http://127.0.0.1:{rest_port} and gRPC"
+                         f" grpc://127.0.0.1:{grpc_port}")
+        status, _, text = http("GET", f"http://127.0.0.1:{rest_port}/v1/models/{MODEL_NAME}")
+        assert status == 200
+        assert json.loads(text)["model_version_status"][0]["state"] == "AVAILABLE"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+        process.wait()

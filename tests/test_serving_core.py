@@ -1,0 +1,285 @@
+"""tfgan.serving.core: versions, policies, labels, failed loads, metadata and predict checks."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorflow.core.protobuf import error_codes_pb2 as codes
+from tensorflow_serving.apis import get_model_metadata_pb2, model_pb2
+from tensorflow_serving.config import file_system_storage_path_source_pb2, model_server_config_pb2
+
+from serving_fixtures import MODEL_NAME, build_networks, exported_model, install_version, latent
+from tfgan.serving import core
+from tfgan.serving.core import ModelRegistry, ServingError
+
+State = core.State
+Policy = file_system_storage_path_source_pb2.FileSystemStoragePathSourceConfig.ServableVersionPolicy
+
+
+def spec(name=MODEL_NAME, version=None, label=None, signature_name=""):
+    model_spec = model_pb2.ModelSpec(name=name, signature_name=signature_name)
+    if version is not None:
+        model_spec.version.value = version
+    if label is not None:
+        model_spec.version_label = label
+    return model_spec
+
+
+def config_text(base_path, policy="", labels=""):
+    return (f'model_config_list {{ config {{ name: "{MODEL_NAME}" base_path: "{base_path}"'
+            f' model_platform: "tensorflow" {policy} {labels} }} }}')
+
+
+def registry_for(tmp_path, text, **kwargs):
+    path = tmp_path / "models.config"
+    path.write_text(text)
+    registry = ModelRegistry(core.read_model_config_file(str(path)),
+                             file_system_poll_wait_seconds=-1, **kwargs)
+    registry.start()
+    return registry
+
+
+def states(registry):
+    return [(s.version, s.state) for s in registry.model_status(spec()).model_version_status]
+
+
+@pytest.fixture(scope="module")
+def two_exports(tmp_path_factory):
+    return exported_model(tmp_path_factory, 1), exported_model(tmp_path_factory, 2)
+
+
+@pytest.fixture()
+def latest_registry(tmp_path, two_exports):
+    base = tmp_path / "toy"
+    install_version(two_exports[0], base, 1)
+    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+                             file_system_poll_wait_seconds=-1)
+    registry.start()
+    return registry, base
+
+
+# ---- configs and policies -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("policy, expected", [
+    (Policy(), {9}),
+    (Policy(latest=Policy.Latest(num_versions=2)), {7, 9}),
+    (Policy(all=Policy.All()), {1, 7, 9}),
+    (Policy(specific=Policy.Specific(versions=[1, 3])), {1}),
+])
+def test_aspired_versions_follow_the_policy(policy, expected):
+    assert core.aspired_versions(policy, [9, 1, 7]) == expected
+
+
+def test_only_integer_directories_are_versions(tmp_path):
+    for name in ("1", "12", "tmp-3", ".staging-4", "0x5"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "7").write_text("a file, not a version")
+    assert sorted(core.list_versions(str(tmp_path))) == [1, 12]
+    assert core.list_versions(str(tmp_path / "missing")) == []
+
+
+@pytest.mark.parametrize("text, message", [
+    ('model_config_list { config { name: "a" base_path: "/x" } config { name: "a" base_path:'
+     ' "/y" } }', "model names must be unique. Received: name='a'"),
+    ('model_config_list { config { name: "a" } }', "model a needs a base_path."),
+    ('model_config_list { config { name: "a" base_path: "/x" model_platform: "pytorch" } }',
+     "only the tensorflow model platform is served."),
+    ('model_config_list { config { nam: "a" } }', "cannot read ModelServerConfig"),
+])
+def test_bad_model_configs_are_refused(tmp_path, text, message):
+    path = tmp_path / "models.config"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        core.read_model_config_file(str(path))
+
+
+# ---- versions -------------------------------------------------------------------------------
+
+
+def test_latest_policy_loads_the_new_version_then_unloads_the_old(latest_registry, two_exports):
+    registry, base = latest_registry
+    assert states(registry) == [(1, State.AVAILABLE)]
+    install_version(two_exports[1], base, 2)
+    registry.poll_once()
+    assert states(registry) == [(2, State.AVAILABLE), (1, State.END)]
+    assert registry.resolve(spec()).version == 2
+    with pytest.raises(ServingError, match=r"Servable not found for request: Specific\(toy, 1\)"):
+        registry.resolve(spec(version=1))
+
+
+def test_a_failed_load_keeps_the_old_version_serving(latest_registry):
+    registry, base = latest_registry
+    broken = base / "5"
+    broken.mkdir()
+    (broken / "saved_model.pb").write_bytes(b"not a proto")
+    registry.poll_once()
+    status = registry.model_status(spec()).model_version_status
+    assert [(s.version, s.state) for s in status] == [(5, State.END), (1, State.AVAILABLE)]
+    assert status[0].status.error_code != codes.OK and status[0].status.error_message
+    result = registry.predict(spec(signature_name="sample"),
+                              {"num_samples": np.int32(2), "seed": np.int64(3)})
+    assert result.model_spec.version.value == 1
+    registry.poll_once()  # a failed version is not retried while its directory stays
+    assert states(registry)[0] == (5, State.END)
+
+
+def test_an_emptied_base_path_unloads_everything(latest_registry):
+    registry, base = latest_registry
+    os.rename(base / "1", base / "old")
+    registry.poll_once()
+    assert states(registry) == [(1, State.END)]
+    with pytest.raises(ServingError) as caught:
+        registry.resolve(spec())
+    assert caught.value.code == codes.NOT_FOUND
+    assert caught.value.message == "Servable not found for request: Latest(toy)"
+
+
+def test_specific_policy_with_labels(tmp_path, two_exports):
+    base = tmp_path / "toy"
+    for version in (1, 2, 3):
+        install_version(two_exports[version % 2], base, version)
+    registry = registry_for(
+        tmp_path, config_text(base, "model_version_policy { specific { versions: 1 versions: 2 } }",
+                              'version_labels { key: "stable" value: 1 }'
+                              ' version_labels { key: "canary" value: 2 }'))
+    assert states(registry) == [(2, State.AVAILABLE), (1, State.AVAILABLE)]
+    assert registry.resolve(spec(label="stable")).version == 1
+    assert registry.resolve(spec(label="canary")).version == 2
+    assert registry.resolve(spec()).version == 2
+    with pytest.raises(ServingError, match="Unrecognized servable version label: beta"):
+        registry.resolve(spec(label="beta"))
+
+
+def test_a_label_on_an_unavailable_version_stops_the_start(tmp_path, two_exports):
+    base = tmp_path / "toy"
+    install_version(two_exports[0], base, 1)
+    with pytest.raises(ServingError) as caught:
+        registry_for(tmp_path, config_text(base, labels='version_labels { key: "x" value: 4 }'))
+    assert caught.value.code == codes.FAILED_PRECONDITION
+    assert caught.value.message == ("Request to assign label to version 4 of model toy, which is"
+                                    " not currently available for inference")
+
+
+def test_status_errors(latest_registry):
+    registry, _ = latest_registry
+    with pytest.raises(ServingError, match="Could not find any versions of model nope"):
+        registry.model_status(spec("nope"))
+    with pytest.raises(ServingError, match="Could not find version 3 of model toy"):
+        registry.model_status(spec(version=3))
+    with pytest.raises(ServingError, match="ModelSpec has no name specified."):
+        registry.resolve(spec(""))
+
+
+def test_reload_config_adds_and_removes_models(latest_registry):
+    registry, base = latest_registry
+    config = model_server_config_pb2.ModelServerConfig()
+    config.model_config_list.config.add(name="other", base_path=str(base))
+    registry.reload_config(config)
+    assert registry.model_names == ["other"]
+    assert registry.resolve(spec("other")).version == 1
+    with pytest.raises(ServingError, match=r"Latest\(toy\)"):
+        registry.resolve(spec())
+
+
+# ---- metadata -------------------------------------------------------------------------------
+
+
+def test_metadata_is_the_saved_models_signature_defs(latest_registry, two_exports):
+    registry, _ = latest_registry
+    request = get_model_metadata_pb2.GetModelMetadataRequest(
+        model_spec=spec(), metadata_field=["signature_def"])
+    response = registry.model_metadata(request)
+    assert response.model_spec.name == MODEL_NAME and response.model_spec.version.value == 1
+    signature_map = get_model_metadata_pb2.SignatureDefMap()
+    assert response.metadata["signature_def"].Unpack(signature_map)
+    on_disk = core.read_signature_defs(str(two_exports[0]))
+    assert dict(signature_map.signature_def) == on_disk
+    sample = signature_map.signature_def["sample"]
+    assert sorted(sample.inputs) == ["num_samples", "seed"]
+    assert sorted(sample.outputs) == ["samples", "z"]
+    with pytest.raises(ServingError, match="Metadata field nope is not supported"):
+        registry.model_metadata(get_model_metadata_pb2.GetModelMetadataRequest(
+            model_spec=spec(), metadata_field=["nope"]))
+    with pytest.raises(ServingError, match="must specify at least one metadata_field"):
+        registry.model_metadata(get_model_metadata_pb2.GetModelMetadataRequest(model_spec=spec()))
+
+
+# ---- predict --------------------------------------------------------------------------------
+
+
+def test_predict_runs_the_signature(latest_registry):
+    registry, _ = latest_registry
+    result = registry.predict(spec(signature_name="sample"),
+                              {"num_samples": np.int32(3), "seed": np.int64(7)})
+    z = latent(3, 7).numpy()
+    np.testing.assert_allclose(result.outputs["z"], z)
+    generator, _ = build_networks(1)
+    np.testing.assert_allclose(result.outputs["samples"], generator(z).numpy(), rtol=1e-5)
+    assert result.model_spec.signature_name == "sample"
+    assert result.model_spec.version.value == 1
+    only_z = registry.predict(spec(signature_name="sample"),
+                              {"num_samples": tf.make_tensor_proto(np.int32(3)),
+                               "seed": tf.make_tensor_proto(np.int64(7))}, ["z"])
+    assert list(only_z.outputs) == ["z"]
+
+
+@pytest.mark.parametrize("signature, inputs, output_filter, code, message", [
+    ("nope", {"z": np.zeros((1, 3), np.float32)}, (), codes.FAILED_PRECONDITION,
+     'Serving signature key "nope" not found.'),
+    ("sample", {"num_samples": np.int32(1)}, (), codes.INVALID_ARGUMENT,
+     "input size does not match signature: 1!=2 len({num_samples}) != len({num_samples,seed})."
+     " Sent extra: {}. Missing but required: {seed}."),
+    ("sample", {"num_samples": np.int32(1), "seeds": np.int64(1)}, (), codes.INVALID_ARGUMENT,
+     "Signature input alias: seed(feed name: sample_seed:0) not found in request and no default"
+     " value provided. Inputs expected to be in the request {num_samples,seeds}, or default"
+     " input alias set: "),
+    ("sample", {"num_samples": np.float32(1), "seed": np.int64(1)}, (), codes.INVALID_ARGUMENT,
+     "Expects arg[0] to be int32 but float is provided"),
+    ("sample", {"num_samples": np.int32(1), "seed": np.int64(1)}, ("zz",),
+     codes.INVALID_ARGUMENT, "output tensor alias not found in signature: zz Outputs expected to"
+     " be in the set {samples,z}."),
+    ("sample", {"num_samples": np.int32(1), "seed": np.int64(1)}, ("z", "z"),
+     codes.INVALID_ARGUMENT, "duplicate output tensor alias: z"),
+])
+def test_predict_errors(latest_registry, signature, inputs, output_filter, code, message):
+    registry, _ = latest_registry
+    with pytest.raises(ServingError) as caught:
+        registry.predict(spec(signature_name=signature), inputs, output_filter)
+    assert (caught.value.code, caught.value.message) == (code, message)
+
+
+def test_graph_errors_keep_their_code_without_eager_decorations(latest_registry):
+    registry, _ = latest_registry
+    with pytest.raises(ServingError) as caught:
+        registry.predict(spec(), {"z": np.zeros((2, 5), np.float32)})
+    assert caught.value.code == codes.INVALID_ARGUMENT
+    assert caught.value.message.startswith("Matrix size-incompatible: In[0]: [2,5], In[1]: [3,16]")
+    assert "Graph execution error" not in caught.value.message
+
+
+def test_max_samples_per_request(tmp_path, two_exports):
+    base = tmp_path / "toy"
+    install_version(two_exports[0], base, 1)
+    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+                             file_system_poll_wait_seconds=-1, max_samples_per_request=4)
+    registry.start()
+    with pytest.raises(ServingError, match="num_samples=5 is more than this server's"
+                                           " max_samples_per_request=4"):
+        registry.predict(spec(signature_name="sample"),
+                         {"num_samples": np.int32(5), "seed": np.int64(1)})
+    with pytest.raises(ServingError, match="Input z has 5 rows, more than this server's"):
+        registry.predict(spec(), {"z": np.zeros((5, 3), np.float32)})
+    assert registry.predict(spec(), {"z": np.zeros((4, 3), np.float32)}).outputs[
+        "samples"].shape == (4, 4, 4, 1)
+
+
+def test_classify_and_regress_answer_as_for_a_model_without_such_signatures(latest_registry):
+    registry, _ = latest_registry
+    with pytest.raises(ServingError, match="No classification inputs found in SignatureDef: "):
+        registry.classify_or_regress(spec(), "classify")
+    with pytest.raises(ServingError, match="Expected one input Tensor.$"):
+        registry.classify_or_regress(spec(signature_name="sample"), "regress")
+    with pytest.raises(ServingError, match="No signature was found with the name: nope"):
+        registry.classify_or_regress(spec(signature_name="nope"), "classify")

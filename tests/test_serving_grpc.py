@@ -1,0 +1,188 @@
+"""tfgan.serving.grpc_api through the official tensorflow-serving-api stubs."""
+
+import grpc
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorflow.core.protobuf import error_codes_pb2 as codes
+from tensorflow_serving.apis import (
+    classification_pb2,
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    inference_pb2,
+    model_management_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
+
+from serving_fixtures import (
+    MODEL_NAME,
+    build_networks,
+    exported_model,
+    install_version,
+    latent,
+    model_config,
+)
+from tfgan.serving import BackgroundServer, ServerOptions
+from tfgan.serving.core import read_signature_defs
+
+BIG = 2**31 - 1
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    return exported_model(tmp_path_factory, 1)
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory, export):
+    path = tmp_path_factory.mktemp("grpc") / MODEL_NAME
+    install_version(export, path, 1)
+    return path
+
+
+@pytest.fixture(scope="module")
+def channel(base):
+    options = ServerOptions(model_config(base), grpc_port=0, rest_port=None,
+                            file_system_poll_wait_seconds=-1)
+    with BackgroundServer(options) as running:
+        target = running.grpc_url[len("grpc://"):]
+        with grpc.insecure_channel(target, options=[
+                ("grpc.max_send_message_length", BIG),
+                ("grpc.max_receive_message_length", BIG)]) as opened:
+            yield opened
+
+
+@pytest.fixture(scope="module")
+def predictions(channel):
+    return prediction_service_pb2_grpc.PredictionServiceStub(channel)
+
+
+@pytest.fixture(scope="module")
+def models(channel):
+    return model_service_pb2_grpc.ModelServiceStub(channel)
+
+
+def predict_request(signature_name="sample", version=None, **inputs):
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = MODEL_NAME
+    request.model_spec.signature_name = signature_name
+    if version is not None:
+        request.model_spec.version.value = version
+    for name, value in inputs.items():
+        request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
+    return request
+
+
+def test_predict_runs_the_signature(predictions):
+    request = predict_request(num_samples=np.int32(3), seed=np.int64(7))
+    response = predictions.Predict(request, timeout=30)
+    assert response.model_spec.name == MODEL_NAME
+    assert response.model_spec.version.value == 1
+    assert response.model_spec.signature_name == "sample"
+    z = tf.make_ndarray(response.outputs["z"])
+    np.testing.assert_allclose(z, latent(3, 7).numpy(), rtol=1e-6)
+    generator, _ = build_networks(1)
+    np.testing.assert_allclose(tf.make_ndarray(response.outputs["samples"]), generator(z).numpy(),
+                               rtol=1e-5)
+    request.output_filter.append("z")
+    assert list(predictions.Predict(request, timeout=30).outputs) == ["z"]
+
+
+def test_bytes_outputs_are_strings(predictions):
+    response = predictions.Predict(
+        predict_request("sample_png", num_samples=np.int32(2), seed=np.int64(1)), timeout=30)
+    png = tf.make_ndarray(response.outputs["png_bytes"])
+    assert png.shape == (2,) and png[0].startswith(b"\x89PNG")
+
+
+def test_messages_over_4_mib_both_ways(predictions):
+    z = np.random.default_rng(0).normal(size=(100_000, 3)).astype(np.float32)  # 1.2 MB in
+    response = predictions.Predict(predict_request("serving_default", z=z), timeout=60)
+    samples = tf.make_ndarray(response.outputs["samples"])  # 6.4 MB out
+    assert samples.shape == (100_000, 4, 4, 1)
+    images = np.zeros((70_000, 4, 4, 1), np.float32)  # 4.5 MB in
+    response = predictions.Predict(predict_request("discriminate", samples=images), timeout=60)
+    assert tf.make_ndarray(response.outputs["logits"]).shape == (70_000, 1)
+
+
+def test_metadata_packs_the_signature_map(predictions, export):
+    request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
+    request.model_spec.name = MODEL_NAME
+    response = predictions.GetModelMetadata(request, timeout=30)
+    assert response.model_spec.name == MODEL_NAME and response.model_spec.version.value == 1
+    signature_map = get_model_metadata_pb2.SignatureDefMap()
+    assert response.metadata["signature_def"].Unpack(signature_map)
+    assert dict(signature_map.signature_def) == read_signature_defs(str(export))
+
+
+def test_model_status(models):
+    request = get_model_status_pb2.GetModelStatusRequest()
+    request.model_spec.name = MODEL_NAME
+    response = models.GetModelStatus(request, timeout=30)
+    [status] = response.model_version_status
+    assert (status.version, status.state, status.status.error_code) == (1, 30, codes.OK)
+
+
+def status_of(call, request):
+    with pytest.raises(grpc.RpcError) as caught:
+        call(request, timeout=30)
+    return caught.value.code(), caught.value.details()
+
+
+def test_predict_errors_are_grpc_statuses(predictions):
+    unknown = predict_request(num_samples=np.int32(1), seed=np.int64(1))
+    unknown.model_spec.name = "nope"
+    assert status_of(predictions.Predict, unknown) == (
+        grpc.StatusCode.NOT_FOUND, "Servable not found for request: Latest(nope)")
+    assert status_of(predictions.Predict, predict_request(version=5, seed=np.int64(1))) == (
+        grpc.StatusCode.NOT_FOUND, "Servable not found for request: Specific(toy, 5)")
+    assert status_of(predictions.Predict, predict_request("nope", seed=np.int64(1))) == (
+        grpc.StatusCode.FAILED_PRECONDITION, 'Serving signature key "nope" not found.')
+    assert status_of(predictions.Predict, predict_request(seed=np.int64(1))) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "input size does not match signature: 1!=2 len({seed}) != len({num_samples,seed})."
+        " Sent extra: {}. Missing but required: {num_samples}.")
+    assert status_of(predictions.Predict, predict_request(
+        num_samples=np.float32(1), seed=np.int64(1))) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "Expects arg[0] to be int32 but float is provided")
+    assert status_of(predictions.Predict, predict_pb2.PredictRequest()) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "Missing ModelSpec")
+    code, details = status_of(predictions.Predict, predict_request(
+        "serving_default", z=np.zeros((2, 5), np.float32)))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    assert details.startswith("Matrix size-incompatible: In[0]: [2,5], In[1]: [3,16]")
+
+
+def test_other_errors_are_grpc_statuses(predictions, models):
+    request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["nope"])
+    request.model_spec.name = MODEL_NAME
+    assert status_of(predictions.GetModelMetadata, request) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "Metadata field nope is not supported")
+    request = get_model_status_pb2.GetModelStatusRequest()
+    request.model_spec.name = "nope"
+    assert status_of(models.GetModelStatus, request) == (
+        grpc.StatusCode.NOT_FOUND, "Could not find any versions of model nope")
+    request = classification_pb2.ClassificationRequest()
+    request.model_spec.name = MODEL_NAME
+    request.model_spec.signature_name = "sample"
+    assert status_of(predictions.Classify, request) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "Expected one input Tensor.")
+    code, _ = status_of(predictions.MultiInference, inference_pb2.MultiInferenceRequest())
+    assert code == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_reload_config_adds_a_model(models, predictions, base, tmp_path, export):
+    other_base = tmp_path / "other"
+    install_version(export, other_base, 3)
+    request = model_management_pb2.ReloadConfigRequest()
+    request.config.CopyFrom(model_config(base))
+    request.config.model_config_list.config.add(name="other", base_path=str(other_base))
+    response = models.HandleReloadConfigRequest(request, timeout=30)
+    assert response.status.error_code == codes.OK
+    other = predict_request(num_samples=np.int32(1), seed=np.int64(1))
+    other.model_spec.name = "other"
+    assert predictions.Predict(other, timeout=30).model_spec.version.value == 3
+    toy = predict_request(num_samples=np.int32(1), seed=np.int64(1))
+    assert predictions.Predict(toy, timeout=30).model_spec.version.value == 1

@@ -1,0 +1,261 @@
+"""tfgan.serving.rest on a real port: every route, every error path, and a live version swap."""
+
+import base64
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from google.protobuf import json_format
+from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2
+
+from serving_fixtures import (
+    MODEL_NAME,
+    build_networks,
+    exported_model,
+    http,
+    install_version,
+    latent,
+    model_config,
+)
+from tfgan.serving import BackgroundServer, ServerOptions
+from tfgan.serving.core import read_signature_defs
+
+METRICS_PATH = "/monitoring/prometheus/metrics"
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    return exported_model(tmp_path_factory, 1)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, export):
+    base = tmp_path_factory.mktemp("rest") / MODEL_NAME
+    install_version(export, base, 1)
+    options = ServerOptions(
+        model_config(base, labels={"stable": 1}), grpc_port=None, rest_port=0,
+        file_system_poll_wait_seconds=-1, prometheus_path=METRICS_PATH,
+        max_request_bytes=200_000, max_samples_per_request=64,
+    )
+    with BackgroundServer(options) as running:
+        yield running
+
+
+def post(server, path, body):
+    status, content_type, text = http("POST", server.rest_url + path, body)
+    assert content_type == "application/json"
+    return status, json.loads(text)
+
+
+def predict(server, body, path=f"/v1/models/{MODEL_NAME}:predict"):
+    return post(server, path, json.dumps(body) if isinstance(body, dict) else body)
+
+
+# ---- status and metadata ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["", "/versions/1", "/labels/stable"])
+def test_status_is_the_proto_as_json(server, suffix):
+    status, content_type, text = http("GET", f"{server.rest_url}/v1/models/{MODEL_NAME}{suffix}")
+    assert (status, content_type) == (200, "application/json")
+    expected = get_model_status_pb2.GetModelStatusResponse()
+    entry = expected.model_version_status.add(version=1, state=30)
+    entry.status.error_code = 0
+    assert text == json_format.MessageToJson(
+        expected, always_print_fields_with_no_presence=True, indent=1) + "\n"
+    assert json.loads(text)["model_version_status"][0]["version"] == "1"
+
+
+def test_metadata_is_the_signature_def_map(server, export):
+    status, content_type, text = http("GET", f"{server.rest_url}/v1/models/{MODEL_NAME}/metadata")
+    assert (status, content_type) == (200, "application/json")
+    answer = json.loads(text)
+    assert answer["model_spec"] == {"name": MODEL_NAME, "signature_name": "", "version": "1"}
+    signature_map = get_model_metadata_pb2.SignatureDefMap()
+    for name, signature in read_signature_defs(str(export)).items():
+        signature_map.signature_def[name].CopyFrom(signature)
+    assert answer["metadata"]["signature_def"] == json.loads(json_format.MessageToJson(
+        signature_map, preserving_proto_field_name=True, always_print_fields_with_no_presence=True))
+    assert "@type" not in text
+    z_input = answer["metadata"]["signature_def"]["signature_def"]["serving_default"]["inputs"]["z"]
+    assert z_input["tensor_shape"]["dim"] == [{"size": "-1", "name": ""}, {"size": "3", "name": ""}]
+
+
+# ---- predict --------------------------------------------------------------------------------
+
+
+def test_row_predict_matches_the_generator(server):
+    z = np.array([[0.1, -0.2, 0.3], [1.0, 0.5, -1.5]], np.float32)
+    status, answer = predict(server, {"instances": z.tolist()})
+    assert status == 200
+    generator, _ = build_networks(1)
+    np.testing.assert_allclose(answer["predictions"], generator(z).numpy(), rtol=1e-5)
+
+
+def test_columnar_predict_is_seed_deterministic(server):
+    body = {"signature_name": "sample", "inputs": {"num_samples": 3, "seed": 7}}
+    status, first = predict(server, body)
+    assert status == 200 and set(first["outputs"]) == {"samples", "z"}
+    np.testing.assert_allclose(first["outputs"]["z"], latent(3, 7).numpy(), rtol=1e-6)
+    assert predict(server, body)[1] == first
+    other = predict(server, {"signature_name": "sample", "inputs": {"num_samples": 3, "seed": 8}})
+    assert not np.allclose(other[1]["outputs"]["z"], first["outputs"]["z"])
+
+
+def test_rows_of_several_outputs_are_objects(server):
+    status, answer = predict(server, {"signature_name": "sample_seeds", "instances": [3, 9]})
+    assert status == 200
+    assert [set(row) for row in answer["predictions"]] == [{"samples", "z"}] * 2
+    np.testing.assert_allclose(answer["predictions"][1]["z"], latent(1, 9).numpy()[0], rtol=1e-6)
+
+
+def test_bytes_outputs_come_back_as_base64(server):
+    status, answer = predict(server, {"signature_name": "sample_png",
+                                      "inputs": {"num_samples": 2, "seed": 1}})
+    assert status == 200 and len(answer["outputs"]) == 2
+    png = base64.b64decode(answer["outputs"][0]["b64"])
+    assert png.startswith(b"\x89PNG") and tf.io.decode_png(png).shape == (4, 4, 1)
+
+
+def test_version_and_label_paths(server):
+    for path in ("/versions/1", "/labels/stable", "/VERSIONS/1"):
+        status, answer = predict(server, {"instances": [[0.0, 0.0, 0.0]]},
+                                 f"/v1/models/{MODEL_NAME}{path}:predict")
+        assert status == 200 and np.shape(answer["predictions"]) == (1, 4, 4, 1)
+
+
+def good_request_still_works(server):
+    status, answer = predict(server, {"instances": [[0.0, 1.0, 2.0]]})
+    return status == 200 and np.shape(answer["predictions"]) == (1, 4, 4, 1)
+
+
+@pytest.mark.parametrize("path, body, status, message", [
+    ("/v1/models/nope:predict", '{"instances": [1]}', 404,
+     "Servable not found for request: Latest(nope)"),
+    ("/v1/models/toy/versions/9:predict", '{"instances": [1]}', 404,
+     "Servable not found for request: Specific(toy, 9)"),
+    ("/v1/models/toy/labels/beta:predict", '{"instances": [1]}', 400,
+     "Unrecognized servable version label: beta"),
+    ("/v1/models/toy:predict", '{"signature_name": "nope", "instances": [1]}', 400,
+     'Serving signature name: "nope" not found in signature def'),
+    ("/v1/models/toy:predict", '{"signature_name": "sample", "inputs": {"num_samples": 2}}',
+     400, "Missing named input: seed in 'inputs' object."),
+    ("/v1/models/toy:predict", '{"signature_name": "sample", "instances": [{"num_samples": 2,'
+     ' "seed": 1, "extra": 3}]}', 400, "Failed to process element: 0 key: extra of 'instances'"
+     " list. Error: INVALID_ARGUMENT: JSON object: does not have named input: extra"),
+    ("/v1/models/toy:predict", "instances = [1, 2]", 400,
+     "JSON Parse error: Invalid value. at offset: 0"),
+    ("/v1/models/toy:predict", "", 400, "JSON Parse error: The document is empty"),
+    ("/v1/models/toy:predict", '{"instances": [[1, 2, 3]], "inputs": [[1, 2, 3]]}', 400,
+     'JSON Value: {\n    "instances": [[1, 2, 3]],\n    "inputs": [[1, 2, 3]]\n} Not formatted'
+     " correctly expecting only one of 'inputs' or 'instances' keys to exist "),
+    ("/v1/models/toy:predict", '{"signature_name": "serving_default"}', 400,
+     "Missing 'inputs' or 'instances' key"),
+    ("/v1/models/toy:predict", '{"signature_name": "sample", "inputs": {"num_samples": 2.0,'
+     ' "seed": 1}}', 400, "JSON Value: 2.0 Type: Number is not of expected type: int32"),
+    ("/v1/models/toy:predict", '{"instances": [[1, 2]]}', 400,
+     "Matrix size-incompatible: In[0]: [1,2], In[1]: [3,16]"),
+    ("/v1/models/toy:predict", '{"signature_name": "sample", "inputs": {"num_samples": 65,'
+     ' "seed": 1}}', 400, "num_samples=65 is more than this server's max_samples_per_request=64"),
+    ("/v1/models/toy:classify", '{"examples": [{"x": 1}]}', 400,
+     "No classification inputs found in SignatureDef: inputs {"),
+    ("/v1/models/toy:regress", '{"signature_name": "sample", "examples": [{"x": 1}]}', 400,
+     "Expected one input Tensor."),
+    ("/v1/models/toy:PREDICT", '{"instances": [1]}', 400,
+     "Malformed request: POST /v1/models/toy:PREDICT"),
+    ("/v1/models/toy/versions/99999999999999999999:predict", '{"instances": [1]}', 400,
+     "Failed to convert version: 99999999999999999999 to numeric."),
+])
+def test_predict_errors_and_the_server_keeps_serving(server, path, body, status, message):
+    answer_status, answer = post(server, path, body)
+    assert answer_status == status
+    assert answer["error"].startswith(message)
+    assert good_request_still_works(server)
+
+
+@pytest.mark.parametrize("method, path, status, message", [
+    ("GET", "/v1/models/nope", 404, "Could not find any versions of model nope"),
+    ("GET", "/v1/models/toy/versions/4", 404, "Could not find version 4 of model toy"),
+    ("GET", "/v1/models/nope/metadata", 404, "Servable not found for request: Latest(nope)"),
+    ("GET", "/v1/models", 400, "Missing model name in request."),
+    ("GET", "/v1/foo", 400, "Malformed request: GET /v1/foo"),
+    ("GET", "/v1/models/toy:predict", 400, "Malformed request: GET /v1/models/toy:predict"),
+    ("POST", "/v1/models/toy/metadata", 400, "Malformed request: POST /v1/models/toy/metadata"),
+    ("PUT", "/v1/models/toy", 400, "Malformed request: PUT /v1/models/toy"),
+    ("GET", "/index.html", 404, "Not found: GET /index.html"),
+])
+def test_path_errors(server, method, path, status, message):
+    answer_status, content_type, text = http(method, server.rest_url + path,
+                                             b"" if method != "GET" else None)
+    assert (answer_status, content_type) == (status, "application/json")
+    assert json.loads(text) == {"error": message}
+    assert good_request_still_works(server)
+
+
+def test_oversized_bodies_are_refused(server):
+    body = json.dumps({"instances": [[0.5, 0.5, 0.5]] * 20_000})
+    status, answer = post(server, f"/v1/models/{MODEL_NAME}:predict", body)
+    assert status == 413
+    assert answer == {"error": "Request body is larger than this server's limit of 200000 bytes"}
+    assert good_request_still_works(server)
+
+
+def test_prometheus_metrics_count_requests(server):
+    predict(server, {"instances": [[0.0, 0.0, 0.0]]})
+    status, content_type, text = http("GET", server.rest_url + METRICS_PATH)
+    assert (status, content_type) == (200, "text/plain")
+    counts = dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+    assert int(counts[':tensorflow:serving:request_count{model_name="toy",status="OK"}']) >= 1
+    assert ':tensorflow:serving:request_latency_count{API="predict",entrypoint="REST",' \
+           'model_name="toy"}' in counts
+
+
+# ---- a new version while the server runs ------------------------------------------------------
+
+
+def test_a_renamed_in_version_is_served_without_a_restart_or_a_failed_request(tmp_path,
+                                                                              tmp_path_factory):
+    base = tmp_path / MODEL_NAME
+    install_version(exported_model(tmp_path_factory, 1), base, 1)
+    version_2 = exported_model(tmp_path_factory, 2)
+    options = ServerOptions(model_config(base), grpc_port=None, rest_port=0,
+                            file_system_poll_wait_seconds=0.1)
+    z = np.array([[0.3, -0.1, 0.7]], np.float32)
+    expected = {version: build_networks(version)[0](z).numpy() for version in (1, 2)}
+    answers, stop = [], threading.Event()
+
+    def hammer(url):
+        while not stop.is_set():
+            answers.append(http("POST", url, json.dumps({"instances": z.tolist()})))
+
+    with BackgroundServer(options) as running:
+        thread = threading.Thread(target=hammer, args=(
+            f"{running.rest_url}/v1/models/{MODEL_NAME}:predict",))
+        thread.start()
+        try:
+            time.sleep(0.3)
+            install_version(version_2, base, 2)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                status = json.loads(http("GET", f"{running.rest_url}/v1/models/{MODEL_NAME}")[2])
+                if [(s["version"], s["state"]) for s in status["model_version_status"]] == [
+                        ("2", "AVAILABLE"), ("1", "END")]:
+                    break
+                time.sleep(0.05)
+            time.sleep(0.3)
+        finally:
+            stop.set()
+            thread.join()
+        metadata = json.loads(http("GET", f"{running.rest_url}/v1/models/{MODEL_NAME}/metadata")[2])
+    assert status["model_version_status"][0] == {
+        "version": "2", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
+    assert metadata["model_spec"]["version"] == "2"
+    assert len(answers) > 10 and all(answer[0] == 200 for answer in answers)
+    served = [np.asarray(json.loads(answer[2])["predictions"]) for answer in answers]
+    assert np.allclose(served[0], expected[1], rtol=1e-5)
+    assert np.allclose(served[-1], expected[2], rtol=1e-5)
+    assert all(np.allclose(s, expected[1], rtol=1e-5) or np.allclose(s, expected[2], rtol=1e-5)
+               for s in served)

@@ -1,0 +1,358 @@
+"""The REST API on aiohttp, as TF Serving's `http_rest_api_handler.cc` and `http_server.cc`.
+
+Paths under `/v1/` go to `RestApiHandler`, which matches them with the stock server's regular
+expressions and calls one function per API; each builds the request the gRPC API uses, calls
+the shared `ModelRegistry` and converts the answer. Other paths answer 404, except the
+Prometheus page when a monitoring config enables it.
+
+| method, path | answer |
+|---|---|
+| `GET /v1/models/{name}[/versions/{n}\\|/labels/{l}]` | `GetModelStatusResponse` as JSON |
+| `GET /v1/models/{name}[/versions/{n}\\|/labels/{l}]/metadata` | signature defs |
+| `POST /v1/models/{name}[/versions/{n}\\|/labels/{l}]:predict` | `predictions` / `outputs` |
+| `POST ...:classify`, `...:regress` | the stock server's checks of tf.Example signatures |
+
+Errors answer `{"error": "<message>"}` with the HTTP status of their canonical code; a path
+under `/v1/` that matches no API is `400 Malformed request: <method> <path>`, as in the stock
+server.
+"""
+
+import asyncio
+import dataclasses
+import re
+import urllib.parse
+
+from aiohttp import web
+from google.protobuf import json_format
+from tensorflow.core.protobuf import error_codes_pb2 as codes
+from tensorflow_serving.apis import get_model_metadata_pb2, model_pb2
+
+from tfgan.serving import codec
+from tfgan.serving.core import (
+    SIGNATURE_DEF_FIELD,
+    MonitoringConfig,
+    ServingError,
+    monotonic_us,
+    read_text_proto,
+)
+
+DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
+DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+
+HTTP_STATUS = {
+    codes.OK: 200,
+    codes.CANCELLED: 499,
+    codes.UNKNOWN: 500,
+    codes.INVALID_ARGUMENT: 400,
+    codes.DEADLINE_EXCEEDED: 504,
+    codes.NOT_FOUND: 404,
+    codes.ALREADY_EXISTS: 409,
+    codes.PERMISSION_DENIED: 403,
+    codes.RESOURCE_EXHAUSTED: 429,
+    codes.FAILED_PRECONDITION: 400,
+    codes.ABORTED: 409,
+    codes.OUT_OF_RANGE: 400,
+    codes.UNIMPLEMENTED: 501,
+    codes.INTERNAL: 500,
+    codes.UNAVAILABLE: 503,
+    codes.DATA_LOSS: 500,
+    codes.UNAUTHENTICATED: 401,
+}
+
+_API_PATH = re.compile(r"/v1/.*", re.IGNORECASE | re.DOTALL)
+_PREDICTION_PATH = re.compile(
+    r"/v1/models/([^/:]+)(?:(?:/versions/([0-9]+))|(?:/labels/([^/:]+)))?"
+    r":(classify|regress|predict)",
+    re.IGNORECASE,
+)
+_STATUS_PATH = re.compile(
+    r"/v1/models(?:/([^/:]+))?(?:(?:/versions/([0-9]+))|(?:/labels/([^/:]+)))?(?:/(metadata))?",
+    re.IGNORECASE,
+)
+_JSON_OPTIONS = {"always_print_fields_with_no_presence": True, "indent": 1}
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """What a request path names (`ParseModelInfo`).
+
+    Attributes:
+        matched: bool, whether the path is one of the model APIs for its HTTP method.
+        model_name: str, URL-decoded ("" when absent).
+        version: int or None.
+        label: str or None, URL-decoded.
+        api: str, `predict` / `classify` / `regress` for POST (as written), `metadata` or ""
+            for GET.
+    """
+
+    matched: bool
+    model_name: str = ""
+    version: int = None
+    label: str = None
+    api: str = ""
+
+
+def _url_decode(text):
+    return urllib.parse.unquote_to_bytes(text).decode("utf-8", "surrogateescape")
+
+
+def parse_route(http_method, path):
+    """Matches a path as the stock server does (case-insensitive, full match).
+
+    Args:
+        http_method: str, `GET` or `POST` (other methods match nothing).
+        path: str, the raw (not URL-decoded) path.
+
+    Returns:
+        `Route`.
+
+    Raises:
+        ServingError: INVALID_ARGUMENT if the version does not fit an int64.
+    """
+    pattern = {"POST": _PREDICTION_PATH, "GET": _STATUS_PATH}.get(http_method)
+    match = pattern.fullmatch(path) if pattern else None
+    if match is None:
+        return Route(matched=False)
+    name, version, label, api = match.groups()
+    if version is not None and int(version) >= 2**63:
+        raise ServingError.invalid_argument(f"Failed to convert version: {version} to numeric.")
+    return Route(
+        matched=True,
+        model_name=_url_decode(name) if name else "",
+        version=int(version) if version is not None else None,
+        label=_url_decode(label) if label is not None else None,
+        api=api or "",
+    )
+
+
+def model_spec_of(route):
+    """`FillModelSpecWithNameVersionAndLabel`: the `ModelSpec` a route names."""
+    spec = model_pb2.ModelSpec(name=route.model_name)
+    if route.version is not None:
+        spec.version.value = route.version
+    if route.label is not None:
+        spec.version_label = route.label
+    return spec
+
+
+@dataclasses.dataclass(frozen=True)
+class RestAnswer:
+    """One REST answer: HTTP status, JSON text, and what the metrics record."""
+
+    status: int
+    body: str
+    code: int
+    model_name: str
+    api: str
+
+
+class RestApiHandler:
+    """Answers REST requests under `/v1/` from a `ModelRegistry` (blocking; run it in a thread).
+
+    Args:
+        registry: `ModelRegistry`.
+    """
+
+    def __init__(self, registry):
+        self._registry = registry
+
+    def process(self, http_method, path, body):
+        """Answers one request.
+
+        Args:
+            http_method: str.
+            path: str, the raw path (no query string).
+            body: bytes.
+
+        Returns:
+            `RestAnswer`; errors are answered, never raised.
+        """
+        route = Route(matched=False)
+        try:
+            route = parse_route(http_method, path)
+            text = self._dispatch(http_method, path, route, body)
+            return RestAnswer(200, text, codes.OK, route.model_name, route.api)
+        except ServingError as error:
+            return RestAnswer(
+                HTTP_STATUS.get(error.code, 500), codec.make_error_json(error.message),
+                error.code, route.model_name, route.api,
+            )
+
+    def _dispatch(self, http_method, path, route, body):
+        if route.matched and http_method == "POST":
+            if route.api == "predict":
+                return self._predict(route, body)
+            if route.api in ("classify", "regress"):
+                return self._classify_or_regress(route, body)
+        elif route.matched and http_method == "GET":
+            if route.api == "metadata":
+                return self._metadata(route)
+            return self._status(route)
+        raise ServingError.invalid_argument(f"Malformed request: {http_method} {path}")
+
+    def _predict(self, route, body):
+        spec = model_spec_of(route)
+        request = codec.parse_predict_request(
+            body, lambda signature: self._registry.signature_input_dtypes(spec, signature)
+        )
+        spec.signature_name = request.signature_name
+        result = self._registry.predict(spec, request.inputs)
+        return codec.make_predict_response(result.outputs, request.request_format)
+
+    def _classify_or_regress(self, route, body):
+        spec = model_spec_of(route)
+        request = codec.parse_classify_regress_request(body)
+        spec.signature_name = request.signature_name
+        return self._registry.classify_or_regress(spec, route.api)  # raises: Predict-only
+
+    def _status(self, route):
+        if not route.model_name:
+            raise ServingError.invalid_argument("Missing model name in request.")
+        response = self._registry.model_status(model_spec_of(route))
+        return json_format.MessageToJson(response, **_JSON_OPTIONS) + "\n"
+
+    def _metadata(self, route):
+        if not route.model_name:
+            raise ServingError.invalid_argument("Missing model name in request.")
+        request = get_model_metadata_pb2.GetModelMetadataRequest(
+            model_spec=model_spec_of(route), metadata_field=[SIGNATURE_DEF_FIELD]
+        )
+        response = self._registry.model_metadata(request)
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        response.metadata[SIGNATURE_DEF_FIELD].Unpack(signature_map)
+        # As the stock server: each message printed on its own, joined without an `@type`.
+        spec_json = json_format.MessageToJson(
+            response.model_spec, preserving_proto_field_name=True, **_JSON_OPTIONS
+        )
+        map_json = json_format.MessageToJson(
+            signature_map, preserving_proto_field_name=True, **_JSON_OPTIONS
+        )
+        return (
+            '{\n"model_spec":' + spec_json + ',\n"metadata": {"signature_def": ' + map_json
+            + "}\n}\n"
+        )
+
+
+def read_monitoring_config(path):
+    """Reads a `MonitoringConfig` text proto (`--monitoring_config_file`).
+
+    Returns:
+        str or None: the Prometheus path when `prometheus_config { enable: true }`, else None.
+
+    Raises:
+        ValueError: if the file cannot be read or parsed, or the path is not absolute.
+    """
+    config = read_text_proto(path, MonitoringConfig()).prometheus_config
+    if not config.enable:
+        return None
+    metrics_path = config.path or DEFAULT_PROMETHEUS_PATH
+    if not metrics_path.startswith("/"):
+        raise ValueError(f"the Prometheus path must start with '/'. Received: path={metrics_path}")
+    return metrics_path
+
+
+def _label(value):
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def prometheus_text(metrics):
+    """The stock server's request metrics in the Prometheus text format.
+
+    Args:
+        metrics: `tfgan.serving.core.Metrics`.
+
+    Returns:
+        str: `:tensorflow:serving:request_count` (by model and status) and
+        `:tensorflow:serving:request_latency` (a histogram in microseconds, by model, API and
+        entry point).
+    """
+    counts, latencies = metrics.snapshot()
+    lines = ["# TYPE :tensorflow:serving:request_count counter"]
+    for (model, status), count in sorted(counts.items()):
+        lines.append(
+            f":tensorflow:serving:request_count{{model_name={_label(model)},"
+            f"status={_label(status)}}} {count}"
+        )
+    lines.append("# TYPE :tensorflow:serving:request_latency histogram")
+    for (model, api, entrypoint), (count, total, buckets) in sorted(latencies.items()):
+        labels = f"API={_label(api)},entrypoint={_label(entrypoint)},model_name={_label(model)}"
+        for bound, below in zip(metrics.LATENCY_BUCKETS_US, buckets):
+            lines.append(
+                f':tensorflow:serving:request_latency_bucket{{{labels},le="{bound:g}"}} {below}'
+            )
+        lines.append(f':tensorflow:serving:request_latency_bucket{{{labels},le="+Inf"}} {count}')
+        lines.append(f":tensorflow:serving:request_latency_sum{{{labels}}} {total:g}")
+        lines.append(f":tensorflow:serving:request_latency_count{{{labels}}} {count}")
+    return "\n".join(lines) + "\n"
+
+
+def _json_response(status, text):
+    return web.Response(
+        status=status, body=text.encode("utf-8", "surrogateescape"),
+        content_type="application/json",
+    )
+
+
+def create_app(registry, executor, *, rest_api_timeout_in_ms=30000,
+               max_request_bytes=DEFAULT_MAX_REQUEST_BYTES, prometheus_path=None):
+    """The aiohttp application of the REST API.
+
+    Args:
+        registry: `ModelRegistry`.
+        executor: `concurrent.futures.Executor` that runs the blocking handler, so the event
+            loop keeps accepting requests.
+        rest_api_timeout_in_ms: int, how long a request may take before it is answered
+            `504 DEADLINE_EXCEEDED`; 0 means no limit. Defaults to `30000`.
+        max_request_bytes: int, the largest request body; larger ones answer 413. Defaults to
+            64 MiB.
+        prometheus_path: str or None, where to serve Prometheus metrics (see
+            `read_monitoring_config`). Defaults to None: no metrics page.
+
+    Returns:
+        `aiohttp.web.Application`.
+    """
+    handler = RestApiHandler(registry)
+    timeout = rest_api_timeout_in_ms / 1000 if rest_api_timeout_in_ms > 0 else None
+
+    async def serve(request):
+        path = request.rel_url.raw_path
+        if prometheus_path is not None and path == prometheus_path:
+            return web.Response(text=prometheus_text(registry.metrics), content_type="text/plain")
+        if not _API_PATH.fullmatch(path):
+            return _json_response(
+                404, codec.make_error_json(f"Not found: {request.method} {path}")
+            )
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _json_response(
+                413, codec.make_error_json(
+                    f"Request body is larger than this server's limit of {max_request_bytes}"
+                    " bytes"
+                ),
+            )
+        if request.method == "OPTIONS":  # CORS preflight
+            if re.search(r"https?://", request.headers.get("Origin", "")):
+                return web.Response(status=200)
+            return _json_response(
+                400, codec.make_error_json("Origin header is missing in CORS preflight")
+            )
+        start = monotonic_us()
+        work = asyncio.get_running_loop().run_in_executor(
+            executor, handler.process, request.method, path, body
+        )
+        try:
+            answer = await asyncio.wait_for(work, timeout)
+        except asyncio.TimeoutError:
+            answer = RestAnswer(
+                504, codec.make_error_json("Timed out waiting for notification"),
+                codes.DEADLINE_EXCEEDED, "", "",
+            )
+        registry.metrics.record(
+            answer.model_name, answer.api, "REST", answer.code, monotonic_us() - start
+        )
+        return _json_response(answer.status, answer.body)
+
+    app = web.Application(client_max_size=max_request_bytes)
+    app.router.add_route("*", "/{tail:.*}", serve)
+    return app
