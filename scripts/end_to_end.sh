@@ -2,14 +2,14 @@
 # The main job end to end: train seed 003's MNIST GAN briefly, export it for TF Serving, serve it
 # with the embedded model server, and fetch a sample grid over REST.
 #
-#   STEPS (default 3000)      training steps
+#   STEPS (default 10000)     training steps
 #   MNIST_PATH                a local mnist.npz (default: ../shared/data/mnist.npz when it exists,
 #                             else tensorflow-datasets downloads MNIST)
 #   OUT (default runs/demo)   where everything goes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python}"
-STEPS="${STEPS:-3000}"
+STEPS="${STEPS:-10000}"
 OUT="${OUT:-runs/demo}"
 PORT="${PORT:-8501}"
 if [[ -z "${MNIST_PATH:-}" && -f ../shared/data/mnist.npz ]]; then
