@@ -66,6 +66,10 @@ class TrainConfig:
     num_kernels: int = _option(5, "Minibatch discrimination kernels.")
     kernel_dim: int = _option(3, "Minibatch discrimination kernel dimension.")
 
+    pack: int = _option(
+        1, "PacGAN packing: the discriminator judges this many samples at once (1: off)."
+    )
+
     # Objective and schedule.
     loss: str = _option("non_saturating", f"GAN loss: {', '.join(LOSSES)}.")
     gradient_penalty_weight: float = _option(
@@ -97,6 +101,8 @@ class TrainConfig:
     num_grid_samples: int = _option(16, "Samples in each grid (points: samples per scatter).")
     log_every: int = _option(100, "Progress line, losses.png and TensorBoard every N steps.")
     checkpoint_every: int = _option(1000, "Checkpoint every N steps.")
+    eval_every: int = _option(0, "Compute the data set's metrics every N steps (0: off).")
+    eval_num_samples: int = _option(1000, "Generated samples per evaluation.")
     export_dir: str = _option("", "Export a SavedModel here at the end (TF Serving layout).")
     model_name: str = _option("", "Model name under --export_dir (default: the dataset name).")
 
@@ -105,7 +111,7 @@ class TrainConfig:
         _check(bool(self.workdir), "--workdir is required")
         for name in ("steps", "batch_size", "z_dim", "sample_every", "log_every",
                      "checkpoint_every", "num_grid_samples", "k_d", "k_g",
-                     "num_kernels", "kernel_dim"):
+                     "num_kernels", "kernel_dim", "pack", "eval_num_samples"):
             value = getattr(self, name)
             _check(value > 0, f"--{name} must be a positive integer, got {value}")
         for name in ("learning_rate", "width"):
@@ -114,6 +120,9 @@ class TrainConfig:
         _check(all(u > 0 for u in self.g_hidden_units + self.d_hidden_units),
                "--g_hidden_units and --d_hidden_units must be positive integers")
         _check(self.d_feature_units >= 0, "--d_feature_units must be >= 0")
+        _check(self.eval_every >= 0, "--eval_every must be >= 0")
+        _check(self.batch_size % self.pack == 0,
+               f"--batch_size ({self.batch_size}) must be a multiple of --pack ({self.pack})")
         _check(self.image_size >= 0, "--image_size must be >= 0")
         _check(0.0 <= self.ema_decay < 1.0, f"--ema_decay must be in [0, 1), got {self.ema_decay}")
         _check(0.0 <= self.dropout < 1.0, f"--dropout must be in [0, 1), got {self.dropout}")
@@ -155,7 +164,7 @@ class TrainConfig:
 MODEL_OPTIONS = (
     "dataset", "architecture", "z_dim", "prior", "g_hidden_units", "d_hidden_units",
     "activation", "output_activation", "d_feature_units", "width", "minibatch", "num_kernels",
-    "kernel_dim", "loss", "schedule", "optimizer", "ema_decay", "image_size",
+    "kernel_dim", "pack", "loss", "schedule", "optimizer", "ema_decay", "image_size",
 )
 
 
