@@ -297,7 +297,7 @@ def verify_saved_model(path):
             _check_signature_dtypes(name, signature)
     graph = tf.Graph()
     with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
-        meta_graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], path)
+        meta_graph = _load_with_session_loader(session, path)
         signatures = dict(_serving_signatures(meta_graph))
         if "serving_default" not in signatures:
             raise ValueError(
@@ -315,6 +315,17 @@ def verify_saved_model(path):
                     f"Signature {name!r} fails in the session loader ({first_line}). "
                     f"Received: signature={name!r}"
                 ) from error
+
+
+def _load_with_session_loader(session, path):
+    """The model server's loading path, without its Python deprecation notice."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        return tf.compat.v1.saved_model.loader.load(session, ["serve"], path)
+    finally:
+        logger.setLevel(level)
 
 
 def read_metadata(version_dir):
