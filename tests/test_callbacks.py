@@ -276,3 +276,77 @@ def test_progress_logger_rejects_bad_arguments():
         callbacks.ProgressLogger(10, 0)
     with pytest.raises(ValueError, match="Received: total_steps=0"):
         callbacks.ProgressLogger(0, 1)
+
+
+def _scalars(logdir):
+    """`{(tag, step): value}` of every scalar summary under `logdir`."""
+    scalars = {}
+    for event_file in logdir.iterdir():
+        for event in tf.compat.v1.train.summary_iterator(str(event_file)):
+            for value in event.summary.value:
+                scalars[(value.tag, event.step)] = float(tf.make_ndarray(value.tensor))
+    return scalars
+
+
+def _step_metrics(model):
+    """A stand-in evaluation: values computed from the model step."""
+    step = int(model.step.numpy())
+    return {"score": step * 10.0, "count": 3}
+
+
+def test_evaluate_every_adds_metrics_to_the_logs_history_and_tensorboard(tmp_path):
+    seen = []
+    evaluation = callbacks.EvaluateEvery(2, _step_metrics, ("score", "count"),
+                                         logdir=str(tmp_path / "eval"))
+    recorder = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: seen.append(logs.get("score")))
+    history_path = tmp_path / "history.csv"
+    _fit(FakeGAN(), 5, [
+        callbacks.TensorBoardScalars(str(tmp_path / "scalars"), every=2),
+        evaluation,
+        callbacks.HistoryCSV(str(history_path), extra_columns=evaluation.names),
+        recorder,
+        callbacks.LossPlot(str(history_path), str(tmp_path / "losses.png"), every=2),
+    ])
+    assert seen == [None, 20.0, None, 40.0, None]
+    rows = _read_csv(history_path)
+    assert rows[0] == ["step", "d_loss", "g_loss", "d_real", "d_fake", "score", "count"]
+    assert [row[5:] for row in rows[1:]] == [
+        ["", ""], ["20.0", "3.0"], ["", ""], ["40.0", "3.0"], ["", ""]]
+    assert _scalars(tmp_path / "eval") == {
+        ("eval/score", 2): 20.0, ("eval/count", 2): 3.0,
+        ("eval/score", 4): 40.0, ("eval/count", 4): 3.0}
+    # TensorBoardScalars comes first, so it writes only the train step's own logs.
+    assert {tag for tag, _ in _scalars(tmp_path / "scalars")} == {
+        "d_loss", "g_loss", "d_real", "d_fake"}
+    assert (tmp_path / "losses.png").exists()  # empty cells do not stop the loss plot
+
+
+def test_evaluate_every_counts_from_a_resumed_step(tmp_path):
+    calls = []
+    gan = FakeGAN()
+    gan.step.assign(3)
+    evaluation = callbacks.EvaluateEvery(
+        2, lambda model: calls.append(int(model.step.numpy())) or {"score": 1.0}, ("score",))
+    _fit(gan, 3, [evaluation])
+    assert calls == [4, 6]
+
+
+def test_evaluate_every_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="Received: every=0"):
+        callbacks.EvaluateEvery(0, _step_metrics, ("score",))
+
+
+def test_history_csv_resume_adds_extra_columns_with_empty_old_cells(tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_text("step,d_loss\n1,1.0\n2,1.5\n")
+    gan = FakeGAN()
+    gan.step.assign(2)
+    history = callbacks.HistoryCSV(str(path), extra_columns=("score",))
+    history.set_model(gan)
+    history.on_train_begin()
+    gan.step.assign(3)
+    history.on_train_batch_end(0, {"d_loss": 0.5, "score": 7.0})
+    history.on_train_end()
+    assert _read_csv(path) == [
+        ["step", "d_loss", "score"], ["1", "1.0", ""], ["2", "1.5", ""], ["3", "0.5", "7.0"]]

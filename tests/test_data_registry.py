@@ -6,6 +6,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tfgan.data import DATASETS, DatasetUnavailableError, dataset_names, load_dataset
+from tfgan.data.stacked_mnist import load_stacked_mnist
 
 
 @pytest.fixture
@@ -16,7 +17,8 @@ def one_image_dir(tmp_path):
 
 
 def test_known_names():
-    assert DATASETS == ("quadratic", "gaussian_1d", "two_curves", "ring", "grid", "mnist", "folder")
+    assert DATASETS == ("quadratic", "gaussian_1d", "two_curves", "ring", "grid", "mnist",
+                        "stacked_mnist", "folder")
     names = dataset_names()
     assert names[: len(DATASETS)] == DATASETS
     assert {"fashion_mnist", "cifar10"} <= set(names)
@@ -73,3 +75,36 @@ def test_points_ignore_value_range():
     assert info.value_range is None
     x, y = next(iter(dataset)).numpy().T
     np.testing.assert_array_equal(y, np.float32(10.0) + x * x)
+
+
+@pytest.fixture
+def digits_npz(tmp_path):
+    """A Keras-layout mnist.npz whose train digit i is a constant image of value 20 i."""
+    train = (np.arange(10, dtype=np.uint8) * 20)[:, None, None] * np.ones((1, 28, 28), np.uint8)
+    test = np.zeros((1, 28, 28), np.uint8)
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=train, y_train=np.arange(10), x_test=test, y_test=np.zeros(1))
+    return str(path)
+
+
+def test_stacked_mnist_is_built_from_the_mnist_split(digits_npz):
+    dataset, info = load_dataset(
+        "stacked_mnist", batch_size=6, value_range=(-1.0, 1.0), seed=4, mnist_path=digits_npz)
+    assert (info.name, info.kind, info.data_shape) == ("stacked_mnist", "image", (28, 28, 3))
+    assert info.value_range == (-1.0, 1.0)
+    batch = next(iter(dataset)).numpy()
+    assert batch.shape == (6, 28, 28, 3) and batch.dtype == np.float32
+    # Every channel is one whole train digit 20 d scaled from [0, 255] onto [-1, 1].
+    digits = (batch[:, 0, 0, :] + 1.0) / 2.0 * 255.0 / 20.0
+    np.testing.assert_allclose(digits, np.round(digits), atol=1e-4)
+    assert np.all((digits > -0.5) & (digits < 9.5))
+    np.testing.assert_array_equal(batch, batch[:, :1, :1, :] * np.ones((1, 28, 28, 1)))
+    # The same stream as stacking the digits directly.
+    train = np.load(digits_npz)["x_train"]
+    expected, _ = load_stacked_mnist(train, batch_size=6, value_range=(-1.0, 1.0), seed=4)
+    np.testing.assert_array_equal(batch, next(iter(expected)).numpy())
+
+
+def test_stacked_mnist_cannot_be_resized(digits_npz):
+    with pytest.raises(ValueError, match=r"Received: image_size=32$"):
+        load_dataset("stacked_mnist", batch_size=2, image_size=32, mnist_path=digits_npz)

@@ -86,6 +86,7 @@ def make_gan(
     gradient_penalty_weight=0.0,
     optimizer=keras.optimizers.Adam,
     build=True,
+    pack=1,
     **compile_kwargs,
 ):
     gan = gan_lib.GAN(
@@ -95,6 +96,7 @@ def make_gan(
         schedule=schedule,
         ema_decay=ema_decay,
         seed=seed,
+        pack=pack,
     )
     gan.compile(
         optimizer(1e-2),
@@ -125,6 +127,75 @@ def _copy(weights):
     return [w.numpy() for w in weights]
 
 
+def _packed_points(points, pack):
+    """Packs of 2-D points by hand: consecutive rows side by side, [n, 2] -> [n / pack, 2 pack]."""
+    return points if pack == 1 else tf.reshape(points, (-1, 2 * pack))
+
+
+def test_pack_samples_puts_consecutive_points_side_by_side():
+    points = np.arange(12, dtype=np.float32).reshape(6, 2)
+    np.testing.assert_array_equal(
+        gan_lib.pack_samples(points, 3), [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]])
+    np.testing.assert_array_equal(
+        gan_lib.pack_samples(points, 2), [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]])
+
+
+def test_pack_samples_stacks_images_along_channels():
+    # Sample i, pixel (0, w), channel c holds 100 i + 10 w + c.
+    i, w, c = np.meshgrid(np.arange(4), np.arange(2), np.arange(2), indexing="ij")
+    images = (100 * i + 10 * w + c).astype(np.float32).reshape(4, 1, 2, 2)
+    packs = gan_lib.pack_samples(images, 2).numpy()
+    assert packs.shape == (2, 1, 2, 4) == (2, *gan_lib.packed_shape((1, 2, 2), 2))
+    np.testing.assert_array_equal(packs[0, 0], [[0, 1, 100, 101], [10, 11, 110, 111]])
+    np.testing.assert_array_equal(packs[1, 0], [[200, 201, 300, 301], [210, 211, 310, 311]])
+
+
+def test_pack_of_one_is_the_identity():
+    images = tf.random.stateless_normal((3, 4, 4, 3), seed=[1, 2])
+    packs = gan_lib.pack_samples(images, 1)
+    assert packs.dtype == images.dtype
+    np.testing.assert_array_equal(packs, images)
+    assert gan_lib.packed_shape((28, 28, 3), 1) == (28, 28, 3)
+    assert gan_lib.packed_shape((2,), 4) == (8,)
+    assert gan_lib.packed_shape((28, 28, 3), 4) == (28, 28, 12)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: gan_lib.pack_samples(np.zeros((5, 2), np.float32), 2), r"Received: batch_size=5$"),
+        (lambda: gan_lib.pack_samples(np.zeros((4, 2), np.float32), 0), r"Received: pack=0$"),
+        (lambda: gan_lib.packed_shape((2,), True), r"Received: pack=True$"),
+        (lambda: make_gan(pack=1.5), r"Received: pack=1.5$"),
+    ],
+)
+def test_invalid_pack_raises(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("pack", [1, 2, 4])
+def test_discriminator_judges_packs_of_real_and_generated_samples(pack):
+    gan = make_gan(schedules.Schedule("simultaneous"), pack=pack)
+    # Built for packs: the first Dense layer sees 2 * pack inputs.
+    assert gan.discriminator.hidden.kernel.shape == (2 * pack, 8)
+    real = real_batch()
+    z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
+    real_logits = gan.discriminator(_packed_points(real, pack), training=True)
+    fake_logits = gan.discriminator(_packed_points(gan.generator(z), pack), training=True)
+    assert real_logits.shape == (BATCH // pack, 1)
+    np.testing.assert_allclose(gan(real), real_logits, rtol=1e-6)
+
+    logs = gan.train_step(real)
+
+    expected_d_loss = losses.non_saturating_discriminator_loss(real_logits, fake_logits)
+    np.testing.assert_allclose(logs["d_loss"], expected_d_loss, rtol=1e-5)
+    np.testing.assert_allclose(logs["g_loss"], losses.non_saturating_generator_loss(fake_logits),
+                               rtol=1e-5)
+    np.testing.assert_allclose(logs["d_real"], np.mean(tf.sigmoid(real_logits)), rtol=1e-5)
+    np.testing.assert_allclose(logs["d_fake"], np.mean(tf.sigmoid(fake_logits)), rtol=1e-5)
+
+
 @pytest.mark.parametrize(
     "schedule, d_updates, g_updates",
     [
@@ -141,14 +212,15 @@ def test_schedule_update_counts(schedule, d_updates, g_updates):
     assert int(gan.step) == 1
 
 
-def test_worse_schedule_updates_exactly_the_losing_network():
-    gan = make_gan(schedules.Schedule("worse"))
+@pytest.mark.parametrize("pack", [1, 2])
+def test_worse_schedule_updates_exactly_the_losing_network(pack):
+    gan = make_gan(schedules.Schedule("worse"), pack=pack)
     before = _copy(gan.discriminator.weights) + _copy(gan.generator.weights)
     z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
     real = real_batch()
     d_is_worse = bool(schedules.worse_network_is_discriminator(
-        gan.discriminator(real, training=True),
-        gan.discriminator(gan.generator(z, training=True), training=True),
+        gan.discriminator(_packed_points(real, pack), training=True),
+        gan.discriminator(_packed_points(gan.generator(z, training=True), pack), training=True),
     ))
     gan.train_step(real)
     counts = (int(gan.d_optimizer.iterations), int(gan.g_optimizer.iterations))
@@ -192,14 +264,17 @@ def test_reported_values_are_this_steps_values(kind):
     np.testing.assert_allclose(logs["g_loss"], expected_g_loss, rtol=1e-5)
 
 
-def test_gradient_penalty_is_reported_and_added_to_d_loss():
+@pytest.mark.parametrize("pack", [1, 2])
+def test_gradient_penalty_is_reported_and_added_to_d_loss(pack):
     gan = make_gan(
-        schedules.Schedule("simultaneous"), loss="wasserstein", gradient_penalty_weight=10.0
+        schedules.Schedule("simultaneous"), loss="wasserstein", gradient_penalty_weight=10.0,
+        pack=pack,
     )
     real = real_batch()
     z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
     critic_loss = losses.wasserstein_discriminator_loss(
-        gan.discriminator(real), gan.discriminator(gan.generator(z))
+        gan.discriminator(_packed_points(real, pack)),
+        gan.discriminator(_packed_points(gan.generator(z), pack)),
     )
     logs = gan.train_step(real)
     assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty"}
@@ -309,13 +384,14 @@ def test_config_round_trip():
     schedule = schedules.Schedule("alternating", d_steps=1, g_steps=2)
     gan = gan_lib.GAN(
         TinyGenerator(output_activation="tanh"), TinyDiscriminator(units=5), prior="normal",
-        schedule=schedule, ema_decay=0.99, seed=11, name="toy_gan",
+        schedule=schedule, ema_decay=0.99, seed=11, pack=2, name="toy_gan",
     )
     config = gan.get_config()
-    assert {"generator", "discriminator", "prior", "schedule", "ema_decay", "seed"} <= set(config)
+    assert {"generator", "discriminator", "prior", "schedule", "ema_decay", "seed",
+            "pack"} <= set(config)
     clone = gan_lib.GAN.from_config(config)
     assert clone.name == "toy_gan" and clone.prior == "normal" and clone.schedule == schedule
-    assert clone.ema_decay == 0.99 and clone.seed == 11
+    assert clone.ema_decay == 0.99 and clone.seed == 11 and clone.pack == 2
     assert clone.generator.get_config() == gan.generator.get_config()
     assert clone.discriminator.get_config() == gan.discriminator.get_config()
     assert clone.ema_generator.output_activation == "tanh"

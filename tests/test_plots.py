@@ -154,3 +154,27 @@ def test_save_gif_errors(tmp_path):
         plots.save_gif([], str(tmp_path / "x.gif"))
     with pytest.raises(ValueError, match="Received: duration_ms=0"):
         plots.save_gif(["a.png"], str(tmp_path / "x.gif"), duration_ms=0)
+
+
+def _orange_pixels(path):
+    """Pixels of the generated-data colour (tab:orange, #ff7f0e)."""
+    pixels = np.asarray(_open_png(path).convert("RGB")).astype(int)
+    return int(np.sum(np.abs(pixels - [255, 127, 14]).sum(axis=-1) < 30))
+
+
+def test_save_class_histogram_draws_one_bar_per_class(tmp_path):
+    plots.save_class_histogram(np.full(10, 0.1), str(tmp_path / "uniform.png"), title="mnist")
+    plots.save_class_histogram(np.eye(10)[3], str(tmp_path / "collapsed.png"))
+    plots.save_class_histogram(np.full(1000, 0.001), str(tmp_path / "stacked.png"))
+    for name in ("uniform.png", "collapsed.png", "stacked.png"):
+        assert _open_png(tmp_path / name).size == (7 * 128, 4 * 128)
+    # Ten full-height bars cover far more of the plot than the one bar of a collapsed model.
+    collapsed = _orange_pixels(tmp_path / "collapsed.png")
+    assert collapsed > 0
+    assert _orange_pixels(tmp_path / "uniform.png") > 5 * collapsed
+
+
+@pytest.mark.parametrize("histogram", [np.zeros((2, 5)), np.zeros(0), np.array([0.5, -0.5])])
+def test_save_class_histogram_rejects_bad_histograms(tmp_path, histogram):
+    with pytest.raises(ValueError, match="Received: histogram.shape="):
+        plots.save_class_histogram(histogram, str(tmp_path / "x.png"))

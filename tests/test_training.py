@@ -1,3 +1,4 @@
+import csv
 import json
 import os
 
@@ -8,6 +9,8 @@ import tensorflow as tf
 from tfgan import training
 from tfgan.config import ConfigError, TrainConfig
 from tfgan.data import toys
+from tfgan.metrics import evaluate_samples
+from tfgan.sample_sources import CheckpointSource
 
 
 def _toy_config(workdir, **overrides):
@@ -85,3 +88,30 @@ def test_export_at_end_writes_a_version(tmp_path):
     assert (version_dir / "saved_model.pb").exists()
     metadata = json.loads((version_dir / "assets.extra" / "tfgan.json").read_text())
     assert metadata["step"] == 10 and metadata["dataset"] == "gaussian_1d"
+
+
+def test_eval_every_logs_metrics_to_history_and_tensorboard(tmp_path):
+    config = _toy_config(tmp_path / "run", steps=4, eval_every=2, eval_num_samples=200,
+                         sample_every=4, log_every=4, checkpoint_every=4)
+    training.train(config)
+    with open(tmp_path / "run" / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0])[-2:] == ["mean_error", "std_error"]
+    assert [(row["step"], row["mean_error"] == "") for row in rows] == [
+        ("1", True), ("2", False), ("3", True), ("4", False)]
+    tags = set()
+    for event_file in (tmp_path / "run" / "tensorboard" / "eval").iterdir():
+        for event in tf.compat.v1.train.summary_iterator(str(event_file)):
+            tags.update((value.tag, event.step) for value in event.summary.value)
+    assert tags == {("eval/mean_error", 2), ("eval/std_error", 2),
+                    ("eval/mean_error", 4), ("eval/std_error", 4)}
+    # The numbers are the evaluation of the checkpoint with --seed and --eval_num_samples.
+    samples = CheckpointSource(str(tmp_path / "run")).sample(200, config.seed)
+    expected = evaluate_samples(samples, "gaussian_1d")
+    assert {name: float(rows[-1][name]) for name in expected} == pytest.approx(expected)
+
+
+def test_eval_every_needs_a_data_set_with_metrics(tmp_path):
+    with pytest.raises(ConfigError, match="--eval_every needs a data set with metrics"):
+        training.train(_toy_config(tmp_path / "run", dataset="two_curves", eval_every=2))
+    assert not os.path.exists(tmp_path / "run")

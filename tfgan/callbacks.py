@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan import plots
+from tfgan.gan import pack_samples
 
 _FRAME_NAME = re.compile(r"^(\d+)\.png$")
 # The train step's logs, in the order history.csv and the progress line show them.
@@ -59,6 +60,11 @@ def _read_history(path):
         return reader.fieldnames, rows
 
 
+def _cell_value(text):
+    """A history cell as a float; the empty cells of columns logged only at some steps are nan."""
+    return float(text) if text else float("nan")
+
+
 def _frame_paths(directory):
     """The `NNNNNN.png` frames in `directory` as `{step: path}`."""
     frames = {}
@@ -74,18 +80,23 @@ class HistoryCSV(keras.callbacks.Callback):
 
     The columns are `step`, then `d_loss`, `g_loss`, `d_real`, `d_fake`, then the other logs
     of the first row (a log missing from a later row is written as `nan`; a log that first
-    appears later is not written). Each row is flushed as it is written, so a crash loses
-    nothing. When the file already exists (a resumed run), rows with a step beyond the model's
-    restored step are dropped before appending, since those steps were never checkpointed and
-    are trained again.
+    appears later is not written), then `extra_columns`: logs present only at some steps,
+    such as `EvaluateEvery`'s metrics, whose cells are empty at the other steps. Each row is
+    flushed as it is written, so a crash loses nothing. When the file already exists (a
+    resumed run), rows with a step beyond the model's restored step are dropped before
+    appending, since those steps were never checkpointed and are trained again; extra columns
+    the file lacks are added, empty in its old rows.
 
     Args:
         path: str, the CSV file, usually `<workdir>/history.csv`.
+        extra_columns: tuple of str, the names of the logs written only at some steps.
+            Defaults to `()`.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, extra_columns=()):
         super().__init__()
         self.path = path
+        self.extra_columns = tuple(extra_columns)
         self._file = None
         self._writer = None
 
@@ -98,7 +109,8 @@ class HistoryCSV(keras.callbacks.Callback):
         temporary_path = f"{self.path}.tmp"
         with open(temporary_path, "w", newline="") as f:
             if fieldnames:
-                writer = csv.DictWriter(f, fieldnames=fieldnames)
+                fieldnames += [name for name in self.extra_columns if name not in fieldnames]
+                writer = csv.DictWriter(f, fieldnames=fieldnames, restval="")
                 writer.writeheader()
                 writer.writerows(row for row in rows if int(row["step"]) <= step)
         os.replace(temporary_path, self.path)
@@ -112,10 +124,13 @@ class HistoryCSV(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         row = {"step": _model_step(self.model)}
-        row.update({name: float(logs[name]) for name in _ordered_log_names(logs)})
+        row.update({name: float(logs[name]) for name in _ordered_log_names(logs)
+                    if name not in self.extra_columns})
         if self._writer is None:
-            self._writer = self._dict_writer(list(row))
+            self._writer = self._dict_writer(list(row) + list(self.extra_columns))
             self._writer.writeheader()
+        row.update({name: float(logs[name]) if name in logs else ""
+                    for name in self.extra_columns})
         self._writer.writerow(row)
         self._file.flush()
 
@@ -237,7 +252,7 @@ class LossPlot(keras.callbacks.Callback):
             return
         fieldnames, rows = _read_history(self.history_csv_path)
         if rows:
-            history = {name: [float(row[name]) for row in rows] for name in fieldnames}
+            history = {name: [_cell_value(row[name]) for row in rows] for name in fieldnames}
             plots.save_loss_plot(history, self.path)
 
     def on_train_begin(self, logs=None):
@@ -289,6 +304,62 @@ class TensorBoardScalars(keras.callbacks.Callback):
         self._writer.flush()
 
 
+class EvaluateEvery(keras.callbacks.Callback):
+    """Measures the generator every `every` steps and adds the metrics to that step's logs.
+
+    Whenever the model step passes a multiple of `every`, calls `evaluate_fn(model)` (e.g.
+    samples from a fixed seed scored with `tfgan.metrics.evaluate_samples`; whatever is
+    expensive and fixed, such as real-data features, is computed once by its maker), writes
+    each value as a TensorBoard scalar `eval/<name>` at the model step, and puts the values
+    into the step's `logs`. Callbacks after it in the list see them there: put it before a
+    `HistoryCSV` made with `extra_columns=names`, and after `TensorBoardScalars` (which would
+    write them a second time).
+
+    Args:
+        every: int, steps between evaluations.
+        evaluate_fn: callable taking the model and returning a dict `{name: number}`.
+        names: tuple of str, the names `evaluate_fn` returns, known before training so that
+            `HistoryCSV` can have their columns from the first row.
+        logdir: str or `None`, the directory of its own `tf.summary` file writer, or `None`
+            for no TensorBoard output. Defaults to `None`.
+
+    Raises:
+        ValueError: if `every` is not positive.
+    """
+
+    def __init__(self, every, evaluate_fn, names, logdir=None):
+        super().__init__()
+        _check_every(every)
+        self.every = every
+        self.evaluate_fn = evaluate_fn
+        self.names = tuple(names)
+        self.logdir = logdir
+        self._writer = None
+        self._last_step = 0
+
+    def on_train_begin(self, logs=None):
+        if self.logdir is not None and self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.logdir)
+        self._last_step = _model_step(self.model)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = _model_step(self.model)
+        if _passed_multiple(self._last_step, step, self.every):
+            metrics = {name: float(value) for name, value in self.evaluate_fn(self.model).items()}
+            if self._writer is not None:
+                with self._writer.as_default():
+                    for name, value in metrics.items():
+                        tf.summary.scalar(f"eval/{name}", value, step=step)
+                self._writer.flush()
+            if logs is not None:
+                logs.update(metrics)
+        self._last_step = step
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.flush()
+
+
 class FeatureSpacePlot(keras.callbacks.Callback):
     """Draws how one generator update moves G(z) in the discriminator's feature space.
 
@@ -301,6 +372,11 @@ class FeatureSpacePlot(keras.callbacks.Callback):
     generator's move (the real features coincide, as in the seed). The model's own
     discriminator is never modified. `G` is `model.generator`, the network the step updates
     (not its moving average).
+
+    A packed discriminator (`model.pack` > 1, PacGAN) judges packs of `pack` samples, so each
+    plotted point is one pack of consecutive samples, packed as the train step packs them; a
+    remainder of fewer than `pack` samples is left out. Models without a `pack` attribute
+    judge single samples.
 
     Writes `directory/features_NNNNNN.png`, NNNNNN being the model step after the update,
     for every step that is a multiple of `every`.
@@ -326,17 +402,22 @@ class FeatureSpacePlot(keras.callbacks.Callback):
         self._probe = None
         self._before = None
 
+    def _packs(self, x):
+        pack = getattr(self.model, "pack", 1)
+        return pack_samples(x[: len(x) - len(x) % pack], pack)
+
     def _features(self, x):
-        return keras.ops.convert_to_numpy(self._probe.features(x, training=False))
+        return keras.ops.convert_to_numpy(self._probe.features(self._packs(x), training=False))
 
     def on_train_begin(self, logs=None):
         if self._probe is not None:
             return
         discriminator = self.model.discriminator
+        real_packs = self._packs(self.real_batch)
         if not discriminator.weights:
-            discriminator(self.real_batch, training=False)
+            discriminator(real_packs, training=False)
         self._probe = discriminator.__class__.from_config(discriminator.get_config())
-        self._probe(self.real_batch, training=False)
+        self._probe(real_packs, training=False)
         feature_dim = self._features(self.real_batch).shape[-1]
         if feature_dim < 2:
             raise ValueError(

@@ -16,7 +16,8 @@ built only with `keras.export.ExportArchive` and has these signatures:
 range, points in data units. `z` in `sample` is `tfgan.priors.stateless_prior(num_samples, ...,
 seed)` and in `sample_seeds` row i is `tfgan.priors.stateless_prior_per_seed` of `seeds[i]`,
 so training code, an export and a server give the same samples for the same seed (within one
-TensorFlow version: the metadata records it).
+TensorFlow version: the metadata records it); `sample_from_seed` is the `sample` signature's
+computation for a generator in memory.
 
 "Batchable" signatures take and return only tensors whose first dimension is the batch: they
 work with REST row requests (`instances`) and with the server's `--enable_batching`. `sample`
@@ -212,22 +213,15 @@ def build_export_archive(
     if discriminator is not None:
         _check_discriminator(discriminator, data_shape)
 
-    def to_output_range(samples):
-        samples = tf.cast(samples, tf.float32)
-        if value_range is None:
-            return samples
-        low, high = value_range
-        return tf.clip_by_value((samples - low) / (high - low), 0.0, 1.0)
-
     def generate(z):
-        return to_output_range(generator(z, training=False))
+        return _to_output_range(generator(z, training=False), value_range)
 
     def serving_default(z):
         return {"samples": generate(z)}
 
     def sample(num_samples, seed):
-        z = priors.stateless_prior(num_samples, z_dim, prior, seed)
-        return {"samples": generate(z), "z": z}
+        return sample_from_seed(generator, num_samples, seed, prior=prior,
+                                value_range=value_range)
 
     def sample_seeds(seeds):
         z = priors.stateless_prior_per_seed(seeds, z_dim, prior)
@@ -272,6 +266,42 @@ def build_export_archive(
     for name, fn, input_signature in endpoints:
         archive.add_endpoint(name, fn, input_signature=input_signature)
     return archive
+
+
+def sample_from_seed(generator, num_samples, seed, *, prior, value_range):
+    """What the `sample` signature computes, for a generator in memory.
+
+    `z = tfgan.priors.stateless_prior(num_samples, z_dim, prior, seed)`, then the generator's
+    output (inference mode) mapped to the exported range: images from `value_range` onto
+    [0, 1] (clipped against round-off), points unchanged. A checkpoint, its export and a server
+    serving it therefore give the same samples for the same seed.
+
+    Args:
+        generator: `keras.Model` with `z_dim`; maps `z` `[batch, z_dim]` to
+            `[batch, *data_shape]`.
+        num_samples: int or scalar int32 tensor.
+        seed: int or scalar int64 tensor.
+        prior: str, `"uniform"` or `"normal"`.
+        value_range: tuple `(lo, hi)` of the generator's image range, or `None` for points.
+
+    Returns:
+        dict with `samples`, float32 tensor `[num_samples, *data_shape]`, and `z`, float32
+        tensor `[num_samples, z_dim]`.
+
+    Raises:
+        ValueError: if `prior` is unknown.
+    """
+    z = priors.stateless_prior(num_samples, int(generator.z_dim), prior, seed)
+    return {"samples": _to_output_range(generator(z, training=False), value_range), "z": z}
+
+
+def _to_output_range(samples, value_range):
+    """Float32 samples: images from `value_range` onto [0, 1] (clipped), points unchanged."""
+    samples = tf.cast(samples, tf.float32)
+    if value_range is None:
+        return samples
+    low, high = value_range
+    return tf.clip_by_value((samples - low) / (high - low), 0.0, 1.0)
 
 
 def verify_saved_model(path):

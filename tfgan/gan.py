@@ -22,15 +22,22 @@ class GAN(keras.Model):
     update the generator over `generator.trainable_weights` only. The order and number of
     updates come from a `tfgan.schedules.Schedule`; the losses come from `compile`.
 
-    Calling the model, `gan(x)`, scores data with the discriminator; `generate(z)` makes samples
-    with `sampling_generator` (the EMA copy when `ema_decay` is set).
+    With `pack = m > 1` the discriminator judges packs of m samples (PacGAN, Lin et al. 2018,
+    https://arxiv.org/abs/1712.04086): every batch it sees, real or generated, goes through
+    `pack_samples` first, so a batch of `b` samples gives `b / m` logits, the gradient penalty
+    interpolates between real and generated packs, and the `"worse"` schedule compares the
+    networks on pack logits. The discriminator must be built for `packed_shape(data_shape, m)`.
+    `pack = 1` is the plain GAN (packing is then the identity).
+
+    Calling the model, `gan(x)`, scores data with the discriminator (one logit per pack);
+    `generate(z)` makes samples with `sampling_generator` (the EMA copy when `ema_decay` is set).
 
     Args:
         generator: `keras.Model` with attributes `z_dim`, `data_shape` and
             `output_activation`, mapping `[batch, z_dim]` to `[batch, *data_shape]` float32;
             it must round-trip through `from_config(get_config())` when `ema_decay` is set.
-        discriminator: `keras.Model` mapping `[batch, *data_shape]` to logits `[batch, 1]`
-            float32.
+        discriminator: `keras.Model` mapping packs `[batch, *packed_shape(data_shape, pack)]`
+            to logits `[batch, 1]` float32 (with `pack=1`, samples `[batch, *data_shape]`).
         prior: str, the latent prior, one of `tfgan.priors.PRIORS`. Defaults to `"uniform"`.
         schedule: `tfgan.schedules.Schedule` or None for `Schedule()` (alternating, 1:1).
             Defaults to `None`.
@@ -42,10 +49,13 @@ class GAN(keras.Model):
             Defaults to `None`.
         seed: int or None, seed of the generator that draws `z` and the penalty's
             interpolation weights. Defaults to `None`.
+        pack: int >= 1, samples the discriminator judges at once; every batch size must be a
+            multiple of it. Defaults to `1`.
         **kwargs: `keras.Model` arguments such as `name`.
 
     Raises:
-        ValueError: if `prior` is unknown or `ema_decay` is outside [0, 1).
+        ValueError: if `prior` is unknown, `ema_decay` is outside [0, 1) or `pack` is not a
+            positive int.
 
     Example:
 
@@ -66,6 +76,7 @@ class GAN(keras.Model):
         schedule=None,
         ema_decay=None,
         seed=None,
+        pack=1,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -74,12 +85,14 @@ class GAN(keras.Model):
             raise ValueError(
                 f"ema_decay must be None or in [0, 1). Received: ema_decay={ema_decay!r}"
             )
+        _check_pack(pack)
         self.generator = generator
         self.discriminator = discriminator
         self.prior = prior
         self.schedule = schedule or schedules.Schedule()
         self.ema_decay = ema_decay
         self.seed = seed
+        self.pack = pack
         self.seed_generator = keras.random.SeedGenerator(seed)
         # Keras does not make seed generators checkpoint dependencies; the GAN does, so a run
         # resumed from a checkpoint draws the same z as one that never stopped.
@@ -192,7 +205,7 @@ class GAN(keras.Model):
         with tf.init_scope():
             z = tf.zeros((1, self.generator.z_dim))
             self.generator(z)
-            self.discriminator(tf.zeros((1, *data_shape)))
+            self.discriminator(tf.zeros((1, *packed_shape(data_shape, self.pack))))
             if self.ema_generator is not None and not self.ema_generator.built:
                 self.ema_generator(z)
                 for ema_weight, weight in zip(self.ema_generator.weights, self.generator.weights):
@@ -209,16 +222,16 @@ class GAN(keras.Model):
                 optimizer.build(network.trainable_weights)
 
     def call(self, inputs, training=None):
-        """Scores data with the discriminator.
+        """Scores data with the discriminator, one logit per pack of `pack` samples.
 
         Args:
-            inputs: float tensor `[batch, *data_shape]`.
+            inputs: float tensor `[batch, *data_shape]`, `batch` a multiple of `pack`.
             training: bool or None, passed to the discriminator. Defaults to `None`.
 
         Returns:
-            float32 logits `[batch, 1]`.
+            float32 logits `[batch / pack, 1]`.
         """
-        return self.discriminator(inputs, training=training)
+        return self.discriminator(pack_samples(inputs, self.pack), training=training)
 
     @property
     def sampling_generator(self):
@@ -246,7 +259,7 @@ class GAN(keras.Model):
         Returns:
             dict of float32 scalars for this step (not running means): `d_loss` and `g_loss`
             (the losses last minimised, `d_loss` including the weighted penalty), `d_real` and
-            `d_fake` (mean sigmoid of the discriminator's logits on real and generated data),
+            `d_fake` (mean sigmoid of the discriminator's logits on real and generated packs),
             and `gradient_penalty` when its weight is positive.
         """
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -269,7 +282,8 @@ class GAN(keras.Model):
                 z = self._sample_z(batch_size)
                 with tf.GradientTape() as tape:
                     generated = self.generator(z, training=True)
-                    fake_logits = self.discriminator(generated, training=True)
+                    fake_logits = self.discriminator(
+                        pack_samples(generated, self.pack), training=True)
                     g_loss = self.generator_loss_fn(fake_logits)
                     scaled_loss = self._scaled(g_loss, self.g_optimizer)
                 self._apply_generator(tape.gradient(scaled_loss, self.generator.trainable_weights))
@@ -325,15 +339,20 @@ class GAN(keras.Model):
         return tf.reshape(z, (num_replicas, batch_size, self.generator.z_dim))[replica_id]
 
     def _forward(self, real, z):
-        """Runs both networks once and computes both losses (and the penalty, if weighted)."""
-        generated = self.generator(z, training=True)
-        real_logits = self.discriminator(real, training=True)
-        fake_logits = self.discriminator(generated, training=True)
+        """Runs both networks once and computes both losses (and the penalty, if weighted).
+
+        The discriminator sees packs; the penalty interpolates between whole real and
+        generated packs, its gradient norm taken over the discriminator's packed input.
+        """
+        real_packs = pack_samples(real, self.pack)
+        generated_packs = pack_samples(self.generator(z, training=True), self.pack)
+        real_logits = self.discriminator(real_packs, training=True)
+        fake_logits = self.discriminator(generated_packs, training=True)
         d_loss = self.discriminator_loss_fn(real_logits, fake_logits)
         gradient_penalty = None
         if self.gradient_penalty_weight > 0:
             gradient_penalty = penalties.wasserstein_gradient_penalty(
-                self.discriminator, real, generated, self.seed_generator
+                self.discriminator, real_packs, generated_packs, self.seed_generator
             )
             d_loss += self.gradient_penalty_weight * gradient_penalty
         g_loss = self.generator_loss_fn(fake_logits)
@@ -367,6 +386,7 @@ class GAN(keras.Model):
                 "schedule": self.schedule.get_config(),
                 "ema_decay": self.ema_decay,
                 "seed": self.seed,
+                "pack": self.pack,
             }
         )
         return config
@@ -379,6 +399,69 @@ class GAN(keras.Model):
         config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
         config["schedule"] = schedules.Schedule.from_config(config["schedule"])
         return cls(**config)
+
+
+def packed_shape(data_shape, pack):
+    """The shape of one pack: `data_shape` with its last axis `pack` times longer.
+
+    Args:
+        data_shape: tuple of ints, the shape of one sample, e.g. `(2,)` or `(28, 28, 3)`.
+        pack: int >= 1, samples per pack.
+
+    Returns:
+        tuple of ints, e.g. `(8,)` for points `(2,)` and `pack=4`, `(28, 28, 12)` for images
+        `(28, 28, 3)`.
+
+    Raises:
+        ValueError: if `pack` is not a positive int.
+    """
+    _check_pack(pack)
+    data_shape = tuple(data_shape)
+    return (*data_shape[:-1], data_shape[-1] * pack)
+
+
+def pack_samples(samples, pack):
+    """Concatenates each run of `pack` consecutive samples along the last axis (PacGAN).
+
+    Lin et al. 2018, "PacGAN: The power of two samples in generative adversarial networks",
+    https://arxiv.org/abs/1712.04086: the discriminator judges `pack` samples drawn together
+    from the same distribution. Pack `k` holds samples `k * pack, ..., k * pack + pack - 1`,
+    joined along the feature axis for points and the channel axis for images:
+
+        points [6, 2], pack 3: pack 0 = [x0 | x1 | x2], pack 1 = [x3 | x4 | x5] -> [2, 6]
+        images [4, H, W, C], pack 2: pack 0's channels are x0's C then x1's C -> [2, H, W, 2C]
+
+    `pack=1` returns the samples unchanged.
+
+    Args:
+        samples: tensor `[batch, *data_shape]`, `batch` a multiple of `pack`; `data_shape`
+            must be static.
+        pack: int >= 1, samples per pack.
+
+    Returns:
+        tensor `[batch / pack, *packed_shape(data_shape, pack)]` of the samples' dtype.
+
+    Raises:
+        ValueError: if `pack` is not a positive int, or the static `batch` is not a multiple
+            of it.
+    """
+    _check_pack(pack)
+    samples = tf.convert_to_tensor(samples)
+    batch, *data_shape = samples.shape
+    if batch is not None and batch % pack:
+        raise ValueError(
+            f"The batch size must be a multiple of pack={pack}. Received: batch_size={batch}"
+        )
+    # [n, pack, *data_shape] -> [n, *data_shape[:-1], pack, data_shape[-1]] -> packs.
+    grouped = tf.reshape(samples, [-1, pack, *data_shape])
+    rank = len(data_shape)
+    grouped = tf.transpose(grouped, [0, *range(2, rank + 1), 1, rank + 1])
+    return tf.reshape(grouped, [-1, *packed_shape(data_shape, pack)])
+
+
+def _check_pack(pack):
+    if isinstance(pack, bool) or not isinstance(pack, int) or pack < 1:
+        raise ValueError(f"pack must be a positive int. Received: pack={pack!r}")
 
 
 def _with_loss_scaling(optimizer):

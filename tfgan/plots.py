@@ -1,4 +1,4 @@
-"""Pure drawing: sample grids, point clouds, loss curves, discriminator feature space, GIFs.
+"""Pure drawing: sample grids, point clouds, class histograms, loss curves, feature space, GIFs.
 
 Every function takes arrays and a path and writes one file. Figures are built with
 matplotlib's object API on an Agg canvas (no `pyplot`, so no global figure state and no
@@ -188,6 +188,46 @@ def save_samples(samples, path, reference=None, title=None):
             "samples must be images [n, H, W, C] or points [n, d]. "
             f"Received: samples.shape={samples.shape}"
         )
+
+
+def save_class_histogram(histogram, path, title=None):
+    """Draws the fraction of samples per predicted class as bars, against the uniform level.
+
+    Mode dropping shows as missing or short bars: the dashed line marks `1 / K`, where every
+    class of a uniform data set (MNIST digits, Stacked MNIST's 1000 triples) would be.
+
+    Args:
+        histogram: float array `[K]` of class fractions, `K >= 1`, e.g. from
+            `tfgan.metrics.class_histogram`.
+        path: str, the PNG file to write; its directory is created if needed.
+        title: str or `None`, the plot title. Defaults to `None`.
+
+    Raises:
+        ValueError: if `histogram` is not a non-empty 1-D array of non-negative numbers.
+    """
+    histogram = np.asarray(histogram, dtype=np.float64)
+    if histogram.ndim != 1 or not len(histogram) or not np.all(histogram >= 0):
+        raise ValueError(
+            "histogram must be a non-empty 1-D array of non-negative fractions. "
+            f"Received: histogram.shape={histogram.shape}"
+        )
+    num_classes = len(histogram)
+    figure = _new_figure(7, 4)
+    axes = figure.add_subplot()
+    axes.bar(np.arange(num_classes), histogram, width=0.8 if num_classes <= 100 else 1.0,
+             color=_GENERATED_COLOR, label="Generated data")
+    axes.axhline(1.0 / num_classes, color="black", linestyle="--", linewidth=0.8,
+                 label="Uniform")
+    if num_classes <= 20:
+        axes.set_xticks(np.arange(num_classes))
+    axes.set_xlim(-0.5, num_classes - 0.5)
+    axes.set_xlabel("predicted class")
+    axes.set_ylabel("fraction of samples")
+    axes.legend(loc="upper right")
+    if title:
+        axes.set_title(title)
+    figure.tight_layout()
+    _write_figure(figure, path)
 
 
 _HISTORY_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake")

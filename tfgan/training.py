@@ -5,12 +5,13 @@ A run directory (`--workdir`) holds:
     options.json        every option of the run, written before the first step
     dataset.json        what the data looks like (kind, shape, value range)
     checkpoints/        tf.train.CheckpointManager; re-running the same command resumes
-    history.csv         one row per step: d_loss, g_loss, d_real, d_fake, ...
+    history.csv         one row per step: d_loss, g_loss, d_real, d_fake, ..., then the data
+                        set's metrics every --eval_every steps (empty cells between)
     losses.png          the loss and D-output curves
     samples/NNNNNN.png  generated samples from one fixed z every --sample_every steps
     progress.gif        those grids animated
     features/           (2-D toys) the discriminator's feature space before/after a G update
-    tensorboard/        scalars and image grids
+    tensorboard/        scalars and image grids; eval/ holds the metrics (tags eval/<name>)
 
 Nothing is written until every option and the data have been checked.
 """
@@ -28,7 +29,10 @@ from tfgan import export as export_lib
 from tfgan import models as models_lib
 from tfgan import priors
 from tfgan.config import MODEL_OPTIONS, ConfigError, TrainConfig
-from tfgan.gan import GAN
+from tfgan.gan import GAN, packed_shape
+from tfgan.metrics.evaluate import evaluate_samples
+from tfgan.metrics.reference import load_reference
+from tfgan.metrics.registry import METRICS
 from tfgan.schedules import Schedule
 
 OPTIONS_FILE = "options.json"
@@ -87,6 +91,9 @@ def data_value_range(config, kind):
 def build_networks(config, spec):
     """Builds the generator and discriminator that `config` describes for data of `spec`.
 
+    With `--pack=m` the discriminator is built for packs of m samples,
+    `tfgan.gan.packed_shape(spec.data_shape, m)`.
+
     Raises:
         ConfigError: the architecture does not fit the data's shape, or an option is invalid.
     """
@@ -104,7 +111,8 @@ def build_networks(config, spec):
         generator = models_lib.build_generator(
             config.architecture, z_dim=config.z_dim, data_shape=spec.data_shape, **g_options)
         discriminator = models_lib.build_discriminator(
-            config.architecture, data_shape=spec.data_shape, **d_options)
+            config.architecture, data_shape=packed_shape(spec.data_shape, config.pack),
+            **d_options)
     except ValueError as error:
         raise ConfigError(f"--architecture={config.architecture}: {error}") from None
     return generator, discriminator
@@ -128,6 +136,7 @@ def build_gan(config, spec):
         schedule=Schedule(config.schedule, d_steps=config.k_d, g_steps=config.k_g),
         ema_decay=config.ema_decay or None,
         seed=config.seed,
+        pack=config.pack,
     )
     gan.compile(
         d_optimizer=_optimizer(config),
@@ -190,7 +199,46 @@ def _fixed_z(config, num_samples):
     return priors.stateless_prior(num_samples, config.z_dim, config.prior, config.seed)
 
 
-def _callbacks(config, gan, spec, dataset, manager):
+def _evaluate_every(config, spec, gan):
+    """The `--eval_every` callback, checked and with its reference computed, or `None`.
+
+    Every evaluation scores `--eval_num_samples` samples of the sampling generator from the
+    fixed seed `--seed` (`tfgan.export.sample_from_seed`, as `scripts/evaluate.py
+    --seed=<seed> --num_samples=<eval_num_samples>` draws them from a checkpoint) with the
+    data set's metrics; MNIST's real test features are computed here, once. The untrained
+    generator is scored once here too: that checks the metrics fit the data and names the
+    history columns before anything is written.
+
+    Raises:
+        ConfigError: the data set has no metrics or its samples do not fit them.
+        tfgan.data.DatasetUnavailableError: MNIST's test split cannot be read.
+    """
+    if not config.eval_every:
+        return None
+    if config.dataset not in METRICS:
+        raise ConfigError(
+            f"--eval_every needs a data set with metrics ({', '.join(METRICS)}); got "
+            f"--dataset={config.dataset}")
+    reference = load_reference(config.dataset, config.eval_num_samples,
+                               mnist_path=config.mnist_path or None,
+                               data_dir=config.data_dir or None)
+
+    def evaluate(model):
+        samples = export_lib.sample_from_seed(
+            model.sampling_generator, config.eval_num_samples, config.seed,
+            prior=config.prior, value_range=spec.value_range)["samples"]
+        return evaluate_samples(samples.numpy(), config.dataset, reference=reference)
+
+    try:
+        names = tuple(evaluate(gan))
+    except ValueError as error:
+        raise ConfigError(f"--eval_every on --dataset={config.dataset}: {error}") from None
+    return callbacks_lib.EvaluateEvery(
+        config.eval_every, evaluate, names,
+        logdir=os.path.join(config.workdir, "tensorboard", "eval"))
+
+
+def _callbacks(config, gan, spec, dataset, manager, evaluation=None):
     workdir = config.workdir
     history_path = os.path.join(workdir, "history.csv")
     tensorboard_dir = os.path.join(workdir, "tensorboard")
@@ -200,10 +248,15 @@ def _callbacks(config, gan, spec, dataset, manager):
     else:
         reference = None
         z = _fixed_z(config, config.num_grid_samples)
-    result = [
-        callbacks_lib.HistoryCSV(history_path),
+    # The evaluation adds its metrics to the logs after TensorBoardScalars (it writes its own
+    # scalars) and before HistoryCSV and ProgressLogger, which show them.
+    result = [callbacks_lib.TensorBoardScalars(tensorboard_dir, every=config.log_every)]
+    if evaluation is not None:
+        result.append(evaluation)
+    result += [
+        callbacks_lib.HistoryCSV(
+            history_path, extra_columns=evaluation.names if evaluation is not None else ()),
         callbacks_lib.ProgressLogger(config.steps, config.log_every),
-        callbacks_lib.TensorBoardScalars(tensorboard_dir, every=config.log_every),
         callbacks_lib.SampleGrid(
             os.path.join(workdir, "samples"), config.sample_every, z,
             reference=reference, value_range=spec.value_range,
@@ -241,6 +294,7 @@ def train(config):
         raise ConfigError(f"--dataset={config.dataset}: {error}") from None
     spec = DataSpec.from_info(info)
     gan = build_gan(config, spec)
+    evaluation = _evaluate_every(config, spec, gan)
 
     # Everything is checked: from here on the run directory is written.
     os.makedirs(config.workdir, exist_ok=True)
@@ -258,7 +312,7 @@ def train(config):
     if remaining > 0:
         try:
             gan.fit(dataset, epochs=1, steps_per_epoch=remaining, verbose=0, shuffle=False,
-                    callbacks=_callbacks(config, gan, spec, dataset, manager))
+                    callbacks=_callbacks(config, gan, spec, dataset, manager, evaluation))
         except KeyboardInterrupt:
             manager.save(checkpoint_number=int(gan.step.numpy()))
             raise
@@ -294,7 +348,11 @@ def load_run(workdir):
 
 def export_trained(gan, config, spec, export_base, version=None, overwrite=False,
                    batchable_only=False):
-    """Exports the sampling generator (EMA if on) of a trained GAN; returns the version path."""
+    """Exports the sampling generator (EMA if on) of a trained GAN; returns the version path.
+
+    The `discriminate` signature scores single samples, so it is exported only when the
+    discriminator judges single samples (`--pack=1`); a packed one judges packs.
+    """
     metadata = {
         "dataset": config.dataset,
         "architecture": config.architecture,
@@ -307,7 +365,7 @@ def export_trained(gan, config, spec, export_base, version=None, overwrite=False
         model_name=config.export_model_name,
         prior=config.prior,
         value_range=spec.value_range,
-        discriminator=gan.discriminator,
+        discriminator=gan.discriminator if gan.pack == 1 else None,
         version=version,
         overwrite=overwrite,
         metadata=metadata,

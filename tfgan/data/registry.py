@@ -2,9 +2,9 @@
 
 import tensorflow_datasets as tfds
 
-from tfgan.data import folder, mnist, tfds_images, toys
+from tfgan.data import folder, mnist, stacked_mnist, tfds_images, toys
 
-DATASETS = (*toys.TOYS, "mnist", "folder")
+DATASETS = (*toys.TOYS, "mnist", "stacked_mnist", "folder")
 DEFAULT_IMAGE_RANGE = (0.0, 1.0)
 
 
@@ -12,7 +12,7 @@ def dataset_names():
     """Returns every name `load_dataset` accepts.
 
     Returns:
-        tuple of str: `DATASETS` (the toys, `"mnist"`, `"folder"`), then the
+        tuple of str: `DATASETS` (the toys, `"mnist"`, `"stacked_mnist"`, `"folder"`), then the
         tensorflow-datasets builder names (only those with an `"image"` feature load).
     """
     # `set`: tfds lists a builder twice once its module has been imported (e.g. tf_flowers).
@@ -52,8 +52,9 @@ def load_dataset(
 
     Args:
         name: str, a toy (`"quadratic"`, `"gaussian_1d"`, `"two_curves"`, `"ring"`,
-            `"grid"`), `"mnist"`, `"folder"`, or the name of a tensorflow-datasets image data
-            set (`"fashion_mnist"`, `"cifar10"`, ...).
+            `"grid"`), `"mnist"`, `"stacked_mnist"` (three MNIST digits of `split` as the
+            channels of one image, see `tfgan.data.stacked_mnist`), `"folder"`, or the name of
+            a tensorflow-datasets image data set (`"fashion_mnist"`, `"cifar10"`, ...).
         batch_size: int, the number of examples per batch.
         value_range: `(lo, hi)` tuple of floats that image pixels [0, 255] are mapped onto,
             e.g. `(-1.0, 1.0)` for a tanh generator; `None` means `(0.0, 1.0)`. Points ignore
@@ -61,8 +62,8 @@ def load_dataset(
         seed: int, the same seed gives the same batches. Defaults to `0`.
         split: str, the split of an image data set. Defaults to `"train"`.
         data_dir: str or `None`, the tensorflow-datasets data directory. Defaults to `None`.
-        mnist_path: str or `None`, a local MNIST (`mnist.npz` or a folder of idx `.gz` files).
-            Defaults to `None`.
+        mnist_path: str or `None`, a local MNIST (`mnist.npz` or a folder of idx `.gz` files)
+            for `"mnist"` and `"stacked_mnist"`. Defaults to `None`.
         image_dir: str or `None`, the image directory of `"folder"`. Defaults to `None`.
         image_size: int or `None`, resize images to `image_size x image_size`. Defaults to
             `None` (keep the data set's size).
@@ -100,6 +101,14 @@ def load_dataset(
         return mnist.load_mnist(
             split=split, mnist_path=mnist_path, data_dir=data_dir, **image_options
         )
+    if name == "stacked_mnist":
+        if image_size is not None:
+            raise ValueError(
+                f"stacked_mnist images are 28x28; it cannot be resized. "
+                f"Received: image_size={image_size}")
+        images, _ = mnist.load_mnist_arrays(split, mnist_path=mnist_path, data_dir=data_dir)
+        return stacked_mnist.load_stacked_mnist(
+            images, batch_size=batch_size, value_range=image_options["value_range"], seed=seed)
     if name == "folder":
         return folder.load_folder(image_dir=image_dir, **image_options)
     if isinstance(name, str) and tfds_images.is_tfds_name(name):

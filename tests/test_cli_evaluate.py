@@ -1,0 +1,134 @@
+"""tfgan.cli.evaluate: the same report from a checkpoint, its export and its server; errors."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from serving_fixtures import free_port
+from tfgan.cli import evaluate
+from trained_fixtures import serve, trained
+
+
+@pytest.fixture(scope="module", params=["gaussian_1d", "mnist"])
+def served(request, tmp_path_factory):
+    """A tiny trained run and the REST URL of a server serving its export."""
+    run = trained(tmp_path_factory, request.param)
+    with serve(run) as server:
+        yield run, server.rest_url
+
+
+def run_evaluate(*args):
+    with pytest.raises(SystemExit) as caught:
+        evaluate.run(["tfgan-evaluate", *args])
+    return caught.value.code
+
+
+def _source_flags(run, url):
+    data = [f"--mnist_path={run.config.mnist_path}"] if run.config.mnist_path else []
+    return {
+        "checkpoint": [f"--workdir={run.workdir}"],  # a run knows where its MNIST is
+        "saved_model": [f"--saved_model={run.model_dir}", *data],
+        "server": [f"--server={url}", f"--model_name={run.config.model_name}",
+                   f"--dataset={run.config.dataset}", *data],
+    }
+
+
+def test_a_checkpoint_its_export_and_its_server_give_the_same_report(served, tmp_path, capsys):
+    run, url = served
+    reports = {}
+    for name, flags in _source_flags(run, url).items():
+        out = tmp_path / name
+        assert run_evaluate(*flags, "--num_samples=200", "--seed=3", f"--out={out}") in (None, 0)
+        reports[name] = json.loads((out / "report.json").read_text())
+        for plot in reports[name]["plots"]:
+            with Image.open(out / plot) as image:
+                assert image.format == "PNG" and np.asarray(image).std() > 0
+    expected_metrics = {
+        "gaussian_1d": ["mean_error", "std_error"],
+        "mnist": ["classifier_score", "frechet_distance", "kernel_distance", "precision",
+                  "recall", "class_kl"],
+    }[run.config.dataset]
+    for name, report in reports.items():
+        assert report["source"]["type"] == name
+        assert list(report["metrics"]) == expected_metrics
+        assert report["metrics"] == pytest.approx(reports["checkpoint"]["metrics"],
+                                                  rel=1e-4, abs=1e-6), name
+        assert (report["dataset"], report["seed"], report["num_samples"]) == (
+            run.config.dataset, 3, 200)
+    assert reports["checkpoint"]["step"] == reports["saved_model"]["step"] == 3
+    assert reports["server"]["step"] is None
+    images = run.config.dataset == "mnist"
+    assert reports["checkpoint"]["kind"] == ("image" if images else "points")
+    assert reports["checkpoint"]["plots"] == (
+        ["samples.png", "class_histogram.png"] if images else ["samples.png"])
+    # The console shows every metric in one table.
+    out = capsys.readouterr().out
+    assert "metric" in out and all(name in out for name in expected_metrics)
+
+
+def test_another_seed_gives_other_numbers(tmp_path_factory, tmp_path):
+    run = trained(tmp_path_factory, "gaussian_1d")
+    for seed in (3, 4):
+        run_evaluate(f"--workdir={run.workdir}", "--num_samples=200", f"--seed={seed}",
+                     f"--out={tmp_path / str(seed)}")
+    first, second = (json.loads((tmp_path / s / "report.json").read_text())["metrics"]
+                     for s in ("3", "4"))
+    assert first != second
+
+
+def test_the_table_lists_the_metrics(tmp_path_factory, capsys):
+    run = trained(tmp_path_factory, "gaussian_1d")
+    assert run_evaluate(f"--workdir={run.workdir}", "--num_samples=100") in (None, 0)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "gaussian_1d (checkpoint, step 3): 100 samples, seed 0"
+    assert lines[1].split() == ["metric", "value"]
+    assert [line.split()[0] for line in lines[2:]] == ["mean_error", "std_error"]
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "error: pass exactly one of --workdir, --saved_model, --server"),
+    (["--workdir=a", "--saved_model=b"],
+     "error: pass exactly one of --workdir, --saved_model, --server; got --workdir, "
+     "--saved_model"),
+    (["--server=http://127.0.0.1:1"], "error: --server needs --model_name"),
+    (["--workdir=no_such_run"], "error: no_such_run holds no trained run"),
+    (["--saved_model=no_such_model"], "error: no_such_model is neither a SavedModel"),
+    (["--server=ftp://x", "--model_name=m"], "error: the server URL must start with"),
+    (["--workdir=a", "--num_samples=0"], "error: flag --num_samples=0: 0 is not a positive"),
+    (["--workdir=a", "extra"], "error: unexpected arguments: extra"),
+])
+def test_bad_flags_are_one_line_and_status_2(capsys, args, message):
+    assert run_evaluate(*args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(message), err
+
+
+def test_an_unreachable_server_is_one_line_and_status_1(tmp_path, capsys):
+    out = tmp_path / "eval"
+    code = run_evaluate(f"--server=http://127.0.0.1:{free_port()}", "--model_name=ring",
+                        f"--out={out}", "--timeout=5")
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert len(err.splitlines()) == 1
+    assert err.startswith("error: UNAVAILABLE: cannot reach http://127.0.0.1:")
+    assert not out.exists()
+
+
+def test_a_data_set_without_metrics_is_refused(tmp_path_factory, capsys):
+    run = trained(tmp_path_factory, "gaussian_1d")
+    with serve(run) as server:
+        code = run_evaluate(f"--server={server.rest_url}", "--model_name=gaussian_1d",
+                            "--dataset=two_curves")
+    assert code == 2
+    assert capsys.readouterr().err.strip().startswith(
+        "error: there are no metrics for the data set 'two_curves'; there are for mnist, ")
+
+
+def test_missing_real_digits_are_one_line_and_status_1(tmp_path_factory, tmp_path, capsys):
+    run = trained(tmp_path_factory, "mnist")
+    code = run_evaluate(f"--workdir={run.workdir}", f"--mnist_path={tmp_path / 'none.npz'}")
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert len(err.splitlines()) == 1 and "none.npz' does not exist" in err

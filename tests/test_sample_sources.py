@@ -1,0 +1,109 @@
+"""tfgan.sample_sources: a checkpoint, its export and a server give the same samples per seed."""
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from tfgan import sample_sources
+from tfgan.sample_sources import CheckpointSource, SavedModelSource, ServerSource
+from trained_fixtures import serve, trained
+
+
+@pytest.fixture(scope="module", params=["gaussian_1d", "mnist"])
+def sources(request, tmp_path_factory):
+    """The three sources of one tiny trained run, and the run."""
+    run = trained(tmp_path_factory, request.param)
+    with serve(run) as server:
+        with ServerSource(server.rest_url, run.config.model_name,
+                          dataset=run.config.dataset) as served:
+            yield {
+                "checkpoint": CheckpointSource(run.workdir),
+                "saved_model": SavedModelSource(run.model_dir),
+                "server": served,
+            }, run
+
+
+def test_the_three_sources_give_the_same_samples(sources):
+    by_source, run = sources
+    samples = {name: source.sample(50, 11) for name, source in by_source.items()}
+    for name, drawn in samples.items():
+        assert drawn.dtype == np.float32, name
+        np.testing.assert_allclose(drawn, samples["checkpoint"], atol=1e-6, err_msg=name)
+    expected_shape = (50, 1) if run.config.dataset == "gaussian_1d" else (50, 28, 28, 1)
+    assert samples["checkpoint"].shape == expected_shape
+    if run.config.dataset == "mnist":  # tanh output, rescaled to [0, 1] by every source
+        assert samples["checkpoint"].min() >= 0.0 and samples["checkpoint"].max() <= 1.0
+        assert samples["checkpoint"].min() < 0.5 < samples["checkpoint"].max()
+
+
+def test_a_seed_fixes_the_samples(sources):
+    by_source, _ = sources
+    checkpoint = by_source["checkpoint"]
+    np.testing.assert_array_equal(checkpoint.sample(8, 3), checkpoint.sample(8, 3))
+    assert not np.allclose(checkpoint.sample(8, 3), checkpoint.sample(8, 4))
+    # The first rows do not depend on how many are drawn, as in the export's `sample`.
+    np.testing.assert_array_equal(checkpoint.sample(8, 3)[:2], checkpoint.sample(2, 3))
+
+
+def test_the_sources_describe_the_data_set(sources):
+    by_source, run = sources
+    kind, shape = (("points", (1,)) if run.config.dataset == "gaussian_1d"
+                   else ("image", (28, 28, 1)))
+    for name, source in by_source.items():
+        assert (source.dataset, source.kind, source.data_shape) == (
+            run.config.dataset, kind, shape), name
+    assert by_source["checkpoint"].step == by_source["saved_model"].step == run.config.steps
+    assert by_source["server"].step is None
+    assert by_source["checkpoint"].location == {"type": "checkpoint", "workdir": run.workdir}
+    assert by_source["saved_model"].location == {
+        "type": "saved_model", "path": os.path.join(run.model_dir, "1")}
+    assert by_source["server"].location["model_name"] == run.config.model_name
+
+
+def test_bad_sample_counts_are_refused(sources):
+    by_source, _ = sources
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match=f"Received: num_samples={bad!r}"):
+            by_source["checkpoint"].sample(bad, 0)
+
+
+def test_a_server_model_named_after_its_data_set_needs_no_dataset(tmp_path_factory):
+    run = trained(tmp_path_factory, "gaussian_1d")
+    with serve(run) as server, ServerSource(server.rest_url, "gaussian_1d") as source:
+        assert source.dataset == "gaussian_1d" and source.kind == "points"
+
+
+def test_a_server_model_with_another_name_needs_dataset(tmp_path_factory):
+    run = trained(tmp_path_factory, "mnist")
+    with serve(run) as server:
+        with pytest.raises(ValueError, match="does not record its data set"):
+            ServerSource(server.rest_url, "digits")
+
+
+def test_a_requested_data_set_must_match_the_recorded_one(tmp_path_factory):
+    run = trained(tmp_path_factory, "gaussian_1d")
+    with pytest.raises(ValueError, match="trained on 'gaussian_1d'.*Received: dataset='ring'"):
+        CheckpointSource(run.workdir, dataset="ring")
+    with pytest.raises(ValueError, match="trained on 'gaussian_1d'.*Received: dataset='ring'"):
+        SavedModelSource(run.model_dir, dataset="ring")
+
+
+def test_version_directory_takes_the_latest_version(tmp_path_factory, tmp_path):
+    run = trained(tmp_path_factory, "gaussian_1d")
+    model_dir = tmp_path / "model"
+    for version in ("1", "10", "2"):
+        shutil.copytree(os.path.join(run.model_dir, "1"), model_dir / version)
+    (model_dir / ".tmp-11-1").mkdir()
+    assert sample_sources.version_directory(str(model_dir)) == str(model_dir / "10")
+    assert sample_sources.version_directory(str(model_dir / "2")) == str(model_dir / "2")
+    with pytest.raises(FileNotFoundError, match="neither a SavedModel version directory"):
+        sample_sources.version_directory(str(tmp_path / "empty"))
+
+
+def test_a_server_over_grpc_gives_the_same_samples(tmp_path_factory):
+    run = trained(tmp_path_factory, "gaussian_1d")
+    with serve(run) as server, ServerSource(server.grpc_url, "gaussian_1d") as source:
+        expected = CheckpointSource(run.workdir).sample(20, 2)
+        np.testing.assert_allclose(source.sample(20, 2), expected, atol=1e-6)

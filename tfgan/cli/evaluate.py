@@ -1,0 +1,202 @@
+"""Measures a trained generator with its data set's metrics: `tfgan-evaluate`.
+
+    tfgan-evaluate --workdir=runs/mnist --mnist_path=mnist.npz --out=eval/mnist
+    tfgan-evaluate --saved_model=export/mnist --mnist_path=mnist.npz --num_samples=10000
+    tfgan-evaluate --server=http://127.0.0.1:8501 --model_name=ring --out=eval/ring
+
+The generator comes from exactly one source: a training run (`--workdir`, its latest
+checkpoint), an exported SavedModel (`--saved_model`, a version directory, or a model
+directory meaning its latest version) or a running server (`--server`, REST or gRPC, with
+`--model_name`). Each draws `--num_samples` samples from `--seed` as the export's `sample`
+signature does, so a checkpoint, its export and a server serving it give the same numbers.
+The data set is read from the run's options or the export's metadata; a server does not
+publish it, so there it is `--dataset`, or else the model name when that names a data set.
+
+Metrics are those of `tfgan.metrics` for the data set. MNIST compares with the first
+`--num_samples` digits of the MNIST test split (`--mnist_path`, or tensorflow-datasets in
+`--data_dir`; a run's own options when neither is given with `--workdir`); Stacked MNIST and
+the toys compare with their known distributions. Use `--num_samples=10000` for numbers
+comparable with published tables.
+
+The metrics are printed as a table. With `--out`, the directory gets `report.json` (metrics,
+source, dataset, step, seed, num_samples), `samples.png` (the first 64 images, or every point
+over as many real ones) and, for MNIST and Stacked MNIST, `class_histogram.png`. Bad flags
+are one error line and exit status 2; a server or data set that cannot be reached, status 1.
+"""
+
+import json
+import os
+
+import numpy as np
+from absl import app, flags
+
+from tfgan.cli.errors import FAILURE, USAGE, fail
+from tfgan.cli.serve import flags_parser
+from tfgan.data import DatasetUnavailableError, sample_toy
+from tfgan.metrics import class_histogram, stacked_mnist_classes
+from tfgan.metrics.evaluate import default_classifier, evaluate_samples, image_outputs
+from tfgan.metrics.reference import load_reference
+from tfgan.metrics.registry import METRICS
+from tfgan.metrics.stacked_mnist import NUM_MODES
+from tfgan.sample_sources import CheckpointSource, SavedModelSource, ServerSource
+from tfgan.serving import ServingError
+
+SOURCE_FLAGS = ("workdir", "saved_model", "server")
+GRID_IMAGES = 64
+REPORT_FILE = "report.json"
+SAMPLES_FILE = "samples.png"
+HISTOGRAM_FILE = "class_histogram.png"
+
+FLAGS = flags.FlagValues()
+flags.DEFINE_string("workdir", None, "A training run directory: evaluate its latest checkpoint.",
+                    flag_values=FLAGS)
+flags.DEFINE_string("saved_model", None, "An exported version directory, or a model directory "
+                    "(its latest version).", flag_values=FLAGS)
+flags.DEFINE_string("server", None, "A running server: http://host:port (REST) or "
+                    "grpc://host:port (gRPC).", flag_values=FLAGS)
+flags.DEFINE_string("model_name", None, "Served model name (with --server).", flag_values=FLAGS)
+flags.DEFINE_integer("version", None, "Served model version (default: the latest).",
+                     lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_string("dataset", None, "The data set the generator learned: needed with --server "
+                    "unless the model is named after it; checked against the other sources.",
+                    flag_values=FLAGS)
+flags.DEFINE_integer("num_samples", 1000, "Samples to generate (10000 for published-style "
+                     "numbers).", lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_integer("seed", 0, "Seed of the latent draw (same seed, same samples).",
+                     flag_values=FLAGS)
+flags.DEFINE_string("mnist_path", None, "Local MNIST for the real test digits: a Keras-layout "
+                    "mnist.npz or a folder with the four idx .gz files.", flag_values=FLAGS)
+flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory for MNIST (with "
+                    "--workdir, both default to the run's own).", flag_values=FLAGS)
+flags.DEFINE_string("out", None, "Directory for report.json and the plots (default: print "
+                    "only).", flag_values=FLAGS)
+flags.DEFINE_float("timeout", 120.0, "Seconds to wait for each server request.",
+                   flag_values=FLAGS)
+
+
+def _one_line(error):
+    return " ".join(str(error).split())
+
+
+def _open_source():
+    """The source the flags name; fails in one line when it cannot be opened."""
+    try:
+        if FLAGS.workdir:
+            return CheckpointSource(FLAGS.workdir, dataset=FLAGS.dataset)
+        if FLAGS.saved_model:
+            return SavedModelSource(FLAGS.saved_model, dataset=FLAGS.dataset)
+        return ServerSource(FLAGS.server, FLAGS.model_name, dataset=FLAGS.dataset,
+                            version=FLAGS.version, timeout=FLAGS.timeout)
+    except (FileNotFoundError, ValueError) as error:
+        fail(_one_line(error), USAGE)
+    except ServingError as error:
+        fail(_one_line(error), FAILURE)
+
+
+def _reference(source):
+    """The real data the source's metrics compare with; fails in one line if unreachable."""
+    mnist_path, data_dir = FLAGS.mnist_path, FLAGS.data_dir
+    if isinstance(source, CheckpointSource) and not (mnist_path or data_dir):
+        # A run knows where its MNIST came from.
+        mnist_path = source.config.mnist_path or None
+        data_dir = source.config.data_dir or None
+    try:
+        return load_reference(source.dataset, FLAGS.num_samples, mnist_path=mnist_path,
+                              data_dir=data_dir)
+    except DatasetUnavailableError as error:
+        fail(_one_line(error), FAILURE)
+
+
+def _number(value):
+    """A metric as a JSON number: counts stay ints."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    return float(value)
+
+
+def _table(metrics):
+    width = max(len("metric"), *(len(name) for name in metrics))
+    lines = [f"{'metric':<{width}}  {'value':>12}"]
+    lines += [f"{name:<{width}}  {value:>12.6g}" for name, value in metrics.items()]
+    return "\n".join(lines)
+
+
+def _class_histogram(samples, dataset):
+    """The predicted-class histogram of MNIST (10 classes) or Stacked MNIST (1000) samples."""
+    if dataset == "mnist":
+        return class_histogram(np.argmax(image_outputs(samples).logits, axis=1))
+    return class_histogram(stacked_mnist_classes(default_classifier(), samples), NUM_MODES)
+
+
+def _write_outputs(out, report, samples):
+    """Writes report.json and the plots into `out`; returns the plot file names."""
+    from tfgan import plots  # matplotlib loads only once there is something to draw
+
+    os.makedirs(out, exist_ok=True)
+    dataset = report["dataset"]
+    title = f"{dataset}, seed {report['seed']}"
+    if report["kind"] == "image":
+        plots.save_samples(samples[:GRID_IMAGES], os.path.join(out, SAMPLES_FILE), title=title)
+    else:
+        real = sample_toy(dataset, len(samples), report["seed"])
+        plots.save_samples(samples, os.path.join(out, SAMPLES_FILE), reference=real,
+                           title=title)
+    written = [SAMPLES_FILE]
+    if dataset in ("mnist", "stacked_mnist"):
+        plots.save_class_histogram(_class_histogram(samples, dataset),
+                                   os.path.join(out, HISTOGRAM_FILE), title=title)
+        written.append(HISTOGRAM_FILE)
+    report = {**report, "plots": written}
+    temporary_path = os.path.join(out, REPORT_FILE + ".tmp")
+    with open(temporary_path, "w") as f:
+        json.dump(report, f, indent=2)
+    os.replace(temporary_path, os.path.join(out, REPORT_FILE))
+
+
+def main(argv):
+    del argv  # flags_parser refuses positional arguments
+    chosen = [name for name in SOURCE_FLAGS if FLAGS[name].value]
+    if len(chosen) != 1:
+        given = f"; got {', '.join('--' + name for name in chosen)}" if chosen else ""
+        fail(f"pass exactly one of --workdir, --saved_model, --server{given}", USAGE)
+    if FLAGS.server and not FLAGS.model_name:
+        fail("--server needs --model_name", USAGE)
+    with _open_source() as source:
+        if source.dataset not in METRICS:
+            fail(f"there are no metrics for the data set {source.dataset!r}; there are for "
+                 f"{', '.join(METRICS)}", USAGE)
+        reference = _reference(source)
+        try:
+            samples = source.sample(FLAGS.num_samples, FLAGS.seed)
+        except ServingError as error:
+            fail(_one_line(error), FAILURE)
+    try:
+        metrics = evaluate_samples(samples, source.dataset, reference=reference)
+    except ValueError as error:
+        fail(_one_line(error), FAILURE)
+    metrics = {name: _number(value) for name, value in metrics.items()}
+    step = "" if source.step is None else f", step {source.step}"
+    print(f"{source.dataset} ({source.location['type']}{step}): {FLAGS.num_samples} samples, "
+          f"seed {FLAGS.seed}")
+    print(_table(metrics))
+    if FLAGS.out:
+        report = {
+            "dataset": source.dataset,
+            "kind": source.kind,
+            "source": source.location,
+            "step": source.step,
+            "seed": FLAGS.seed,
+            "num_samples": FLAGS.num_samples,
+            "metrics": metrics,
+        }
+        _write_outputs(FLAGS.out, report, samples)
+        print(f"wrote {os.path.join(FLAGS.out, REPORT_FILE)}")
+
+
+def run(argv=None):
+    """The `tfgan-evaluate` entry point."""
+    app.run(main, argv=argv, flags_parser=flags_parser(FLAGS, __doc__))
+
+
+if __name__ == "__main__":
+    run()

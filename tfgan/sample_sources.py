@@ -1,0 +1,257 @@
+"""Draws the same generated samples from a checkpoint, an exported SavedModel or a server.
+
+Three places hold a trained generator, and each `SampleSource` draws from one of them with
+the export's `sample` semantics, so the same seed gives the same samples (to float round-off)
+whichever is asked:
+
+- `CheckpointSource(workdir)`: a training run directory, rebuilt by
+  `tfgan.training.load_run`; samples come from `tfgan.export.sample_from_seed` on the
+  sampling generator (the EMA copy when the run has one), the very computation the export's
+  `sample` signature runs.
+- `SavedModelSource(path)`: an exported version directory (or a model directory, meaning its
+  latest version), through `tf.saved_model.load(path).signatures["sample"]`.
+- `ServerSource(url, model_name)`: a running TF Serving compatible server (the stock one or
+  tfgan's), through `tfgan.serving.connect(url)` and the `sample` signature with columnar
+  inputs.
+
+`sample(num_samples, seed)` returns float32 numpy arrays: images in [0, 1] `[n, H, W, C]`,
+points `[n, d]` in data units. Each source also says what it learned: `dataset` (a
+`tfgan.data` name), `kind` (`"image"` or `"points"`), `data_shape` and, when known, the
+training `step`. A checkpoint records them in `options.json` / `dataset.json`, an export in
+`assets.extra/tfgan.json`. A server has no endpoint for that metadata: `kind` and
+`data_shape` come from the shape of the `sample` signature's `samples` output (the model's
+signature metadata), and `dataset` from the `dataset` argument or else the model name when it
+is a `tfgan.data` data set name (an export is named after its data set unless
+`--model_name` says otherwise); the step is unknown.
+"""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+from tensorflow_serving.apis import get_model_metadata_pb2
+
+from tfgan import export, training
+from tfgan.data import DATASETS
+from tfgan.serving import connect
+from tfgan.serving.core import SIGNATURE_DEF_FIELD
+
+SAMPLE_SIGNATURE = "sample"
+
+
+def _kind(data_shape):
+    return "image" if len(data_shape) == 3 else "points"
+
+
+def _resolve_dataset(recorded, requested, where):
+    """The data set a source learned: the recorded one, checked against a requested one."""
+    if recorded and requested and recorded != requested:
+        raise ValueError(
+            f"{where} was trained on {recorded!r}, not the requested data set. "
+            f"Received: dataset={requested!r}")
+    if not (recorded or requested):
+        raise ValueError(f"{where} does not record its data set: pass it. Received: dataset=None")
+    return recorded or requested
+
+
+class SampleSource:
+    """Samples of one trained generator, drawn by seed; use a subclass.
+
+    Attributes:
+        dataset: str, the data set the generator learned, e.g. `"mnist"` or `"ring"`.
+        kind: str, `"image"` or `"points"`.
+        data_shape: tuple of int, the shape of one sample.
+        step: int or `None`, the training step of the weights when the source records it.
+        location: dict, where the samples come from, for reports: `{"type": "checkpoint",
+            "workdir": ...}`, `{"type": "saved_model", "path": ...}` or `{"type": "server",
+            "url": ..., "model_name": ..., "version": ...}`.
+    """
+
+    dataset = None
+    kind = None
+    data_shape = None
+    step = None
+    location = None
+
+    def sample(self, num_samples, seed):
+        """Draws `num_samples` samples from `z = tfgan.priors.stateless_prior(..., seed)`.
+
+        Args:
+            num_samples: int >= 1.
+            seed: int; the same seed gives the same samples from every source.
+
+        Returns:
+            float32 numpy array `[num_samples, *data_shape]`: images in [0, 1], points in data
+            units.
+
+        Raises:
+            ValueError: `num_samples` < 1.
+            tfgan.serving.ServingError: (`ServerSource`) as the server answers.
+        """
+        if (isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer))
+                or num_samples < 1):
+            raise ValueError(
+                f"num_samples must be a positive int. Received: num_samples={num_samples!r}")
+        return np.asarray(self._sample(int(num_samples), int(seed)), dtype=np.float32)
+
+    def _sample(self, num_samples, seed):
+        raise NotImplementedError
+
+    def close(self):
+        """Releases what the source holds open (the server connection)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+class CheckpointSource(SampleSource):
+    """Samples of the latest checkpoint of a training run directory.
+
+    Args:
+        workdir: str, a run directory written by `tfgan.training.train`.
+        dataset: str or `None`, checked against the run's data set when given. Defaults to
+            `None`.
+
+    Attributes:
+        gan: the restored `tfgan.gan.GAN`.
+        config: the run's `tfgan.config.TrainConfig`.
+
+    Raises:
+        FileNotFoundError: `workdir` holds no options file or no checkpoint.
+        ValueError: `dataset` is not the run's data set.
+    """
+
+    def __init__(self, workdir, dataset=None):
+        self.gan, self.config, spec = training.load_run(workdir)
+        self.dataset = _resolve_dataset(self.config.dataset, dataset, f"run {workdir}")
+        self.kind = spec.kind
+        self.data_shape = tuple(spec.data_shape)
+        self.value_range = spec.value_range
+        self.step = int(self.gan.step.numpy())
+        self.location = {"type": "checkpoint", "workdir": os.fspath(workdir)}
+
+    def _sample(self, num_samples, seed):
+        outputs = export.sample_from_seed(
+            self.gan.sampling_generator, num_samples, seed, prior=self.config.prior,
+            value_range=self.value_range)
+        return outputs["samples"].numpy()
+
+
+def version_directory(path):
+    """A SavedModel version directory: `path` itself, or the latest version in it.
+
+    Args:
+        path: str, a version directory (holding `saved_model.pb`) or a model directory
+            (`<export_base>/<model_name>`, holding integer version directories).
+
+    Returns:
+        str, the version directory.
+
+    Raises:
+        FileNotFoundError: `path` is neither.
+    """
+    path = os.fspath(path)
+    if os.path.exists(os.path.join(path, "saved_model.pb")):
+        return path
+    version = export.latest_version(path)
+    if version is None:
+        raise FileNotFoundError(
+            f"{path} is neither a SavedModel version directory nor a model directory with "
+            "integer versions")
+    return os.path.join(path, str(version))
+
+
+class SavedModelSource(SampleSource):
+    """Samples of an exported SavedModel, through its `sample` signature.
+
+    Args:
+        path: str, a version directory or a model directory (its latest version is used).
+        dataset: str or `None`, the data set; required when the export's metadata
+            (`assets.extra/tfgan.json`) does not name one, checked against it otherwise.
+            Defaults to `None`.
+
+    Raises:
+        FileNotFoundError: `path` holds no SavedModel version.
+        ValueError: the SavedModel has no `sample` signature, or `dataset` is missing or
+            differs from the metadata's.
+    """
+
+    def __init__(self, path, dataset=None):
+        self.path = version_directory(path)
+        metadata_path = os.path.join(self.path, export.METADATA_PATH)
+        metadata = export.read_metadata(self.path) if os.path.exists(metadata_path) else {}
+        signatures = tf.saved_model.load(self.path).signatures
+        if SAMPLE_SIGNATURE not in signatures:
+            raise ValueError(
+                f"{self.path} has no {SAMPLE_SIGNATURE!r} signature (exported with "
+                f"batchable_only?). Received: signatures={sorted(signatures)}")
+        self._signature = signatures[SAMPLE_SIGNATURE]
+        self.dataset = _resolve_dataset(metadata.get("dataset"), dataset, self.path)
+        shape = self._signature.structured_outputs["samples"].shape
+        self.data_shape = tuple(int(d) for d in shape[1:])
+        self.kind = _kind(self.data_shape)
+        self.step = metadata.get("step")
+        self.location = {"type": "saved_model", "path": self.path}
+
+    def _sample(self, num_samples, seed):
+        outputs = self._signature(num_samples=tf.constant(num_samples, tf.int32),
+                                  seed=tf.constant(seed, tf.int64))
+        return outputs["samples"].numpy()
+
+
+class ServerSource(SampleSource):
+    """Samples of a served model, through its `sample` signature (columnar inputs over REST).
+
+    Args:
+        url: str, `http://host:port` (REST) or `grpc://host:port` (gRPC).
+        model_name: str, the served model.
+        dataset: str or `None`, the data set. Defaults to `None`: the model name when it is
+            a `tfgan.data` data set name (exports are named after their data set by default).
+        version: int or `None`, a model version. Defaults to `None` (the latest).
+        timeout: float, seconds per request. Defaults to `120`.
+
+    Raises:
+        ValueError: a bad URL, no `sample` signature, or no data set known.
+        tfgan.serving.ServingError: the server cannot be reached or does not serve the model.
+    """
+
+    def __init__(self, url, model_name, dataset=None, version=None, timeout=120.0):
+        self.client = connect(url, timeout=timeout)
+        self.model_name = model_name
+        self.version = version
+        try:
+            signature = self._sample_signature()
+            if dataset is None and model_name in DATASETS:
+                dataset = model_name
+            self.dataset = _resolve_dataset(None, dataset, f"the server's model {model_name!r}")
+        except BaseException:
+            self.client.close()
+            raise
+        dims = signature.outputs["samples"].tensor_shape.dim
+        self.data_shape = tuple(int(dim.size) for dim in dims[1:])
+        self.kind = _kind(self.data_shape)
+        self.location = {"type": "server", "url": url, "model_name": model_name,
+                         "version": version}
+
+    def _sample_signature(self):
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        response = self.client.metadata(self.model_name, self.version)
+        response.metadata[SIGNATURE_DEF_FIELD].Unpack(signature_map)
+        signatures = signature_map.signature_def
+        if SAMPLE_SIGNATURE not in signatures:
+            raise ValueError(
+                f"model {self.model_name!r} has no {SAMPLE_SIGNATURE!r} signature (exported "
+                f"with batchable_only?). Received: signatures={sorted(signatures)}")
+        return signatures[SAMPLE_SIGNATURE]
+
+    def _sample(self, num_samples, seed):
+        outputs = self.client.predict(
+            self.model_name, {"num_samples": num_samples, "seed": seed},
+            signature_name=SAMPLE_SIGNATURE, version=self.version)
+        return outputs["samples"]
+
+    def close(self):
+        self.client.close()
