@@ -1,17 +1,9 @@
 """The deployment files in serving/ parse as the stock server's protos and agree with each other."""
 
 import importlib
-import json
 import re
-import shutil
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-import numpy as np
 import pytest
 from google.protobuf import descriptor_pb2
 from google.protobuf import descriptor_pool
@@ -20,8 +12,6 @@ from google.protobuf import text_format
 from google.protobuf import wrappers_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
-from export_fixtures import TinyGenerator
-from tfgan import export
 
 SERVING_DIR = Path(__file__).resolve().parents[1] / "serving"
 CONFIG_FILES = ("models.config", "batching.config", "monitoring.config")
@@ -195,62 +185,3 @@ def test_readme_describes_every_deployment_file():
     for path in SERVING_DIR.rglob("*"):
         if path.is_file() and path.name != "README.md":
             assert f"`{path.relative_to(SERVING_DIR)}`" in readme, path
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def http_json(url, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    with urllib.request.urlopen(url, data=data, timeout=10) as response:
-        return json.loads(response.read())
-
-
-@pytest.mark.skipif(
-    shutil.which("tensorflow_model_server") is None,
-    reason="tensorflow_model_server is not on PATH (tensorflow-model-server apt package)",
-)
-def test_stock_model_server_serves_an_export(tmp_path):
-    generator = TinyGenerator(4, (8, 8, 1), "tanh")
-    export.export_generator(
-        generator, export_base=str(tmp_path), model_name="tiny", prior="normal",
-        value_range=(-1, 1),
-    )
-    rest_port = free_port()
-    server = subprocess.Popen(
-        [
-            "tensorflow_model_server", f"--port={free_port()}", f"--rest_api_port={rest_port}",
-            "--model_name=tiny", f"--model_base_path={tmp_path / 'tiny'}",
-            f"--monitoring_config_file={SERVING_DIR / 'monitoring.config'}",
-        ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{rest_port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status = http_json(f"{base}/v1/models/tiny")
-                if status["model_version_status"][0]["state"] == "AVAILABLE":
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "server did not start"
-            time.sleep(0.5)
-        z = [[0.5, -1.0, 0.25, 2.0]]
-        predictions = http_json(f"{base}/v1/models/tiny:predict", {"instances": z})["predictions"]
-        expected = (generator(np.array(z, np.float32)).numpy() + 1.0) / 2.0
-        np.testing.assert_allclose(predictions, expected, atol=1e-5)
-        sampled = http_json(
-            f"{base}/v1/models/tiny:predict",
-            {"signature_name": "sample", "inputs": {"num_samples": 3, "seed": 7}},
-        )["outputs"]
-        assert np.array(sampled["samples"]).shape == (3, 8, 8, 1)
-        with urllib.request.urlopen(f"{base}/monitoring/prometheus/metrics", timeout=10) as reply:
-            assert reply.status == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
