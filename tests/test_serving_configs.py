@@ -1,69 +1,16 @@
 """The deployment files in serving/ parse as the stock server's protos and agree with each other."""
 
-import importlib
 import re
 from pathlib import Path
 
 import pytest
-from google.protobuf import descriptor_pb2
-from google.protobuf import descriptor_pool
-from google.protobuf import message_factory
 from google.protobuf import text_format
-from google.protobuf import wrappers_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
+from tfgan.serving import core
 
 SERVING_DIR = Path(__file__).resolve().parents[1] / "serving"
 CONFIG_FILES = ("models.config", "batching.config", "monitoring.config")
-
-# The tensorflow-serving-api wheel ships neither session_bundle_config_pb2 nor
-# monitoring_config_pb2. When they are missing, the two messages are rebuilt from the field
-# names, numbers and types of tensorflow_serving/servables/tensorflow/session_bundle_config.proto
-# and tensorflow_serving/config/monitoring_config.proto, so text_format still refuses unknown
-# fields and wrong types exactly as the server's parser does.
-UPSTREAM_MESSAGES = """
-name: "tfgan_tests/serving_config_messages.proto"
-package: "tensorflow.serving"
-dependency: "google/protobuf/wrappers.proto"
-syntax: "proto3"
-message_type {
-  name: "BatchingParameters"
-  field { name: "max_batch_size" number: 1 label: LABEL_OPTIONAL type: TYPE_MESSAGE
-          type_name: ".google.protobuf.Int64Value" }
-  field { name: "batch_timeout_micros" number: 2 label: LABEL_OPTIONAL type: TYPE_MESSAGE
-          type_name: ".google.protobuf.Int64Value" }
-  field { name: "max_enqueued_batches" number: 3 label: LABEL_OPTIONAL type: TYPE_MESSAGE
-          type_name: ".google.protobuf.Int64Value" }
-  field { name: "num_batch_threads" number: 4 label: LABEL_OPTIONAL type: TYPE_MESSAGE
-          type_name: ".google.protobuf.Int64Value" }
-  field { name: "thread_pool_name" number: 5 label: LABEL_OPTIONAL type: TYPE_MESSAGE
-          type_name: ".google.protobuf.StringValue" }
-  field { name: "allowed_batch_sizes" number: 6 label: LABEL_REPEATED type: TYPE_INT64 }
-  field { name: "pad_variable_length_inputs" number: 7 label: LABEL_OPTIONAL type: TYPE_BOOL }
-}
-message_type {
-  name: "PrometheusConfig"
-  field { name: "enable" number: 1 label: LABEL_OPTIONAL type: TYPE_BOOL }
-  field { name: "path" number: 2 label: LABEL_OPTIONAL type: TYPE_STRING }
-}
-message_type {
-  name: "MonitoringConfig"
-  field { name: "prometheus_config" number: 1 label: LABEL_OPTIONAL type: TYPE_MESSAGE
-          type_name: ".tensorflow.serving.PrometheusConfig" }
-}
-"""
-
-
-def serving_message_class(module_name, message_name):
-    """The `tensorflow.serving.<message_name>` class, from tensorflow_serving if it ships it."""
-    try:
-        return getattr(importlib.import_module(module_name), message_name)
-    except ImportError:
-        pool = descriptor_pool.DescriptorPool()
-        pool.AddSerializedFile(wrappers_pb2.DESCRIPTOR.serialized_pb)
-        pool.Add(text_format.Parse(UPSTREAM_MESSAGES, descriptor_pb2.FileDescriptorProto()))
-        descriptor = pool.FindMessageTypeByName(f"tensorflow.serving.{message_name}")
-        return message_factory.GetMessageClass(descriptor)
 
 
 def parse_text_proto(name, message_class):
@@ -89,9 +36,7 @@ def test_models_config_serves_two_models_with_labels_on_served_versions():
 
 
 def test_batching_config_parses_and_its_batch_sizes_are_valid():
-    parameters_class = serving_message_class(
-        "tensorflow_serving.servables.tensorflow.session_bundle_config_pb2", "BatchingParameters"
-    )
+    parameters_class = core.BatchingParameters
     parameters = parse_text_proto("batching.config", parameters_class)
     assert parameters.max_batch_size.value > 0
     assert parameters.batch_timeout_micros.value > 0
@@ -106,18 +51,14 @@ def test_batching_config_explains_which_exports_it_can_serve():
 
 
 def test_monitoring_config_enables_prometheus_on_the_documented_path():
-    config_class = serving_message_class(
-        "tensorflow_serving.config.monitoring_config_pb2", "MonitoringConfig"
-    )
+    config_class = core.MonitoringConfig
     config = parse_text_proto("monitoring.config", config_class)
     assert config.prometheus_config.enable
     assert config.prometheus_config.path == "/monitoring/prometheus/metrics"
 
 
-def test_serving_message_class_refuses_unknown_fields():
-    parameters_class = serving_message_class(
-        "tensorflow_serving.servables.tensorflow.session_bundle_config_pb2", "BatchingParameters"
-    )
+def test_config_messages_refuse_unknown_fields_and_wrong_types():
+    parameters_class = core.BatchingParameters
     with pytest.raises(text_format.ParseError):
         text_format.Parse("max_batch_size: 64", parameters_class())  # a wrapper, not an int
     with pytest.raises(text_format.ParseError):
