@@ -1,0 +1,150 @@
+"""Tests for tfgan.study: flags of a row, measurements, the table, one tiny end-to-end row."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tfgan import study
+from tfgan.data import grid_modes, ring_modes
+
+TINY_PRESET = """\
+# A ring GAN small enough to train in a test.
+--dataset=ring
+--architecture=mlp
+--z_dim=2
+--prior=normal
+--g_hidden_units=8
+--d_hidden_units=8
+--output_activation=linear
+--batch_size=8
+--steps=6
+--sample_every=3
+--num_grid_samples=10
+--log_every=3
+--checkpoint_every=3
+"""
+
+
+@pytest.fixture
+def tiny_preset(tmp_path):
+    path = tmp_path / "tiny_ring.flags"
+    path.write_text(TINY_PRESET)
+    return str(path)
+
+
+def _result(seed, modes, quality=None, kl=None, seconds=60.0):
+    return study.RunResult(seed=seed, steps=100, modes_captured=modes,
+                           high_quality_fraction=quality, kl=kl, train_seconds=seconds)
+
+
+def test_training_flags_are_preset_then_remedy_then_overrides(tiny_preset):
+    flag_args = study.training_flags("ring", "pack", tiny_preset, ["--steps=3"])
+    assert flag_args == [f"--flagfile={tiny_preset}", "--pack=4", "--batch_size=400", "--steps=3"]
+    config = study.make_config([*flag_args, "--batch_size=16"])
+    assert (config.dataset, config.pack, config.batch_size, config.steps) == ("ring", 4, 16, 3)
+    assert config.g_hidden_units == (8,) and config.prior == "normal"
+    assert study.make_config(study.training_flags("ring", "plain", tiny_preset)).pack == 1
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: study.training_flags("mnist", "plain", "x.flags"), r"Received: dataset='mnist'$"),
+        (lambda: study.training_flags("ring", "unrolled", "x.flags"),
+         r"Received: remedy='unrolled'$"),
+        (lambda: study.make_config(["--no_such_flag=1"]), r"Received: flag_args="),
+        (lambda: study.format_row("ring", "plain", []), r"Received: results=\[\]$"),
+    ],
+)
+def test_invalid_arguments_raise(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_measure_counts_modes_and_high_quality_samples():
+    # 3 points on each of the first 6 ring modes, plus 2 points far from every mode.
+    points = np.concatenate([np.repeat(ring_modes()[:6], 3, axis=0), [[0.0, 0.0], [5.0, 5.0]]])
+    assert study.measure(points, "ring") == {
+        "modes_captured": 6, "high_quality_fraction": 18 / 20, "kl": None}
+    # Offsets of 2.9 std stay high quality on the grid; 3.1 std do not.
+    offsets = np.where(np.arange(25)[:, None] % 2 == 0, 2.9, 3.1) * 0.05 * np.array([[1.0, 0.0]])
+    measured = study.measure(grid_modes() + offsets, "grid")
+    assert measured["modes_captured"] == 13 and measured["high_quality_fraction"] == 13 / 25
+
+
+def test_format_row_gives_mean_spread_each_seed_and_the_command():
+    row = study.format_row("ring", "worse", [_result(0, 8, 0.98, seconds=60),
+                                             _result(1, 6, 0.96, seconds=120)], ["--steps=100"])
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    # mean 7, sample std sqrt(2) = 1.41; 97 % +- 1.41 %.
+    assert cells[:9] == ["ring", "worse", "0,1", "100", "7.0 ± 1.4 of 8", "97.0 ± 1.4 %", "–",
+                         "8 / 98.0 %, 6 / 96.0 %", "1.5"]
+    assert cells[9] == ("`python scripts/mode_collapse_study.py --dataset=ring --remedy=worse "
+                        "--seeds=0,1 -- --steps=100`")
+    stacked = study.format_row("stacked_mnist", "plain", [_result(0, 990, kl=0.1),
+                                                           _result(1, 1000, kl=0.3)])
+    assert "| 995.0 ± 7.1 of 1000 | – | 0.20 ± 0.14 | 990 / 0.10, 1000 / 0.30 |" in stacked
+
+
+def test_update_table_replaces_its_row_and_keeps_the_rest(tmp_path):
+    path = str(tmp_path / "study.md")
+    with open(path, "w") as f:
+        f.write(f"# Study\n\nProse.\n\n{study.TABLE_BEGIN}\n{study.TABLE_END}\n\n## After\n")
+    grid_row = study.format_row("grid", "plain", [_result(0, 25, 0.9)])
+    study.update_table(path, grid_row)
+    study.update_table(path, study.placeholder_row("ring", "pack", [0, 1]))
+    study.update_table(path, study.format_row("ring", "plain", [_result(0, 5, 0.5)]))
+    measured_pack = study.format_row("ring", "pack", [_result(0, 8, 0.97)])
+    study.update_table(path, measured_pack)
+    # A placeholder does not clobber a measured row.
+    study.update_table(path, study.placeholder_row("ring", "pack", [0, 1]), replace=False)
+    text = open(path).read()
+    assert text.startswith("# Study\n\nProse.\n\n") and text.endswith("\n## After\n")
+    table = text.split(study.TABLE_BEGIN)[1].split(study.TABLE_END)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ring") or
+            line.startswith("| grid")]
+    assert [row.split("|")[1:3] for row in rows] == [
+        [" ring ", " plain "], [" ring ", " pack "], [" grid ", " plain "]]
+    assert rows[1] == measured_pack and rows[2] == grid_row
+    assert table.count("| Data set |") == 1 and study.NOT_RUN not in table
+
+
+def test_update_table_creates_a_missing_file(tmp_path):
+    path = str(tmp_path / "new.md")
+    row = study.placeholder_row("stacked_mnist", "plain", [0], ["--mnist_path=m.npz"])
+    study.update_table(path, row)
+    text = open(path).read()
+    assert text == f"{study.TABLE_BEGIN}\n{study.TABLE_HEADER}{row}\n{study.TABLE_END}\n"
+    assert "not run yet" in row and "-- --mnist_path=m.npz`" in row
+
+
+def test_run_study_trains_measures_writes_the_row_and_reuses_finished_runs(
+        tmp_path, tiny_preset, monkeypatch):
+    table = str(tmp_path / "table.md")
+    lines = []
+    results, row = study.run_study("ring", "pack", [3], str(tmp_path / "runs"), tiny_preset,
+                                   table, overrides=["--batch_size=8"], num_samples=40,
+                                   print_fn=lines.append)
+    (result,) = results
+    assert result.seed == 3 and result.steps == 6 and result.kl is None
+    assert 0 <= result.modes_captured <= 8 and 0.0 <= result.high_quality_fraction <= 1.0
+    workdir = tmp_path / "runs" / "ring" / "pack" / "seed3"
+    options = json.loads((workdir / "options.json").read_text())
+    assert (options["pack"], options["batch_size"], options["seed"]) == (4, 8, 3)
+    # The packed discriminator's feature plots were drawn (packs of 4 of the 10 grid samples).
+    assert sorted(os.listdir(workdir / "features")) == ["features_000003.png",
+                                                          "features_000006.png"]
+    saved = json.loads((workdir / study.RESULT_FILE).read_text())
+    assert study.RunResult(**saved["result"]) == result and saved["num_samples"] == 40
+    assert row in open(table).read() and lines[0].startswith("ring pack seed 3: ")
+
+    def no_training(config):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(study.training, "train", no_training)
+    again, same_row = study.run_study("ring", "pack", [3], str(tmp_path / "runs"), tiny_preset,
+                                      table, overrides=["--batch_size=8"], num_samples=40,
+                                      print_fn=lines.append)
+    assert again == results and same_row == row
