@@ -222,9 +222,10 @@ def test_worse_schedule_updates_exactly_the_losing_network(pack):
         gan.discriminator(_packed_points(real, pack), training=True),
         gan.discriminator(_packed_points(gan.generator(z, training=True), pack), training=True),
     ))
-    gan.train_step(real)
+    logs = gan.train_step(real)
     counts = (int(gan.d_optimizer.iterations), int(gan.g_optimizer.iterations))
     assert counts == ((1, 0) if d_is_worse else (0, 1))
+    assert float(logs["d_updated"]) == float(d_is_worse)
     after = _copy(gan.discriminator.weights) + _copy(gan.generator.weights)
     num_d = len(gan.discriminator.weights)
     changed = [not np.array_equal(b, a) for b, a in zip(before, after)]
@@ -330,7 +331,8 @@ def test_jit_compiled_fit_builds_lazily_and_counts_steps():
     )
     data = tf.data.Dataset.from_tensors(real_batch()).repeat()
     history = gan.fit(data, steps_per_epoch=4, epochs=1, verbose=0, shuffle=False)
-    assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty"}
+    assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty",
+                                    "d_updated"}
     assert all(np.isfinite(v[0]) for v in history.history.values())
     assert int(gan.step) == 4
     assert int(gan.d_optimizer.iterations) + int(gan.g_optimizer.iterations) == 4

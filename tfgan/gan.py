@@ -260,7 +260,8 @@ class GAN(keras.Model):
             dict of float32 scalars for this step (not running means): `d_loss` and `g_loss`
             (the losses last minimised, `d_loss` including the weighted penalty), `d_real` and
             `d_fake` (mean sigmoid of the discriminator's logits on real and generated packs),
-            and `gradient_penalty` when its weight is positive.
+            `gradient_penalty` when its weight is positive, and under the `"worse"` schedule
+            `d_updated` (1 when the step updated the discriminator, 0 the generator).
         """
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         if not self.built:
@@ -303,10 +304,10 @@ class GAN(keras.Model):
                 self._apply_generator(g_grads)
             else:
                 # "worse": update only the network that is losing.
+                d_is_worse = schedules.worse_network_is_discriminator(
+                    forward.real_logits, forward.fake_logits)
                 tf.cond(
-                    schedules.worse_network_is_discriminator(
-                        forward.real_logits, forward.fake_logits
-                    ),
+                    d_is_worse,
                     lambda: self.d_optimizer.apply(d_grads, d_weights),
                     lambda: self._apply_generator(g_grads),
                 )
@@ -320,6 +321,9 @@ class GAN(keras.Model):
         }
         if forward.gradient_penalty is not None:
             logs["gradient_penalty"] = forward.gradient_penalty
+        if self.schedule.kind == "worse":
+            # 1 when this step updated the discriminator, 0 when it updated the generator.
+            logs["d_updated"] = tf.cast(d_is_worse, tf.float32)
         return logs
 
     def _sample_z(self, batch_size):

@@ -5,11 +5,12 @@
   `k_d=1, k_g=2`; seed 000 (`k_d=k_g=1`) reuses the discriminator's `z` for the generator.
 - `"simultaneous"` (seed 003): one forward pass; both networks update from the same `z`.
 - `"worse"` (seed 001: "only update the current worst of the two networks at each iteration"):
-  one forward pass, then only the network that is losing, by
+  one forward pass, then only the network that is losing the game, by
   `worse_network_is_discriminator`, updates.
 """
 
 import dataclasses
+import math
 
 from tfgan import losses
 
@@ -67,22 +68,28 @@ class Schedule:
 def worse_network_is_discriminator(real_logits, fake_logits):
     """Decides which network the `"worse"` schedule updates.
 
-    Both networks are compared in one currency, binary cross-entropy, whatever the loss
-    family being trained:
+    The two networks play one zero-sum game, so one number says who is losing: the game's
+    value, measured as the discriminator's binary cross-entropy (whatever loss family is being
+    trained),
 
-        d_cost = 1/2 (mean softplus(-l_real) + mean softplus(l_fake))   (D's BCE on its task)
-        g_cost = mean softplus(-l_fake)                                  (G's BCE on fooling D)
+        d_cost = 1/2 (mean softplus(-l_real) + mean softplus(l_fake)),
 
-    A discriminator at chance (all logits 0) has `d_cost = g_cost = log 2`; ties go to the
-    discriminator.
+    against its value at the equilibrium, where `D = 1/2` everywhere and `d_cost = log 2`. A
+    discriminator doing no better than chance (`d_cost >= log 2`) is the worse network; one
+    doing better has the generator beaten, so the generator is. Ties go to the discriminator.
+
+    The generator's own cross-entropy, `mean softplus(-l_fake)`, is not a fair second score:
+    it moves with the discriminator's bias, which the generator cannot change. A
+    discriminator that calls everything fake with one confident logit (`l_real = l_fake < 0`)
+    is at chance, yet its generator's cross-entropy is the larger, and a rule comparing the
+    two updates the generator forever.
 
     Args:
         real_logits: float tensor `[batch, 1]`, D's logits on real data.
         fake_logits: float tensor `[batch, 1]`, D's logits on generated data.
 
     Returns:
-        scalar bool tensor, True when the discriminator is the worse network (`d_cost >= g_cost`).
+        scalar bool tensor, True when the discriminator is the worse network.
     """
     d_cost = 0.5 * losses.minimax_discriminator_loss(real_logits, fake_logits)
-    g_cost = losses.non_saturating_generator_loss(fake_logits)
-    return d_cost >= g_cost
+    return d_cost >= math.log(2.0)
