@@ -41,7 +41,8 @@ def _result(seed, modes, quality=None, kl=None, seconds=60.0):
 
 def test_training_flags_are_preset_then_remedy_then_overrides(tiny_preset):
     flag_args = study.training_flags("ring", "pack", tiny_preset, ["--steps=3"])
-    assert flag_args == [f"--flagfile={tiny_preset}", "--pack=4", "--batch_size=400", "--steps=3"]
+    # The preset's batch of 8 becomes 4 x 8 samples: D still judges 8 (packs) per step.
+    assert flag_args == [f"--flagfile={tiny_preset}", "--pack=4", "--batch_size=32", "--steps=3"]
     config = study.make_config([*flag_args, "--batch_size=16"])
     assert (config.dataset, config.pack, config.batch_size, config.steps) == ("ring", 4, 16, 3)
     assert config.g_hidden_units == (8,) and config.prior == "normal"

@@ -30,6 +30,7 @@ from tfgan.config import TrainConfig
 from tfgan.data import stacked_mnist
 
 DATASETS = ("ring", "grid", "stacked_mnist")
+PACK = 4
 # Remedy -> the training flags it adds to the preset.
 REMEDIES = {
     "plain": (),
@@ -37,8 +38,9 @@ REMEDIES = {
     "minibatch": ("--minibatch",),
     # Seed 001: update only the currently worse network.
     "worse": ("--schedule=worse",),
-    # Lin et al. 2018: D judges packs of 4; as in PacGAN's code, D still sees 100 packs a step.
-    "pack": ("--pack=4", "--batch_size=400"),
+    # Lin et al. 2018: D judges packs of `PACK`; as in PacGAN's code, D sees as many packs a
+    # step as the preset's batch has samples (`training_flags` scales the batch).
+    "pack": (f"--pack={PACK}",),
     # Gulrajani et al. 2017, https://arxiv.org/abs/1704.00028: WGAN-GP's penalty, weight 10,
     # on the preset's non-saturating loss.
     "gradient_penalty": ("--gradient_penalty_weight=10",),
@@ -97,14 +99,19 @@ def training_flags(dataset, remedy, preset, overrides=()):
             preset's. Defaults to `()`.
 
     Returns:
-        list of str: `--flagfile=<preset>`, the remedy's flags, then `overrides`.
+        list of str: `--flagfile=<preset>`, the remedy's flags (for `"pack"`, also
+        `--batch_size` at `PACK` times the preset's), then `overrides`.
 
     Raises:
         ValueError: unknown `dataset` or `remedy`.
     """
     _check_choice("dataset", dataset, DATASETS)
     _check_choice("remedy", remedy, REMEDIES)
-    return [f"--flagfile={preset}", *REMEDIES[remedy], *overrides]
+    remedy_flags = list(REMEDIES[remedy])
+    if remedy == "pack":
+        preset_batch_size = make_config([f"--flagfile={preset}"]).batch_size
+        remedy_flags.append(f"--batch_size={PACK * preset_batch_size}")
+    return [f"--flagfile={preset}", *remedy_flags, *overrides]
 
 
 def make_config(flag_args):

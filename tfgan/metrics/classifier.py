@@ -114,8 +114,8 @@ class MnistClassifier(keras.Model):
         return config
 
 
-def train_classifier(images, labels, epochs, batch_size=128, learning_rate=1e-3, seed=0,
-                     validation_data=None, verbose=2):
+def train_classifier(images, labels, epochs, batch_size=128, learning_rate=1e-3, dropout=0.3,
+                     seed=0, validation_data=None, verbose=2):
     """Trains a fresh `MnistClassifier` with Adam on sparse cross-entropy.
 
     The learning rate follows a cosine decay to 0 over all the steps.
@@ -126,6 +126,8 @@ def train_classifier(images, labels, epochs, batch_size=128, learning_rate=1e-3,
         epochs: int, passes over the data.
         batch_size: int. Defaults to `128`.
         learning_rate: float, Adam's initial learning rate. Defaults to `1e-3`.
+        dropout: float in [0, 1), the dropout rate before the logits layer (training only;
+            the weights have the same shapes whatever the rate). Defaults to `0.3`.
         seed: int, seeds weight initialisation, dropout and shuffling. Defaults to `0`.
         validation_data: optional `(images, labels)` evaluated after every epoch.
             Defaults to `None`.
@@ -143,7 +145,7 @@ def train_classifier(images, labels, epochs, batch_size=128, learning_rate=1e-3,
         raise ValueError(
             f"labels must have shape ({len(images)},). Received: labels.shape={labels.shape}")
     keras.utils.set_random_seed(seed)
-    classifier = MnistClassifier()
+    classifier = MnistClassifier(dropout=dropout)
     total_steps = epochs * -(-len(images) // batch_size)
     classifier.compile(
         optimizer=keras.optimizers.Adam(
