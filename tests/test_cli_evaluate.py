@@ -8,6 +8,9 @@ from PIL import Image
 
 from serving_fixtures import free_port
 from tfgan.cli import evaluate
+from tfgan.data import sample_toy
+from tfgan.metrics import evaluate_samples
+from tfgan.sample_sources import CheckpointSource
 from trained_fixtures import serve, trained
 
 
@@ -25,20 +28,24 @@ def run_evaluate(*args):
     return caught.value.code
 
 
-def _source_flags(run, url):
+def _source_flags(run, url, samples_path):
     data = [f"--mnist_path={run.config.mnist_path}"] if run.config.mnist_path else []
     return {
         "checkpoint": [f"--workdir={run.workdir}"],  # a run knows where its MNIST is
         "saved_model": [f"--saved_model={run.model_dir}", *data],
         "server": [f"--server={url}", f"--model_name={run.config.model_name}",
                    f"--dataset={run.config.dataset}", *data],
+        "array": [f"--samples={samples_path}", f"--dataset={run.config.dataset}", *data],
     }
 
 
-def test_a_checkpoint_its_export_and_its_server_give_the_same_report(served, tmp_path, capsys):
+def test_every_source_gives_the_same_report(served, tmp_path, capsys):
     run, url = served
+    # Another program's samples: more than are evaluated, so only the first 200 count.
+    samples_path = tmp_path / "samples.npy"
+    np.save(samples_path, CheckpointSource(run.workdir).sample(300, 3))
     reports = {}
-    for name, flags in _source_flags(run, url).items():
+    for name, flags in _source_flags(run, url, samples_path).items():
         out = tmp_path / name
         assert run_evaluate(*flags, "--num_samples=200", "--seed=3", f"--out={out}") in (None, 0)
         reports[name] = json.loads((out / "report.json").read_text())
@@ -55,10 +62,11 @@ def test_a_checkpoint_its_export_and_its_server_give_the_same_report(served, tmp
         assert list(report["metrics"]) == expected_metrics
         assert report["metrics"] == pytest.approx(reports["checkpoint"]["metrics"],
                                                   rel=1e-4, abs=1e-6), name
-        assert (report["dataset"], report["seed"], report["num_samples"]) == (
-            run.config.dataset, 3, 200)
+        assert (report["dataset"], report["num_samples"]) == (run.config.dataset, 200)
+        assert report["seed"] == (None if name == "array" else 3), name
     assert reports["checkpoint"]["step"] == reports["saved_model"]["step"] == 3
-    assert reports["server"]["step"] is None
+    assert reports["server"]["step"] is None and reports["array"]["step"] is None
+    assert reports["array"]["source"]["path"] == str(samples_path)
     images = run.config.dataset == "mnist"
     assert reports["checkpoint"]["kind"] == ("image" if images else "points")
     assert reports["checkpoint"]["plots"] == (
@@ -88,10 +96,15 @@ def test_the_table_lists_the_metrics(tmp_path_factory, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "error: pass exactly one of --workdir, --saved_model, --server"),
+    ([], "error: pass exactly one of --workdir, --saved_model, --server, --samples"),
     (["--workdir=a", "--saved_model=b"],
-     "error: pass exactly one of --workdir, --saved_model, --server; got --workdir, "
+     "error: pass exactly one of --workdir, --saved_model, --server, --samples; got --workdir, "
      "--saved_model"),
+    (["--samples=a.npy", "--server=http://127.0.0.1:1"],
+     "error: pass exactly one of --workdir, --saved_model, --server, --samples; got --server, "
+     "--samples"),
+    (["--samples=a.npy"], "error: the array a.npy does not record its data set: pass it."),
+    (["--samples=no_such.npy", "--dataset=ring"], "error: no_such.npy does not exist"),
     (["--server=http://127.0.0.1:1"], "error: --server needs --model_name"),
     (["--workdir=no_such_run"], "error: no_such_run holds no trained run"),
     (["--saved_model=no_such_model"], "error: no_such_model is neither a SavedModel"),
@@ -132,3 +145,35 @@ def test_missing_real_digits_are_one_line_and_status_1(tmp_path_factory, tmp_pat
     err = capsys.readouterr().err.strip()
     assert code == 1
     assert len(err.splitlines()) == 1 and "none.npz' does not exist" in err
+
+
+def test_an_array_of_points_is_measured_as_it_is(tmp_path, capsys):
+    points = sample_toy("ring", 50, 1) * 1.5  # off the ring's modes, so the numbers say so
+    np.save(tmp_path / "points.npy", points)
+    out = tmp_path / "eval"
+    assert run_evaluate(f"--samples={tmp_path / 'points.npy'}", "--dataset=ring",
+                        "--num_samples=40", "--seed=9", f"--out={out}") in (None, 0)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "ring (array): 40 samples"
+    report = json.loads((out / "report.json").read_text())
+    assert report["metrics"] == pytest.approx(evaluate_samples(points[:40], "ring"))
+    assert report["metrics"]["modes_captured"] < 8
+    assert (report["kind"], report["seed"], report["plots"]) == ("points", None, ["samples.png"])
+
+
+@pytest.mark.parametrize("array, args, message", [
+    (np.zeros((10, 2), np.float32), ["--dataset=ring", "--num_samples=11"],
+     "holds only 10 samples. Received: num_samples=11"),
+    (np.zeros((10, 3), np.float32), ["--dataset=ring"], "not ring's (2,)"),
+    (np.full((10, 28, 28, 1), 255.0, np.float32), ["--dataset=mnist"],
+     "holds images outside [0, 1]. Received: value_range=(255.0, 255.0)"),
+    (np.zeros((10, 28, 28), np.float32), ["--dataset=mnist"],
+     "must hold images [n, H, W, C] or points [n, d] with n >= 1."),
+])
+def test_a_bad_array_is_one_line_and_status_2(tmp_path, capsys, array, args, message):
+    np.save(tmp_path / "samples.npy", array)
+    out = tmp_path / "eval"
+    assert run_evaluate(f"--samples={tmp_path / 'samples.npy'}", *args, f"--out={out}") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and message in err, err
+    assert not out.exists()

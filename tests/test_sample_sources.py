@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tfgan import sample_sources
-from tfgan.sample_sources import CheckpointSource, SavedModelSource, ServerSource
+from tfgan.sample_sources import ArraySource, CheckpointSource, SavedModelSource, ServerSource
 from trained_fixtures import serve, trained
 
 
@@ -107,3 +107,75 @@ def test_a_server_over_grpc_gives_the_same_samples(tmp_path_factory):
     with serve(run) as server, ServerSource(server.grpc_url, "gaussian_1d") as source:
         expected = CheckpointSource(run.workdir).sample(20, 2)
         np.testing.assert_allclose(source.sample(20, 2), expected, atol=1e-6)
+
+
+def _save(tmp_path, array, name="samples.npy"):
+    path = tmp_path / name
+    np.save(path, array)
+    return str(path)
+
+
+def test_an_array_source_gives_its_first_rows_whatever_the_seed(tmp_path):
+    images = np.random.default_rng(0).uniform(0.0, 1.0, (5, 28, 28, 1))  # float64 on disk
+    path = _save(tmp_path, images)
+    source = ArraySource(path, "mnist")
+    drawn = source.sample(3, 0)
+    assert drawn.dtype == np.float32 and drawn.shape == (3, 28, 28, 1)
+    np.testing.assert_array_equal(drawn, images[:3].astype(np.float32))
+    np.testing.assert_array_equal(source.sample(3, 99), drawn)
+    np.testing.assert_array_equal(source.sample(5, 0), images.astype(np.float32))
+    assert (source.dataset, source.kind, source.data_shape, source.step) == (
+        "mnist", "image", (28, 28, 1), None)
+    assert source.num_available == 5
+    assert source.location == {"type": "array", "path": path}
+    with pytest.raises(ValueError, match="holds only 5 samples. Received: num_samples=6"):
+        source.sample(6, 0)
+    with pytest.raises(ValueError, match="Received: num_samples=0"):
+        source.sample(0, 0)
+
+
+def test_an_array_source_of_points_keeps_data_units(tmp_path):
+    points = np.array([[2.5, -1.0], [0.0, 3.0]], dtype=np.float32)
+    source = ArraySource(_save(tmp_path, points), "ring")
+    assert (source.kind, source.data_shape) == ("points", (2,))
+    np.testing.assert_array_equal(source.sample(2, 0), points)
+
+
+def test_an_array_source_takes_any_image_shape_of_a_data_set_without_a_fixed_one(tmp_path):
+    source = ArraySource(_save(tmp_path, np.zeros((2, 32, 32, 3), np.float32)), "cifar10")
+    assert (source.kind, source.data_shape) == ("image", (32, 32, 3))
+
+
+@pytest.mark.parametrize("array, dataset, message", [
+    (np.zeros((2, 2), np.float32), None, "does not record its data set: pass it. "
+     "Received: dataset=None"),
+    (np.zeros((2, 28, 28), np.float32), "mnist", r"must hold images \[n, H, W, C\] or points "
+     r"\[n, d\] with n >= 1. Received: shape=\(2, 28, 28\)"),
+    (np.zeros((0, 2), np.float32), "ring", r"with n >= 1. Received: shape=\(0, 2\)"),
+    (np.zeros((2, 28, 28, 3), np.float32), "mnist", r"samples of shape \(28, 28, 3\), not "
+     r"mnist's \(28, 28, 1\). Received: shape=\(2, 28, 28, 3\)"),
+    (np.zeros((2, 1), np.float32), "ring", r"not ring's \(2,\)"),
+    (np.full((2, 28, 28, 1), 255.0), "mnist", r"images outside \[0, 1\]. "
+     r"Received: value_range=\(255.0, 255.0\)"),
+    (np.full((2, 28, 28, 1), -0.5), "mnist", r"Received: value_range=\(-0.5, -0.5\)"),
+    (np.array([[0.0, np.nan]]), "ring", "NaN or infinite values"),
+    (np.zeros((2, 28, 28, 1), np.uint8), "mnist", "must hold floats .* Received: dtype=uint8"),
+])
+def test_an_array_source_refuses_bad_arrays(tmp_path, array, dataset, message):
+    with pytest.raises(ValueError, match=message):
+        ArraySource(_save(tmp_path, array), dataset)
+
+
+def test_an_array_source_refuses_files_that_are_not_npy_arrays(tmp_path):
+    with pytest.raises(FileNotFoundError, match="none.npy does not exist"):
+        ArraySource(str(tmp_path / "none.npy"), "ring")
+    archive = tmp_path / "samples.npz"
+    np.savez(archive, samples=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="is not a .npy array but a .npz archive"):
+        ArraySource(str(archive), "ring")
+    text = tmp_path / "samples.txt"
+    text.write_text("not an array")
+    with pytest.raises(ValueError, match=r"samples.txt is not a .npy array \("):
+        ArraySource(str(text), "ring")
+    with pytest.raises(ValueError, match="must hold floats"):
+        ArraySource(_save(tmp_path, np.array([["a", "b"]])), "ring")

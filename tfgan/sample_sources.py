@@ -2,7 +2,7 @@
 
 Three places hold a trained generator, and each `SampleSource` draws from one of them with
 the export's `sample` semantics, so the same seed gives the same samples (to float round-off)
-whichever is asked:
+whichever is asked; a fourth source holds samples another program already drew:
 
 - `CheckpointSource(workdir)`: a training run directory, rebuilt by
   `tfgan.training.load_run`; samples come from `tfgan.export.sample_from_seed` on the
@@ -13,6 +13,9 @@ whichever is asked:
 - `ServerSource(url, model_name)`: a running TF Serving compatible server (the stock one or
   tfgan's), through `tfgan.serving.connect(url)` and the `sample` signature with columnar
   inputs.
+- `ArraySource(path, dataset)`: a `.npy` array of samples saved by any program (a baseline
+  outside tfgan, say); `sample(n, seed)` returns its first `n` rows and the seed does not
+  apply.
 
 `sample(num_samples, seed)` returns float32 numpy arrays: images in [0, 1] `[n, H, W, C]`,
 points `[n, d]` in data units. Each source also says what it learned: `dataset` (a
@@ -22,7 +25,8 @@ training `step`. A checkpoint records them in `options.json` / `dataset.json`, a
 `data_shape` come from the shape of the `sample` signature's `samples` output (the model's
 signature metadata), and `dataset` from the `dataset` argument or else the model name when it
 is a `tfgan.data` data set name (an export is named after its data set unless
-`--model_name` says otherwise); the step is unknown.
+`--model_name` says otherwise); the step is unknown. An array records nothing: `dataset` is
+required, `kind` and `data_shape` come from its shape, the step is unknown.
 """
 
 import os
@@ -32,11 +36,16 @@ import tensorflow as tf
 from tensorflow_serving.apis import get_model_metadata_pb2
 
 from tfgan import export, training
-from tfgan.data import DATASETS
+from tfgan.data import DATASETS, TOYS
+from tfgan.data.mnist import MNIST_SHAPE
+from tfgan.data.stacked_mnist import STACKED_SHAPE
 from tfgan.serving import connect
 from tfgan.serving.core import SIGNATURE_DEF_FIELD
 
 SAMPLE_SIGNATURE = "sample"
+# The shape of one sample of each data set whose shape does not depend on options.
+DATA_SHAPES = {**{name: toy.data_shape for name, toy in TOYS.items()},
+               "mnist": MNIST_SHAPE, "stacked_mnist": STACKED_SHAPE}
 
 
 def _kind(data_shape):
@@ -63,8 +72,8 @@ class SampleSource:
         data_shape: tuple of int, the shape of one sample.
         step: int or `None`, the training step of the weights when the source records it.
         location: dict, where the samples come from, for reports: `{"type": "checkpoint",
-            "workdir": ...}`, `{"type": "saved_model", "path": ...}` or `{"type": "server",
-            "url": ..., "model_name": ..., "version": ...}`.
+            "workdir": ...}`, `{"type": "saved_model", "path": ...}`, `{"type": "server",
+            "url": ..., "model_name": ..., "version": ...}` or `{"type": "array", "path": ...}`.
     """
 
     dataset = None
@@ -85,7 +94,7 @@ class SampleSource:
             units.
 
         Raises:
-            ValueError: `num_samples` < 1.
+            ValueError: `num_samples` < 1, or (`ArraySource`) more than the array holds.
             tfgan.serving.ServingError: (`ServerSource`) as the server answers.
         """
         if (isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer))
@@ -255,3 +264,80 @@ class ServerSource(SampleSource):
 
     def close(self):
         self.client.close()
+
+
+class ArraySource(SampleSource):
+    """Samples saved as a `.npy` array by any program, e.g. a baseline written outside tfgan.
+
+    The array is read and checked once. `sample(num_samples, seed)` returns its first
+    `num_samples` rows; `seed` does not apply (the samples were drawn already).
+
+    Args:
+        path: str, a `.npy` file (`numpy.save`) of floats: images `[n, H, W, C]` in [0, 1] or
+            points `[n, d]` in data units.
+        dataset: str, the data set the samples imitate, e.g. `"mnist"`; required, since an
+            array records none. Its one-sample shape is checked when the data set fixes it
+            (the toys, `"mnist"` `(28, 28, 1)`, `"stacked_mnist"` `(28, 28, 3)`).
+
+    Attributes:
+        num_available: int, the number of samples the file holds.
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ValueError: `dataset` is missing; the file is not a `.npy` array of floats; it holds no
+            samples, or samples that are neither `[n, H, W, C]` nor `[n, d]`, not of the data
+            set's shape, not finite, or (images) outside [0, 1].
+    """
+
+    def __init__(self, path, dataset):
+        path = os.fspath(path)
+        self.dataset = _resolve_dataset(None, dataset, f"the array {path}")
+        samples = self._load(path)
+        if samples.ndim not in (2, 4) or len(samples) == 0:
+            raise ValueError(
+                f"{path} must hold images [n, H, W, C] or points [n, d] with n >= 1. "
+                f"Received: shape={samples.shape}")
+        self.data_shape = tuple(int(d) for d in samples.shape[1:])
+        expected = DATA_SHAPES.get(self.dataset)
+        if expected is not None and self.data_shape != expected:
+            raise ValueError(
+                f"{path} holds samples of shape {self.data_shape}, not {self.dataset}'s "
+                f"{expected}. Received: shape={samples.shape}")
+        if not np.isfinite(samples).all():
+            raise ValueError(f"{path} holds NaN or infinite values. Received: shape="
+                             f"{samples.shape}")
+        self.kind = _kind(self.data_shape)
+        low, high = float(samples.min()), float(samples.max())
+        if self.kind == "image" and (low < 0.0 or high > 1.0):
+            raise ValueError(
+                f"{path} holds images outside [0, 1]. Received: value_range=({low}, {high})")
+        self._samples = samples.astype(np.float32, copy=False)
+        self.num_available = len(samples)
+        self.location = {"type": "array", "path": path}
+
+    @staticmethod
+    def _load(path):
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{path} does not exist")
+        try:
+            samples = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise ValueError(f"{path} is not a .npy array ({error}). Received: path={path}"
+                             ) from None
+        if not isinstance(samples, np.ndarray):
+            samples.close()
+            raise ValueError(f"{path} is not a .npy array but a .npz archive. "
+                             f"Received: path={path}")
+        if not np.issubdtype(samples.dtype, np.floating):
+            raise ValueError(
+                f"{path} must hold floats (images in [0, 1], points in data units). "
+                f"Received: dtype={samples.dtype}")
+        return samples
+
+    def _sample(self, num_samples, seed):
+        del seed  # the samples were drawn by whoever saved them
+        if num_samples > self.num_available:
+            raise ValueError(
+                f"{self.location['path']} holds only {self.num_available} samples. "
+                f"Received: num_samples={num_samples}")
+        return self._samples[:num_samples]

@@ -3,14 +3,19 @@
     tfgan-evaluate --workdir=runs/mnist --mnist_path=mnist.npz --out=eval/mnist
     tfgan-evaluate --saved_model=export/mnist --mnist_path=mnist.npz --num_samples=10000
     tfgan-evaluate --server=http://127.0.0.1:8501 --model_name=ring --out=eval/ring
+    tfgan-evaluate --samples=baseline/samples.npy --dataset=mnist --mnist_path=mnist.npz
 
-The generator comes from exactly one source: a training run (`--workdir`, its latest
+The samples come from exactly one source: a training run (`--workdir`, its latest
 checkpoint), an exported SavedModel (`--saved_model`, a version directory, or a model
-directory meaning its latest version) or a running server (`--server`, REST or gRPC, with
-`--model_name`). Each draws `--num_samples` samples from `--seed` as the export's `sample`
-signature does, so a checkpoint, its export and a server serving it give the same numbers.
+directory meaning its latest version), a running server (`--server`, REST or gRPC, with
+`--model_name`), or a `.npy` array of samples saved by any program (`--samples`: images
+`[n, H, W, C]` in [0, 1] or points `[n, d]` in data units). The first three draw
+`--num_samples` samples from `--seed` as the export's `sample` signature does, so a
+checkpoint, its export and a server serving it give the same numbers; `--samples` takes the
+array's first `--num_samples` rows (an error if it holds fewer) and `--seed` does not apply.
 The data set is read from the run's options or the export's metadata; a server does not
-publish it, so there it is `--dataset`, or else the model name when that names a data set.
+publish it, so there it is `--dataset`, or else the model name when that names a data set;
+an array needs `--dataset`.
 
 Metrics are those of `tfgan.metrics` for the data set. MNIST compares with the first
 `--num_samples` digits of the MNIST test split (`--mnist_path`, or tensorflow-datasets in
@@ -19,9 +24,10 @@ the toys compare with their known distributions. Use `--num_samples=10000` for n
 comparable with published tables.
 
 The metrics are printed as a table. With `--out`, the directory gets `report.json` (metrics,
-source, dataset, step, seed, num_samples), `samples.png` (the first 64 images, or every point
-over as many real ones) and, for MNIST and Stacked MNIST, `class_histogram.png`. Bad flags
-are one error line and exit status 2; a server or data set that cannot be reached, status 1.
+source, dataset, step, seed (null with `--samples`), num_samples), `samples.png` (the first 64
+images, or every point over as many real ones) and, for MNIST and Stacked MNIST,
+`class_histogram.png`. Bad flags (and an array too short for `--num_samples`) are one error
+line and exit status 2; a server or data set that cannot be reached, status 1.
 """
 
 import json
@@ -31,17 +37,17 @@ import numpy as np
 from absl import app, flags
 
 from tfgan.cli.errors import FAILURE, USAGE, fail
-from tfgan.cli.serve import flags_parser
+from tfgan.cli.flags import flags_parser
 from tfgan.data import DatasetUnavailableError, sample_toy
 from tfgan.metrics import class_histogram, stacked_mnist_classes
 from tfgan.metrics.evaluate import default_classifier, evaluate_samples, image_outputs
 from tfgan.metrics.reference import load_reference
 from tfgan.metrics.registry import METRICS
 from tfgan.metrics.stacked_mnist import NUM_MODES
-from tfgan.sample_sources import CheckpointSource, SavedModelSource, ServerSource
+from tfgan.sample_sources import ArraySource, CheckpointSource, SavedModelSource, ServerSource
 from tfgan.serving import ServingError
 
-SOURCE_FLAGS = ("workdir", "saved_model", "server")
+SOURCE_FLAGS = ("workdir", "saved_model", "server", "samples")
 GRID_IMAGES = 64
 REPORT_FILE = "report.json"
 SAMPLES_FILE = "samples.png"
@@ -54,16 +60,19 @@ flags.DEFINE_string("saved_model", None, "An exported version directory, or a mo
                     "(its latest version).", flag_values=FLAGS)
 flags.DEFINE_string("server", None, "A running server: http://host:port (REST) or "
                     "grpc://host:port (gRPC).", flag_values=FLAGS)
+flags.DEFINE_string("samples", None, "A .npy array of samples saved by any program: images "
+                    "[n, H, W, C] in [0, 1] or points [n, d]; needs --dataset; --seed does not "
+                    "apply (its first --num_samples rows are used).", flag_values=FLAGS)
 flags.DEFINE_string("model_name", None, "Served model name (with --server).", flag_values=FLAGS)
 flags.DEFINE_integer("version", None, "Served model version (default: the latest).",
                      lower_bound=1, flag_values=FLAGS)
-flags.DEFINE_string("dataset", None, "The data set the generator learned: needed with --server "
-                    "unless the model is named after it; checked against the other sources.",
-                    flag_values=FLAGS)
+flags.DEFINE_string("dataset", None, "The data set the generator learned: needed with "
+                    "--samples, and with --server unless the model is named after it; checked "
+                    "against the other sources.", flag_values=FLAGS)
 flags.DEFINE_integer("num_samples", 1000, "Samples to generate (10000 for published-style "
                      "numbers).", lower_bound=1, flag_values=FLAGS)
-flags.DEFINE_integer("seed", 0, "Seed of the latent draw (same seed, same samples).",
-                     flag_values=FLAGS)
+flags.DEFINE_integer("seed", 0, "Seed of the latent draw (same seed, same samples); does not "
+                     "apply to --samples.", flag_values=FLAGS)
 flags.DEFINE_string("mnist_path", None, "Local MNIST for the real test digits: a Keras-layout "
                     "mnist.npz or a folder with the four idx .gz files.", flag_values=FLAGS)
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory for MNIST (with "
@@ -85,6 +94,8 @@ def _open_source():
             return CheckpointSource(FLAGS.workdir, dataset=FLAGS.dataset)
         if FLAGS.saved_model:
             return SavedModelSource(FLAGS.saved_model, dataset=FLAGS.dataset)
+        if FLAGS.samples:
+            return ArraySource(FLAGS.samples, dataset=FLAGS.dataset)
         return ServerSource(FLAGS.server, FLAGS.model_name, dataset=FLAGS.dataset,
                             version=FLAGS.version, timeout=FLAGS.timeout)
     except (FileNotFoundError, ValueError) as error:
@@ -133,12 +144,12 @@ def _write_outputs(out, report, samples):
     from tfgan import plots  # matplotlib loads only once there is something to draw
 
     os.makedirs(out, exist_ok=True)
-    dataset = report["dataset"]
-    title = f"{dataset}, seed {report['seed']}"
+    dataset, seed = report["dataset"], report["seed"]
+    title = dataset if seed is None else f"{dataset}, seed {seed}"
     if report["kind"] == "image":
         plots.save_samples(samples[:GRID_IMAGES], os.path.join(out, SAMPLES_FILE), title=title)
     else:
-        real = sample_toy(dataset, len(samples), report["seed"])
+        real = sample_toy(dataset, len(samples), 0 if seed is None else seed)
         plots.save_samples(samples, os.path.join(out, SAMPLES_FILE), reference=real,
                            title=title)
     written = [SAMPLES_FILE]
@@ -158,26 +169,30 @@ def main(argv):
     chosen = [name for name in SOURCE_FLAGS if FLAGS[name].value]
     if len(chosen) != 1:
         given = f"; got {', '.join('--' + name for name in chosen)}" if chosen else ""
-        fail(f"pass exactly one of --workdir, --saved_model, --server{given}", USAGE)
+        fail(f"pass exactly one of --workdir, --saved_model, --server, --samples{given}", USAGE)
     if FLAGS.server and not FLAGS.model_name:
         fail("--server needs --model_name", USAGE)
     with _open_source() as source:
         if source.dataset not in METRICS:
             fail(f"there are no metrics for the data set {source.dataset!r}; there are for "
                  f"{', '.join(METRICS)}", USAGE)
-        reference = _reference(source)
         try:
             samples = source.sample(FLAGS.num_samples, FLAGS.seed)
+        except ValueError as error:  # more samples than an array holds
+            fail(_one_line(error), USAGE)
         except ServingError as error:
             fail(_one_line(error), FAILURE)
+        reference = _reference(source)
     try:
         metrics = evaluate_samples(samples, source.dataset, reference=reference)
     except ValueError as error:
         fail(_one_line(error), FAILURE)
     metrics = {name: _number(value) for name, value in metrics.items()}
+    seed = None if FLAGS.samples else FLAGS.seed
     step = "" if source.step is None else f", step {source.step}"
-    print(f"{source.dataset} ({source.location['type']}{step}): {FLAGS.num_samples} samples, "
-          f"seed {FLAGS.seed}")
+    drawn = "" if seed is None else f", seed {seed}"
+    print(f"{source.dataset} ({source.location['type']}{step}): {FLAGS.num_samples} "
+          f"samples{drawn}")
     print(_table(metrics))
     if FLAGS.out:
         report = {
@@ -185,7 +200,7 @@ def main(argv):
             "kind": source.kind,
             "source": source.location,
             "step": source.step,
-            "seed": FLAGS.seed,
+            "seed": seed,
             "num_samples": FLAGS.num_samples,
             "metrics": metrics,
         }

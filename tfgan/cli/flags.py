@@ -1,8 +1,11 @@
-"""absl flags generated from a config dataclass, so defaults and help live in one place."""
+"""absl flags for tfgan's tools: generated from a config dataclass (defaults and help in one
+place), and the parser every tool's `app.run` uses."""
 
 import dataclasses
 
 from absl import flags
+
+from tfgan.cli.errors import USAGE, fail
 
 
 def define_flags(config_class, flag_values=flags.FLAGS):
@@ -43,3 +46,37 @@ def config_from_flags(config_class, flag_values=flags.FLAGS):
                 ) from None
         kwargs[field.name] = value
     return config_class(**kwargs)
+
+
+_HELP_FLAGS = ("-h", "-?", "--help", "--helpshort", "--helpfull")
+
+
+def flags_parser(flag_values, doc):
+    """An `app.run` flags parser over a private `FlagValues`.
+
+    `--help` prints `doc` and the flags; a bad flag or a stray argument is one `error: ...`
+    line and exit status 2, as every tfgan tool reports usage errors.
+
+    Args:
+        flag_values: `absl.flags.FlagValues` holding the tool's flags.
+        doc: str, the tool's description (its module docstring).
+
+    Returns:
+        callable taking argv and returning `[argv[0]]`.
+    """
+
+    def parse(argv):
+        if any(arg in _HELP_FLAGS for arg in argv[1:]):
+            print(doc.strip() + "\n\nflags:\n" + flag_values.get_help())
+            raise SystemExit(0)
+        flag_values.unparse_flags()  # back to the defaults if run() is called again
+        try:
+            rest = flag_values(argv)
+        except flags.Error as error:
+            fail(str(error), USAGE)
+        flags.FLAGS.mark_as_parsed()  # absl's own flags keep their defaults
+        if len(rest) > 1:
+            fail(f"unexpected arguments: {' '.join(rest[1:])}", USAGE)
+        return rest[:1]
+
+    return parse

@@ -13,7 +13,7 @@ written then.
 from absl import app, flags
 
 from tfgan.cli.errors import FAILURE, USAGE, fail
-from tfgan.cli.serve import flags_parser
+from tfgan.cli.flags import flags_parser
 from tfgan.serving import ServingError, connect
 
 FLAGS = flags.FlagValues()

@@ -16,6 +16,7 @@ import os
 from absl import app, flags
 
 from tfgan.cli.errors import FAILURE, USAGE, fail
+from tfgan.cli.flags import flags_parser
 from tfgan.serving import (
     BatchingOptions,
     ServerOptions,
@@ -52,40 +53,6 @@ flags.DEFINE_integer("rest_api_timeout_in_ms", 30000, "REST request time limit; 
                      lower_bound=0, flag_values=FLAGS)
 flags.DEFINE_integer("max_samples_per_request", 1024, "Largest batch or num_samples a request "
                      "may ask for; 0 = no limit.", lower_bound=0, flag_values=FLAGS)
-
-_HELP_FLAGS = ("-h", "-?", "--help", "--helpshort", "--helpfull")
-
-
-def flags_parser(flag_values, doc):
-    """An `app.run` flags parser over a private `FlagValues`.
-
-    `--help` prints `doc` and the flags; a bad flag or a stray argument is one `error: ...`
-    line and exit status 2, as every tfgan tool reports usage errors.
-
-    Args:
-        flag_values: `absl.flags.FlagValues` holding the tool's flags.
-        doc: str, the tool's description (its module docstring).
-
-    Returns:
-        callable taking argv and returning `[argv[0]]`.
-    """
-
-    def parse(argv):
-        if any(arg in _HELP_FLAGS for arg in argv[1:]):
-            print(doc.strip() + "\n\nflags:\n" + flag_values.get_help())
-            raise SystemExit(0)
-        flag_values.unparse_flags()  # back to the defaults if run() is called again
-        try:
-            rest = flag_values(argv)
-        except flags.Error as error:
-            fail(str(error), USAGE)
-        flags.FLAGS.mark_as_parsed()  # absl's own flags keep their defaults
-        if len(rest) > 1:
-            fail(f"unexpected arguments: {' '.join(rest[1:])}", USAGE)
-        return rest[:1]
-
-    return parse
-
 
 def options_from_flags():
     """The `ServerOptions` the parsed flags describe.
