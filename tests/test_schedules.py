@@ -7,9 +7,12 @@ from tfgan import schedules
 
 def test_defaults_and_config_round_trip():
     schedule = schedules.Schedule()
-    assert schedule.get_config() == {"kind": "alternating", "d_steps": 1, "g_steps": 1}
+    assert schedule.get_config() == {"kind": "alternating", "d_steps": 1, "g_steps": 1,
+                                     "d_confidence": 0.6}
     seed_002 = schedules.Schedule("alternating", d_steps=1, g_steps=2)
     assert schedules.Schedule.from_config(seed_002.get_config()) == seed_002
+    equilibrium = schedules.Schedule("worse", d_confidence=0.5)
+    assert schedules.Schedule.from_config(equilibrium.get_config()) == equilibrium
 
 
 @pytest.mark.parametrize(
@@ -22,6 +25,9 @@ def test_defaults_and_config_round_trip():
         ({"d_steps": True}, r"Received: d_steps=True$"),
         ({"kind": "simultaneous", "g_steps": 2}, r"only 'alternating'.*Received: g_steps=2$"),
         ({"kind": "worse", "d_steps": 3}, r"only 'alternating'.*Received: d_steps=3$"),
+        ({"kind": "worse", "d_confidence": 0.4}, r"Received: d_confidence=0.4$"),
+        ({"kind": "worse", "d_confidence": 1.0}, r"Received: d_confidence=1.0$"),
+        ({"kind": "worse", "d_confidence": "0.6"}, r"Received: d_confidence='0.6'$"),
     ],
 )
 def test_invalid_arguments_raise(kwargs, message):
@@ -34,23 +40,29 @@ def _softplus(x):
 
 
 @pytest.mark.parametrize(
-    "real, fake, d_is_worse",
+    "real, fake, d_confidence, d_is_worse",
     [
-        (0.0, 0.0, True),  # chance: d_cost = log 2, ties go to D
-        (-5.0, 5.0, True),  # D fooled on both sides
-        (5.0, -5.0, False),  # D wins: G is worse
-        (0.0, 1.0, True),  # d_cost 1.003 >= log 2
-        (2.0, -0.5, False),  # d_cost 0.301 < log 2
-        # D calls everything fake with one confident logit: it is at chance (d_cost 1.13), even
-        # though G's cross-entropy (2.13) is larger; a rule comparing the two would pick G.
-        (-2.0, -2.0, True),
+        (0.0, 0.0, 0.5, True),  # chance: d_cost = log 2, ties go to D
+        (-5.0, 5.0, 0.5, True),  # D fooled on both sides
+        (5.0, -5.0, 0.5, False),  # D wins: G is worse
+        (0.0, 1.0, 0.5, True),  # d_cost 1.003 >= log 2
+        (2.0, -0.5, 0.5, False),  # d_cost 0.301 < log 2
+        # D calls everything fake with one confident logit: it is at chance (d_cost 1.127), even
+        # though G's cross-entropy (2.127) is larger; a rule comparing the two would pick G.
+        (-2.0, -2.0, 0.5, True),
+        # A hair ahead of chance (d_cost 0.678): ahead of the equilibrium, not of a 60/40 D.
+        (0.03, -0.03, 0.5, False),
+        (0.03, -0.03, 0.6, True),
+        # Either side of the 60/40 reference (d_cost = -log 0.6 = 0.511): 0.554, D; 0.474, G.
+        (0.3, -0.3, 0.6, True),
+        (0.5, -0.5, 0.6, False),
     ],
 )
-def test_worse_network_is_the_one_losing_the_game(real, fake, d_is_worse):
+def test_worse_network_is_the_one_behind(real, fake, d_confidence, d_is_worse):
     d_cost = 0.5 * (_softplus(-real) + _softplus(fake))
-    assert (d_cost >= np.log(2.0)) == d_is_worse  # the hand computation behind each case
+    assert (d_cost >= -np.log(d_confidence)) == d_is_worse  # the hand computation
     decision = schedules.worse_network_is_discriminator(
-        tf.fill([3, 1], real), tf.fill([3, 1], fake)
+        tf.fill([3, 1], real), tf.fill([3, 1], fake), d_confidence
     )
     assert decision.dtype == tf.bool and decision.shape == ()
     assert bool(decision) == d_is_worse
@@ -61,6 +73,6 @@ def test_worse_network_averages_over_the_batch():
     real = tf.constant([[4.0], [-1.0]])
     fake = tf.constant([[-4.0], [1.0]])
     d_cost = 0.5 * (np.mean(_softplus(-real.numpy())) + np.mean(_softplus(fake.numpy())))
-    assert d_cost < np.log(2.0)
-    assert not bool(schedules.worse_network_is_discriminator(real, fake))
-    assert bool(schedules.worse_network_is_discriminator(-real, -fake))
+    assert -np.log(0.6) < d_cost < np.log(2.0)
+    assert not bool(schedules.worse_network_is_discriminator(real, fake, 0.5))
+    assert bool(schedules.worse_network_is_discriminator(real, fake, 0.6))

@@ -73,6 +73,7 @@ def test_resume_with_other_networks_is_refused(tmp_path):
     (dict(architecture="dcgan"), "--architecture=dcgan"),
     (dict(output_activation="sigmoid"), "--output_activation=linear"),
     (dict(steps=0), "--steps must be a positive integer"),
+    (dict(schedule="worse", d_confidence=0.45), r"--d_confidence must be in \[0.5, 1\), got 0.45"),
 ])
 def test_bad_options_write_nothing(tmp_path, overrides, message):
     with pytest.raises(ConfigError, match=message):

@@ -82,6 +82,9 @@ class TrainConfig:
     )
     k_d: int = _option(1, "Discriminator updates per iteration (alternating schedule).")
     k_g: int = _option(1, "Generator updates per iteration (alternating schedule).")
+    d_confidence: float = _option(
+        0.6, "Worse schedule: D counts as the worse network until it beats one scoring real "
+        "data d_confidence and generated data 1 - d_confidence (0.5: the game's equilibrium).")
 
     # Optimisation.
     optimizer: str = _option("adam", "adam or rmsprop, for both networks.")
@@ -137,6 +140,8 @@ class TrainConfig:
         _check(self.schedule == "alternating" or (self.k_d, self.k_g) == (1, 1),
                f"--k_d/--k_g repeat updates only with --schedule=alternating, got "
                f"--schedule={self.schedule} --k_d={self.k_d} --k_g={self.k_g}")
+        _check(0.5 <= self.d_confidence < 1,
+               f"--d_confidence must be in [0.5, 1), got {self.d_confidence}")
         _check(self.dataset != "folder" or bool(self.image_dir),
                "--dataset=folder needs --image_dir")
         return self

@@ -305,7 +305,7 @@ class GAN(keras.Model):
             else:
                 # "worse": update only the network that is losing.
                 d_is_worse = schedules.worse_network_is_discriminator(
-                    forward.real_logits, forward.fake_logits)
+                    forward.real_logits, forward.fake_logits, self.schedule.d_confidence)
                 tf.cond(
                     d_is_worse,
                     lambda: self.d_optimizer.apply(d_grads, d_weights),
