@@ -32,6 +32,7 @@ def test_trains_reports_accuracy_and_writes_loadable_weights(tmp_path):
                                cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "test accuracy: " in result.stdout and "on 32 images" in result.stdout
+    assert "their classifier score: " in result.stdout
     classifier = load_classifier(str(tmp_path / "out" / "c.weights.h5"))
     assert tuple(classifier(np.zeros((1, 28, 28, 1))).shape) == (1, 10)
 
@@ -39,6 +40,7 @@ def test_trains_reports_accuracy_and_writes_loadable_weights(tmp_path):
 @pytest.mark.parametrize("flags, status, message", [
     (["--mnist_path=missing.npz"], 1, "'missing.npz' does not exist"),
     (["--mnist_path=missing.npz", "--epochs=0"], 2, "--epochs must be at least 1; got 0"),
+    (["--mnist_path=missing.npz", "--dropout=1"], 2, "--dropout must be in [0, 1); got 1.0"),
 ])
 def test_bad_input_exits_with_one_error_line(tmp_path, flags, status, message):
     result = _train_classifier(*flags, "--out=c.weights.h5", cwd=tmp_path)

@@ -10,11 +10,11 @@ Trains on the training split, prints the test accuracy and writes the network we
 """
 
 import os
-import sys
 
 import numpy as np
 from absl import app, flags
 
+from tfgan.cli.errors import FAILURE, fail
 from tfgan.data import DatasetUnavailableError, load_mnist_arrays
 from tfgan.data.mnist import MNIST_PATH_HELP
 from tfgan.metrics.classifier import (
@@ -23,38 +23,38 @@ from tfgan.metrics.classifier import (
     save_classifier,
     train_classifier,
 )
+from tfgan.metrics.classifier_score import classifier_score
 
 flags.DEFINE_string("mnist_path", None, f"MNIST: {MNIST_PATH_HELP}; unset: tensorflow-datasets.")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory (without --mnist_path).")
 flags.DEFINE_string("out", WEIGHTS_PATH, "Where to write the .weights.h5 file.")
 flags.DEFINE_integer("epochs", 5, "Passes over the 60k training images.")
+flags.DEFINE_float("dropout", 0.0, "Dropout rate before the logits layer while training.")
 flags.DEFINE_integer("seed", 0, "Seeds initialisation, dropout and shuffling.")
 FLAGS = flags.FLAGS
 
 
 def main(argv):
     if len(argv) > 1:
-        _fail(f"unexpected arguments: {' '.join(argv[1:])}", 2)
+        fail(f"unexpected arguments: {' '.join(argv[1:])}")
     if FLAGS.epochs < 1:
-        _fail(f"--epochs must be at least 1; got {FLAGS.epochs}", 2)
+        fail(f"--epochs must be at least 1; got {FLAGS.epochs}")
+    if not 0 <= FLAGS.dropout < 1:
+        fail(f"--dropout must be in [0, 1); got {FLAGS.dropout}")
     try:
         x_train, y_train = load_mnist_arrays("train", FLAGS.mnist_path, FLAGS.data_dir)
         x_test, y_test = load_mnist_arrays("test", FLAGS.mnist_path, FLAGS.data_dir)
     except DatasetUnavailableError as error:
-        _fail(str(error), 1)
+        fail(str(error), FAILURE)
     classifier = train_classifier(x_train.astype("float32") / 255.0, y_train, FLAGS.epochs,
-                                  seed=FLAGS.seed)
+                                  dropout=FLAGS.dropout, seed=FLAGS.seed)
     logits, _ = classifier_outputs(classifier, x_test.astype("float32") / 255.0)
     accuracy = float(np.mean(np.argmax(logits, axis=1) == y_test))
-    print(f"test accuracy: {accuracy:.4f} on {len(y_test)} images")
+    print(f"test accuracy: {accuracy:.4f} on {len(y_test)} images; their classifier score: "
+          f"{classifier_score(logits):.3f} (10 at best)")
     os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
     save_classifier(classifier, FLAGS.out)
     print(f"wrote {FLAGS.out} ({os.path.getsize(FLAGS.out)} bytes)")
-
-
-def _fail(message, status):
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(status)
 
 
 def run():
