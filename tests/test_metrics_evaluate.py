@@ -52,9 +52,12 @@ def test_frechet_distance_is_near_zero_for_real_digits_only(scores):
 
 
 def test_kernel_distance_is_near_zero_for_real_digits_only(scores):
-    assert abs(scores["real"]["kernel_distance"]) < 0.01
-    assert scores["noise"]["kernel_distance"] > 1.0
-    assert scores["repeated"]["kernel_distance"] > 1.0
+    # The scale follows the classifier's features; the committed ones give real digits about
+    # 0.01 and one repeated digit about 36.
+    real = abs(scores["real"]["kernel_distance"])
+    assert real < 0.05
+    assert scores["noise"]["kernel_distance"] > 1000 * real
+    assert scores["repeated"]["kernel_distance"] > 1000 * real
 
 
 def test_precision_and_recall_are_high_for_real_digits_and_low_for_degenerate_sets(scores):

@@ -1,10 +1,13 @@
 """Trains the MNIST classifier behind the image metrics and saves its weights.
 
-    python scripts/train_classifier.py --mnist_path=mnist.npz --epochs=5
+    python scripts/train_classifier.py --mnist_path=mnist.npz --epochs=10 --dropout=0
 
 trained the committed `tfgan/metrics/weights/mnist_classifier.weights.h5` (test accuracy
-0.9904, about 3 minutes on 2 CPU cores). `--mnist_path` is a Keras-layout `mnist.npz` or a
-folder of the four idx `.gz` files; without it MNIST comes through tensorflow-datasets.
+0.9912; the 10000 test digits score 9.74 of 10; about 15 minutes on 2 busy CPU cores).
+Without dropout and with 10 epochs the classifier is confident on real digits, which leaves
+room between them and a good generator (with dropout 0.3 and 5 epochs real digits scored
+9.55). `--mnist_path` is a Keras-layout `mnist.npz` or a folder of the four idx `.gz` files;
+without it MNIST comes through tensorflow-datasets.
 Trains on the training split, prints the test accuracy and writes the network weights that
 `tfgan.metrics.load_classifier(path)` reads.
 """
@@ -28,7 +31,7 @@ from tfgan.metrics.classifier_score import classifier_score
 flags.DEFINE_string("mnist_path", None, f"MNIST: {MNIST_PATH_HELP}; unset: tensorflow-datasets.")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory (without --mnist_path).")
 flags.DEFINE_string("out", WEIGHTS_PATH, "Where to write the .weights.h5 file.")
-flags.DEFINE_integer("epochs", 5, "Passes over the 60k training images.")
+flags.DEFINE_integer("epochs", 10, "Passes over the 60k training images.")
 flags.DEFINE_float("dropout", 0.0, "Dropout rate before the logits layer while training.")
 flags.DEFINE_integer("seed", 0, "Seeds initialisation, dropout and shuffling.")
 FLAGS = flags.FLAGS
