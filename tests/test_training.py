@@ -62,6 +62,29 @@ def test_resume_restores_step_weights_and_optimizer_state(tmp_path):
     assert steps == list(range(1, 31))
 
 
+def test_checkpoint_restores_every_variable_of_a_batch_norm_dcgan(tmp_path):
+    # Batch-norm statistics are not trainable, so no optimizer holds them: the checkpoint
+    # must reach them through the networks themselves (and through the EMA copy).
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "mnist.npz",
+             x_train=rng.integers(0, 256, (64, 28, 28), dtype=np.uint8),
+             y_train=rng.integers(0, 10, 64, dtype=np.uint8),
+             x_test=rng.integers(0, 256, (16, 28, 28), dtype=np.uint8),
+             y_test=rng.integers(0, 10, 16, dtype=np.uint8))
+    config = TrainConfig(
+        workdir=str(tmp_path / "run"), dataset="mnist", mnist_path=str(tmp_path / "mnist.npz"),
+        architecture="dcgan", width=0.125, z_dim=8, prior="normal", output_activation="tanh",
+        batch_size=16, steps=3, sample_every=3, log_every=3, checkpoint_every=3,
+        num_grid_samples=4, ema_decay=0.5)
+    gan = training.train(config)
+    restored, _, _ = training.load_run(config.workdir)
+    for name in ("generator", "discriminator", "ema_generator"):
+        trained, loaded = getattr(gan, name).weights, getattr(restored, name).weights
+        assert len(trained) == len(loaded)
+        for a, b in zip(trained, loaded):
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=f"{name}: {a.path}")
+
+
 def test_resume_with_other_networks_is_refused(tmp_path):
     training.train(_toy_config(tmp_path / "run", steps=10, checkpoint_every=10))
     with pytest.raises(ConfigError, match="--z_dim=1 \\(now 3\\)"):

@@ -122,18 +122,19 @@ class DCGANGenerator(keras.Model):
             keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE),
             keras.layers.Reshape((grid, grid, projected_filters)),
         ])
-        self.upsample = [
+        # One Sequential, not a Python list: tf.train.Checkpoint does not follow a Keras 3 list
+        # attribute, and the batch-norm statistics in it have no optimizer to reach them by.
+        self.upsample = keras.Sequential([
             _upsample(_filters(128, self.width), strides=1),
             _upsample(_filters(64, self.width), strides=2),
-        ]
+        ])
         self.to_image = keras.layers.Conv2DTranspose(
             self.data_shape[-1], KERNEL_SIZE, strides=2, padding="same", use_bias=False)
         self.output_layer = keras.layers.Activation(output_activation, dtype="float32")
 
     def call(self, z, training=None):
         hidden = self.project(z, training=training)
-        for block in self.upsample:
-            hidden = block(hidden, training=training)
+        hidden = self.upsample(hidden, training=training)
         return self.output_layer(self.to_image(hidden))
 
     def get_config(self):
@@ -194,7 +195,7 @@ class DCGANDiscriminator(keras.Model):
         self.minibatch_kernels = minibatch_kernels
         self.minibatch_kernel_dim = minibatch_kernel_dim
 
-        self.downsample = [
+        self.downsample = keras.Sequential([
             keras.Sequential([
                 keras.layers.Conv2D(_filters(filters, self.width), KERNEL_SIZE, strides=2,
                                     padding="same"),
@@ -202,7 +203,7 @@ class DCGANDiscriminator(keras.Model):
                 keras.layers.Dropout(self.dropout),
             ])
             for filters in (64, 128)
-        ]
+        ])
         self.flatten = keras.layers.Flatten()
         self.minibatch = None
         if minibatch_kernels:
@@ -212,10 +213,7 @@ class DCGANDiscriminator(keras.Model):
 
     def features(self, x, training=None):
         """Returns the flattened convolution features `[batch, feature_dim]` of images `x`."""
-        hidden = x
-        for block in self.downsample:
-            hidden = block(hidden, training=training)
-        return self.flatten(hidden)
+        return self.flatten(self.downsample(x, training=training))
 
     def call(self, x, training=None):
         hidden = self.features(x, training=training)
