@@ -47,7 +47,7 @@ def test_generator_follows_the_tutorial(data_shape, grid):
     generator(_z())
     dense = generator.project.layers[0]
     assert tuple(dense.kernel.shape) == (Z_DIM, grid * grid * 256) and not dense.use_bias
-    convs = [block.layers[0] for block in generator.upsample] + [generator.to_image]
+    convs = [block.layers[0] for block in generator.upsample.layers] + [generator.to_image]
     assert [(c.filters, c.kernel_size, c.strides) for c in convs] == [
         (128, (5, 5), (1, 1)), (64, (5, 5), (2, 2)), (data_shape[-1], (5, 5), (2, 2))]
     assert generator.project.layers[2].negative_slope == pytest.approx(0.3)
@@ -56,10 +56,10 @@ def test_generator_follows_the_tutorial(data_shape, grid):
 def test_discriminator_follows_the_tutorial():
     discriminator = DCGANDiscriminator((28, 28, 1))
     discriminator(_images((28, 28, 1)))
-    convs = [block.layers[0] for block in discriminator.downsample]
+    convs = [block.layers[0] for block in discriminator.downsample.layers]
     assert [(c.filters, c.kernel_size, c.strides) for c in convs] == [
         (64, (5, 5), (2, 2)), (128, (5, 5), (2, 2))]
-    assert [block.layers[2].rate for block in discriminator.downsample] == [0.3, 0.3]
+    assert [block.layers[2].rate for block in discriminator.downsample.layers] == [0.3, 0.3]
     assert tuple(discriminator.logit_layer.kernel.shape) == (7 * 7 * 128, 1)
 
 
@@ -69,7 +69,7 @@ def test_width_scales_filters(width, g_filters, d_filters):
     discriminator = DCGANDiscriminator((28, 28, 1), width=width)
     assert generator.project.layers[-1].target_shape == (7, 7, g_filters)
     assert generator.to_image.filters == 1
-    assert discriminator.downsample[0].layers[0].filters == d_filters
+    assert discriminator.downsample.layers[0].layers[0].filters == d_filters
 
 
 @pytest.mark.parametrize("output_activation, low, high", [("tanh", -1, 1), ("sigmoid", 0, 1)])
