@@ -1,32 +1,16 @@
 """scripts/baselines/seed003_port.py: the straight port of seed 003 trains and saves samples."""
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPT = os.path.join(ROOT, "scripts", "baselines", "seed003_port.py")
+from script_fixtures import run_script, write_random_mnist
 
 
 def _port(*args, cwd):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([sys.executable, SCRIPT, *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
-
-
-def _fake_mnist(path):
-    rng = np.random.default_rng(0)
-    np.savez(path,
-             x_train=rng.integers(0, 256, (100, 28, 28), dtype=np.uint8),
-             y_train=rng.integers(0, 10, 100, dtype=np.uint8),
-             x_test=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
-             y_test=rng.integers(0, 10, 10, dtype=np.uint8))
+    return run_script("baselines/seed003_port.py", *args, cwd=cwd)
 
 
 def test_trains_and_writes_seeded_samples_in_unit_range(tmp_path):
-    _fake_mnist(tmp_path / "mnist.npz")
+    write_random_mnist(tmp_path / "mnist.npz", num_train=100, num_test=10)
     runs = []
     for out in ("a", "b"):
         result = _port("--mnist_path=mnist.npz", f"--out={out}", "--steps=3",

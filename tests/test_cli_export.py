@@ -1,19 +1,15 @@
 import os
-import subprocess
-import sys
 
 import pytest
 
+from script_fixtures import run_script
 from tfgan import training
 from tfgan.config import TrainConfig
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _export(*args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "export.py"), *args],
-                          env=env, capture_output=True, text=True, timeout=300)
+    return run_script("export.py", *args)
 
 
 @pytest.fixture(scope="module")

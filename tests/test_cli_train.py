@@ -1,16 +1,12 @@
 import os
-import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from script_fixtures import ROOT, run_script
 
 
 def _train(*args, cwd):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "train.py"), *args],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return run_script("train.py", *args, cwd=cwd)
 
 
 @pytest.mark.parametrize("flags, message", [

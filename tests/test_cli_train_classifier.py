@@ -1,33 +1,17 @@
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
+from script_fixtures import run_script, write_random_mnist
 from tfgan.metrics.classifier import load_classifier
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _train_classifier(*args, cwd):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    script = os.path.join(ROOT, "scripts", "train_classifier.py")
-    return subprocess.run([sys.executable, script, *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
-
-
-def _fake_mnist(path):
-    rng = np.random.default_rng(0)
-    np.savez(path,
-             x_train=rng.integers(0, 256, (64, 28, 28), dtype=np.uint8),
-             y_train=rng.integers(0, 10, 64, dtype=np.uint8),
-             x_test=rng.integers(0, 256, (32, 28, 28), dtype=np.uint8),
-             y_test=rng.integers(0, 10, 32, dtype=np.uint8))
+    return run_script("train_classifier.py", *args, cwd=cwd)
 
 
 def test_trains_reports_accuracy_and_writes_loadable_weights(tmp_path):
-    _fake_mnist(tmp_path / "mnist.npz")
+    write_random_mnist(tmp_path / "mnist.npz")
     result = _train_classifier("--mnist_path=mnist.npz", "--out=out/c.weights.h5", "--epochs=1",
                                cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from script_fixtures import write_random_mnist
 from tfgan import training
 from tfgan.config import ConfigError, TrainConfig
 from tfgan.data import toys
@@ -65,12 +66,7 @@ def test_resume_restores_step_weights_and_optimizer_state(tmp_path):
 def test_checkpoint_restores_every_variable_of_a_batch_norm_dcgan(tmp_path):
     # Batch-norm statistics are not trainable, so no optimizer holds them: the checkpoint
     # must reach them through the networks themselves (and through the EMA copy).
-    rng = np.random.default_rng(0)
-    np.savez(tmp_path / "mnist.npz",
-             x_train=rng.integers(0, 256, (64, 28, 28), dtype=np.uint8),
-             y_train=rng.integers(0, 10, 64, dtype=np.uint8),
-             x_test=rng.integers(0, 256, (16, 28, 28), dtype=np.uint8),
-             y_test=rng.integers(0, 10, 16, dtype=np.uint8))
+    write_random_mnist(tmp_path / "mnist.npz", num_test=16)
     config = TrainConfig(
         workdir=str(tmp_path / "run"), dataset="mnist", mnist_path=str(tmp_path / "mnist.npz"),
         architecture="dcgan", width=0.125, z_dim=8, prior="normal", output_activation="tanh",
