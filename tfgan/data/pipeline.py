@@ -73,7 +73,7 @@ def batch_images(
     """Turns a finite data set of examples into tfgan's infinite stream of image batches.
 
     Shuffles the examples (seeded, reshuffled every epoch), repeats them forever, decodes and
-    resizes each one, batches with `drop_remainder=True` so the batch shape is static, scales
+    resizes each one (only when `decode` is given or the shape differs), batches with `drop_remainder=True` so the batch shape is static, scales
     the pixels to `value_range` and prefetches.
 
     Args:
@@ -91,12 +91,17 @@ def batch_images(
         `tf.data.Dataset` of float32 batches `[batch_size, *image_shape]`.
     """
 
-    def to_image(example):
-        image = example if decode is None else decode(example)
-        return resize_image(image, image_shape)
-
     dataset = examples.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.repeat().map(to_image, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.repeat()
+    if decode is not None or tuple(examples.element_spec.shape) != tuple(image_shape):
+
+        def to_image(example):
+            image = example if decode is None else decode(example)
+            return resize_image(image, image_shape)
+
+        dataset = dataset.map(to_image, num_parallel_calls=tf.data.AUTOTUNE)
+    # Images already of the right shape (MNIST in memory) skip the per-image map: on a
+    # 2-core machine its threads take the cores the train step needs.
     dataset = dataset.batch(batch_size, drop_remainder=True)
     dataset = dataset.map(lambda images: scale_images(images, value_range))
     return dataset.prefetch(tf.data.AUTOTUNE)
