@@ -1,10 +1,16 @@
-"""Keras callbacks that decide when to draw and log during `GAN.fit`.
+"""Keras callbacks that decide when to draw, log and save during training.
 
 The drawing itself lives in `tfgan.plots`. Every callback counts in the model's own step
 counter (`model.step`, incremented once per train step and saved in checkpoints), not in
 Keras' per-epoch batch index, so a resumed run writes to the right rows and file names.
-"Every `N` steps" means whenever the step counter passes a multiple of `N`, which also holds
-when one batch callback covers several steps (`steps_per_execution > 1`).
+They share one base, `EveryNSteps`: "every `N` steps" means whenever the step counter passes
+a multiple of `N`, which also holds when one batch callback covers several steps
+(`steps_per_execution > 1`). Under `tfgan.training_loop.run_steps` each callback's
+`next_stop` ends the compiled block there, so every callback acts on exactly its steps.
+
+The logs they see are running means (`GAN.metrics`) since the last reset: put a
+`ResetMetricsEvery` last in the list, and every callback that shares its `every` reports
+the mean over its interval.
 """
 
 import csv
@@ -18,17 +24,15 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan import plots
-from tfgan.gan import pack_samples
+from tfgan.gan import LOG_NAMES, pack_samples
 
 _FRAME_NAME = re.compile(r"^(\d+)\.png$")
-# The train step's logs, in the order history.csv and the progress line show them.
-_GAN_LOGS = ("d_loss", "g_loss", "d_real", "d_fake")
 
 
 def _ordered_log_names(logs):
-    """The GAN's own logs first (in `_GAN_LOGS` order), then the others as they come."""
-    return [name for name in _GAN_LOGS if name in logs] + [
-        name for name in logs if name not in _GAN_LOGS
+    """The GAN's own logs first (in `LOG_NAMES` order), then the others as they come."""
+    return [name for name in LOG_NAMES if name in logs] + [
+        name for name in logs if name not in LOG_NAMES
     ]
 
 
@@ -47,9 +51,51 @@ def _passed_multiple(previous_step, step, every):
     return step // every > previous_step // every
 
 
-def _check_every(every):
-    if every < 1:
-        raise ValueError(f"every must be a positive number of steps. Received: every={every}")
+def _next_multiple(step, every):
+    """The first multiple of `every` after `step`."""
+    return (step // every + 1) * every
+
+
+class EveryNSteps(keras.callbacks.Callback):
+    """Base of the callbacks that act whenever the model step passes a multiple of `every`.
+
+    Subclasses implement `on_interval(step, logs)`; `on_train_begin` and `on_train_end` may
+    be extended (call `super()`). `next_stop(step)` tells a training loop the next step at
+    which the callback wants control.
+
+    Args:
+        every: int, steps between actions.
+
+    Raises:
+        ValueError: if `every` is not positive.
+    """
+
+    def __init__(self, every):
+        super().__init__()
+        if every < 1:
+            raise ValueError(f"every must be a positive number of steps. Received: every={every}")
+        self.every = every
+        self._last_step = 0
+
+    def next_stop(self, step):
+        """The first step after `step` at which this callback acts."""
+        return _next_multiple(step, self.every)
+
+    def on_train_begin(self, logs=None):
+        self._last_step = _model_step(self.model)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = _model_step(self.model)
+        if self._is_due(self._last_step, step, logs or {}):
+            self.on_interval(step, logs if logs is not None else {})
+        self._last_step = step
+
+    def _is_due(self, previous_step, step, logs):
+        return _passed_multiple(previous_step, step, self.every)
+
+    def on_interval(self, step, logs):
+        """Acts at `step`, a step that passed a multiple of `every`; `logs` may be extended."""
+        raise NotImplementedError
 
 
 def _read_history(path):
@@ -75,33 +121,40 @@ def _frame_paths(directory):
     return frames
 
 
-class HistoryCSV(keras.callbacks.Callback):
-    """Appends one CSV row per train step: the model step and every log.
+class HistoryCSV(EveryNSteps):
+    """Appends one CSV row every `every` steps: the model step and every log.
 
-    The columns are `step`, then `d_loss`, `g_loss`, `d_real`, `d_fake`, then the other logs
-    of the first row (a log missing from a later row is written as `nan`; a log that first
-    appears later is not written), then `extra_columns`: logs present only at some steps,
-    such as `EvaluateEvery`'s metrics, whose cells are empty at the other steps. Each row is
-    flushed as it is written, so a crash loses nothing. When the file already exists (a
-    resumed run), rows with a step beyond the model's restored step are dropped before
-    appending, since those steps were never checkpointed and are trained again; extra columns
-    the file lacks are added, empty in its old rows.
+    The logs are running means since the last `ResetMetricsEvery`, so with the same `every`
+    each row is the mean over its interval. The columns are `step`, then `d_loss`, `g_loss`,
+    `d_real`, `d_fake`, then the other logs of the first row (a log missing from a later row
+    is written as `nan`; a log that first appears later is not written), then
+    `extra_columns`: logs present only at some steps, such as `EvaluateEvery`'s metrics,
+    whose cells are empty at the other steps; a step whose logs hold one of them gets a row
+    even off the interval. Each row is flushed as it is written, so a crash loses nothing.
+    When the file already exists (a resumed run), rows with a step beyond the model's
+    restored step are dropped before appending, since those steps were never checkpointed and
+    are trained again; extra columns the file lacks are added, empty in its old rows.
 
     Args:
         path: str, the CSV file, usually `<workdir>/history.csv`.
+        every: int, steps between rows. Defaults to `1`.
         extra_columns: tuple of str, the names of the logs written only at some steps.
             Defaults to `()`.
+
+    Raises:
+        ValueError: if `every` is not positive.
     """
 
-    def __init__(self, path, extra_columns=()):
-        super().__init__()
+    def __init__(self, path, every=1, extra_columns=()):
+        super().__init__(every)
         self.path = path
         self.extra_columns = tuple(extra_columns)
         self._file = None
         self._writer = None
 
     def on_train_begin(self, logs=None):
-        step = _model_step(self.model)
+        super().on_train_begin(logs)
+        step = self._last_step
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         fieldnames = None
         if os.path.exists(self.path):
@@ -121,9 +174,12 @@ class HistoryCSV(keras.callbacks.Callback):
         return csv.DictWriter(self._file, fieldnames=fieldnames, restval="nan",
                               extrasaction="ignore")
 
-    def on_train_batch_end(self, batch, logs=None):
-        logs = logs or {}
-        row = {"step": _model_step(self.model)}
+    def _is_due(self, previous_step, step, logs):
+        return (super()._is_due(previous_step, step, logs)
+                or any(name in logs for name in self.extra_columns))
+
+    def on_interval(self, step, logs):
+        row = {"step": step}
         row.update({name: float(logs[name]) for name in _ordered_log_names(logs)
                     if name not in self.extra_columns})
         if self._writer is None:
@@ -140,7 +196,7 @@ class HistoryCSV(keras.callbacks.Callback):
         self._writer = None
 
 
-class SampleGrid(keras.callbacks.Callback):
+class SampleGrid(EveryNSteps):
     """Draws the generator's samples of a fixed `z` every `every` steps, and a progress GIF.
 
     Writes `directory/NNNNNN.png` (the zero-padded model step) through
@@ -168,19 +224,16 @@ class SampleGrid(keras.callbacks.Callback):
 
     def __init__(self, directory, every, z, reference=None, value_range=None,
                  summary_writer=None):
-        super().__init__()
-        _check_every(every)
+        super().__init__(every)
         if value_range is not None and not value_range[0] < value_range[1]:
             raise ValueError(
                 f"value_range must be (lo, hi) with lo < hi. Received: value_range={value_range}"
             )
         self.directory = directory
-        self.every = every
         self.z = z
         self.reference = reference
         self.value_range = value_range
         self.summary_writer = summary_writer
-        self._last_step = 0
         self._last_written_step = None
 
     @property
@@ -200,7 +253,7 @@ class SampleGrid(keras.callbacks.Callback):
         self._last_written_step = step
 
     def on_train_begin(self, logs=None):
-        self._last_step = _model_step(self.model)
+        super().on_train_begin(logs)
         os.makedirs(self.directory, exist_ok=True)
         for frame_step, path in _frame_paths(self.directory).items():
             if frame_step > self._last_step:
@@ -208,11 +261,8 @@ class SampleGrid(keras.callbacks.Callback):
         if self._last_step == 0:
             self._write_frame(0)
 
-    def on_train_batch_end(self, batch, logs=None):
-        step = _model_step(self.model)
-        if _passed_multiple(self._last_step, step, self.every):
-            self._write_frame(step)
-        self._last_step = step
+    def on_interval(self, step, logs):
+        self._write_frame(step)
 
     def on_train_end(self, logs=None):
         step = _model_step(self.model)
@@ -224,7 +274,7 @@ class SampleGrid(keras.callbacks.Callback):
         plots.save_gif([frames[frame_step] for frame_step in sorted(frames)], self.gif_path)
 
 
-class LossPlot(keras.callbacks.Callback):
+class LossPlot(EveryNSteps):
     """Redraws the loss plot from the history CSV every `every` steps and at the end.
 
     Put it after the `HistoryCSV` that writes `history_csv_path` in the callback list, so
@@ -240,12 +290,9 @@ class LossPlot(keras.callbacks.Callback):
     """
 
     def __init__(self, history_csv_path, path, every):
-        super().__init__()
-        _check_every(every)
+        super().__init__(every)
         self.history_csv_path = history_csv_path
         self.path = path
-        self.every = every
-        self._last_step = 0
 
     def _draw(self):
         if not os.path.exists(self.history_csv_path):
@@ -255,20 +302,14 @@ class LossPlot(keras.callbacks.Callback):
             history = {name: [_cell_value(row[name]) for row in rows] for name in fieldnames}
             plots.save_loss_plot(history, self.path)
 
-    def on_train_begin(self, logs=None):
-        self._last_step = _model_step(self.model)
-
-    def on_train_batch_end(self, batch, logs=None):
-        step = _model_step(self.model)
-        if _passed_multiple(self._last_step, step, self.every):
-            self._draw()
-        self._last_step = step
+    def on_interval(self, step, logs):
+        self._draw()
 
     def on_train_end(self, logs=None):
         self._draw()
 
 
-class TensorBoardScalars(keras.callbacks.Callback):
+class TensorBoardScalars(EveryNSteps):
     """Writes every log as a TensorBoard scalar at the model step, every `every` steps.
 
     Args:
@@ -280,31 +321,25 @@ class TensorBoardScalars(keras.callbacks.Callback):
     """
 
     def __init__(self, logdir, every=1):
-        super().__init__()
-        _check_every(every)
+        super().__init__(every)
         self.logdir = logdir
-        self.every = every
         self._writer = None
-        self._last_step = 0
 
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(self.logdir)
-        self._last_step = _model_step(self.model)
 
-    def on_train_batch_end(self, batch, logs=None):
-        step = _model_step(self.model)
-        if _passed_multiple(self._last_step, step, self.every):
-            with self._writer.as_default():
-                for name, value in (logs or {}).items():
-                    tf.summary.scalar(name, float(value), step=step)
-        self._last_step = step
+    def on_interval(self, step, logs):
+        with self._writer.as_default():
+            for name, value in logs.items():
+                tf.summary.scalar(name, float(value), step=step)
 
     def on_train_end(self, logs=None):
         self._writer.flush()
 
 
-class EvaluateEvery(keras.callbacks.Callback):
+class EvaluateEvery(EveryNSteps):
     """Measures the generator every `every` steps and adds the metrics to that step's logs.
 
     Whenever the model step passes a multiple of `every`, calls `evaluate_fn(model)` (e.g.
@@ -328,39 +363,32 @@ class EvaluateEvery(keras.callbacks.Callback):
     """
 
     def __init__(self, every, evaluate_fn, names, logdir=None):
-        super().__init__()
-        _check_every(every)
-        self.every = every
+        super().__init__(every)
         self.evaluate_fn = evaluate_fn
         self.names = tuple(names)
         self.logdir = logdir
         self._writer = None
-        self._last_step = 0
 
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
         if self.logdir is not None and self._writer is None:
             self._writer = tf.summary.create_file_writer(self.logdir)
-        self._last_step = _model_step(self.model)
 
-    def on_train_batch_end(self, batch, logs=None):
-        step = _model_step(self.model)
-        if _passed_multiple(self._last_step, step, self.every):
-            metrics = {name: float(value) for name, value in self.evaluate_fn(self.model).items()}
-            if self._writer is not None:
-                with self._writer.as_default():
-                    for name, value in metrics.items():
-                        tf.summary.scalar(f"eval/{name}", value, step=step)
-                self._writer.flush()
-            if logs is not None:
-                logs.update(metrics)
-        self._last_step = step
+    def on_interval(self, step, logs):
+        metrics = {name: float(value) for name, value in self.evaluate_fn(self.model).items()}
+        if self._writer is not None:
+            with self._writer.as_default():
+                for name, value in metrics.items():
+                    tf.summary.scalar(f"eval/{name}", value, step=step)
+            self._writer.flush()
+        logs.update(metrics)
 
     def on_train_end(self, logs=None):
         if self._writer is not None:
             self._writer.flush()
 
 
-class FeatureSpacePlot(keras.callbacks.Callback):
+class FeatureSpacePlot(EveryNSteps):
     """Draws how one generator update moves G(z) in the discriminator's feature space.
 
     Seed 000's picture: the discriminator's last hidden layer (`discriminator.features`,
@@ -379,7 +407,9 @@ class FeatureSpacePlot(keras.callbacks.Callback):
     judge single samples.
 
     Writes `directory/features_NNNNNN.png`, NNNNNN being the model step after the update,
-    for every step that is a multiple of `every`.
+    for every step that is a multiple of `every`. The "before" is taken when a batch begins
+    whose steps reach that multiple: `next_stop` also stops a training loop one step before
+    each multiple, so the picture spans exactly one train step.
 
     Args:
         directory: str, where the plots go, e.g. `<workdir>/features`.
@@ -393,10 +423,8 @@ class FeatureSpacePlot(keras.callbacks.Callback):
     """
 
     def __init__(self, directory, every, real_batch, z):
-        super().__init__()
-        _check_every(every)
+        super().__init__(every)
         self.directory = directory
-        self.every = every
         self.real_batch = real_batch
         self.z = z
         self._probe = None
@@ -409,7 +437,12 @@ class FeatureSpacePlot(keras.callbacks.Callback):
     def _features(self, x):
         return keras.ops.convert_to_numpy(self._probe.features(self._packs(x), training=False))
 
+    def next_stop(self, step):
+        multiple = _next_multiple(step, self.every)
+        return multiple - 1 if multiple - 1 > step else multiple
+
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
         if self._probe is not None:
             return
         discriminator = self.model.discriminator
@@ -433,13 +466,12 @@ class FeatureSpacePlot(keras.callbacks.Callback):
         generated = self.model.generator(self.z, training=False)
         self._before = (self._features(self.real_batch), self._features(generated))
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_interval(self, step, logs):
         if self._before is None:
             return
         real_features, fake_before = self._before
         self._before = None
         fake_after = self._features(self.model.generator(self.z, training=False))
-        step = _model_step(self.model)
         # The probe is unchanged, so the real features after the step are the ones before.
         plots.save_feature_space(
             real_features,
@@ -463,7 +495,7 @@ def _format_duration(seconds):
     return f"{seconds}s"
 
 
-class ProgressLogger(keras.callbacks.Callback):
+class ProgressLogger(EveryNSteps):
     """Prints one progress line every `every` steps.
 
     The line reads
@@ -477,6 +509,8 @@ class ProgressLogger(keras.callbacks.Callback):
         total_steps: int, the step training ends at.
         every: int, steps between lines.
         print_fn: callable taking one str. Defaults to `print` with `flush=True`.
+        clock: callable returning seconds as a float, the time source of the speed.
+            Defaults to `time.monotonic`.
 
     Raises:
         ValueError: if `every` or `total_steps` is not positive.
@@ -484,22 +518,21 @@ class ProgressLogger(keras.callbacks.Callback):
 
     _LABELS = {"d_real": "D(x)", "d_fake": "D(G(z))"}
 
-    def __init__(self, total_steps, every, print_fn=functools.partial(print, flush=True)):
-        super().__init__()
-        _check_every(every)
+    def __init__(self, total_steps, every, print_fn=functools.partial(print, flush=True),
+                 clock=time.monotonic):
+        super().__init__(every)
         if total_steps < 1:
             raise ValueError(
                 f"total_steps must be positive. Received: total_steps={total_steps}"
             )
         self.total_steps = total_steps
-        self.every = every
         self.print_fn = print_fn
-        self._last_step = 0
-        self._last_time = 0.0
+        self.clock = clock
+        self._interval_start = (0, 0.0)
 
     def on_train_begin(self, logs=None):
-        self._last_step = _model_step(self.model)
-        self._last_time = time.monotonic()
+        super().on_train_begin(logs)
+        self._interval_start = (self._last_step, self.clock())
 
     def _line(self, step, logs, steps_per_second):
         parts = [f"step {step}/{self.total_steps}"]
@@ -514,13 +547,55 @@ class ProgressLogger(keras.callbacks.Callback):
             parts.append(f"ETA {_format_duration(remaining)}")
         return "  ".join(parts)
 
-    def on_train_batch_end(self, batch, logs=None):
-        step = _model_step(self.model)
-        if not _passed_multiple(self._last_step, step, self.every):
-            return
-        now = time.monotonic()
-        elapsed = now - self._last_time
-        steps_per_second = (step - self._last_step) / elapsed if elapsed > 0 else 0.0
-        self.print_fn(self._line(step, logs or {}, steps_per_second))
-        self._last_step = step
-        self._last_time = now
+    def on_interval(self, step, logs):
+        start_step, start_time = self._interval_start
+        now = self.clock()
+        elapsed = now - start_time
+        steps_per_second = (step - start_step) / elapsed if elapsed > 0 else 0.0
+        self.print_fn(self._line(step, logs, steps_per_second))
+        self._interval_start = (step, now)
+
+
+class CheckpointEvery(EveryNSteps):
+    """Saves a checkpoint every `every` steps and at the end of training.
+
+    Args:
+        manager: `tf.train.CheckpointManager`; checkpoints are numbered by the model step.
+        every: int, steps between checkpoints.
+
+    Raises:
+        ValueError: if `every` is not positive.
+    """
+
+    def __init__(self, manager, every):
+        super().__init__(every)
+        self.manager = manager
+        self._saved_step = None
+
+    def _save(self, step):
+        if step != self._saved_step:
+            self.manager.save(checkpoint_number=step)
+            self._saved_step = step
+
+    def on_interval(self, step, logs):
+        self._save(step)
+
+    def on_train_end(self, logs=None):
+        self._save(_model_step(self.model))
+
+
+class ResetMetricsEvery(EveryNSteps):
+    """Resets the model's metric trackers every `every` steps, after the loggers have read them.
+
+    Put it last in the callback list: the callbacks before it that share its `every` then log
+    the mean over each interval rather than over the whole run.
+
+    Args:
+        every: int, steps between resets.
+
+    Raises:
+        ValueError: if `every` is not positive.
+    """
+
+    def on_interval(self, step, logs):
+        self.model.reset_metrics()

@@ -98,6 +98,9 @@ class TrainConfig:
         False, "Mixed precision: mixed_float16 with loss scaling on GPU, mixed_bfloat16 on CPU."
     )
     jit_compile: bool = _option(False, "Compile the train step with XLA.")
+    steps_per_execution: int = _option(
+        0, "Train steps per compiled call (0: chosen from the step's FLOPs, many for small "
+        "networks). Logging, grids and checkpoints still happen at their exact steps.")
 
     # Outputs.
     sample_every: int = _option(1000, "Write a sample grid every N steps.")
@@ -124,6 +127,7 @@ class TrainConfig:
                "--g_hidden_units and --d_hidden_units must be positive integers")
         _check(self.d_feature_units >= 0, "--d_feature_units must be >= 0")
         _check(self.eval_every >= 0, "--eval_every must be >= 0")
+        _check(self.steps_per_execution >= 0, "--steps_per_execution must be >= 0")
         _check(self.batch_size % self.pack == 0,
                f"--batch_size ({self.batch_size}) must be a multiple of --pack ({self.pack})")
         _check(self.image_size >= 0, "--image_size must be >= 0")

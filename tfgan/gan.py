@@ -7,6 +7,9 @@ import tensorflow as tf
 
 from tfgan import losses, penalties, priors, schedules
 
+# What `train_step` logs, in the order history.csv and the progress line show them.
+LOG_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty", "d_updated")
+
 # What one forward pass of both networks yields; `gradient_penalty` is None when unused.
 _ForwardPass = collections.namedtuple(
     "_ForwardPass", ["real_logits", "fake_logits", "d_loss", "g_loss", "gradient_penalty"]
@@ -112,6 +115,10 @@ class GAN(keras.Model):
             self.ema_generator = generator.__class__.from_config(ema_config)
         self.d_optimizer = None
         self.g_optimizer = None
+        # Running means of what `train_step` logs, over the steps since the last
+        # `reset_metrics()` (each epoch of `fit`; each log interval of `tfgan.training_loop`).
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in LOG_NAMES}
+        self.gradient_penalty_weight = 0.0
 
     def compile(
         self,
@@ -168,6 +175,17 @@ class GAN(keras.Model):
         self.gradient_penalty_weight = float(gradient_penalty_weight)
         if self.built:
             self._build_optimizers()
+
+    @property
+    def metrics(self):
+        """The trackers `train_step` updates: `d_loss`, `g_loss`, `d_real`, `d_fake`, then
+        `gradient_penalty` when its weight is positive and `d_updated` under `"worse"`."""
+        names = list(LOG_NAMES[:4])
+        if self.gradient_penalty_weight > 0:
+            names.append("gradient_penalty")
+        if self.schedule.kind == "worse":
+            names.append("d_updated")
+        return [self.trackers[name] for name in names]
 
     def build_all(self, data_shape):
         """Creates every variable, ready for `tf.train.Checkpoint(gan=gan).restore(...)`.
@@ -257,11 +275,12 @@ class GAN(keras.Model):
             data: float tensor `[batch, *data_shape]` (or a tuple whose first item is one).
 
         Returns:
-            dict of float32 scalars for this step (not running means): `d_loss` and `g_loss`
-            (the losses last minimised, `d_loss` including the weighted penalty), `d_real` and
-            `d_fake` (mean sigmoid of the discriminator's logits on real and generated packs),
-            `gradient_penalty` when its weight is positive, and under the `"worse"` schedule
-            `d_updated` (1 when the step updated the discriminator, 0 the generator).
+            dict of float32 scalars, the running means of `metrics` since they were last reset
+            (`fit` resets them every epoch): `d_loss` and `g_loss` (the losses last minimised,
+            `d_loss` including the weighted penalty), `d_real` and `d_fake` (mean sigmoid of the
+            discriminator's logits on real and generated packs), `gradient_penalty` when its
+            weight is positive, and under the `"worse"` schedule `d_updated` (the share of steps
+            that updated the discriminator rather than the generator).
         """
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         if not self.built:
@@ -313,18 +332,20 @@ class GAN(keras.Model):
                 )
 
         self.step.assign_add(1)
-        logs = {
+        values = {
             "d_loss": forward.d_loss,
             "g_loss": forward.g_loss,
             "d_real": tf.reduce_mean(tf.sigmoid(forward.real_logits)),
             "d_fake": tf.reduce_mean(tf.sigmoid(forward.fake_logits)),
         }
         if forward.gradient_penalty is not None:
-            logs["gradient_penalty"] = forward.gradient_penalty
+            values["gradient_penalty"] = forward.gradient_penalty
         if self.schedule.kind == "worse":
             # 1 when this step updated the discriminator, 0 when it updated the generator.
-            logs["d_updated"] = tf.cast(d_is_worse, tf.float32)
-        return logs
+            values["d_updated"] = tf.cast(d_is_worse, tf.float32)
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {tracker.name: tracker.result() for tracker in self.metrics}
 
     def _sample_z(self, batch_size):
         """Draws this replica's `[batch_size, z_dim]` rows of one global batch of `z`.

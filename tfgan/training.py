@@ -5,8 +5,9 @@ A run directory (`--workdir`) holds:
     options.json        every option of the run, written before the first step
     dataset.json        what the data looks like (kind, shape, value range)
     checkpoints/        tf.train.CheckpointManager; re-running the same command resumes
-    history.csv         one row per step: d_loss, g_loss, d_real, d_fake, ..., then the data
-                        set's metrics every --eval_every steps (empty cells between)
+    history.csv         one row every --log_every steps: the means of d_loss, g_loss, d_real,
+                        d_fake, ... over those steps, then the data set's metrics every
+                        --eval_every steps (empty cells between)
     losses.png          the loss and D-output curves
     samples/NNNNNN.png  generated samples from one fixed z every --sample_every steps
     progress.gif        those grids animated
@@ -27,8 +28,9 @@ from tfgan import callbacks as callbacks_lib
 from tfgan import data as data_lib
 from tfgan import export as export_lib
 from tfgan import models as models_lib
-from tfgan import priors
+from tfgan import priors, training_loop
 from tfgan.config import MODEL_OPTIONS, ConfigError, TrainConfig
+from tfgan.flops import train_step_flops
 from tfgan.gan import GAN, packed_shape
 from tfgan.metrics.evaluate import evaluate_samples
 from tfgan.metrics.reference import load_reference
@@ -144,7 +146,6 @@ def build_gan(config, spec):
         g_optimizer=_optimizer(config),
         loss=config.loss,
         gradient_penalty_weight=config.gradient_penalty_weight,
-        jit_compile=config.jit_compile,
     )
     gan.build_all(spec.data_shape)
     return gan
@@ -171,29 +172,6 @@ def _write_json_atomically(path, text):
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, path)
-
-
-class CheckpointEvery(keras.callbacks.Callback):
-    """Saves a checkpoint every `every` steps, at the end of training and on interruption."""
-
-    def __init__(self, manager, every):
-        super().__init__()
-        self.manager = manager
-        self.every = every
-        self._saved_step = None
-
-    def _save(self):
-        step = int(self.model.step.numpy())
-        if step != self._saved_step:
-            self.manager.save(checkpoint_number=step)
-            self._saved_step = step
-
-    def on_train_batch_end(self, batch, logs=None):
-        if int(self.model.step.numpy()) % self.every == 0:
-            self._save()
-
-    def on_train_end(self, logs=None):
-        self._save()
 
 
 def _fixed_z(config, num_samples):
@@ -256,7 +234,8 @@ def _callbacks(config, gan, spec, dataset, manager, evaluation=None):
         result.append(evaluation)
     result += [
         callbacks_lib.HistoryCSV(
-            history_path, extra_columns=evaluation.names if evaluation is not None else ()),
+            history_path, every=config.log_every,
+            extra_columns=evaluation.names if evaluation is not None else ()),
         callbacks_lib.ProgressLogger(config.steps, config.log_every),
         callbacks_lib.SampleGrid(
             os.path.join(workdir, "samples"), config.sample_every, z,
@@ -270,12 +249,26 @@ def _callbacks(config, gan, spec, dataset, manager, evaluation=None):
         real_batch = next(iter(dataset))
         result.append(callbacks_lib.FeatureSpacePlot(
             os.path.join(workdir, "features"), config.sample_every, real_batch, z))
-    result.append(CheckpointEvery(manager, config.checkpoint_every))
+    result.append(callbacks_lib.CheckpointEvery(manager, config.checkpoint_every))
+    # Last: the loggers above have read this interval's means.
+    result.append(callbacks_lib.ResetMetricsEvery(config.log_every))
     return result
 
 
-def train(config):
+def steps_per_execution(config, gan):
+    """`--steps_per_execution`, or when it is 0 the block size the step's FLOPs call for."""
+    if config.steps_per_execution:
+        return config.steps_per_execution
+    return training_loop.auto_steps_per_execution(train_step_flops(gan, config.batch_size))
+
+
+def train(config, callbacks=()):
     """Trains (or resumes) the GAN that `config` describes; returns the trained `GAN`.
+
+    Args:
+        config: `TrainConfig`.
+        callbacks: sequence of extra `keras.callbacks.Callback`, run after tfgan's own at
+            every block of steps (e.g. a timer). Defaults to `()`.
 
     Raises:
         ConfigError: an option is invalid or does not fit the data; nothing has been written.
@@ -309,11 +302,14 @@ def train(config):
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         print(f"Resumed from {manager.latest_checkpoint} at step {int(gan.step.numpy())}",
               flush=True)
-    remaining = config.steps - int(gan.step.numpy())
-    if remaining > 0:
+    if int(gan.step.numpy()) < config.steps:
         try:
-            gan.fit(dataset, epochs=1, steps_per_epoch=remaining, verbose=0, shuffle=False,
-                    callbacks=_callbacks(config, gan, spec, dataset, manager, evaluation))
+            training_loop.run_steps(
+                gan, dataset, config.steps,
+                callbacks=_callbacks(config, gan, spec, dataset, manager, evaluation)
+                + list(callbacks),
+                steps_per_execution=steps_per_execution(config, gan),
+                jit_compile=config.jit_compile)
         except KeyboardInterrupt:
             manager.save(checkpoint_number=int(gan.step.numpy()))
             raise
