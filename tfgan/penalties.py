@@ -1,7 +1,8 @@
 """Regularisers of the discriminator: the WGAN-GP gradient penalty."""
 
-import keras
 import tensorflow as tf
+
+from tfgan import rng
 
 # Keeps the second derivative of the norm finite where the critic's gradient is exactly zero.
 _NORM_EPSILON = 1e-12
@@ -33,7 +34,7 @@ def wasserstein_gradient_penalty(discriminator, real, generated, seed_generator)
     real = tf.cast(real, tf.float32)
     generated = tf.cast(generated, tf.float32)
     eps_shape = (tf.shape(real)[0],) + (1,) * (real.shape.rank - 1)
-    eps = keras.random.uniform(eps_shape, 0.0, 1.0, dtype="float32", seed=seed_generator)
+    eps = rng.uniform(eps_shape, seed_generator)
     interpolated = eps * real + (1.0 - eps) * generated
     with tf.GradientTape() as tape:
         tape.watch(interpolated)

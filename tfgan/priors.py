@@ -9,8 +9,9 @@ Two ways to draw `z`:
   builds lack the newer `StatelessRandomGetKeyCounter` kernels).
 """
 
-import keras
 import tensorflow as tf
+
+from tfgan import rng
 
 PRIORS = ("uniform", "normal")
 
@@ -36,8 +37,8 @@ def sample_prior(num_samples, z_dim, prior, seed_generator):
     validate_prior(prior)
     shape = (num_samples, z_dim)
     if prior == "uniform":
-        return keras.random.uniform(shape, -1.0, 1.0, dtype="float32", seed=seed_generator)
-    return keras.random.normal(shape, dtype="float32", seed=seed_generator)
+        return rng.uniform(shape, seed_generator, -1.0, 1.0)
+    return rng.normal(shape, seed_generator)
 
 
 def stateless_prior(num_samples, z_dim, prior, seed):
