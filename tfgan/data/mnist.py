@@ -14,10 +14,9 @@ import struct
 import zipfile
 
 import numpy as np
-import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from tfgan.data.pipeline import DatasetInfo, DatasetUnavailableError, batch_images
+from tfgan.data.pipeline import DatasetInfo, DatasetUnavailableError, batch_arrays
 from tfgan.data.tfds_images import prepare_builder
 
 MNIST_SHAPE = (28, 28, 1)
@@ -155,7 +154,7 @@ def load_mnist_arrays(split, mnist_path=None, data_dir=None):
 
 def load_mnist(
     *, batch_size, value_range, seed=0, split="train", mnist_path=None, data_dir=None,
-    image_size=None, shuffle_buffer=10000,
+    image_size=None,
 ):
     """Streams batches of MNIST digits, held in memory.
 
@@ -168,8 +167,6 @@ def load_mnist(
         data_dir: str or `None`, see `load_mnist_arrays`. Defaults to `None`.
         image_size: int or `None`, resize the digits to `image_size x image_size`. Defaults
             to `None` (28 x 28).
-        shuffle_buffer: int, the number of examples the shuffle draws from. Defaults to
-            `10000`.
 
     Returns:
         `(dataset, info)`: an infinite `tf.data.Dataset` of float32 batches
@@ -181,13 +178,12 @@ def load_mnist(
     images, _ = load_mnist_arrays(split, mnist_path=mnist_path, data_dir=data_dir)
     size = MNIST_SHAPE[0] if image_size is None else image_size
     image_shape = (size, size, MNIST_SHAPE[2])
-    dataset = batch_images(
-        tf.data.Dataset.from_tensor_slices(images),
+    dataset = batch_arrays(
+        images,
         image_shape=image_shape,
         batch_size=batch_size,
         value_range=value_range,
         seed=seed,
-        shuffle_buffer=shuffle_buffer,
     )
     info = DatasetInfo(
         name="mnist",

