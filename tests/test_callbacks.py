@@ -1,4 +1,6 @@
 import csv
+import threading
+from unittest import mock
 
 import keras
 import numpy as np
@@ -115,6 +117,42 @@ def test_sample_grid_frames_and_gif(tmp_path):
     assert names == ["000000.png", "000002.png", "000004.png", "000005.png"]
     with Image.open(tmp_path / "progress.gif") as gif:
         assert gif.n_frames == 4
+
+
+def test_sample_grid_and_loss_plot_render_on_the_drawing_thread(tmp_path):
+    directory = tmp_path / "samples"
+    drawing = callbacks.BackgroundDrawing()
+    threads = set()
+    original = callbacks.plots.save_samples
+
+    def save_samples(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        original(*args, **kwargs)
+
+    history = callbacks.HistoryCSV(str(tmp_path / "history.csv"))
+    grid = callbacks.SampleGrid(str(directory), 2, _z(), drawing=drawing)
+    plot = callbacks.LossPlot(str(tmp_path / "history.csv"), str(tmp_path / "losses.png"), 2,
+                              drawing=drawing)
+    with mock.patch.object(callbacks.plots, "save_samples", save_samples):
+        _fit(FakeGAN(), 5, [history, grid, plot, drawing])
+    # Frame 0 is drawn before training (and the thread) starts; the rest on the thread.
+    assert {name.split("_")[0] for name in threads} == {"MainThread", "tfgan-drawing"}
+    assert sorted(p.name for p in directory.iterdir()) == [
+        "000000.png", "000002.png", "000004.png", "000005.png"]
+    with Image.open(tmp_path / "progress.gif") as gif:
+        assert gif.n_frames == 4  # the GIF was made after every frame
+    assert (tmp_path / "losses.png").exists()
+
+
+def test_background_drawing_raises_a_failed_drawing_in_the_training_thread():
+    drawing = callbacks.BackgroundDrawing()
+    drawing.on_train_begin()
+    drawing.submit(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        drawing.on_train_end()
+    ran = []
+    drawing.submit(ran.append, 1)  # after training: drawn at once
+    assert ran == [1]
 
 
 def test_sample_grid_maps_images_to_unit_range_and_logs_summaries(tmp_path):

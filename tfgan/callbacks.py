@@ -13,6 +13,7 @@ The logs they see are running means (`GAN.metrics`) since the last reset: put a
 the mean over its interval.
 """
 
+import concurrent.futures
 import csv
 import functools
 import os
@@ -121,6 +122,66 @@ def _frame_paths(directory):
     return frames
 
 
+class BackgroundDrawing(keras.callbacks.Callback):
+    """Draws the other callbacks' pictures on one background thread while training goes on.
+
+    Rendering a PNG with matplotlib takes 0.2-0.5 s, several hundred steps of a small GAN.
+    Callbacks given this object as `drawing=` take what they draw from the model at the step
+    (samples, features, the history) and `submit` the rendering here; one worker thread renders
+    in submission order, so a GIF submitted after its frames sees them all. A rendering that
+    fails raises its exception in the training thread at the next block end.
+
+    Put it after every callback that submits to it: its `on_train_end` waits for every
+    drawing. When training stops by an exception the submitted drawings still finish before
+    the process exits.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._executor = None
+        self._futures = []
+
+    def submit(self, fn, *args, **kwargs):
+        """Runs `fn(*args, **kwargs)` on the drawing thread (now, if training has not begun)."""
+        if self._executor is None:
+            fn(*args, **kwargs)
+            return
+        self._futures.append(self._executor.submit(fn, *args, **kwargs))
+
+    def _collect(self, wait):
+        """Raises the first failure among the finished (with `wait`, all) drawings."""
+        pending = []
+        for future in self._futures:
+            if wait or future.done():
+                future.result()
+            else:
+                pending.append(future)
+        self._futures = pending
+
+    def on_train_begin(self, logs=None):
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="tfgan-drawing")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._collect(wait=False)
+
+    def on_train_end(self, logs=None):
+        try:
+            self._collect(wait=True)
+        finally:
+            self._executor.shutdown()
+            self._executor = None
+            self._futures = []
+
+
+def _draw(drawing, fn, *args, **kwargs):
+    """`fn(*args, **kwargs)` on `drawing`'s thread, or here when `drawing` is None."""
+    if drawing is None:
+        fn(*args, **kwargs)
+    else:
+        drawing.submit(fn, *args, **kwargs)
+
+
 class HistoryCSV(EveryNSteps):
     """Appends one CSV row every `every` steps: the model step and every log.
 
@@ -217,13 +278,15 @@ class SampleGrid(EveryNSteps):
             [0, 1]). Defaults to `None`.
         summary_writer: `tf.summary` writer that also gets each frame as an image summary
             `samples` at its step, or `None`. Defaults to `None`.
+        drawing: `BackgroundDrawing` that renders the frames and the GIF, or `None` to
+            render them here. Defaults to `None`.
 
     Raises:
         ValueError: if `every` is not positive or `value_range` does not have `lo < hi`.
     """
 
     def __init__(self, directory, every, z, reference=None, value_range=None,
-                 summary_writer=None):
+                 summary_writer=None, drawing=None):
         super().__init__(every)
         if value_range is not None and not value_range[0] < value_range[1]:
             raise ValueError(
@@ -234,6 +297,7 @@ class SampleGrid(EveryNSteps):
         self.reference = reference
         self.value_range = value_range
         self.summary_writer = summary_writer
+        self.drawing = drawing
         self._last_written_step = None
 
     @property
@@ -245,12 +309,21 @@ class SampleGrid(EveryNSteps):
         if self.value_range is not None:
             lo, hi = self.value_range
             samples = (samples - lo) / (hi - lo)
+        _draw(self.drawing, self._render_frame, samples, step)
+        self._last_written_step = step
+
+    def _render_frame(self, samples, step):
         path = os.path.join(self.directory, f"{step:06d}.png")
         plots.save_samples(samples, path, reference=self.reference, title=f"step {step}")
         if self.summary_writer is not None:
             with self.summary_writer.as_default():
                 _write_png_summary("samples", path, step)
-        self._last_written_step = step
+
+    def _render_gif(self):
+        if self.summary_writer is not None:
+            self.summary_writer.flush()
+        frames = _frame_paths(self.directory)
+        plots.save_gif([frames[frame_step] for frame_step in sorted(frames)], self.gif_path)
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
@@ -268,10 +341,7 @@ class SampleGrid(EveryNSteps):
         step = _model_step(self.model)
         if self._last_written_step != step:
             self._write_frame(step)
-        if self.summary_writer is not None:
-            self.summary_writer.flush()
-        frames = _frame_paths(self.directory)
-        plots.save_gif([frames[frame_step] for frame_step in sorted(frames)], self.gif_path)
+        _draw(self.drawing, self._render_gif)
 
 
 class LossPlot(EveryNSteps):
@@ -284,15 +354,18 @@ class LossPlot(EveryNSteps):
         history_csv_path: str, the CSV that `HistoryCSV` writes.
         path: str, the PNG to (re)write, e.g. `<workdir>/losses.png`.
         every: int, steps between redraws.
+        drawing: `BackgroundDrawing` that renders the plot, or `None` to render it here.
+            Defaults to `None`.
 
     Raises:
         ValueError: if `every` is not positive.
     """
 
-    def __init__(self, history_csv_path, path, every):
+    def __init__(self, history_csv_path, path, every, drawing=None):
         super().__init__(every)
         self.history_csv_path = history_csv_path
         self.path = path
+        self.drawing = drawing
 
     def _draw(self):
         if not os.path.exists(self.history_csv_path):
@@ -300,7 +373,7 @@ class LossPlot(EveryNSteps):
         fieldnames, rows = _read_history(self.history_csv_path)
         if rows:
             history = {name: [_cell_value(row[name]) for row in rows] for name in fieldnames}
-            plots.save_loss_plot(history, self.path)
+            _draw(self.drawing, plots.save_loss_plot, history, self.path)
 
     def on_interval(self, step, logs):
         self._draw()
@@ -416,17 +489,20 @@ class FeatureSpacePlot(EveryNSteps):
         every: int, steps between plots.
         real_batch: float array `[n, *data_shape]`, the fixed real samples.
         z: float array `[m, z_dim]`, the fixed latent batch.
+        drawing: `BackgroundDrawing` that renders the plots, or `None` to render them here.
+            Defaults to `None`.
 
     Raises:
         ValueError: if `every` is not positive, or (when training starts) the
             discriminator's features have fewer than 2 dimensions.
     """
 
-    def __init__(self, directory, every, real_batch, z):
+    def __init__(self, directory, every, real_batch, z, drawing=None):
         super().__init__(every)
         self.directory = directory
         self.real_batch = real_batch
         self.z = z
+        self.drawing = drawing
         self._probe = None
         self._before = None
 
@@ -473,7 +549,9 @@ class FeatureSpacePlot(EveryNSteps):
         self._before = None
         fake_after = self._features(self.model.generator(self.z, training=False))
         # The probe is unchanged, so the real features after the step are the ones before.
-        plots.save_feature_space(
+        _draw(
+            self.drawing,
+            plots.save_feature_space,
             real_features,
             fake_before,
             real_features,
