@@ -13,6 +13,10 @@ For each row (a preset at a batch size and precision) it alternates, `--repeats`
   `tf.function(jit_compile=True)` step (`--mixed_precision` rows: without XLA, which does not
   use the CPU's bf16 units) called from a Python loop over the batched `tf.data` iterator,
   nothing else;
+- bound: the trainer's own `GAN.train_step` (compiled as the trainer compiles it) in one
+  in-graph loop over one constant batch, without input pipeline or callbacks: what the
+  trainer would reach if everything around the step were free. `bound / plain` is the best
+  ratio the trainer can show on this machine;
 
 and reports steps/s and images/s (median, min-max), the trainer's ratio to plain, the step's
 FLOPs (`tfgan.flops`) as a share of the same run's float32 / bfloat16 2048x2048 matmul FLOP/s
@@ -155,14 +159,18 @@ def plain_step(config, generator, discriminator, gan):
     return tf.function(step, jit_compile=not config.mixed_precision)
 
 
-def time_plain(config):
+def load_data(config):
+    """`(dataset, spec)` of the row, with the row's precision policy set."""
     training.set_precision_policy(config.mixed_precision)
     dataset, info = data_lib.load_dataset(
         config.dataset, batch_size=config.batch_size,
         value_range=training.data_value_range(config, "points" if config.dataset in
                                               data_lib.TOYS else "image"),
         seed=config.seed, mnist_path=config.mnist_path or None)
-    spec = training.DataSpec.from_info(info)
+    return dataset, training.DataSpec.from_info(info)
+
+
+def time_plain(config, spec, dataset):
     gan = training.build_gan(config, spec)
     step = plain_step(config, gan.generator, gan.discriminator, gan)
     iterator = iter(dataset)
@@ -174,6 +182,28 @@ def time_plain(config):
     for _ in range(config.steps - warmup):
         step(next(iterator))
     gan.generator.weights[0].numpy()
+    return (config.steps - warmup) / (time.perf_counter() - start)
+
+
+def time_bound(config, spec, dataset):
+    """Steps/s of the trainer's own step with nothing around it: `GAN.train_step` (XLA as
+    the row's trainer compiles it) in one in-graph loop over one constant batch, no input
+    pipeline, no callbacks. The trainer cannot beat it: it bounds the trainer's ratio."""
+    gan = training.build_gan(config, spec)
+    batch = next(iter(dataset))
+    step = tf.function(gan.train_step, jit_compile=config.jit_compile)
+
+    @tf.function
+    def steps(num_steps):
+        for _ in tf.range(num_steps):
+            step(batch)
+
+    warmup = max(1, int(WARMUP_FRACTION * config.steps))
+    steps(tf.constant(warmup))
+    gan.step.numpy()
+    start = time.perf_counter()
+    steps(tf.constant(config.steps - warmup))
+    gan.step.numpy()
     return (config.steps - warmup) / (time.perf_counter() - start)
 
 
@@ -227,14 +257,16 @@ def main(argv):
         config = preset_config(preset, batch_size=batch_size, mixed_precision=mixed,
                                steps=max(10, int(steps * FLAGS.steps_scale)),
                                mnist_path=FLAGS.mnist_path or "")
-        trainer, plain = [], []
+        trainer, plain, bound = [], [], []
         for repeat in range(FLAGS.repeats):
             rate, gan = time_trainer(config)
             trainer.append(rate)
             step_flops = flops_lib.train_step_flops(gan, batch_size)
-            plain.append(time_plain(config))
+            dataset, spec = load_data(config)
+            plain.append(time_plain(config, spec, dataset))
+            bound.append(time_bound(config, spec, dataset))
             print(f"  {name} repeat {repeat + 1}: trainer {trainer[-1]:.1f}, "
-                  f"plain {plain[-1]:.1f} steps/s", flush=True)
+                  f"plain {plain[-1]:.1f}, bound {bound[-1]:.1f} steps/s", flush=True)
         peak = peaks["bfloat16" if mixed else "float32"]
         results["rows"].append({
             "row": name, "preset": preset, "batch_size": batch_size,
@@ -242,7 +274,10 @@ def main(argv):
             "steps_per_execution": training_loop.auto_steps_per_execution(step_flops),
             "trainer_steps_per_second": summary(trainer),
             "plain_steps_per_second": summary(plain),
+            "bound_steps_per_second": summary(bound),
             "trainer_over_plain": statistics.median(trainer) / statistics.median(plain),
+            "bound_over_plain": statistics.median(bound) / statistics.median(plain),
+            "jit_compile": config.jit_compile,
             "images_per_second": statistics.median(trainer) * batch_size,
             "step_flops": step_flops,
             "fraction_of_peak": statistics.median(trainer) * step_flops / peak,
@@ -258,6 +293,7 @@ def main(argv):
 
 def print_table(results):
     header = (f"{'row':24} {'trainer steps/s':>22} {'plain steps/s':>22} {'ratio':>6} "
+              f"{'bound':>7} {'ratio':>6} "
               f"{'images/s':>9} {'GFLOP/step':>10} {'of peak':>8} {'k':>4} {'RSS MB':>7}")
     print(header)
     for row in results["rows"]:
@@ -265,7 +301,9 @@ def print_table(results):
         print(f"{row['row']:24} "
               f"{t['median']:8.1f} ({t['min']:.1f}-{t['max']:.1f})".ljust(47)
               + f"{p['median']:8.1f} ({p['min']:.1f}-{p['max']:.1f})".ljust(23)
-              + f"{row['trainer_over_plain']:6.2f} {row['images_per_second']:9.0f} "
+              + f"{row['trainer_over_plain']:6.2f} "
+              f"{row['bound_steps_per_second']['median']:7.1f} {row['bound_over_plain']:6.2f} "
+              f"{row['images_per_second']:9.0f} "
               f"{row['step_flops'] / 1e9:10.3f} {row['fraction_of_peak']:8.1%} "
               f"{row['steps_per_execution']:4d} {row['peak_rss_mb']:7.0f}")
     if "leak_check" in results:
