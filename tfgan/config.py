@@ -18,6 +18,7 @@ class ConfigError(ValueError):
 
 
 OPTIMIZERS = ("adam", "rmsprop")
+ON_NAN = ("stop", "rollback")
 
 
 def _option(default, help, **metadata):
@@ -107,6 +108,9 @@ class TrainConfig:
     num_grid_samples: int = _option(16, "Samples in each grid (points: samples per scatter).")
     log_every: int = _option(100, "Progress line, losses.png and TensorBoard every N steps.")
     checkpoint_every: int = _option(1000, "Checkpoint every N steps.")
+    on_nan: str = _option(
+        "stop", "A NaN or Inf loss: stop (the last good checkpoint stays the latest) or "
+        "rollback (resume from the last good checkpoint, up to 3 times, then stop).")
     eval_every: int = _option(0, "Compute the data set's metrics every N steps (0: off).")
     eval_num_samples: int = _option(1000, "Generated samples per evaluation.")
     export_dir: str = _option("", "Export a SavedModel here at the end (TF Serving layout).")
@@ -141,6 +145,7 @@ class TrainConfig:
         _check_choice("loss", self.loss, LOSSES)
         _check_choice("schedule", self.schedule, SCHEDULES)
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("on_nan", self.on_nan, ON_NAN)
         _check(self.schedule == "alternating" or (self.k_d, self.k_g) == (1, 1),
                f"--k_d/--k_g repeat updates only with --schedule=alternating, got "
                f"--schedule={self.schedule} --k_d={self.k_d} --k_g={self.k_g}")

@@ -33,7 +33,8 @@ def main(argv):
         training.train(config)
     except ConfigError as error:
         fail(str(error), USAGE)
-    except (data.DatasetUnavailableError, FileExistsError) as error:
+    except (data.DatasetUnavailableError, FileExistsError, FileNotFoundError,
+            training.NonFiniteError) as error:
         fail(str(error), FAILURE)
     except KeyboardInterrupt:
         fail("interrupted; the latest checkpoint is saved: run the same command to resume",
