@@ -6,6 +6,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from tfgan.data import DatasetUnavailableError, load_dataset
+from tfgan.data import tfds_images
 from tfgan.data.tfds_images import is_tfds_name
 from tfds_fixtures import write_prepared_tfds
 
@@ -33,6 +34,15 @@ def test_prepared_data_set_batches_scaled_images(fashion_dir):
     # One epoch of four constant images: each pixel value once, mapped by v / 127.5 - 1.
     np.testing.assert_allclose(np.sort(batch[:, 0, 0, 0]), [-1.0, -0.6, 0.6, 1.0], atol=1e-6)
     np.testing.assert_array_equal(batch, batch[:, :1, :1, :] * np.ones_like(batch))
+
+
+def test_a_split_too_large_for_memory_streams_the_same_images(fashion_dir, monkeypatch):
+    monkeypatch.setattr(tfds_images, "IN_MEMORY_BYTES", 0)
+    dataset, _ = load_dataset(
+        "fashion_mnist", batch_size=4, value_range=(-1.0, 1.0), data_dir=str(fashion_dir)
+    )
+    batch = next(iter(dataset)).numpy()
+    np.testing.assert_allclose(np.sort(batch[:, 0, 0, 0]), [-1.0, -0.6, 0.6, 1.0], atol=1e-6)
 
 
 def test_image_size_resizes_and_split_slices_count(fashion_dir):
