@@ -12,6 +12,7 @@ import pytest
 
 from serving_fixtures import MODEL_NAME, exported_model, free_port, http, install_version
 from tfgan.cli import serve
+from tfgan.cli.flags import flags_parser
 from tfgan.serving import BatchingOptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +26,7 @@ def base(tmp_path_factory):
 
 
 def options_for(*args):
-    serve.flags_parser(serve.FLAGS, serve.__doc__)(["tfgan-serve", *args])
+    flags_parser(serve.FLAGS, serve.__doc__)(["tfgan-serve", *args])
     return serve.options_from_flags()
 
 
@@ -65,7 +66,7 @@ def test_flags_map_to_server_options(base, tmp_path):
     (["--model_base_path=/x", "--port=0", "--rest_api_port=0"],
      "error: at least one of the gRPC and REST ports must be on."),
     (["--model_base_path=/x", "--port=70000"],
-     "error: flag --port=70000: 70000 is not an integer in the range [0, 65535]"),
+     "error: --port=70000: 70000 is not an integer in the range [0, 65535]"),
     (["--model_base_path=/x", "--enable_batching", "--batching_parameters_file=/nope"],
      "error: cannot read BatchingParameters"),
 ])

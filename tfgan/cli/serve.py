@@ -13,10 +13,10 @@ can be imported next to other tools that define `--model_name`.
 
 import os
 
-from absl import app, flags
+from absl import flags
 
 from tfgan.cli.errors import FAILURE, USAGE, fail
-from tfgan.cli.flags import flags_parser
+from tfgan.cli.flags import run_tool
 from tfgan.serving import (
     BatchingOptions,
     ServerOptions,
@@ -53,6 +53,15 @@ flags.DEFINE_integer("rest_api_timeout_in_ms", 30000, "REST request time limit; 
                      lower_bound=0, flag_values=FLAGS)
 flags.DEFINE_integer("max_samples_per_request", 1024, "Largest batch or num_samples a request "
                      "may ask for; 0 = no limit.", lower_bound=0, flag_values=FLAGS)
+GROUPS = {
+    "model": ("model_name", "model_base_path", "model_config_file",
+              "file_system_poll_wait_seconds"),
+    "network": ("port", "rest_api_port", "host", "rest_api_timeout_in_ms",
+                "max_samples_per_request"),
+    "batching and monitoring": ("enable_batching", "batching_parameters_file",
+                                "monitoring_config_file"),
+}
+
 
 def options_from_flags():
     """The `ServerOptions` the parsed flags describe.
@@ -104,7 +113,7 @@ def main(argv):
 
 def run(argv=None):
     """The `tfgan-serve` entry point."""
-    app.run(main, argv=argv, flags_parser=flags_parser(FLAGS, __doc__))
+    run_tool(main, FLAGS, __doc__, argv=argv, groups=GROUPS)
 
 
 if __name__ == "__main__":
