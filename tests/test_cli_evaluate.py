@@ -16,9 +16,10 @@ from trained_fixtures import serve, trained
 
 @pytest.fixture(scope="module", params=["gaussian_1d", "mnist"])
 def served(request, tmp_path_factory):
-    """A tiny trained run and the REST URL of a server serving its export."""
+    """A tiny trained run and the REST URL of a server serving its export, 64 samples per
+    request at most (the reports ask for 200: the server's samples come in 4 requests)."""
     run = trained(tmp_path_factory, request.param)
-    with serve(run) as server:
+    with serve(run, max_samples_per_request=64) as server:
         yield run, server.rest_url
 
 

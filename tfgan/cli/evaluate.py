@@ -17,6 +17,11 @@ The data set is read from the run's options or the export's metadata; a server d
 publish it, so there it is `--dataset`, or else the model name when that names a data set;
 an array needs `--dataset`.
 
+A server that takes fewer samples per request than `--num_samples` (tfgan-serve's
+`--max_samples_per_request`) gets several requests that together return the very samples one
+request would; `--max_samples_per_request` here sets the request size for a server that does
+not say its limit.
+
 Metrics are those of `tfgan.metrics` for the data set. MNIST compares with the first
 `--num_samples` digits of the MNIST test split (`--mnist_path`, default `$MNIST_PATH`, or
 tensorflow-datasets in `--data_dir`; with `--workdir` and neither flag given, the run's own);
@@ -84,9 +89,12 @@ flags.DEFINE_string("out", None, "Directory for report.json and the plots (defau
                     "only).", flag_values=FLAGS)
 flags.DEFINE_float("timeout", 120.0, "Seconds to wait for each server request.",
                    flag_values=FLAGS)
+flags.DEFINE_integer("max_samples_per_request", 0, "With --server: the most samples to ask for "
+                     "in one request (0: all at once, or as many as the server says it takes); "
+                     "the samples are the same either way.", lower_bound=0, flag_values=FLAGS)
 GROUPS = {
     "source": ("workdir", "saved_model", "server", "samples", "model_name", "version",
-               "timeout"),
+               "timeout", "max_samples_per_request"),
     "data": ("dataset", "mnist_path", "data_dir"),
     "run": ("num_samples", "seed", "out"),
 }
@@ -106,7 +114,9 @@ def _open_source():
         if FLAGS.samples:
             return ArraySource(FLAGS.samples, dataset=FLAGS.dataset)
         return ServerSource(FLAGS.server, FLAGS.model_name, dataset=FLAGS.dataset,
-                            version=FLAGS.version, timeout=FLAGS.timeout)
+                            version=FLAGS.version, timeout=FLAGS.timeout,
+                            max_samples_per_request=FLAGS.max_samples_per_request,
+                            progress_fn=_request_progress)
     except (FileNotFoundError, ValueError) as error:
         fail(_one_line(error), USAGE)
     except ServingError as error:
@@ -116,6 +126,10 @@ def _open_source():
 def _progress(message):
     """A progress line on stderr, so that stdout holds only the report."""
     print(message, file=sys.stderr, flush=True)
+
+
+def _request_progress(done, total):
+    _progress(f"  {done}/{total} samples")
 
 
 def _mnist_location(source):
