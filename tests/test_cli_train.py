@@ -3,6 +3,8 @@ import os
 import pytest
 
 from script_fixtures import ROOT, run_script
+from tfds_fixtures import unreachable
+from tfgan.cli import train
 
 
 def _train(*args, cwd):
@@ -34,3 +36,18 @@ def test_preset_flagfile_trains_and_leaves_plots(tmp_path):
                      "features/features_000040.png"):
         assert (run / artifact).exists(), artifact
     assert os.listdir(run / "tensorboard")
+
+
+def test_offline_mnist_fails_in_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    tried = unreachable(monkeypatch)
+    monkeypatch.delenv("MNIST_PATH", raising=False)
+    with pytest.raises(SystemExit) as caught:
+        train.run(["tfgan-train", f"--flagfile={ROOT}/configs/mnist_mlp.flags",
+                   f"--workdir={tmp_path / 'run'}", f"--data_dir={tmp_path / 'tfds'}"])
+    assert caught.value.code == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: Could not download the tensorflow-datasets data set 'mnist': "
+                          "cannot reach storage.googleapis.com:443 ")
+    assert "--mnist_path=" in err and "MNIST_PATH" in err and "--data_dir=" in err
+    assert len(err.splitlines()) == 1 and len(tried) == 1
+    assert not list(tmp_path.iterdir())
