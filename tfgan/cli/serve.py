@@ -7,7 +7,8 @@ Takes tensorflow_model_server's own flag names, so one command line works with e
         --batching_parameters_file=serving/batching.config
 
 Prints one line with the URLs when ready; stops gracefully on Ctrl-C or SIGTERM. Binds
-127.0.0.1 unless `--host` says otherwise. Flags live in their own `FlagValues`, so this module
+127.0.0.1 unless `--host` says otherwise. A model base path that does not exist is refused
+at start (exit status 2), where the stock server would wait for it. Flags live in their own `FlagValues`, so this module
 can be imported next to other tools that define `--model_name`.
 """
 
@@ -99,12 +100,29 @@ def options_from_flags():
     )
 
 
+def _check_base_paths(model_config):
+    """Refuses a model base path that does not exist: a typo, not a directory to wait for.
+
+    (The stock server waits for it, logging a warning at every poll.) An existing directory
+    without versions yet is served as soon as a version appears.
+    """
+    for model in model_config.model_config_list.config:
+        if os.path.isdir(model.base_path):
+            continue
+        where = (f"the base_path of model {model.name!r} in --model_config_file="
+                 f"{FLAGS.model_config_file}" if FLAGS.model_config_file
+                 else f"--model_base_path={FLAGS.model_base_path}")
+        fail(f"{where}: no such directory; expected the directory holding the model's "
+             "version directories, e.g. export/mnist (tfgan-export writes it)", USAGE)
+
+
 def main(argv):
     del argv  # flags_parser refuses positional arguments
     try:
         options = options_from_flags()
     except ValueError as error:
         fail(str(error), USAGE)
+    _check_base_paths(options.model_config)
     try:
         run_server(options, on_ready=lambda message: print(message, flush=True))
     except (OSError, ServingError) as error:
