@@ -1,6 +1,8 @@
 """tfgan.cli.flags: one flag style for every tool: importable together, grouped help, one-line
 errors with exit status 2, typo suggestions, `MNIST_PATH` as the default of --mnist_path."""
 
+import logging
+
 import pytest
 from absl import flags
 
@@ -121,3 +123,10 @@ def test_a_script_outside_the_package_reports_the_same_way(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == ("error: unknown flag --remdy; did you mean --remedy? "
                                      "(--help lists the flags)")
+
+
+def test_quiet_logs_hold_back_libraries_but_not_tfgan():
+    cli_flags.quiet_library_logs()
+    assert not logging.getLogger("absl").isEnabledFor(logging.WARNING)
+    assert not logging.getLogger("tensorflow").isEnabledFor(logging.WARNING)
+    assert logging.getLogger("tfgan.serving").isEnabledFor(logging.WARNING)

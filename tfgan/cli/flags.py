@@ -23,6 +23,7 @@ import re
 import textwrap
 
 from absl import app, flags
+from absl import logging as absl_logging
 
 from tfgan.cli.errors import USAGE, fail
 
@@ -247,12 +248,15 @@ def flags_parser(flag_values, doc, groups=None, pass_through=False):
 
 
 def quiet_library_logs():
-    """Holds back TensorFlow's and tensorflow-datasets' Python log lines below ERROR.
+    """Holds back TensorFlow's, Keras' and tensorflow-datasets' log lines below ERROR.
 
-    tfgan's own log lines (`tfgan.*` loggers) keep the root level.
+    absl's verbosity is the switch that holds: TensorFlow sets and restores it around some
+    calls (saving a SavedModel), which would undo a level set on the `absl` logger alone.
+    tfgan's own loggers (`tfgan.*`) keep WARNING.
     """
-    for name in ("tensorflow", "absl"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    absl_logging.set_verbosity(absl_logging.ERROR)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("tfgan").setLevel(logging.WARNING)
 
 
 def run_tool(main, flag_values, doc, argv=None, groups=None, pass_through=False):
