@@ -145,8 +145,10 @@ def _mnist_location(source):
 def _reference(source):
     """The real data the source's metrics compare with; fails in one line if unreachable."""
     mnist_path, data_dir = _mnist_location(source)
-    if source.dataset == "mnist" and mnist_path:
-        require_existing("mnist_path", mnist_path, MNIST_PATH_HELP)
+    if source.dataset == "mnist":
+        if mnist_path:
+            require_existing("mnist_path", mnist_path, MNIST_PATH_HELP)
+        _progress(f"reading {FLAGS.num_samples} real test digits and their classifier features")
     try:
         return load_reference(source.dataset, FLAGS.num_samples, mnist_path=mnist_path,
                               data_dir=data_dir)
@@ -221,9 +223,10 @@ def main(argv):
             fail(_one_line(error), USAGE)
         except ServingError as error:
             fail(_one_line(error), FAILURE)
-    _progress(f"measuring {len(samples)} samples ({', '.join(METRICS[source.dataset])})")
+    _progress(f"measuring {len(samples)} samples")
     try:
-        metrics = evaluate_samples(samples, source.dataset, reference=reference)
+        metrics = evaluate_samples(samples, source.dataset, reference=reference,
+                                   progress_fn=lambda stage: _progress(f"  {stage}"))
     except ValueError as error:
         fail(_one_line(error), FAILURE)
     metrics = {name: _number(value) for name, value in metrics.items()}
