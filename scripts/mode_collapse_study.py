@@ -13,14 +13,14 @@ import os
 
 from absl import flags
 
-import _checkout  # noqa: F401  (this checkout's tfgan first)
+import _checkout  # this checkout's tfgan first
 # tfgan.cli imports TensorFlow with its start-up log lines held back, so it comes first.
 from tfgan.cli.errors import FAILURE, USAGE, fail, require_existing
 from tfgan.cli.flags import run_tool
 from tfgan import study
 from tfgan.data import DatasetUnavailableError
 
-_CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CHECKOUT = _checkout.ROOT
 
 FLAGS = flags.FlagValues()
 flags.DEFINE_enum("dataset", None, study.DATASETS, "Data set of the row (required).",

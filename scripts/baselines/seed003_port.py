@@ -36,7 +36,7 @@ import numpy as np
 from absl import flags
 
 # This checkout's tfgan first, installed or not (see scripts/_checkout.py).
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))))
 # tfgan.cli imports TensorFlow with its start-up log lines held back, so it comes first.
 from tfgan.cli.errors import FAILURE, fail, require_existing
 from tfgan.cli.flags import run_tool
