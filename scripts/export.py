@@ -1,5 +1,6 @@
 """Runs `tfgan-export` from a checkout: see tfgan/cli/export.py."""
 
+import _checkout  # noqa: F401  (this checkout's tfgan first)
 from tfgan.cli.export import run
 
 if __name__ == "__main__":

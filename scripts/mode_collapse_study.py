@@ -11,41 +11,63 @@ see `tfgan/study.py`. Re-running a command reuses finished runs and resumes the 
 
 import os
 
-from absl import app, flags
+from absl import flags
 
+import _checkout  # this checkout's tfgan first
+# tfgan.cli imports TensorFlow with its start-up log lines held back, so it comes first.
+from tfgan.cli.errors import FAILURE, USAGE, fail, require_existing
+from tfgan.cli.flags import run_tool
 from tfgan import study
+from tfgan.data import DatasetUnavailableError
 
-_CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CHECKOUT = _checkout.ROOT
 
-flags.DEFINE_enum("dataset", None, study.DATASETS, "Data set of the row.")
-flags.DEFINE_enum("remedy", None, tuple(study.REMEDIES), "Remedy for mode collapse.")
-flags.DEFINE_list("seeds", ["0", "1", "2"], "Training seeds, one run each.")
-flags.DEFINE_string("root", "runs/mode_collapse", "Parent directory of the run directories.")
-flags.DEFINE_string("preset", "", "Flag file to train (default: configs/<dataset>.flags).")
+FLAGS = flags.FlagValues()
+flags.DEFINE_enum("dataset", None, study.DATASETS, "Data set of the row (required).",
+                  flag_values=FLAGS)
+flags.DEFINE_enum("remedy", None, tuple(study.REMEDIES), "Remedy for mode collapse (required).",
+                  flag_values=FLAGS)
+flags.DEFINE_list("seeds", ["0", "1", "2"], "Training seeds, one run each.", flag_values=FLAGS)
+flags.DEFINE_string("root", "runs/mode_collapse", "Parent directory of the run directories.",
+                    flag_values=FLAGS)
+flags.DEFINE_string("preset", "", "Flag file to train (default: configs/<dataset>.flags).",
+                    flag_values=FLAGS)
 flags.DEFINE_string("table", os.path.join(_CHECKOUT, "docs", "mode_collapse.md"),
-                    "Markdown file holding the study's table.")
+                    "Markdown file holding the study's table.", flag_values=FLAGS)
 flags.DEFINE_integer("num_samples", 0, "Samples measured per run (0: 2500 toys, 26000 Stacked "
-                     "MNIST).")
+                     "MNIST).", lower_bound=0, flag_values=FLAGS)
 flags.DEFINE_bool("dry_run", False, "Only add the row's command as 'not run yet' (a measured "
-                  "row is kept).")
-flags.mark_flags_as_required(["dataset", "remedy"])
-FLAGS = flags.FLAGS
+                  "row is kept).", flag_values=FLAGS)
+GROUPS = {"study": ("dataset", "remedy", "seeds", "preset", "num_samples"),
+          "output": ("root", "table", "dry_run")}
 
 
 def main(argv):
     overrides = argv[1:]
-    seeds = [int(seed) for seed in FLAGS.seeds]
+    for name in ("dataset", "remedy"):
+        if FLAGS[name].value is None:
+            fail(f"--{name} is required: one of {', '.join(FLAGS[name].parser.enum_values)}")
+    try:
+        seeds = [int(seed) for seed in FLAGS.seeds]
+    except ValueError:
+        fail(f"--seeds takes a comma-separated list of integers; got {','.join(FLAGS.seeds)}")
     if FLAGS.dry_run:
         row = study.placeholder_row(FLAGS.dataset, FLAGS.remedy, seeds, overrides)
         study.update_table(FLAGS.table, row, replace=False)
         print(row)
         return
     preset = FLAGS.preset or os.path.join(_CHECKOUT, "configs", f"{FLAGS.dataset}.flags")
-    _, row = study.run_study(
-        FLAGS.dataset, FLAGS.remedy, seeds, FLAGS.root, preset, FLAGS.table, overrides,
-        num_samples=FLAGS.num_samples or None)
+    require_existing("preset", preset, "a flag file such as configs/ring.flags")
+    try:
+        _, row = study.run_study(
+            FLAGS.dataset, FLAGS.remedy, seeds, FLAGS.root, preset, FLAGS.table, overrides,
+            num_samples=FLAGS.num_samples or None)
+    except ValueError as error:  # ConfigError too: bad training flags after --
+        fail(" ".join(str(error).split()), USAGE)
+    except DatasetUnavailableError as error:
+        fail(" ".join(str(error).split()), FAILURE)
     print(row)
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_tool(main, FLAGS, __doc__, groups=GROUPS, pass_through=True)

@@ -1,5 +1,6 @@
 """Runs `tfgan-sample` from a checkout: see tfgan/cli/sample.py."""
 
+import _checkout  # noqa: F401  (this checkout's tfgan first)
 from tfgan.cli.sample import run
 
 if __name__ == "__main__":

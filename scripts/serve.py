@@ -1,5 +1,6 @@
 """Runs `tfgan-serve` from a checkout: see tfgan/cli/serve.py."""
 
+import _checkout  # noqa: F401  (this checkout's tfgan first)
 from tfgan.cli.serve import run
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ def test_trains_and_writes_seeded_samples_in_unit_range(tmp_path):
 
 def test_missing_data_is_one_error_line_and_writes_nothing(tmp_path):
     result = _port("--mnist_path=missing.npz", "--out=out", "--steps=3", cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 2
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(error_lines) == 1 and "missing.npz" in error_lines[0], result.stderr
     assert not (tmp_path / "out").exists()

@@ -16,9 +16,10 @@ from trained_fixtures import serve, trained
 
 @pytest.fixture(scope="module", params=["gaussian_1d", "mnist"])
 def served(request, tmp_path_factory):
-    """A tiny trained run and the REST URL of a server serving its export."""
+    """A tiny trained run and the REST URL of a server serving its export, 64 samples per
+    request at most (the reports ask for 200: the server's samples come in 4 requests)."""
     run = trained(tmp_path_factory, request.param)
-    with serve(run) as server:
+    with serve(run, max_samples_per_request=64) as server:
         yield run, server.rest_url
 
 
@@ -109,7 +110,7 @@ def test_the_table_lists_the_metrics(tmp_path_factory, capsys):
     (["--workdir=no_such_run"], "error: no_such_run holds no trained run"),
     (["--saved_model=no_such_model"], "error: no_such_model is neither a SavedModel"),
     (["--server=ftp://x", "--model_name=m"], "error: the server URL must start with"),
-    (["--workdir=a", "--num_samples=0"], "error: flag --num_samples=0: 0 is not a positive"),
+    (["--workdir=a", "--num_samples=0"], "error: --num_samples=0: 0 is not a positive"),
     (["--workdir=a", "extra"], "error: unexpected arguments: extra"),
 ])
 def test_bad_flags_are_one_line_and_status_2(capsys, args, message):
@@ -139,12 +140,16 @@ def test_a_data_set_without_metrics_is_refused(tmp_path_factory, capsys):
         "error: there are no metrics for the data set 'two_curves'; there are for mnist, ")
 
 
-def test_missing_real_digits_are_one_line_and_status_1(tmp_path_factory, tmp_path, capsys):
+def test_missing_real_digits_are_one_line_and_status_2(tmp_path_factory, tmp_path, capsys):
     run = trained(tmp_path_factory, "mnist")
-    code = run_evaluate(f"--workdir={run.workdir}", f"--mnist_path={tmp_path / 'none.npz'}")
+    code = run_evaluate(f"--workdir={run.workdir}", f"--mnist_path={tmp_path / 'none.npz'}",
+                        f"--out={tmp_path / 'eval'}")
     err = capsys.readouterr().err.strip()
-    assert code == 1
-    assert len(err.splitlines()) == 1 and "none.npz' does not exist" in err
+    assert code == 2
+    assert err == (f"error: --mnist_path={tmp_path / 'none.npz'}: no such file or directory; "
+                   "expected a Keras-layout mnist.npz or a folder with the four MNIST idx .gz "
+                   "files")
+    assert not (tmp_path / "eval").exists()
 
 
 def test_an_array_of_points_is_measured_as_it_is(tmp_path, capsys):

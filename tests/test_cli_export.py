@@ -27,6 +27,7 @@ def test_export_writes_next_versions_and_refuses_an_existing_one(workdir, tmp_pa
     first = _export(f"--workdir={workdir}", f"--export_dir={base}", "--model_name=ring")
     assert first.returncode == 0, first.stderr[-2000:]
     assert first.stdout.strip().endswith(os.path.join("ring", "1"))
+    assert first.stderr == ""  # none of TensorFlow's INFO lines about saving
     second = _export(f"--workdir={workdir}", f"--export_dir={base}", "--model_name=ring",
                      "--batchable_only")
     assert second.returncode == 0, second.stderr[-2000:]

@@ -60,8 +60,10 @@ def test_an_unknown_model_is_one_line(server, tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--model_name=toy", "--num_samples=0"],
-     "error: flag --num_samples=0: 0 is not a positive integer"),
-    (["--model_name=toy", "--nope=1"], "error: Unknown command line flag 'nope'"),
+     "error: --num_samples=0: 0 is not a positive integer"),
+    (["--model_name=toy", "--nope=1"], "error: unknown flag --nope (--help lists the flags)"),
+    (["--model_name=toy", "--num_sample=2"],
+     "error: unknown flag --num_sample; did you mean --num_samples?"),
     (["--num_samples=2"], "error: --model_name is required"),
     (["--model_name=toy", "--server=ftp://x"], "error: the server URL must start with"),
     (["--model_name=toy", "extra"], "error: unexpected arguments: extra"),

@@ -12,6 +12,7 @@ import pytest
 
 from serving_fixtures import MODEL_NAME, exported_model, free_port, http, install_version
 from tfgan.cli import serve
+from tfgan.cli.flags import flags_parser
 from tfgan.serving import BatchingOptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +26,7 @@ def base(tmp_path_factory):
 
 
 def options_for(*args):
-    serve.flags_parser(serve.FLAGS, serve.__doc__)(["tfgan-serve", *args])
+    flags_parser(serve.FLAGS, serve.__doc__)(["tfgan-serve", *args])
     return serve.options_from_flags()
 
 
@@ -65,14 +66,28 @@ def test_flags_map_to_server_options(base, tmp_path):
     (["--model_base_path=/x", "--port=0", "--rest_api_port=0"],
      "error: at least one of the gRPC and REST ports must be on."),
     (["--model_base_path=/x", "--port=70000"],
-     "error: flag --port=70000: 70000 is not an integer in the range [0, 65535]"),
+     "error: --port=70000: 70000 is not an integer in the range [0, 65535]"),
     (["--model_base_path=/x", "--enable_batching", "--batching_parameters_file=/nope"],
      "error: cannot read BatchingParameters"),
+    (["--model_base_path=/no/such/export"],
+     "error: --model_base_path=/no/such/export: no such directory; expected the directory "
+     "holding the model's version directories"),
 ])
 def test_bad_flags_are_one_line_and_status_2(capsys, args, message):
     assert run_serve(*args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith(message)
+
+
+def test_a_config_file_naming_a_missing_base_path_is_refused(base, tmp_path, capsys):
+    config = tmp_path / "models.config"
+    config.write_text(f'model_config_list {{ config {{ name: "{MODEL_NAME}" base_path: "{base}" '
+                      'model_platform: "tensorflow" } config { name: "gone" base_path: '
+                      '"/no/such/export" model_platform: "tensorflow" } }')
+    assert run_serve(f"--model_config_file={config}") == 2
+    assert capsys.readouterr().err.strip().startswith(
+        f"error: the base_path of model 'gone' in --model_config_file={config}: no such "
+        "directory")
 
 
 def test_a_busy_port_is_one_line_and_status_1(base, capsys):

@@ -22,7 +22,7 @@ def test_trains_reports_accuracy_and_writes_loadable_weights(tmp_path):
 
 
 @pytest.mark.parametrize("flags, status, message", [
-    (["--mnist_path=missing.npz"], 1, "'missing.npz' does not exist"),
+    (["--mnist_path=missing.npz"], 2, "--mnist_path=missing.npz: no such file or directory"),
     (["--mnist_path=missing.npz", "--epochs=0"], 2, "--epochs must be at least 1; got 0"),
     (["--mnist_path=missing.npz", "--dropout=1"], 2, "--dropout must be in [0, 1); got 1.0"),
 ])

@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
-from tfds_fixtures import write_prepared_tfds
+from tfds_fixtures import reachable, write_prepared_tfds
 
 from tfgan.data import DatasetUnavailableError, load_dataset, load_mnist_arrays
 from tfgan.data.mnist import IDX_FILES, read_idx
@@ -120,6 +120,7 @@ def test_tfds_download_failure_points_at_local_copies(tmp_path, monkeypatch):
     def fail_download(self, *args, **kwargs):
         raise tfds.download.DownloadError("Failed to get url https://example.invalid")
 
+    reachable(monkeypatch)
     monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", fail_download)
     with pytest.raises(DatasetUnavailableError) as error:
         load_dataset("mnist", batch_size=2, data_dir=str(tmp_path))

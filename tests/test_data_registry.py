@@ -7,6 +7,7 @@ import tensorflow_datasets as tfds
 
 from tfgan.data import DATASETS, DatasetUnavailableError, dataset_names, load_dataset
 from tfgan.data.stacked_mnist import load_stacked_mnist
+from tfds_fixtures import reachable
 
 
 @pytest.fixture
@@ -38,6 +39,7 @@ def test_other_names_go_to_tensorflow_datasets(tmp_path, monkeypatch):
     def fail_download(self, *args, **kwargs):
         raise tfds.download.DownloadError("offline")
 
+    reachable(monkeypatch)  # no connection is made
     monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", fail_download)
     with pytest.raises(DatasetUnavailableError, match="'cifar10'"):
         load_dataset("cifar10", batch_size=2, data_dir=str(tmp_path))

@@ -8,7 +8,7 @@ import tensorflow_datasets as tfds
 from tfgan.data import DatasetUnavailableError, load_dataset
 from tfgan.data import tfds_images
 from tfgan.data.tfds_images import is_tfds_name
-from tfds_fixtures import write_prepared_tfds
+from tfds_fixtures import Connection, reachable, unreachable, write_prepared_tfds
 
 
 PIXEL_VALUES = np.array([0, 51, 204, 255], np.uint8)
@@ -71,6 +71,7 @@ def test_download_failure_names_the_data_set_and_data_dir(tmp_path, monkeypatch)
     def fail_download(self, *args, **kwargs):
         raise tfds.download.DownloadError("Failed to get url https://example.invalid")
 
+    reachable(monkeypatch)
     monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", fail_download)
     with pytest.raises(DatasetUnavailableError) as error:
         load_dataset("cifar10", batch_size=2, data_dir=str(tmp_path))
@@ -78,6 +79,71 @@ def test_download_failure_names_the_data_set_and_data_dir(tmp_path, monkeypatch)
     assert "'cifar10'" in message and "--data_dir" in message and "DownloadError" in message
     assert "--mnist_path" not in message and "\n" not in message
     assert isinstance(error.value.__cause__, tfds.download.DownloadError)
+
+
+def test_an_unreachable_host_fails_before_any_download_and_writes_nothing(tmp_path,
+                                                                         monkeypatch):
+    tried = unreachable(monkeypatch)
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare",
+                        lambda self, *args, **kwargs: pytest.fail("downloaded"))
+    data_dir = tmp_path / "tfds"
+    with pytest.raises(DatasetUnavailableError) as error:
+        load_dataset("cifar10", batch_size=2, data_dir=str(data_dir))
+    assert str(error.value) == (
+        "Could not download the tensorflow-datasets data set 'cifar10': cannot reach "
+        "www.cs.toronto.edu:443 ([Errno -2] Name or service not known); pass --data_dir=<a "
+        "tensorflow-datasets data dir that already holds the prepared cifar10>.")
+    assert tried == [("www.cs.toronto.edu", 443)]
+    assert not data_dir.exists()
+
+
+def test_a_failed_download_removes_only_what_it_created(tmp_path, monkeypatch):
+    data_dir = tmp_path / "tfds"
+    (data_dir / "other").mkdir(parents=True)
+    (data_dir / "other" / "kept.txt").write_text("x")
+    (data_dir / "downloads").mkdir()
+
+    def partial_download(self, *args, **kwargs):
+        (data_dir / "downloads" / "cifar10" / "part.tmp").parent.mkdir(parents=True)
+        (data_dir / "downloads" / "cifar10" / "part.tmp").write_text("x")
+        (data_dir / "cifar10" / "incomplete.X_3.0.2").mkdir(parents=True)
+        (data_dir / "other" / "new.txt").write_text("x")
+        raise tfds.download.DownloadError("connection reset")
+
+    reachable(monkeypatch)
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", partial_download)
+    with pytest.raises(DatasetUnavailableError, match="DownloadError"):
+        load_dataset("cifar10", batch_size=2, data_dir=str(data_dir))
+    left = sorted(str(path.relative_to(data_dir)) for path in data_dir.rglob("*"))
+    assert left == ["downloads", "other", "other/kept.txt"]
+
+
+def test_a_prepared_data_set_needs_no_connection(fashion_dir, monkeypatch):
+    unreachable(monkeypatch)
+    dataset, _ = load_dataset("fashion_mnist", batch_size=2, data_dir=fashion_dir)
+    assert next(iter(dataset)).shape == (2, 28, 28, 1)
+
+
+@pytest.mark.parametrize("proxy, expected", [
+    ("", [("storage.example", 443), ("files.example", 8080)]),
+    ("http://proxy.example:3128", [("proxy.example", 3128), ("files.example", 8080)]),
+])
+def test_check_reachable_connects_to_each_host_or_its_proxy(monkeypatch, proxy, expected):
+    for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "no_proxy",
+                 "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    if proxy:
+        monkeypatch.setenv("https_proxy", proxy)
+    tried = []
+
+    def connect(address, timeout):
+        tried.append(address)
+        return Connection()
+
+    tfds_images.check_reachable(
+        ["https://storage.example/a.gz", "https://storage.example/b.gz",
+         "http://files.example:8080/c.gz"], "pass --data_dir.", connect=connect)
+    assert tried == expected
 
 
 def test_data_set_without_images_is_rejected(tmp_path):

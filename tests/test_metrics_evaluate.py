@@ -85,6 +85,14 @@ def test_value_range_and_precomputed_reference_give_the_same_numbers(mnist):
     assert tanh_range == pytest.approx(expected, rel=1e-5)
 
 
+def test_progress_names_each_stage_before_it_runs(mnist):
+    images, _ = mnist
+    stages = []
+    evaluate_samples(images[:50] / 255.0, "mnist", reference=images[50:100],
+                     metrics=["class_kl", "frechet_distance"], progress_fn=stages.append)
+    assert stages == ["classifier features of 50 samples", "class_kl", "frechet_distance"]
+
+
 def test_to_unit_range_reads_uint8_as_bytes_and_clips_floats():
     np.testing.assert_allclose(to_unit_range(np.array([0, 51, 255], np.uint8)), [0.0, 0.2, 1.0])
     np.testing.assert_allclose(

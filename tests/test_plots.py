@@ -103,6 +103,32 @@ def test_save_loss_plot_accepts_columns_and_rows(tmp_path):
     np.testing.assert_array_equal(columns, np.asarray(_open_png(tmp_path / "rows.png")))
 
 
+def test_loss_axis_limits_leave_an_early_spike_off_the_axis():
+    losses = np.concatenate([[10.5], np.linspace(0.3, 3.4, 39)])
+    low, high = plots.loss_axis_limits(losses)
+    assert low < 0.3 and 3.4 < high < 4.0
+    # Curves without far-out points keep matplotlib's own axis.
+    assert plots.loss_axis_limits(np.linspace(0.3, 3.4, 40)) is None
+    assert plots.loss_axis_limits(np.full(40, 0.69)) is None
+    assert plots.loss_axis_limits(np.array([10.5, 1.0, 1.0])) is None  # too few to judge
+    # A WGAN critic's loss is negative: a spike below is clipped the same way.
+    low, high = plots.loss_axis_limits(np.concatenate([[-50.0], np.linspace(-2, 0, 30)]))
+    assert -2.2 < low < -2 and 0 < high < 0.2
+
+
+def test_a_clipped_loss_plot_names_the_point_left_off(tmp_path, monkeypatch):
+    history = _history(40)
+    history["d_loss"] = np.concatenate([[10.5], history["d_loss"][1:]])
+    plots.save_loss_plot(history, str(tmp_path / "losses.png"))
+    assert _open_png(tmp_path / "losses.png").size == (7 * 128, 6 * 128)
+    drawn = []
+    monkeypatch.setattr(plots, "_write_figure", lambda figure, path: drawn.append(figure))
+    plots.save_loss_plot(history, str(tmp_path / "unused.png"))
+    loss_axes = drawn[0].axes[0]
+    assert loss_axes.get_title() == "axis clipped: d_loss reaches 10.5 at step 1"
+    assert loss_axes.get_ylim()[1] < 3
+
+
 def test_save_loss_plot_errors(tmp_path):
     history = _history(3)
     del history["d_fake"]
@@ -120,13 +146,19 @@ def test_save_feature_space_writes_png(tmp_path, feature_dim):
     path = tmp_path / "features.png"
     plots.save_feature_space(real, fake, real, fake - 1.0, str(path), step=12)
     image = _open_png(path)
-    assert image.size == (6 * 128, 6 * 128) and image.mode == "RGBA"
+    assert image.size == (12 * 128, int(6.4 * 128)) and image.mode == "RGBA"
+    # Real features that moved are drawn before and after too.
+    plots.save_feature_space(real, fake, real + 1.0, fake - 1.0, str(path))
+    assert _open_png(path).size == image.size
 
 
 def test_save_feature_space_rejects_mismatched_features(tmp_path):
     with pytest.raises(ValueError, match="Received: shapes="):
         plots.save_feature_space(np.zeros((3, 2)), np.zeros((3, 3)), np.zeros((3, 2)),
                                  np.zeros((3, 2)), str(tmp_path / "x.png"))
+    with pytest.raises(ValueError, match="as many before as after"):
+        plots.save_feature_space(np.zeros((3, 2)), np.zeros((3, 2)), np.zeros((3, 2)),
+                                 np.zeros((4, 2)), str(tmp_path / "x.png"))
     one = np.zeros((3, 1))
     with pytest.raises(ValueError, match="feature_dim >= 2"):
         plots.save_feature_space(one, one, one, one, str(tmp_path / "x.png"))

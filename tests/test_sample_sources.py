@@ -6,8 +6,11 @@ import shutil
 import numpy as np
 import pytest
 
+from tensorflow.core.protobuf import error_codes_pb2
+
 from tfgan import sample_sources
 from tfgan.sample_sources import ArraySource, CheckpointSource, SavedModelSource, ServerSource
+from tfgan.serving import ServingError
 from trained_fixtures import serve, trained
 
 
@@ -107,6 +110,41 @@ def test_a_server_over_grpc_gives_the_same_samples(tmp_path_factory):
     with serve(run) as server, ServerSource(server.grpc_url, "gaussian_1d") as source:
         expected = CheckpointSource(run.workdir).sample(20, 2)
         np.testing.assert_allclose(source.sample(20, 2), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["gaussian_1d", "mnist"])  # uniform and normal priors
+def test_a_server_taking_fewer_samples_per_request_gives_the_same_samples(tmp_path_factory,
+                                                                           name):
+    run = trained(tmp_path_factory, name)
+    progress = []
+    with serve(run, max_samples_per_request=32) as server, ServerSource(
+            server.rest_url, run.config.model_name, dataset=run.config.dataset,
+            progress_fn=lambda done, total: progress.append((done, total))) as source:
+        samples = source.sample(100, 3)
+        assert source.max_samples_per_request == 32  # learned from the server's refusal
+        np.testing.assert_allclose(source.sample(20, 3), samples[:20], atol=1e-6)
+    np.testing.assert_allclose(samples, CheckpointSource(run.workdir).sample(100, 3), atol=1e-6)
+    assert progress == [(32, 100), (64, 100), (96, 100), (100, 100)]
+
+
+def test_a_request_size_set_by_the_client_splits_the_same_way(tmp_path_factory):
+    run = trained(tmp_path_factory, "gaussian_1d")
+    with serve(run) as server, ServerSource(server.grpc_url, "gaussian_1d",
+                                            max_samples_per_request=40) as source:
+        np.testing.assert_allclose(source.sample(100, 3),
+                                   CheckpointSource(run.workdir).sample(100, 3), atol=1e-6)
+
+
+@pytest.mark.parametrize("code, message, limit", [
+    (error_codes_pb2.INVALID_ARGUMENT,
+     "num_samples=10000 is more than this server's max_samples_per_request=1024", 1024),
+    (error_codes_pb2.INVALID_ARGUMENT,
+     "Input z has 70 rows, more than this server's max_samples_per_request=64", 64),
+    (error_codes_pb2.INVALID_ARGUMENT, "Expected int32, got 1.5", None),
+    (error_codes_pb2.NOT_FOUND, "max_samples_per_request=3", None),
+])
+def test_server_sample_limit_reads_a_refusal(code, message, limit):
+    assert sample_sources.server_sample_limit(ServingError(code, message)) == limit
 
 
 def _save(tmp_path, array, name="samples.npy"):

@@ -1,6 +1,9 @@
-"""Writes real, prepared tensorflow-datasets directories offline, for the data tests."""
+"""Writes real, prepared tensorflow-datasets directories offline, for the data tests, and
+stands in for the network: `reachable` / `unreachable` replace `socket.create_connection`, the
+connection `tfgan.data.tfds_images.check_reachable` makes before a download."""
 
 import os
+import socket
 
 import tensorflow as tf
 import tensorflow_datasets as tfds
@@ -32,3 +35,27 @@ def write_prepared_tfds(data_dir, name, images, labels):
     tfds.folder_dataset.write_metadata(
         data_dir=out_dir, features=features, split_infos=[split], filename_template=template
     )
+
+
+class Connection:
+    """A connection that was made (and is closed at once)."""
+
+    def close(self):
+        pass
+
+
+def reachable(monkeypatch):
+    """Every host answers (no connection is made): the download itself decides."""
+    monkeypatch.setattr(socket, "create_connection", lambda address, timeout: Connection())
+
+
+def unreachable(monkeypatch):
+    """No host answers, as on a machine without network; returns the addresses tried."""
+    tried = []
+
+    def refuse(address, timeout):
+        tried.append(address)
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    return tried

@@ -58,8 +58,8 @@ def trained(tmp_path_factory, name):
     return _TRAINED[name]
 
 
-def serve(run):
+def serve(run, max_samples_per_request=0):
     """A `BackgroundServer` (context manager) serving `run`'s export under its model name."""
     return BackgroundServer(ServerOptions(
         single_model_config(run.config.model_name, run.model_dir), grpc_port=0, rest_port=0,
-        file_system_poll_wait_seconds=-1))
+        file_system_poll_wait_seconds=-1, max_samples_per_request=max_samples_per_request))

@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -20,6 +21,12 @@ _DPI = 128
 _MIN_TILE_PIXELS = 64
 _GRID_PADDING = 1
 _TITLE_PIXELS = 24
+_HISTOGRAM_HEADROOM = 1.3
+_ZOOM_PAIRS = 200  # before/after pairs drawn in the feature plot's zoom
+# A loss axis is clipped when points beyond Tukey's far-out fences (3 IQRs past the
+# quartiles) would squeeze the others into less than 1/_CLIP_GAIN of its height.
+_FAR_OUT_IQRS = 3.0
+_CLIP_GAIN = 2.5
 _REAL_COLOR = "tab:blue"
 _GENERATED_COLOR = "tab:orange"
 _GENERATED_AFTER_COLOR = "tab:green"
@@ -158,7 +165,9 @@ def save_points(points, path, reference=None, title=None):
                      color=_GENERATED_COLOR, label="Generated data")
         axes.set_xlabel("x")
         axes.set_ylabel("y")
-    axes.legend(loc="upper right")
+    # Below the axes: inside, the legend would hide points wherever it went.
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8,
+                frameon=False)
     if title:
         axes.set_title(title)
     figure.tight_layout()
@@ -212,18 +221,21 @@ def save_class_histogram(histogram, path, title=None):
             f"Received: histogram.shape={histogram.shape}"
         )
     num_classes = len(histogram)
+    uniform = 1.0 / num_classes
     figure = _new_figure(7, 4)
     axes = figure.add_subplot()
     axes.bar(np.arange(num_classes), histogram, width=0.8 if num_classes <= 100 else 1.0,
              color=_GENERATED_COLOR, label="Generated data")
-    axes.axhline(1.0 / num_classes, color="black", linestyle="--", linewidth=0.8,
-                 label="Uniform")
+    axes.axhline(uniform, color="black", linestyle="--", linewidth=0.8,
+                 label=f"Uniform (1/{num_classes})")
     if num_classes <= 20:
         axes.set_xticks(np.arange(num_classes))
     axes.set_xlim(-0.5, num_classes - 0.5)
+    # Headroom above the tallest bar keeps the legend, one row across the top, off the bars.
+    axes.set_ylim(0.0, _HISTOGRAM_HEADROOM * max(float(histogram.max()), uniform))
     axes.set_xlabel("predicted class")
     axes.set_ylabel("fraction of samples")
-    axes.legend(loc="upper right")
+    axes.legend(loc="upper center", ncol=2, fontsize=8)
     if title:
         axes.set_title(title)
     figure.tight_layout()
@@ -252,12 +264,56 @@ def _history_columns(history):
     return columns
 
 
+def loss_axis_limits(values):
+    """The loss axis range that leaves far-out points (an early spike) off the axis.
+
+    Points beyond Tukey's far-out fences (3 interquartile ranges past the quartiles) are
+    left out when the rest would otherwise fill less than 1/2.5 of the axis.
+
+    Args:
+        values: float array of every loss value drawn (non-finite ones are ignored).
+
+    Returns:
+        `(low, high)` with a 5 % margin, or `None` when nothing needs clipping.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if len(values) < 4:
+        return None
+    q1, q3 = np.percentile(values, [25, 75])
+    reach = _FAR_OUT_IQRS * (q3 - q1)
+    inside = values[(values >= q1 - reach) & (values <= q3 + reach)]
+    inside_range = inside.max() - inside.min()
+    if inside_range <= 0 or values.max() - values.min() <= _CLIP_GAIN * inside_range:
+        return None
+    margin = 0.05 * inside_range
+    return inside.min() - margin, inside.max() + margin
+
+
+def _clip_outliers(axes, steps, curves):
+    """Clips `axes` to `loss_axis_limits` and names the farthest point left off, if any."""
+    limits = loss_axis_limits(np.concatenate(list(curves.values())))
+    if limits is None:
+        return
+    axes.set_ylim(*limits)
+    center = np.mean(limits)
+    farthest = (-1.0, None, None)
+    for name, curve in curves.items():
+        distance = np.nan_to_num(np.abs(curve - center), nan=-1.0, posinf=-1.0)
+        index = int(np.argmax(distance))
+        farthest = max(farthest, (distance[index], name, index), key=lambda item: item[0])
+    _, name, index = farthest
+    axes.set_title(f"axis clipped: {name} reaches {curves[name][index]:.3g} at step "
+                   f"{steps[index]:g}", fontsize=9)
+
+
 def save_loss_plot(history, path):
     """Draws the training curves: the two losses, and mean D(x) / D(G(z)) around 0.5.
 
     At the equilibrium the discriminator can no longer tell real from generated samples, so
     both D(x) and D(G(z)) settle near 0.5 (seed 001); the lower panel marks 0.5 with a dashed
-    line.
+    line. An early spike would flatten the rest of the loss curves: the loss axis is then
+    clipped (`loss_axis_limits`) and its title names the farthest point left off.
 
     Args:
         history: dict of column name -> list of numbers, or a list of row dicts, with the
@@ -275,6 +331,7 @@ def save_loss_plot(history, path):
     loss_axes.plot(steps, columns["d_loss"], linewidth=0.8, label="Discriminator loss")
     loss_axes.plot(steps, columns["g_loss"], linewidth=0.8, label="Generator loss")
     loss_axes.set_ylabel("loss")
+    _clip_outliers(loss_axes, steps, {"d_loss": columns["d_loss"], "g_loss": columns["g_loss"]})
     loss_axes.legend(loc="upper right")
     probability_axes.plot(steps, columns["d_real"], linewidth=0.8, label="D(x)")
     probability_axes.plot(steps, columns["d_fake"], linewidth=0.8, label="D(G(z))")
@@ -287,26 +344,57 @@ def save_loss_plot(history, path):
     _write_figure(figure, path)
 
 
+def _centroid(axes, point, color, marker, label):
+    axes.scatter(point[0], point[1], s=260, color=color, marker=marker, edgecolors="black",
+                 linewidths=1.2, zorder=4, label=label)
+
+
+def _draw_generated_move(axes, before, after, with_labels):
+    """G(z) before (hollow circles) and after (filled dots) a G step, each pair joined."""
+    segments = np.stack([before, after], axis=1)
+    axes.add_collection(LineCollection(segments, colors="0.55", linewidths=0.6, zorder=1))
+    axes.scatter(before[:, 0], before[:, 1], s=28, facecolors="none",
+                 edgecolors=_GENERATED_COLOR, linewidths=1.0, zorder=2,
+                 label="G(z) before the G step" if with_labels else None)
+    axes.scatter(after[:, 0], after[:, 1], s=9, color=_GENERATED_AFTER_COLOR, zorder=3,
+                 label="G(z) after the G step" if with_labels else None)
+    centroid_before, centroid_after = before.mean(axis=0), after.mean(axis=0)
+    _centroid(axes, centroid_before, _GENERATED_COLOR, "P",
+              "centroid of G(z) before" if with_labels else None)
+    _centroid(axes, centroid_after, _GENERATED_AFTER_COLOR, "P",
+              "centroid of G(z) after" if with_labels else None)
+    axes.annotate("", xy=centroid_after, xytext=centroid_before, zorder=5,
+                  arrowprops={"arrowstyle": "->", "color": "black", "linewidth": 1.5})
+    axes.autoscale_view()
+
+
 def save_feature_space(real_before, fake_before, real_after, fake_after, path, step=None):
     """Draws the discriminator's features of real and generated samples around a G update.
 
     Seed 000's plot: the last hidden layer of the discriminator (2 units) for a batch of real
-    samples and for G(z), before and after one generator update, with the four centroids
-    (large markers) and arrows from each "before" centroid to its "after" centroid. The real
-    features do not move (the discriminator is the same on both sides); the generated
-    centroid should move towards the real one.
+    samples and for G(z), before and after one generator update. The left panel shows real
+    and generated features with their centroids (large "P" markers, named in the legend) and
+    an arrow from the generated centroid before to the one after; the right panel zooms onto
+    the generated features, where each point before the step (hollow circle) is joined to the
+    same z's point after it (dot), for the first 200 z. The generated centroid should move
+    towards the real one.
+    When the real features do not move (the discriminator is the same on both sides, as
+    `tfgan.callbacks.FeatureSpacePlot` draws it) they are drawn once; otherwise before
+    (hollow) and after (dots).
 
     Args:
         real_before: float array `[n, feature_dim]`, features of real samples before.
         fake_before: float array `[m, feature_dim]`, features of G(z) before.
         real_after: float array `[n, feature_dim]`, features of real samples after.
-        fake_after: float array `[m, feature_dim]`, features of G(z) after.
+        fake_after: float array `[m, feature_dim]`, features of G(z) after, row `i` from the
+            same z as row `i` of `fake_before`.
         path: str, the PNG file to write; its directory is created if needed.
         step: int or `None`, the training step shown in the title. Defaults to `None`.
 
     Raises:
-        ValueError: if the arrays are not rank 2 with one shared `feature_dim >= 2`. When
-            `feature_dim > 2` only the first two features are drawn and the title says so.
+        ValueError: if the arrays are not rank 2 with one shared `feature_dim >= 2`, or the
+            generated arrays differ in length. When `feature_dim > 2` only the first two
+            features are drawn and the title says so.
     """
     groups = {
         "real_before": real_before,
@@ -319,48 +407,50 @@ def save_feature_space(real_before, fake_before, real_after, fake_after, path, s
     feature_dim = groups["real_before"].shape[-1]
     if any(len(shape) != 2 or shape[1] != feature_dim for shape in shapes.values()) or (
         feature_dim < 2
-    ):
+    ) or shapes["fake_before"] != shapes["fake_after"]:
         raise ValueError(
-            "features must all be [n, feature_dim] with one feature_dim >= 2. "
-            f"Received: shapes={shapes}"
+            "features must all be [n, feature_dim] with one feature_dim >= 2, and G(z) as "
+            f"many before as after. Received: shapes={shapes}"
         )
-    styles = {
-        "real_before": (_REAL_COLOR, "o", "Real data before G step"),
-        "fake_before": (_GENERATED_COLOR, "o", "Generated data before G step"),
-        "real_after": (_REAL_COLOR, "x", "Real data after G step"),
-        "fake_after": (_GENERATED_AFTER_COLOR, "x", "Generated data after G step"),
-    }
-    figure = _new_figure(6, 6)
-    axes = figure.add_subplot()
-    centroids = {}
-    for name, values in groups.items():
-        color, marker, label = styles[name]
-        axes.scatter(values[:, 0], values[:, 1], s=10, alpha=0.5, color=color, marker=marker,
-                     label=label)
-        centroids[name] = values[:, :2].mean(axis=0)
-    for name, centroid in centroids.items():
-        color = styles[name][0]
-        centroid_marker = "o" if name.endswith("_before") else "X"
-        axes.scatter(centroid[0], centroid[1], s=200, color=color, marker=centroid_marker,
-                     edgecolors="black", linewidths=1.5, zorder=3)
-    for kind in ("real", "fake"):
-        axes.annotate(
-            "",
-            xy=centroids[f"{kind}_after"],
-            xytext=centroids[f"{kind}_before"],
-            arrowprops={"arrowstyle": "->", "color": "black", "linewidth": 1.5},
-            zorder=4,
-        )
-    title = "Discriminator features before and after a G step"
+    real_before, fake_before, real_after, fake_after = (
+        groups[name][:, :2] for name in ("real_before", "fake_before", "real_after",
+                                         "fake_after"))
+    figure = _new_figure(12, 6.4)
+    overview, zoom = figure.subplots(1, 2)
+    real_moved = real_before.shape != real_after.shape or not np.allclose(real_before,
+                                                                          real_after)
+    if real_moved:
+        overview.scatter(real_before[:, 0], real_before[:, 1], s=28, facecolors="none",
+                         edgecolors=_REAL_COLOR, linewidths=1.0, label="real data before")
+        overview.scatter(real_after[:, 0], real_after[:, 1], s=9, color=_REAL_COLOR,
+                         label="real data after")
+        _centroid(overview, real_before.mean(axis=0), _REAL_COLOR, "P",
+                  "centroid of real data before")
+        _centroid(overview, real_after.mean(axis=0), _REAL_COLOR, "X",
+                  "centroid of real data after")
+    else:
+        overview.scatter(real_before[:, 0], real_before[:, 1], s=12, alpha=0.6,
+                         color=_REAL_COLOR, label="real data (D unchanged by the G step)")
+        _centroid(overview, real_before.mean(axis=0), _REAL_COLOR, "P", "centroid of real data")
+    _draw_generated_move(overview, fake_before, fake_after, with_labels=True)
+    overview.set_title("Real and generated")
+    shown = min(len(fake_before), _ZOOM_PAIRS)
+    _draw_generated_move(zoom, fake_before[:shown], fake_after[:shown], with_labels=False)
+    zoom.set_title("Zoom on G(z): each z before -> after"
+                   + (f" (first {shown} of {len(fake_before)})" if shown < len(fake_before)
+                      else ""))
+    for axes in (overview, zoom):
+        axes.set_xlabel("feature 0")
+        axes.set_ylabel("feature 1")
+    title = "Discriminator features before and after one generator step"
     if step is not None:
         title += f" (step {step})"
     if feature_dim > 2:
-        title += f"\nfirst 2 of {feature_dim} features"
-    axes.set_title(title)
-    axes.set_xlabel("feature 0")
-    axes.set_ylabel("feature 1")
-    axes.legend(loc="best", fontsize=8)
-    figure.tight_layout()
+        title += f"; first 2 of {feature_dim} features"
+    figure.suptitle(title)
+    handles, labels = overview.get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    figure.tight_layout(rect=(0, 0.1, 1, 1))
     _write_figure(figure, path)
 
 

@@ -12,7 +12,8 @@ whichever is asked; a fourth source holds samples another program already drew:
   latest version), through `tf.saved_model.load(path).signatures["sample"]`.
 - `ServerSource(url, model_name)`: a running TF Serving compatible server (the stock one or
   tfgan's), through `tfgan.serving.connect(url)` and the `sample` signature with columnar
-  inputs.
+  inputs; more samples than the server takes per request are split into requests that give
+  the same samples.
 - `ArraySource(path, dataset)`: a `.npy` array of samples saved by any program (a baseline
   outside tfgan, say); `sample(n, seed)` returns its first `n` rows and the seed does not
   apply.
@@ -30,19 +31,22 @@ required, `kind` and `data_shape` come from its shape, the step is unknown.
 """
 
 import os
+import re
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.protobuf import error_codes_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2
 
-from tfgan import export, training
+from tfgan import export, priors, training
 from tfgan.data import DATASETS, TOYS
 from tfgan.data.mnist import MNIST_SHAPE
 from tfgan.data.stacked_mnist import STACKED_SHAPE
-from tfgan.serving import connect
+from tfgan.serving import ServingError, connect
 from tfgan.serving.core import SIGNATURE_DEF_FIELD
 
 SAMPLE_SIGNATURE = "sample"
+DEFAULT_SIGNATURE = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY  # z -> samples
 # The shape of one sample of each data set whose shape does not depend on options.
 DATA_SHAPES = {**{name: toy.data_shape for name, toy in TOYS.items()},
                "mnist": MNIST_SHAPE, "stacked_mnist": STACKED_SHAPE}
@@ -214,6 +218,14 @@ class SavedModelSource(SampleSource):
 class ServerSource(SampleSource):
     """Samples of a served model, through its `sample` signature (columnar inputs over REST).
 
+    A server may take fewer samples per request than are asked for (tfgan's server refuses
+    more than its `--max_samples_per_request`, answering INVALID_ARGUMENT with the limit in
+    the message). Then the first request asks `sample` for as many as the server takes, and
+    the rest go through `serving_default` with `z` drawn here exactly as `sample` draws it
+    (`tfgan.priors.stateless_prior` of all `num_samples` rows, whose first rows are the ones
+    the server returned; the `z` output of that first answer tells which prior the model
+    uses), so the samples are those one `sample` request would return.
+
     Args:
         url: str, `http://host:port` (REST) or `grpc://host:port` (gRPC).
         model_name: str, the served model.
@@ -221,16 +233,26 @@ class ServerSource(SampleSource):
             a `tfgan.data` data set name (exports are named after their data set by default).
         version: int or `None`, a model version. Defaults to `None` (the latest).
         timeout: float, seconds per request. Defaults to `120`.
+        max_samples_per_request: int, the most samples to ask for in one request; 0 asks for
+            all at once and learns the server's limit from its refusal. Defaults to `0`.
+        progress_fn: callable taking `(samples_done, num_samples)` after each request when the
+            samples take more than one, or `None`. Defaults to `None`.
 
     Raises:
         ValueError: a bad URL, no `sample` signature, or no data set known.
         tfgan.serving.ServingError: the server cannot be reached or does not serve the model.
     """
 
-    def __init__(self, url, model_name, dataset=None, version=None, timeout=120.0):
+    def __init__(self, url, model_name, dataset=None, version=None, timeout=120.0,
+                 max_samples_per_request=0, progress_fn=None):
+        if max_samples_per_request < 0:
+            raise ValueError("max_samples_per_request must be >= 0. "
+                             f"Received: max_samples_per_request={max_samples_per_request}")
         self.client = connect(url, timeout=timeout)
         self.model_name = model_name
         self.version = version
+        self.max_samples_per_request = max_samples_per_request
+        self.progress_fn = progress_fn
         try:
             signature = self._sample_signature()
             if dataset is None and model_name in DATASETS:
@@ -256,14 +278,77 @@ class ServerSource(SampleSource):
                 f"with batchable_only?). Received: signatures={sorted(signatures)}")
         return signatures[SAMPLE_SIGNATURE]
 
+    def _predict(self, inputs, signature_name):
+        return self.client.predict(self.model_name, inputs, signature_name=signature_name,
+                                   version=self.version)
+
     def _sample(self, num_samples, seed):
-        outputs = self.client.predict(
-            self.model_name, {"num_samples": num_samples, "seed": seed},
-            signature_name=SAMPLE_SIGNATURE, version=self.version)
-        return outputs["samples"]
+        limit = self.max_samples_per_request
+        if not limit or num_samples <= limit:
+            try:
+                return self._predict({"num_samples": num_samples, "seed": seed},
+                                     SAMPLE_SIGNATURE)["samples"]
+            except ServingError as error:
+                limit = server_sample_limit(error)
+                if limit is None or num_samples <= limit:
+                    raise
+            self.max_samples_per_request = limit
+        return self._sample_in_requests(num_samples, seed, limit)
+
+    def _sample_in_requests(self, num_samples, seed, limit):
+        first = self._predict({"num_samples": limit, "seed": seed}, SAMPLE_SIGNATURE)
+        z = _matching_prior_z(first["z"], num_samples, seed, self.model_name)
+        parts = [first["samples"]]
+        self._progress(limit, num_samples)
+        for start in range(limit, num_samples, limit):
+            stop = min(start + limit, num_samples)
+            parts.append(self._predict({"z": z[start:stop]}, DEFAULT_SIGNATURE)["samples"])
+            self._progress(stop, num_samples)
+        return np.concatenate(parts)
+
+    def _progress(self, done, total):
+        if self.progress_fn is not None:
+            self.progress_fn(done, total)
 
     def close(self):
         self.client.close()
+
+
+_SERVER_LIMIT = re.compile(r"max_samples_per_request=(\d+)")
+
+
+def server_sample_limit(error):
+    """The per-request sample limit a server's refusal states, or `None`.
+
+    Args:
+        error: `tfgan.serving.ServingError`, e.g. tfgan's INVALID_ARGUMENT `num_samples=10000
+            is more than this server's max_samples_per_request=1024`.
+
+    Returns:
+        int >= 1, or `None` when the error is not such a refusal.
+    """
+    if getattr(error, "code", None) != error_codes_pb2.INVALID_ARGUMENT:
+        return None
+    match = _SERVER_LIMIT.search(str(error))
+    return int(match.group(1)) if match and int(match.group(1)) > 0 else None
+
+
+def _matching_prior_z(first_z, num_samples, seed, model_name):
+    """`z` of all `num_samples` rows, from the prior whose first rows the server returned.
+
+    Raises:
+        ValueError: neither tfgan prior gives the server's `z` (not a tfgan export).
+    """
+    first_z = np.asarray(first_z, dtype=np.float32)
+    z_dim = first_z.shape[-1]
+    for prior in priors.PRIORS:
+        z = priors.stateless_prior(num_samples, z_dim, prior, seed).numpy()
+        if np.allclose(z[:len(first_z)], first_z, rtol=0.0, atol=1e-6):
+            return z
+    raise ValueError(
+        f"model {model_name!r} draws z from neither of tfgan's priors, so its samples cannot be "
+        f"split into requests; ask for at most {len(first_z)} samples. "
+        f"Received: num_samples={num_samples}")
 
 
 class ArraySource(SampleSource):

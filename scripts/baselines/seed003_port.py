@@ -29,15 +29,19 @@ MNIST that cannot be read, status 1.
 """
 
 import os
+import sys
 import time
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
+# This checkout's tfgan first, installed or not (see scripts/_checkout.py).
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))))
 # tfgan.cli imports TensorFlow with its start-up log lines held back, so it comes first.
-from tfgan.cli.errors import FAILURE, fail
-from tfgan.cli.flags import flags_parser
+from tfgan.cli.errors import FAILURE, fail, require_existing
+from tfgan.cli.flags import run_tool
 from tfgan.data import DatasetUnavailableError, load_mnist_arrays
+from tfgan.data.mnist import MNIST_PATH_HELP
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -62,6 +66,7 @@ flags.DEFINE_integer("num_samples", 10000, "Samples written to samples.npy after
                      lower_bound=1, flag_values=FLAGS)
 flags.DEFINE_string("out", None, "Directory for samples.npy and samples.png (required).",
                     flag_values=FLAGS)
+GROUPS = {"data": ("mnist_path",), "run": ("steps", "seed", "num_samples", "out")}
 
 
 def generator():
@@ -154,9 +159,11 @@ def plot(samples, path):
 
 
 def main(argv):
-    del argv  # flags_parser refuses positional arguments
+    del argv  # the parser refuses positional arguments
     if not FLAGS.out:
-        fail("--out is required")
+        fail("--out is required: the directory for samples.npy and samples.png")
+    if FLAGS.mnist_path:
+        require_existing("mnist_path", FLAGS.mnist_path, MNIST_PATH_HELP)
     try:
         images, _ = load_mnist_arrays("train", mnist_path=FLAGS.mnist_path)
     except DatasetUnavailableError as error:
@@ -195,4 +202,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main, flags_parser=flags_parser(FLAGS, __doc__))
+    run_tool(main, FLAGS, __doc__, groups=GROUPS)

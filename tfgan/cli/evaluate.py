@@ -17,28 +17,36 @@ The data set is read from the run's options or the export's metadata; a server d
 publish it, so there it is `--dataset`, or else the model name when that names a data set;
 an array needs `--dataset`.
 
+A server that takes fewer samples per request than `--num_samples` (tfgan-serve's
+`--max_samples_per_request`) gets several requests that together return the very samples one
+request would; `--max_samples_per_request` here sets the request size for a server that does
+not say its limit.
+
 Metrics are those of `tfgan.metrics` for the data set. MNIST compares with the first
-`--num_samples` digits of the MNIST test split (`--mnist_path`, or tensorflow-datasets in
-`--data_dir`; a run's own options when neither is given with `--workdir`); Stacked MNIST and
-the toys compare with their known distributions. Use `--num_samples=10000` for numbers
-comparable with published tables.
+`--num_samples` digits of the MNIST test split (`--mnist_path`, default `$MNIST_PATH`, or
+tensorflow-datasets in `--data_dir`; with `--workdir` and neither flag given, the run's own);
+Stacked MNIST and the toys compare with their known distributions. Use `--num_samples=10000`
+for numbers comparable with published tables.
 
 The metrics are printed as a table. With `--out`, the directory gets `report.json` (metrics,
 source, dataset, step, seed (null with `--samples`), num_samples), `samples.png` (the first 64
 images, or every point over as many real ones) and, for MNIST and Stacked MNIST,
-`class_histogram.png`. Bad flags (and an array too short for `--num_samples`) are one error
-line and exit status 2; a server or data set that cannot be reached, status 1.
+`class_histogram.png`. Progress lines go to stderr. Bad flags, missing files (and an array
+too short for `--num_samples`) are one error line and exit status 2; a server or data set that
+cannot be reached, status 1.
 """
 
 import json
 import os
+import sys
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
-from tfgan.cli.errors import FAILURE, USAGE, fail
-from tfgan.cli.flags import flags_parser
+from tfgan.cli.errors import FAILURE, USAGE, fail, require_existing
+from tfgan.cli.flags import run_tool
 from tfgan.data import DatasetUnavailableError, sample_toy
+from tfgan.data.mnist import MNIST_PATH_HELP
 from tfgan.metrics import class_histogram, stacked_mnist_classes
 from tfgan.metrics.evaluate import default_classifier, evaluate_samples, image_outputs
 from tfgan.metrics.reference import load_reference
@@ -81,6 +89,15 @@ flags.DEFINE_string("out", None, "Directory for report.json and the plots (defau
                     "only).", flag_values=FLAGS)
 flags.DEFINE_float("timeout", 120.0, "Seconds to wait for each server request.",
                    flag_values=FLAGS)
+flags.DEFINE_integer("max_samples_per_request", 0, "With --server: the most samples to ask for "
+                     "in one request (0: all at once, or as many as the server says it takes); "
+                     "the samples are the same either way.", lower_bound=0, flag_values=FLAGS)
+GROUPS = {
+    "source": ("workdir", "saved_model", "server", "samples", "model_name", "version",
+               "timeout", "max_samples_per_request"),
+    "data": ("dataset", "mnist_path", "data_dir"),
+    "run": ("num_samples", "seed", "out"),
+}
 
 
 def _one_line(error):
@@ -97,20 +114,41 @@ def _open_source():
         if FLAGS.samples:
             return ArraySource(FLAGS.samples, dataset=FLAGS.dataset)
         return ServerSource(FLAGS.server, FLAGS.model_name, dataset=FLAGS.dataset,
-                            version=FLAGS.version, timeout=FLAGS.timeout)
+                            version=FLAGS.version, timeout=FLAGS.timeout,
+                            max_samples_per_request=FLAGS.max_samples_per_request,
+                            progress_fn=_request_progress)
     except (FileNotFoundError, ValueError) as error:
         fail(_one_line(error), USAGE)
     except ServingError as error:
         fail(_one_line(error), FAILURE)
 
 
+def _progress(message):
+    """A progress line on stderr, so that stdout holds only the report."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _request_progress(done, total):
+    _progress(f"  {done}/{total} samples")
+
+
+def _mnist_location(source):
+    """`(mnist_path, data_dir)`: the flags', else a run's own, else $MNIST_PATH's."""
+    given = FLAGS["mnist_path"].present or FLAGS["data_dir"].present
+    if isinstance(source, CheckpointSource) and not given:
+        # A run knows where its MNIST came from.
+        if source.config.mnist_path or source.config.data_dir:
+            return source.config.mnist_path or None, source.config.data_dir or None
+    return FLAGS.mnist_path or None, FLAGS.data_dir or None
+
+
 def _reference(source):
     """The real data the source's metrics compare with; fails in one line if unreachable."""
-    mnist_path, data_dir = FLAGS.mnist_path, FLAGS.data_dir
-    if isinstance(source, CheckpointSource) and not (mnist_path or data_dir):
-        # A run knows where its MNIST came from.
-        mnist_path = source.config.mnist_path or None
-        data_dir = source.config.data_dir or None
+    mnist_path, data_dir = _mnist_location(source)
+    if source.dataset == "mnist":
+        if mnist_path:
+            require_existing("mnist_path", mnist_path, MNIST_PATH_HELP)
+        _progress(f"reading {FLAGS.num_samples} real test digits and their classifier features")
     try:
         return load_reference(source.dataset, FLAGS.num_samples, mnist_path=mnist_path,
                               data_dir=data_dir)
@@ -176,15 +214,19 @@ def main(argv):
         if source.dataset not in METRICS:
             fail(f"there are no metrics for the data set {source.dataset!r}; there are for "
                  f"{', '.join(METRICS)}", USAGE)
+        reference = _reference(source)  # before the samples: a missing file fails at once
+        if not isinstance(source, ArraySource):
+            _progress(f"drawing {FLAGS.num_samples} samples from the {source.location['type']}")
         try:
             samples = source.sample(FLAGS.num_samples, FLAGS.seed)
         except ValueError as error:  # more samples than an array holds
             fail(_one_line(error), USAGE)
         except ServingError as error:
             fail(_one_line(error), FAILURE)
-        reference = _reference(source)
+    _progress(f"measuring {len(samples)} samples")
     try:
-        metrics = evaluate_samples(samples, source.dataset, reference=reference)
+        metrics = evaluate_samples(samples, source.dataset, reference=reference,
+                                   progress_fn=lambda stage: _progress(f"  {stage}"))
     except ValueError as error:
         fail(_one_line(error), FAILURE)
     metrics = {name: _number(value) for name, value in metrics.items()}
@@ -210,7 +252,7 @@ def main(argv):
 
 def run(argv=None):
     """The `tfgan-evaluate` entry point."""
-    app.run(main, argv=argv, flags_parser=flags_parser(FLAGS, __doc__))
+    run_tool(main, FLAGS, __doc__, argv=argv, groups=GROUPS)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,10 @@ samples. A server that cannot be reached is one error line and exit status 1; no
 written then.
 """
 
-from absl import app, flags
+from absl import flags
 
 from tfgan.cli.errors import FAILURE, USAGE, fail
-from tfgan.cli.flags import flags_parser
+from tfgan.cli.flags import run_tool
 from tfgan.serving import ServingError, connect
 
 FLAGS = flags.FlagValues()
@@ -30,6 +30,8 @@ flags.DEFINE_string("signature_name", "sample", "Signature taking num_samples an
 flags.DEFINE_integer("version", None, "Model version (default: the latest).", lower_bound=0,
                      flag_values=FLAGS)
 flags.DEFINE_float("timeout", 60.0, "Seconds to wait for the server.", flag_values=FLAGS)
+GROUPS = {"model": ("server", "model_name", "version", "signature_name", "timeout"),
+          "run": ("num_samples", "seed", "out")}
 
 
 def main(argv):
@@ -61,7 +63,7 @@ def main(argv):
 
 def run(argv=None):
     """The `tfgan-sample` entry point."""
-    app.run(main, argv=argv, flags_parser=flags_parser(FLAGS, __doc__))
+    run_tool(main, FLAGS, __doc__, argv=argv, groups=GROUPS)
 
 
 if __name__ == "__main__":

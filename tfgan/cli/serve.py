@@ -7,16 +7,17 @@ Takes tensorflow_model_server's own flag names, so one command line works with e
         --batching_parameters_file=serving/batching.config
 
 Prints one line with the URLs when ready; stops gracefully on Ctrl-C or SIGTERM. Binds
-127.0.0.1 unless `--host` says otherwise. Flags live in their own `FlagValues`, so this module
+127.0.0.1 unless `--host` says otherwise. A model base path that does not exist is refused
+at start (exit status 2), where the stock server would wait for it. Flags live in their own `FlagValues`, so this module
 can be imported next to other tools that define `--model_name`.
 """
 
 import os
 
-from absl import app, flags
+from absl import flags
 
 from tfgan.cli.errors import FAILURE, USAGE, fail
-from tfgan.cli.flags import flags_parser
+from tfgan.cli.flags import run_tool
 from tfgan.serving import (
     BatchingOptions,
     ServerOptions,
@@ -53,6 +54,15 @@ flags.DEFINE_integer("rest_api_timeout_in_ms", 30000, "REST request time limit; 
                      lower_bound=0, flag_values=FLAGS)
 flags.DEFINE_integer("max_samples_per_request", 1024, "Largest batch or num_samples a request "
                      "may ask for; 0 = no limit.", lower_bound=0, flag_values=FLAGS)
+GROUPS = {
+    "model": ("model_name", "model_base_path", "model_config_file",
+              "file_system_poll_wait_seconds"),
+    "network": ("port", "rest_api_port", "host", "rest_api_timeout_in_ms",
+                "max_samples_per_request"),
+    "batching and monitoring": ("enable_batching", "batching_parameters_file",
+                                "monitoring_config_file"),
+}
+
 
 def options_from_flags():
     """The `ServerOptions` the parsed flags describe.
@@ -90,12 +100,29 @@ def options_from_flags():
     )
 
 
+def _check_base_paths(model_config):
+    """Refuses a model base path that does not exist: a typo, not a directory to wait for.
+
+    (The stock server waits for it, logging a warning at every poll.) An existing directory
+    without versions yet is served as soon as a version appears.
+    """
+    for model in model_config.model_config_list.config:
+        if os.path.isdir(model.base_path):
+            continue
+        where = (f"the base_path of model {model.name!r} in --model_config_file="
+                 f"{FLAGS.model_config_file}" if FLAGS.model_config_file
+                 else f"--model_base_path={FLAGS.model_base_path}")
+        fail(f"{where}: no such directory; expected the directory holding the model's "
+             "version directories, e.g. export/mnist (tfgan-export writes it)", USAGE)
+
+
 def main(argv):
     del argv  # flags_parser refuses positional arguments
     try:
         options = options_from_flags()
     except ValueError as error:
         fail(str(error), USAGE)
+    _check_base_paths(options.model_config)
     try:
         run_server(options, on_ready=lambda message: print(message, flush=True))
     except (OSError, ServingError) as error:
@@ -104,7 +131,7 @@ def main(argv):
 
 def run(argv=None):
     """The `tfgan-serve` entry point."""
-    app.run(main, argv=argv, flags_parser=flags_parser(FLAGS, __doc__))
+    run_tool(main, FLAGS, __doc__, argv=argv, groups=GROUPS)
 
 
 if __name__ == "__main__":

@@ -1,32 +1,57 @@
 """Trains a GAN: `tfgan-train --flagfile=configs/mnist_mlp.flags --workdir=runs/mnist`.
 
-Every option of `tfgan.config.TrainConfig` is a flag. A bad option prints one error line and
-exits with status 2 before anything is written; re-running the same command resumes.
+Every option of `tfgan.config.TrainConfig` is a flag; a preset (`configs/*.flags`) sets many
+at once and flags after it override it. A bad option prints one error line and exits with
+status 2 before anything is written; data that cannot be read or downloaded, status 1.
+Re-running the same command resumes from the latest checkpoint.
 """
 
 import signal
 
-from absl import app, flags, logging
+from absl import flags
 
 from tfgan import data, training
-from tfgan.cli.errors import FAILURE, USAGE, fail
-from tfgan.cli.flags import config_from_flags, define_flags
+from tfgan.cli.errors import FAILURE, USAGE, fail, require_existing
+from tfgan.cli.flags import config_from_flags, define_flags, run_tool
 from tfgan.config import ConfigError, TrainConfig
+from tfgan.data.mnist import MNIST_PATH_HELP
 
-define_flags(TrainConfig)
-FLAGS = flags.FLAGS
+FLAGS = flags.FlagValues()
+define_flags(TrainConfig, FLAGS)
+
+# `--help` groups; a field added to TrainConfig and not listed here shows under "other".
+GROUPS = {
+    "data": ("dataset", "mnist_path", "data_dir", "image_dir", "image_size"),
+    "model": ("architecture", "z_dim", "prior", "g_hidden_units", "d_hidden_units",
+              "activation", "output_activation", "d_feature_units", "width", "dropout",
+              "minibatch", "num_kernels", "kernel_dim", "pack"),
+    "loss": ("loss", "gradient_penalty_weight"),
+    "schedule": ("schedule", "k_d", "k_g", "d_confidence"),
+    "optimizer": ("optimizer", "learning_rate", "beta1", "beta2", "ema_decay"),
+    "run": ("workdir", "steps", "batch_size", "seed", "sample_every", "num_grid_samples",
+            "log_every", "checkpoint_every", "on_nan", "eval_every", "eval_num_samples",
+            "mixed_precision", "jit_compile", "steps_per_execution"),
+    "export": ("export_dir", "model_name"),
+}
+_MNIST_DATASETS = ("mnist", "stacked_mnist")
+
+
+def _check_paths(config):
+    """Refuses a local data path that does not exist (a typo, not a download to try)."""
+    if config.mnist_path and config.dataset in _MNIST_DATASETS:
+        require_existing("mnist_path", config.mnist_path, MNIST_PATH_HELP)
+    if config.dataset == "folder":
+        require_existing("image_dir", config.image_dir, "a folder of images", directory=True)
 
 
 def main(argv):
-    if len(argv) > 1:
-        fail(f"unexpected arguments: {' '.join(argv[1:])}", USAGE)
+    del argv  # the parser refuses positional arguments
     try:
-        config = config_from_flags(TrainConfig)
+        config = config_from_flags(TrainConfig, FLAGS)
         config.validate()
     except (ConfigError, ValueError) as error:
         fail(str(error), USAGE)
-    if not FLAGS["verbosity"].present:
-        logging.set_verbosity(logging.WARNING)  # TensorFlow's INFO lines would bury progress
+    _check_paths(config)
     # `kill` ends a run like Ctrl-C does: the train loop checkpoints before it exits.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
@@ -42,8 +67,9 @@ def main(argv):
     print(f"Done: {config.workdir}")
 
 
-def run():
-    app.run(main)
+def run(argv=None):
+    """The `tfgan-train` entry point."""
+    run_tool(main, FLAGS, __doc__, argv=argv, groups=GROUPS)
 
 
 if __name__ == "__main__":

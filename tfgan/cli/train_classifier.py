@@ -15,9 +15,10 @@ Trains on the training split, prints the test accuracy and writes the network we
 import os
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
-from tfgan.cli.errors import FAILURE, fail
+from tfgan.cli.errors import FAILURE, fail, require_existing
+from tfgan.cli.flags import run_tool
 from tfgan.data import DatasetUnavailableError, load_mnist_arrays
 from tfgan.data.mnist import MNIST_PATH_HELP
 from tfgan.metrics.classifier import (
@@ -28,22 +29,30 @@ from tfgan.metrics.classifier import (
 )
 from tfgan.metrics.classifier_score import classifier_score
 
-flags.DEFINE_string("mnist_path", None, f"MNIST: {MNIST_PATH_HELP}; unset: tensorflow-datasets.")
-flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory (without --mnist_path).")
-flags.DEFINE_string("out", WEIGHTS_PATH, "Where to write the .weights.h5 file.")
-flags.DEFINE_integer("epochs", 10, "Passes over the 60k training images.")
-flags.DEFINE_float("dropout", 0.0, "Dropout rate before the logits layer while training.")
-flags.DEFINE_integer("seed", 0, "Seeds initialisation, dropout and shuffling.")
-FLAGS = flags.FLAGS
+FLAGS = flags.FlagValues()
+flags.DEFINE_string("mnist_path", None, f"MNIST: {MNIST_PATH_HELP}; unset: tensorflow-datasets.",
+                    flag_values=FLAGS)
+flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory (without "
+                    "--mnist_path).", flag_values=FLAGS)
+flags.DEFINE_string("out", WEIGHTS_PATH, "Where to write the .weights.h5 file.",
+                    flag_values=FLAGS)
+flags.DEFINE_integer("epochs", 10, "Passes over the 60k training images.", flag_values=FLAGS)
+flags.DEFINE_float("dropout", 0.0, "Dropout rate before the logits layer while training.",
+                   flag_values=FLAGS)
+flags.DEFINE_integer("seed", 0, "Seeds initialisation, dropout and shuffling.",
+                     flag_values=FLAGS)
+GROUPS = {"data": ("mnist_path", "data_dir"), "model": ("dropout",),
+          "run": ("epochs", "seed", "out")}
 
 
 def main(argv):
-    if len(argv) > 1:
-        fail(f"unexpected arguments: {' '.join(argv[1:])}")
+    del argv  # the parser refuses positional arguments
     if FLAGS.epochs < 1:
         fail(f"--epochs must be at least 1; got {FLAGS.epochs}")
     if not 0 <= FLAGS.dropout < 1:
         fail(f"--dropout must be in [0, 1); got {FLAGS.dropout}")
+    if FLAGS.mnist_path:
+        require_existing("mnist_path", FLAGS.mnist_path, MNIST_PATH_HELP)
     try:
         x_train, y_train = load_mnist_arrays("train", FLAGS.mnist_path, FLAGS.data_dir)
         x_test, y_test = load_mnist_arrays("test", FLAGS.mnist_path, FLAGS.data_dir)
@@ -60,8 +69,9 @@ def main(argv):
     print(f"wrote {FLAGS.out} ({os.path.getsize(FLAGS.out)} bytes)")
 
 
-def run():
-    app.run(main)
+def run(argv=None):
+    """The `tfgan-train-classifier` entry point."""
+    run_tool(main, FLAGS, __doc__, argv=argv, groups=GROUPS)
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ IDX_UNSIGNED_BYTE = 0x08
 LOCAL_SPLITS = tuple(IDX_FILES)
 MNIST_PATH_HELP = "a Keras-layout mnist.npz or a folder with the four MNIST idx .gz files"
 HOW_TO_FIX = (
-    f"pass --mnist_path=<{MNIST_PATH_HELP}> or --data_dir=<a tensorflow-datasets data dir "
-    f"that already holds the prepared mnist>."
+    f"pass --mnist_path=<{MNIST_PATH_HELP}> (or set MNIST_PATH) or --data_dir=<a "
+    f"tensorflow-datasets data dir that already holds the prepared mnist>."
 )
 
 

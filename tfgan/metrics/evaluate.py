@@ -64,7 +64,7 @@ def image_outputs(images, classifier=None, value_range=(0.0, 1.0)):
 
 
 def evaluate_samples(samples, kind, reference=None, classifier=None, value_range=(0.0, 1.0),
-                     metrics=None):
+                     metrics=None, progress_fn=None):
     """Measures generated samples with the metrics of their kind.
 
     Args:
@@ -79,6 +79,8 @@ def evaluate_samples(samples, kind, reference=None, classifier=None, value_range
             one).
         value_range: `(lo, hi)` of float images. Defaults to `(0.0, 1.0)`.
         metrics: iterable of metric names of the kind, or `None` for all. Defaults to `None`.
+        progress_fn: callable taking one str, told each stage before it runs (the classifier
+            pass, then each metric), or `None`. Defaults to `None`.
 
     Returns:
         dict `{value name: float or int}`, e.g. `{"classifier_score": 9.7,
@@ -91,20 +93,24 @@ def evaluate_samples(samples, kind, reference=None, classifier=None, value_range
             the wrong shape.
     """
     functions = get_metrics(kind, metrics)
+    progress = progress_fn or (lambda stage: None)
     real = None
     if kind == "mnist":
         if reference is None:
             raise ValueError("kind 'mnist' needs real reference images. Received: reference=None")
+        progress(f"classifier features of {len(samples)} samples")
         fake = image_outputs(samples, classifier, value_range)
         if not isinstance(reference, ImageOutputs):
             reference = image_outputs(reference, classifier, value_range)
         real = reference
     elif kind == "stacked_mnist":
         classifier = classifier if classifier is not None else default_classifier()
+        progress(f"classifier predictions of {len(samples)} samples")
         fake = stacked_mnist_classes(classifier, to_unit_range(samples, value_range))
     else:
         fake = np.asarray(samples, dtype="float64")
     results = {}
-    for function in functions.values():
+    for name, function in functions.items():
+        progress(name)
         results.update(function(fake, real))
     return results
