@@ -266,6 +266,32 @@ def test_reported_values_are_this_steps_values(kind):
 
 
 @pytest.mark.parametrize("pack", [1, 2])
+def test_relativistic_generator_loss_pairs_real_and_generated_packs(pack):
+    gan = make_gan(schedules.Schedule("alternating"), loss="relativistic_pairing", pack=pack)
+    real = real_batch()
+    replay = keras.random.SeedGenerator(3)
+    z_first = priors.sample_prior(BATCH, Z_DIM, "uniform", replay)
+    z_second = priors.sample_prior(BATCH, Z_DIM, "uniform", replay)
+    expected_d_loss = losses.relativistic_pairing_discriminator_loss(
+        gan.discriminator(_packed_points(real, pack)),
+        gan.discriminator(_packed_points(gan.generator(z_first), pack)),
+    )
+    g_weights_before = _copy(gan.generator.weights)
+
+    logs = gan.train_step(real)
+
+    np.testing.assert_allclose(logs["d_loss"], expected_d_loss, rtol=1e-5)
+    # The generator's update compares the updated discriminator's logits on the same real
+    # packs with its logits on packs of the second z.
+    gan.generator.set_weights(g_weights_before)
+    expected_g_loss = losses.relativistic_pairing_generator_loss(
+        gan.discriminator(_packed_points(real, pack)),
+        gan.discriminator(_packed_points(gan.generator(z_second), pack)),
+    )
+    np.testing.assert_allclose(logs["g_loss"], expected_g_loss, rtol=1e-5)
+
+
+@pytest.mark.parametrize("pack", [1, 2])
 def test_gradient_penalty_is_reported_and_added_to_d_loss(pack):
     gan = make_gan(
         schedules.Schedule("simultaneous"), loss="wasserstein", gradient_penalty_weight=10.0,

@@ -119,6 +119,7 @@ class GAN(keras.Model):
         # `reset_metrics()` (each epoch of `fit`; each log interval of `tfgan.training_loop`).
         self.trackers = {name: keras.metrics.Mean(name=name) for name in LOG_NAMES}
         self.gradient_penalty_weight = 0.0
+        self.generator_needs_real = False
 
     def compile(
         self,
@@ -138,8 +139,8 @@ class GAN(keras.Model):
         Args:
             d_optimizer: `keras.optimizers.Optimizer` for the discriminator.
             g_optimizer: `keras.optimizers.Optimizer` for the generator.
-            loss: str, one of `tfgan.losses.LOSSES`, or a `tfgan.losses.GANLoss` pair of
-                functions. Defaults to `"non_saturating"`.
+            loss: str, one of `tfgan.losses.LOSSES`, or a `tfgan.losses.GANLoss` (or its
+                fields as a tuple). Defaults to `"non_saturating"`.
             gradient_penalty_weight: float >= 0, weight of the WGAN-GP penalty added to the
                 discriminator's loss; 0 turns it off. Defaults to `0.0`.
             jit_compile: bool, compile the train step with XLA. Defaults to `False`.
@@ -170,8 +171,10 @@ class GAN(keras.Model):
             g_optimizer = _with_loss_scaling(g_optimizer)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
-        loss_pair = losses.get_losses(loss) if isinstance(loss, str) else loss
-        self.generator_loss_fn, self.discriminator_loss_fn = loss_pair
+        loss_pair = losses.get_losses(loss) if isinstance(loss, str) else losses.GANLoss(*loss)
+        self.generator_loss_fn = loss_pair.generator_loss
+        self.discriminator_loss_fn = loss_pair.discriminator_loss
+        self.generator_needs_real = loss_pair.generator_needs_real
         self.gradient_penalty_weight = float(gradient_penalty_weight)
         if self.built:
             self._build_optimizers()
@@ -304,7 +307,11 @@ class GAN(keras.Model):
                     generated = self.generator(z, training=True)
                     fake_logits = self.discriminator(
                         pack_samples(generated, self.pack), training=True)
-                    g_loss = self.generator_loss_fn(fake_logits)
+                    real_logits = None
+                    if self.generator_needs_real:
+                        real_logits = self.discriminator(
+                            pack_samples(real, self.pack), training=True)
+                    g_loss = self._generator_loss(real_logits, fake_logits)
                     scaled_loss = self._scaled(g_loss, self.g_optimizer)
                 self._apply_generator(tape.gradient(scaled_loss, self.generator.trainable_weights))
             forward = forward._replace(g_loss=g_loss)
@@ -380,8 +387,14 @@ class GAN(keras.Model):
                 self.discriminator, real_packs, generated_packs, self.seed_generator
             )
             d_loss += self.gradient_penalty_weight * gradient_penalty
-        g_loss = self.generator_loss_fn(fake_logits)
+        g_loss = self._generator_loss(real_logits, fake_logits)
         return _ForwardPass(real_logits, fake_logits, d_loss, g_loss, gradient_penalty)
+
+    def _generator_loss(self, real_logits, fake_logits):
+        """The generator's loss; relativistic families compare with the real logits too."""
+        if self.generator_needs_real:
+            return self.generator_loss_fn(real_logits, fake_logits)
+        return self.generator_loss_fn(fake_logits)
 
     def _scaled(self, loss, optimizer):
         """The loss to differentiate: this replica's share, times the optimizer's loss scale.
