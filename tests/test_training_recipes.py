@@ -53,3 +53,26 @@ def _assert_learns_the_gaussian(gan, generator=None):
 ])
 def test_loss_learns_the_gaussian(overrides):
     _assert_learns_the_gaussian(_short_run(_config(**overrides)))
+
+
+def test_two_time_scales_give_each_optimizer_its_rate():
+    gan = training.build_gan(_config(d_learning_rate=4e-3, g_learning_rate=1e-3),
+                             training.DataSpec("points", (1,), None))
+    np.testing.assert_allclose(float(gan.d_optimizer.learning_rate), 4e-3)
+    np.testing.assert_allclose(float(gan.g_optimizer.learning_rate), 1e-3)
+
+
+def test_resumed_run_takes_the_new_rates_of_its_flags(tmp_path):
+    options = dict(workdir=str(tmp_path / "run"), steps=2, sample_every=2, log_every=2,
+                   checkpoint_every=2, num_grid_samples=4, steps_per_execution=2,
+                   d_learning_rate=4e-3)
+    training.train(_config(**options))
+    resumed = training.train(_config(**{**options, "steps": 3, "d_learning_rate": 1e-4,
+                                        "g_learning_rate": 2e-4}))
+    np.testing.assert_allclose(float(resumed.d_optimizer.learning_rate), 1e-4)
+    np.testing.assert_allclose(float(resumed.g_optimizer.learning_rate), 2e-4)
+
+
+def test_two_time_scales_learn_the_gaussian():
+    # Heusel et al. 2017 train the discriminator at a few times the generator's rate.
+    _assert_learns_the_gaussian(_short_run(_config(d_learning_rate=4e-3, g_learning_rate=1e-3)))

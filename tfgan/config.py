@@ -89,7 +89,13 @@ class TrainConfig:
 
     # Optimisation.
     optimizer: str = _option("adam", "adam or rmsprop, for both networks.")
-    learning_rate: float = _option(1e-3, "Learning rate of both networks.")
+    learning_rate: float = _option(
+        1e-3, "Learning rate of both networks, unless --d_learning_rate or --g_learning_rate "
+        "sets one.")
+    d_learning_rate: float = _option(
+        0.0, "Discriminator learning rate (0: --learning_rate). Two time-scale updates (TTUR, "
+        "Heusel et al. 2017) give the discriminator a larger one than the generator.")
+    g_learning_rate: float = _option(0.0, "Generator learning rate (0: --learning_rate).")
     beta1: float = _option(0.9, "Adam beta_1.")
     beta2: float = _option(0.999, "Adam beta_2.")
     ema_decay: float = _option(
@@ -131,6 +137,9 @@ class TrainConfig:
                "--g_hidden_units and --d_hidden_units must be positive integers")
         _check(self.d_feature_units >= 0, "--d_feature_units must be >= 0")
         _check(self.eval_every >= 0, "--eval_every must be >= 0")
+        for name in ("d_learning_rate", "g_learning_rate"):
+            value = getattr(self, name)
+            _check(value >= 0, f"--{name} must be >= 0 (0: --learning_rate), got {value}")
         _check(self.steps_per_execution >= 0, "--steps_per_execution must be >= 0")
         _check(self.batch_size % self.pack == 0,
                f"--batch_size ({self.batch_size}) must be a multiple of --pack ({self.pack})")
@@ -167,6 +176,10 @@ class TrainConfig:
             if key in known:
                 kwargs[key] = tuple(value) if isinstance(value, list) else value
         return cls(**kwargs)
+
+    def network_learning_rate(self, network):
+        """The learning rate of `network`, `"d"` or `"g"`: its own flag, else --learning_rate."""
+        return getattr(self, f"{network}_learning_rate") or self.learning_rate
 
     @property
     def export_model_name(self):

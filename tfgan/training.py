@@ -133,11 +133,11 @@ def build_networks(config, spec):
     return generator, discriminator
 
 
-def _optimizer(config):
+def _optimizer(config, network):
+    learning_rate = config.network_learning_rate(network)
     if config.optimizer == "adam":
-        return keras.optimizers.Adam(config.learning_rate, beta_1=config.beta1,
-                                     beta_2=config.beta2)
-    return keras.optimizers.RMSprop(config.learning_rate)
+        return keras.optimizers.Adam(learning_rate, beta_1=config.beta1, beta_2=config.beta2)
+    return keras.optimizers.RMSprop(learning_rate)
 
 
 def build_gan(config, spec):
@@ -155,8 +155,8 @@ def build_gan(config, spec):
         pack=config.pack,
     )
     gan.compile(
-        d_optimizer=_optimizer(config),
-        g_optimizer=_optimizer(config),
+        d_optimizer=_optimizer(config, "d"),
+        g_optimizer=_optimizer(config, "g"),
         loss=config.loss,
         gradient_penalty_weight=config.gradient_penalty_weight,
     )
@@ -381,8 +381,8 @@ def train(config, callbacks=()):
     if restored:
         # The checkpoint holds the optimizers' learning rates; the flag's value wins, so a run
         # that diverged can be resumed with a lower --learning_rate.
-        for optimizer in (gan.d_optimizer, gan.g_optimizer):
-            optimizer.learning_rate = config.learning_rate
+        for network, optimizer in (("d", gan.d_optimizer), ("g", gan.g_optimizer)):
+            optimizer.learning_rate = config.network_learning_rate(network)
         print(f"Resumed from {restored} at step {int(gan.step.numpy())}", flush=True)
     block = steps_per_execution(config, gan)
     rollbacks = 0

@@ -1,0 +1,22 @@
+import pytest
+
+from tfgan.config import ConfigError, TrainConfig
+
+
+def _config(**overrides):
+    return TrainConfig(workdir="run", **overrides)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(d_learning_rate=-1e-4), r"^--d_learning_rate must be >= 0 \(0: --learning_rate\), got"),
+    (dict(g_learning_rate=-1e-4), r"^--g_learning_rate must be >= 0 \(0: --learning_rate\), got"),
+])
+def test_recipe_options_are_checked_in_one_line(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        _config(**overrides).validate()
+
+
+def test_each_network_learning_rate_falls_back_to_the_shared_one():
+    config = _config(learning_rate=1e-3, d_learning_rate=4e-4)
+    assert config.network_learning_rate("d") == 4e-4
+    assert config.network_learning_rate("g") == 1e-3
