@@ -20,3 +20,9 @@ def test_each_network_learning_rate_falls_back_to_the_shared_one():
     config = _config(learning_rate=1e-3, d_learning_rate=4e-4)
     assert config.network_learning_rate("d") == 4e-4
     assert config.network_learning_rate("g") == 1e-3
+
+
+def test_unknown_gradient_penalty_is_refused():
+    with pytest.raises(ConfigError, match=r"^--gradient_penalty must be one of wgan_gp, r1, r2, "
+                                          r"r1_r2; got 'r3'$"):
+        _config(gradient_penalty="r3").validate()

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from tfgan import gan as gan_lib
-from tfgan import losses, priors, schedules
+from tfgan import losses, penalties, priors, schedules
 
 Z_DIM = 3
 DATA_SHAPE = (2,)
@@ -311,6 +311,26 @@ def test_gradient_penalty_is_reported_and_added_to_d_loss(pack):
     )
 
 
+@pytest.mark.parametrize("penalty", ["r1", "r2", "r1_r2"])
+@pytest.mark.parametrize("pack", [1, 2])
+def test_r1_and_r2_penalties_are_taken_on_the_steps_packs(penalty, pack):
+    gan = make_gan(schedules.Schedule("simultaneous"), gradient_penalty_weight=0.5,
+                   gradient_penalty=penalty, pack=pack)
+    real = real_batch()
+    z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
+    real_packs = _packed_points(real, pack)
+    generated_packs = _packed_points(gan.generator(z), pack)
+    expected_penalty = penalties.gradient_penalty(
+        penalty, gan.discriminator, real_packs, generated_packs, None)
+    d_loss = losses.non_saturating_discriminator_loss(
+        gan.discriminator(real_packs), gan.discriminator(generated_packs))
+
+    logs = gan.train_step(real)
+
+    np.testing.assert_allclose(logs["gradient_penalty"], expected_penalty, rtol=1e-5)
+    np.testing.assert_allclose(logs["d_loss"], d_loss + 0.5 * expected_penalty, rtol=1e-5)
+
+
 def test_ema_after_one_step_follows_the_formula():
     decay = 0.75
     gan = make_gan(schedules.Schedule("simultaneous"), ema_decay=decay, batch_norm=True)
@@ -439,6 +459,7 @@ def test_config_round_trip():
         (lambda: make_gan(gradient_penalty_weight=-1.0),
          r"Received: gradient_penalty_weight=-1.0$"),
         (lambda: make_gan(loss="vanilla"), r"Received: loss='vanilla'$"),
+        (lambda: make_gan(gradient_penalty="r3"), r"Received: gradient_penalty='r3'$"),
         (lambda: make_gan(build=False).build_all((3,)), r"Received: input_shape=\(None, 3\)$"),
     ],
 )

@@ -76,3 +76,14 @@ def test_resumed_run_takes_the_new_rates_of_its_flags(tmp_path):
 def test_two_time_scales_learn_the_gaussian():
     # Heusel et al. 2017 train the discriminator at a few times the generator's rate.
     _assert_learns_the_gaussian(_short_run(_config(d_learning_rate=4e-3, g_learning_rate=1e-3)))
+
+
+@pytest.mark.parametrize("overrides", [
+    dict(gradient_penalty="r1", gradient_penalty_weight=1.0),
+    # R3GAN's objective: relativistic pairing with both zero-centred penalties.
+    dict(loss="relativistic_pairing", gradient_penalty="r1_r2", gradient_penalty_weight=1.0),
+])
+def test_zero_centred_penalties_learn_the_gaussian(overrides):
+    gan = _short_run(_config(**overrides))
+    assert float(gan.trackers["gradient_penalty"].result()) > 0
+    _assert_learns_the_gaussian(gan)

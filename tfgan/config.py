@@ -10,6 +10,7 @@ import json
 from tfgan import priors
 from tfgan.losses import LOSSES
 from tfgan.models import ARCHITECTURES, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from tfgan.penalties import PENALTIES
 from tfgan.schedules import SCHEDULES
 
 
@@ -74,8 +75,12 @@ class TrainConfig:
     # Objective and schedule.
     loss: str = _option("non_saturating", f"GAN loss: {', '.join(LOSSES)}.")
     gradient_penalty_weight: float = _option(
-        0.0, "WGAN-GP penalty weight (10 in the paper; 0: off)."
-    )
+        0.0, "Weight of --gradient_penalty (0: off). WGAN-GP: 10 in its paper; R1/R2: gamma, "
+        "each penalty being 1/2 the mean squared gradient norm.")
+    gradient_penalty: str = _option(
+        "wgan_gp", f"Gradient penalty on the discriminator: {', '.join(PENALTIES)} (wgan_gp on "
+        "interpolates, Gulrajani et al. 2017; r1 on real data, r2 on generated, r1_r2 both, "
+        "Mescheder et al. 2018, R3GAN).")
     schedule: str = _option(
         "alternating",
         "alternating (k_d D then k_g G updates), simultaneous, or worse (update only the "
@@ -152,6 +157,7 @@ class TrainConfig:
         _check_choice("activation", self.activation, HIDDEN_ACTIVATIONS)
         _check_choice("output_activation", self.output_activation, OUTPUT_ACTIVATIONS)
         _check_choice("loss", self.loss, LOSSES)
+        _check_choice("gradient_penalty", self.gradient_penalty, PENALTIES)
         _check_choice("schedule", self.schedule, SCHEDULES)
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("on_nan", self.on_nan, ON_NAN)

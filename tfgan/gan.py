@@ -119,6 +119,7 @@ class GAN(keras.Model):
         # `reset_metrics()` (each epoch of `fit`; each log interval of `tfgan.training_loop`).
         self.trackers = {name: keras.metrics.Mean(name=name) for name in LOG_NAMES}
         self.gradient_penalty_weight = 0.0
+        self.gradient_penalty_kind = "wgan_gp"
         self.generator_needs_real = False
 
     def compile(
@@ -127,6 +128,7 @@ class GAN(keras.Model):
         g_optimizer,
         loss="non_saturating",
         gradient_penalty_weight=0.0,
+        gradient_penalty="wgan_gp",
         jit_compile=False,
         steps_per_execution=1,
     ):
@@ -141,14 +143,17 @@ class GAN(keras.Model):
             g_optimizer: `keras.optimizers.Optimizer` for the generator.
             loss: str, one of `tfgan.losses.LOSSES`, or a `tfgan.losses.GANLoss` (or its
                 fields as a tuple). Defaults to `"non_saturating"`.
-            gradient_penalty_weight: float >= 0, weight of the WGAN-GP penalty added to the
+            gradient_penalty_weight: float >= 0, weight of the gradient penalty added to the
                 discriminator's loss; 0 turns it off. Defaults to `0.0`.
+            gradient_penalty: str, the penalty, one of `tfgan.penalties.PENALTIES`:
+                `"wgan_gp"` on interpolates, `"r1"` on real, `"r2"` on generated packs,
+                `"r1_r2"` on both. Defaults to `"wgan_gp"`.
             jit_compile: bool, compile the train step with XLA. Defaults to `False`.
             steps_per_execution: int, train steps per compiled call. Defaults to `1`.
 
         Raises:
-            ValueError: if `loss` is unknown, `gradient_penalty_weight` is negative, or the
-                `"worse"` schedule is used under a strategy with more than one replica.
+            ValueError: if `loss` or `gradient_penalty` is unknown, `gradient_penalty_weight`
+                is negative, or the `"worse"` schedule is used under a strategy with more than one replica.
         """
         super().compile(
             optimizer=None, jit_compile=jit_compile, steps_per_execution=steps_per_execution
@@ -158,6 +163,7 @@ class GAN(keras.Model):
                 "gradient_penalty_weight must be >= 0. "
                 f"Received: gradient_penalty_weight={gradient_penalty_weight!r}"
             )
+        penalties.check_penalty(gradient_penalty)
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         if self.schedule.kind == "worse" and num_replicas > 1:
             # Optimizers synchronise replicas with `merge_call`, which cannot run inside the
@@ -176,6 +182,7 @@ class GAN(keras.Model):
         self.discriminator_loss_fn = loss_pair.discriminator_loss
         self.generator_needs_real = loss_pair.generator_needs_real
         self.gradient_penalty_weight = float(gradient_penalty_weight)
+        self.gradient_penalty_kind = gradient_penalty
         if self.built:
             self._build_optimizers()
 
@@ -373,8 +380,9 @@ class GAN(keras.Model):
     def _forward(self, real, z):
         """Runs both networks once and computes both losses (and the penalty, if weighted).
 
-        The discriminator sees packs; the penalty interpolates between whole real and
-        generated packs, its gradient norm taken over the discriminator's packed input.
+        The discriminator sees packs; the penalty is taken on whole real and generated packs
+        (WGAN-GP interpolates between them), its gradient norm over the discriminator's packed
+        input.
         """
         real_packs = pack_samples(real, self.pack)
         generated_packs = pack_samples(self.generator(z, training=True), self.pack)
@@ -383,8 +391,9 @@ class GAN(keras.Model):
         d_loss = self.discriminator_loss_fn(real_logits, fake_logits)
         gradient_penalty = None
         if self.gradient_penalty_weight > 0:
-            gradient_penalty = penalties.wasserstein_gradient_penalty(
-                self.discriminator, real_packs, generated_packs, self.seed_generator
+            gradient_penalty = penalties.gradient_penalty(
+                self.gradient_penalty_kind, self.discriminator, real_packs, generated_packs,
+                self.seed_generator,
             )
             d_loss += self.gradient_penalty_weight * gradient_penalty
         g_loss = self._generator_loss(real_logits, fake_logits)

@@ -159,6 +159,7 @@ def build_gan(config, spec):
         g_optimizer=_optimizer(config, "g"),
         loss=config.loss,
         gradient_penalty_weight=config.gradient_penalty_weight,
+        gradient_penalty=config.gradient_penalty,
     )
     gan.build_all(spec.data_shape)
     return gan
