@@ -1,6 +1,6 @@
 import pytest
 
-from tfgan.config import ConfigError, TrainConfig
+from tfgan.config import MODEL_OPTIONS, ConfigError, TrainConfig
 
 
 def _config(**overrides):
@@ -26,3 +26,8 @@ def test_unknown_gradient_penalty_is_refused():
     with pytest.raises(ConfigError, match=r"^--gradient_penalty must be one of wgan_gp, r1, r2, "
                                           r"r1_r2; got 'r3'$"):
         _config(gradient_penalty="r3").validate()
+
+
+def test_spectral_norm_shapes_the_networks():
+    # Its power-iteration vectors are variables: a run cannot resume with it switched.
+    assert "spectral_norm" in MODEL_OPTIONS

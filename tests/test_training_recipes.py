@@ -87,3 +87,24 @@ def test_zero_centred_penalties_learn_the_gaussian(overrides):
     gan = _short_run(_config(**overrides))
     assert float(gan.trackers["gradient_penalty"].result()) > 0
     _assert_learns_the_gaussian(gan)
+
+
+def test_spectral_norm_learns_the_gaussian_then_trains_under_xla_and_exports(tmp_path):
+    config = _config(spectral_norm=True)
+    gan = _short_run(config)
+    _assert_learns_the_gaussian(gan)
+
+    # Two more steps compiled with XLA, then the discriminator (power-iteration vectors and
+    # all) goes through the export and its `discriminate` signature.
+    dataset, _ = data_lib.load_dataset(
+        config.dataset, batch_size=config.batch_size, value_range=None, seed=config.seed)
+    u_before = [w.numpy() for w in gan.discriminator.non_trainable_weights]
+    training_loop.run_steps(gan, dataset, STEPS + 2, steps_per_execution=2, jit_compile=True)
+    u_after = [w.numpy() for w in gan.discriminator.non_trainable_weights]
+    # Two hidden layers' u moved; the logit layer's u is [1] (a 1-unit layer's only direction).
+    assert [np.array_equal(a, b) for a, b in zip(u_before, u_after)] == [False, False, True]
+    path = training.export_trained(gan, config, training.DataSpec("points", (1,), None),
+                                   str(tmp_path / "export"))
+    samples = np.array([[3.0], [4.0], [5.5]], np.float32)
+    logits = tf.saved_model.load(path).signatures["discriminate"](samples=samples)["logits"]
+    np.testing.assert_allclose(logits, gan.discriminator(samples)[:, 0], rtol=1e-5, atol=1e-6)

@@ -65,6 +65,9 @@ class TrainConfig:
     width: float = _option(1.0, "DCGAN filter-count multiplier.")
     dropout: float = _option(0.3, "DCGAN discriminator dropout rate.")
     minibatch: bool = _option(False, "Minibatch discrimination in the discriminator.")
+    spectral_norm: bool = _option(
+        False, "Spectral normalization of every discriminator layer with a kernel (Miyato et "
+        "al. 2018): each computes with its kernel divided by its largest singular value.")
     num_kernels: int = _option(5, "Minibatch discrimination kernels.")
     kernel_dim: int = _option(3, "Minibatch discrimination kernel dimension.")
 
@@ -197,7 +200,7 @@ class TrainConfig:
 MODEL_OPTIONS = (
     "dataset", "architecture", "z_dim", "prior", "g_hidden_units", "d_hidden_units",
     "activation", "output_activation", "d_feature_units", "width", "minibatch", "num_kernels",
-    "kernel_dim", "pack", "loss", "schedule", "optimizer", "ema_decay", "image_size",
+    "kernel_dim", "spectral_norm", "pack", "loss", "schedule", "optimizer", "ema_decay", "image_size",
 )
 
 

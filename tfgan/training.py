@@ -113,7 +113,7 @@ def build_networks(config, spec):
         ConfigError: the architecture does not fit the data's shape, or an option is invalid.
     """
     common = dict(minibatch_kernels=config.num_kernels if config.minibatch else 0,
-                  minibatch_kernel_dim=config.kernel_dim)
+                  minibatch_kernel_dim=config.kernel_dim, spectral_norm=config.spectral_norm)
     if config.architecture == "mlp":
         g_options = dict(hidden_units=config.g_hidden_units, activation=config.activation,
                          output_activation=config.output_activation)
