@@ -331,6 +331,34 @@ def test_r1_and_r2_penalties_are_taken_on_the_steps_packs(penalty, pack):
     np.testing.assert_allclose(logs["d_loss"], d_loss + 0.5 * expected_penalty, rtol=1e-5)
 
 
+def test_ema_warmup_ramps_the_decay_over_the_generator_updates():
+    # Two generator updates per step: decays min(0.999, 1/10) and min(0.999, 2/11), then
+    # 3/12 and 4/13 at the second step.
+    gan = gan_lib.GAN(TinyGenerator(), TinyDiscriminator(), ema_decay=0.999, ema_warmup=True,
+                      schedule=schedules.Schedule("alternating", g_steps=2), seed=3)
+    gan.compile(keras.optimizers.SGD(1e-2), keras.optimizers.SGD(1e-2))
+    gan.build_all(DATA_SHAPE)
+    ema = _copy(gan.generator.weights)
+    updates = 0
+    for step in range(2):
+        weights = []
+        original_apply = gan.g_optimizer.apply
+
+        def recording_apply(grads, variables):
+            original_apply(grads, variables)
+            weights.append(_copy(gan.generator.weights))
+
+        gan.g_optimizer.apply = recording_apply
+        gan.train_step(real_batch(step))
+        gan.g_optimizer.apply = original_apply
+        for w in weights:
+            decay = min(0.999, (1 + updates) / (10 + updates))
+            ema = [decay * e + (1 - decay) * x for e, x in zip(ema, w)]
+            updates += 1
+    for expected, actual in zip(ema, gan.ema_generator.weights):
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-7)
+
+
 def test_ema_after_one_step_follows_the_formula():
     decay = 0.75
     gan = make_gan(schedules.Schedule("simultaneous"), ema_decay=decay, batch_norm=True)
@@ -434,14 +462,14 @@ def test_config_round_trip():
     schedule = schedules.Schedule("alternating", d_steps=1, g_steps=2)
     gan = gan_lib.GAN(
         TinyGenerator(output_activation="tanh"), TinyDiscriminator(units=5), prior="normal",
-        schedule=schedule, ema_decay=0.99, seed=11, pack=2, name="toy_gan",
+        schedule=schedule, ema_decay=0.99, seed=11, pack=2, ema_warmup=True, name="toy_gan",
     )
     config = gan.get_config()
     assert {"generator", "discriminator", "prior", "schedule", "ema_decay", "seed",
-            "pack"} <= set(config)
+            "pack", "ema_warmup"} <= set(config)
     clone = gan_lib.GAN.from_config(config)
     assert clone.name == "toy_gan" and clone.prior == "normal" and clone.schedule == schedule
-    assert clone.ema_decay == 0.99 and clone.seed == 11 and clone.pack == 2
+    assert clone.ema_decay == 0.99 and clone.seed == 11 and clone.pack == 2 and clone.ema_warmup
     assert clone.generator.get_config() == gan.generator.get_config()
     assert clone.discriminator.get_config() == gan.discriminator.get_config()
     assert clone.ema_generator.output_activation == "tanh"
@@ -456,6 +484,8 @@ def test_config_round_trip():
          r"Received: prior='cauchy'$"),
         (lambda: gan_lib.GAN(TinyGenerator(), TinyDiscriminator(), ema_decay=1.0),
          r"Received: ema_decay=1.0$"),
+        (lambda: gan_lib.GAN(TinyGenerator(), TinyDiscriminator(), ema_warmup=True),
+         r"Received: ema_warmup=True$"),
         (lambda: make_gan(gradient_penalty_weight=-1.0),
          r"Received: gradient_penalty_weight=-1.0$"),
         (lambda: make_gan(loss="vanilla"), r"Received: loss='vanilla'$"),

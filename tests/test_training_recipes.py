@@ -108,3 +108,36 @@ def test_spectral_norm_learns_the_gaussian_then_trains_under_xla_and_exports(tmp
     samples = np.array([[3.0], [4.0], [5.5]], np.float32)
     logits = tf.saved_model.load(path).signatures["discriminate"](samples=samples)["logits"]
     np.testing.assert_allclose(logits, gan.discriminator(samples)[:, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_learning_rates_are_scheduled_over_each_networks_updates():
+    # k_d = 2: the discriminator's optimizer makes two updates a step, so its schedule spans
+    # twice the updates.
+    gan = training.build_gan(
+        _config(steps=100, k_d=2, lr_schedule="linear", lr_warmup_steps=10,
+                d_learning_rate=4e-3),
+        training.DataSpec("points", (1,), None))
+    for optimizer, rate, updates in ((gan.d_optimizer, 4e-3, 2), (gan.g_optimizer, 2e-3, 1)):
+        optimizer.iterations.assign(10 * updates - 1)  # the warm-up's last update
+        np.testing.assert_allclose(float(optimizer.learning_rate), rate, rtol=1e-6)
+        optimizer.iterations.assign(55 * updates)  # half-way down the decay
+        np.testing.assert_allclose(float(optimizer.learning_rate), rate / 2, rtol=1e-6)
+
+
+def test_scheduled_run_resumes_on_its_schedule(tmp_path):
+    options = dict(workdir=str(tmp_path / "run"), steps=2, sample_every=2, log_every=2,
+                   checkpoint_every=2, num_grid_samples=4, steps_per_execution=2,
+                   lr_schedule="cosine", lr_warmup_steps=1)
+    training.train(_config(**options))
+    resumed = training.train(_config(**{**options, "steps": 4}))
+    assert int(resumed.g_optimizer.iterations) == 4
+    # Update 4 of 4 is the cosine's end.
+    np.testing.assert_allclose(float(resumed.g_optimizer.learning_rate), 0.0, atol=1e-12)
+
+
+def test_cosine_rates_with_warmup_and_ema_warmup_learn_the_gaussian():
+    # Without the EMA's warm-up, 0.999 ** 600 = 55 % of the average would still be the
+    # initial generator.
+    gan = _short_run(_config(lr_schedule="cosine", lr_warmup_steps=50, ema_decay=0.999,
+                             ema_warmup=True))
+    _assert_learns_the_gaussian(gan, gan.ema_generator)

@@ -8,6 +8,7 @@ import dataclasses
 import json
 
 from tfgan import priors
+from tfgan.learning_rates import LR_SCHEDULES
 from tfgan.losses import LOSSES
 from tfgan.models import ARCHITECTURES, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from tfgan.penalties import PENALTIES
@@ -104,11 +105,19 @@ class TrainConfig:
         0.0, "Discriminator learning rate (0: --learning_rate). Two time-scale updates (TTUR, "
         "Heusel et al. 2017) give the discriminator a larger one than the generator.")
     g_learning_rate: float = _option(0.0, "Generator learning rate (0: --learning_rate).")
+    lr_schedule: str = _option(
+        "constant", f"Learning rates over the run: {', '.join(LR_SCHEDULES)} (linear and cosine "
+        "decay to 0 at --steps, after the warm-up).")
+    lr_warmup_steps: int = _option(
+        0, "Steps over which the learning rates ramp up linearly from 0 (0: none).")
     beta1: float = _option(0.9, "Adam beta_1.")
     beta2: float = _option(0.999, "Adam beta_2.")
     ema_decay: float = _option(
         0.0, "Exponential moving average of generator weights for sampling (0: off)."
     )
+    ema_warmup: bool = _option(
+        False, "Ramp the EMA's decay up as min(--ema_decay, (1 + t) / (10 + t)) after t "
+        "generator updates, so an average of the first weights never serves.")
     mixed_precision: bool = _option(
         False, "Mixed precision: mixed_float16 with loss scaling on GPU, mixed_bfloat16 on CPU."
     )
@@ -149,6 +158,7 @@ class TrainConfig:
             value = getattr(self, name)
             _check(value >= 0, f"--{name} must be >= 0 (0: --learning_rate), got {value}")
         _check(self.steps_per_execution >= 0, "--steps_per_execution must be >= 0")
+        _check(self.lr_warmup_steps >= 0, "--lr_warmup_steps must be >= 0")
         _check(self.batch_size % self.pack == 0,
                f"--batch_size ({self.batch_size}) must be a multiple of --pack ({self.pack})")
         _check(self.image_size >= 0, "--image_size must be >= 0")
@@ -163,6 +173,14 @@ class TrainConfig:
         _check_choice("gradient_penalty", self.gradient_penalty, PENALTIES)
         _check_choice("schedule", self.schedule, SCHEDULES)
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        _check(not self.scheduled_learning_rates or self.schedule != "worse",
+               "--lr_schedule and --lr_warmup_steps need --schedule=alternating or simultaneous "
+               "(the worse schedule's update counts are not known in advance)")
+        _check(self.lr_schedule == "constant" or self.lr_warmup_steps < self.steps,
+               f"--lr_warmup_steps ({self.lr_warmup_steps}) must be less than --steps "
+               f"({self.steps}) with --lr_schedule={self.lr_schedule}")
+        _check(not self.ema_warmup or self.ema_decay > 0, "--ema_warmup needs --ema_decay > 0")
         _check_choice("on_nan", self.on_nan, ON_NAN)
         _check(self.schedule == "alternating" or (self.k_d, self.k_g) == (1, 1),
                f"--k_d/--k_g repeat updates only with --schedule=alternating, got "
@@ -186,6 +204,11 @@ class TrainConfig:
                 kwargs[key] = tuple(value) if isinstance(value, list) else value
         return cls(**kwargs)
 
+    @property
+    def scheduled_learning_rates(self):
+        """Whether the learning rates change over the run (a decay or a warm-up)."""
+        return self.lr_schedule != "constant" or self.lr_warmup_steps > 0
+
     def network_learning_rate(self, network):
         """The learning rate of `network`, `"d"` or `"g"`: its own flag, else --learning_rate."""
         return getattr(self, f"{network}_learning_rate") or self.learning_rate
@@ -200,7 +223,11 @@ class TrainConfig:
 MODEL_OPTIONS = (
     "dataset", "architecture", "z_dim", "prior", "g_hidden_units", "d_hidden_units",
     "activation", "output_activation", "d_feature_units", "width", "minibatch", "num_kernels",
-    "kernel_dim", "spectral_norm", "pack", "loss", "schedule", "optimizer", "ema_decay", "image_size",
+    "kernel_dim", "pack", "loss", "schedule", "optimizer", "ema_decay", "image_size",
+    # Power-iteration vectors are variables of the discriminator.
+    "spectral_norm",
+    # A scheduled learning rate leaves the optimizers without a learning-rate variable.
+    "lr_schedule", "lr_warmup_steps",
 )
 
 

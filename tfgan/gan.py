@@ -50,6 +50,11 @@ class GAN(keras.Model):
             https://arxiv.org/abs/1806.04498), updated after every generator update as
             `w_ema = decay * w_ema + (1 - decay) * w`, batch-norm statistics included.
             Defaults to `None`.
+        ema_warmup: bool, ramp the EMA's decay up over the first generator updates:
+            `decay_t = min(ema_decay, (1 + t) / (10 + t))` at the update after `t` earlier
+            ones (the ramp of `tf.train.ExponentialMovingAverage`'s `num_updates`), so the
+            average forgets the initial weights within tens of updates instead of
+            `1 / (1 - ema_decay)`; needs `ema_decay`. Defaults to `False`.
         seed: int or None, seed of the generator that draws `z` and the penalty's
             interpolation weights. Defaults to `None`.
         pack: int >= 1, samples the discriminator judges at once; every batch size must be a
@@ -57,8 +62,8 @@ class GAN(keras.Model):
         **kwargs: `keras.Model` arguments such as `name`.
 
     Raises:
-        ValueError: if `prior` is unknown, `ema_decay` is outside [0, 1) or `pack` is not a
-            positive int.
+        ValueError: if `prior` is unknown, `ema_decay` is outside [0, 1), `ema_warmup` is set
+            without `ema_decay`, or `pack` is not a positive int.
 
     Example:
 
@@ -80,6 +85,7 @@ class GAN(keras.Model):
         ema_decay=None,
         seed=None,
         pack=1,
+        ema_warmup=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -88,12 +94,16 @@ class GAN(keras.Model):
             raise ValueError(
                 f"ema_decay must be None or in [0, 1). Received: ema_decay={ema_decay!r}"
             )
+        if ema_warmup and ema_decay is None:
+            raise ValueError(
+                f"ema_warmup needs an ema_decay. Received: ema_warmup={ema_warmup!r}")
         _check_pack(pack)
         self.generator = generator
         self.discriminator = discriminator
         self.prior = prior
         self.schedule = schedule or schedules.Schedule()
         self.ema_decay = ema_decay
+        self.ema_warmup = bool(ema_warmup)
         self.seed = seed
         self.pack = pack
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -418,9 +428,14 @@ class GAN(keras.Model):
         """Applies the generator's gradients, then moves the EMA copy towards the new weights."""
         self.g_optimizer.apply(grads, self.generator.trainable_weights)
         if self.ema_generator is not None:
+            decay = self.ema_decay
+            if self.ema_warmup:
+                # The optimizer has counted this update: t earlier ones, 0 at the first.
+                t = tf.cast(self.g_optimizer.iterations, tf.float32) - 1.0
+                decay = tf.minimum(decay, (1.0 + t) / (10.0 + t))
             # Under a mirrored strategy each replica writes its own copy, from identical values.
             for ema_weight, weight in zip(self.ema_generator.weights, self.generator.weights):
-                ema_weight.assign(self.ema_decay * ema_weight + (1.0 - self.ema_decay) * weight)
+                ema_weight.assign(decay * ema_weight + (1.0 - decay) * weight)
 
     def get_config(self):
         """Returns the constructor arguments, networks serialised with Keras."""
@@ -434,6 +449,7 @@ class GAN(keras.Model):
                 "ema_decay": self.ema_decay,
                 "seed": self.seed,
                 "pack": self.pack,
+                "ema_warmup": self.ema_warmup,
             }
         )
         return config
