@@ -50,6 +50,11 @@ class GAN(keras.Model):
             https://arxiv.org/abs/1806.04498), updated after every generator update as
             `w_ema = decay * w_ema + (1 - decay) * w`, batch-norm statistics included.
             Defaults to `None`.
+        ema_warmup: bool, ramp the EMA's decay up over the first generator updates:
+            `decay_t = min(ema_decay, (1 + t) / (10 + t))` at the update after `t` earlier
+            ones (the ramp of `tf.train.ExponentialMovingAverage`'s `num_updates`), so the
+            average forgets the initial weights within tens of updates instead of
+            `1 / (1 - ema_decay)`; needs `ema_decay`. Defaults to `False`.
         seed: int or None, seed of the generator that draws `z` and the penalty's
             interpolation weights. Defaults to `None`.
         pack: int >= 1, samples the discriminator judges at once; every batch size must be a
@@ -57,8 +62,8 @@ class GAN(keras.Model):
         **kwargs: `keras.Model` arguments such as `name`.
 
     Raises:
-        ValueError: if `prior` is unknown, `ema_decay` is outside [0, 1) or `pack` is not a
-            positive int.
+        ValueError: if `prior` is unknown, `ema_decay` is outside [0, 1), `ema_warmup` is set
+            without `ema_decay`, or `pack` is not a positive int.
 
     Example:
 
@@ -80,6 +85,7 @@ class GAN(keras.Model):
         ema_decay=None,
         seed=None,
         pack=1,
+        ema_warmup=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -88,12 +94,16 @@ class GAN(keras.Model):
             raise ValueError(
                 f"ema_decay must be None or in [0, 1). Received: ema_decay={ema_decay!r}"
             )
+        if ema_warmup and ema_decay is None:
+            raise ValueError(
+                f"ema_warmup needs an ema_decay. Received: ema_warmup={ema_warmup!r}")
         _check_pack(pack)
         self.generator = generator
         self.discriminator = discriminator
         self.prior = prior
         self.schedule = schedule or schedules.Schedule()
         self.ema_decay = ema_decay
+        self.ema_warmup = bool(ema_warmup)
         self.seed = seed
         self.pack = pack
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -119,6 +129,8 @@ class GAN(keras.Model):
         # `reset_metrics()` (each epoch of `fit`; each log interval of `tfgan.training_loop`).
         self.trackers = {name: keras.metrics.Mean(name=name) for name in LOG_NAMES}
         self.gradient_penalty_weight = 0.0
+        self.gradient_penalty_kind = "wgan_gp"
+        self.generator_needs_real = False
 
     def compile(
         self,
@@ -126,6 +138,7 @@ class GAN(keras.Model):
         g_optimizer,
         loss="non_saturating",
         gradient_penalty_weight=0.0,
+        gradient_penalty="wgan_gp",
         jit_compile=False,
         steps_per_execution=1,
     ):
@@ -138,16 +151,19 @@ class GAN(keras.Model):
         Args:
             d_optimizer: `keras.optimizers.Optimizer` for the discriminator.
             g_optimizer: `keras.optimizers.Optimizer` for the generator.
-            loss: str, one of `tfgan.losses.LOSSES`, or a `tfgan.losses.GANLoss` pair of
-                functions. Defaults to `"non_saturating"`.
-            gradient_penalty_weight: float >= 0, weight of the WGAN-GP penalty added to the
+            loss: str, one of `tfgan.losses.LOSSES`, or a `tfgan.losses.GANLoss` (or its
+                fields as a tuple). Defaults to `"non_saturating"`.
+            gradient_penalty_weight: float >= 0, weight of the gradient penalty added to the
                 discriminator's loss; 0 turns it off. Defaults to `0.0`.
+            gradient_penalty: str, the penalty, one of `tfgan.penalties.PENALTIES`:
+                `"wgan_gp"` on interpolates, `"r1"` on real, `"r2"` on generated packs,
+                `"r1_r2"` on both. Defaults to `"wgan_gp"`.
             jit_compile: bool, compile the train step with XLA. Defaults to `False`.
             steps_per_execution: int, train steps per compiled call. Defaults to `1`.
 
         Raises:
-            ValueError: if `loss` is unknown, `gradient_penalty_weight` is negative, or the
-                `"worse"` schedule is used under a strategy with more than one replica.
+            ValueError: if `loss` or `gradient_penalty` is unknown, `gradient_penalty_weight`
+                is negative, or the `"worse"` schedule is used under a strategy with more than one replica.
         """
         super().compile(
             optimizer=None, jit_compile=jit_compile, steps_per_execution=steps_per_execution
@@ -157,6 +173,7 @@ class GAN(keras.Model):
                 "gradient_penalty_weight must be >= 0. "
                 f"Received: gradient_penalty_weight={gradient_penalty_weight!r}"
             )
+        penalties.check_penalty(gradient_penalty)
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         if self.schedule.kind == "worse" and num_replicas > 1:
             # Optimizers synchronise replicas with `merge_call`, which cannot run inside the
@@ -170,9 +187,12 @@ class GAN(keras.Model):
             g_optimizer = _with_loss_scaling(g_optimizer)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
-        loss_pair = losses.get_losses(loss) if isinstance(loss, str) else loss
-        self.generator_loss_fn, self.discriminator_loss_fn = loss_pair
+        loss_pair = losses.get_losses(loss) if isinstance(loss, str) else losses.GANLoss(*loss)
+        self.generator_loss_fn = loss_pair.generator_loss
+        self.discriminator_loss_fn = loss_pair.discriminator_loss
+        self.generator_needs_real = loss_pair.generator_needs_real
         self.gradient_penalty_weight = float(gradient_penalty_weight)
+        self.gradient_penalty_kind = gradient_penalty
         if self.built:
             self._build_optimizers()
 
@@ -304,7 +324,11 @@ class GAN(keras.Model):
                     generated = self.generator(z, training=True)
                     fake_logits = self.discriminator(
                         pack_samples(generated, self.pack), training=True)
-                    g_loss = self.generator_loss_fn(fake_logits)
+                    real_logits = None
+                    if self.generator_needs_real:
+                        real_logits = self.discriminator(
+                            pack_samples(real, self.pack), training=True)
+                    g_loss = self._generator_loss(real_logits, fake_logits)
                     scaled_loss = self._scaled(g_loss, self.g_optimizer)
                 self._apply_generator(tape.gradient(scaled_loss, self.generator.trainable_weights))
             forward = forward._replace(g_loss=g_loss)
@@ -366,8 +390,9 @@ class GAN(keras.Model):
     def _forward(self, real, z):
         """Runs both networks once and computes both losses (and the penalty, if weighted).
 
-        The discriminator sees packs; the penalty interpolates between whole real and
-        generated packs, its gradient norm taken over the discriminator's packed input.
+        The discriminator sees packs; the penalty is taken on whole real and generated packs
+        (WGAN-GP interpolates between them), its gradient norm over the discriminator's packed
+        input.
         """
         real_packs = pack_samples(real, self.pack)
         generated_packs = pack_samples(self.generator(z, training=True), self.pack)
@@ -376,12 +401,19 @@ class GAN(keras.Model):
         d_loss = self.discriminator_loss_fn(real_logits, fake_logits)
         gradient_penalty = None
         if self.gradient_penalty_weight > 0:
-            gradient_penalty = penalties.wasserstein_gradient_penalty(
-                self.discriminator, real_packs, generated_packs, self.seed_generator
+            gradient_penalty = penalties.gradient_penalty(
+                self.gradient_penalty_kind, self.discriminator, real_packs, generated_packs,
+                self.seed_generator,
             )
             d_loss += self.gradient_penalty_weight * gradient_penalty
-        g_loss = self.generator_loss_fn(fake_logits)
+        g_loss = self._generator_loss(real_logits, fake_logits)
         return _ForwardPass(real_logits, fake_logits, d_loss, g_loss, gradient_penalty)
+
+    def _generator_loss(self, real_logits, fake_logits):
+        """The generator's loss; relativistic families compare with the real logits too."""
+        if self.generator_needs_real:
+            return self.generator_loss_fn(real_logits, fake_logits)
+        return self.generator_loss_fn(fake_logits)
 
     def _scaled(self, loss, optimizer):
         """The loss to differentiate: this replica's share, times the optimizer's loss scale.
@@ -396,9 +428,14 @@ class GAN(keras.Model):
         """Applies the generator's gradients, then moves the EMA copy towards the new weights."""
         self.g_optimizer.apply(grads, self.generator.trainable_weights)
         if self.ema_generator is not None:
+            decay = self.ema_decay
+            if self.ema_warmup:
+                # The optimizer has counted this update: t earlier ones, 0 at the first.
+                t = tf.cast(self.g_optimizer.iterations, tf.float32) - 1.0
+                decay = tf.minimum(decay, (1.0 + t) / (10.0 + t))
             # Under a mirrored strategy each replica writes its own copy, from identical values.
             for ema_weight, weight in zip(self.ema_generator.weights, self.generator.weights):
-                ema_weight.assign(self.ema_decay * ema_weight + (1.0 - self.ema_decay) * weight)
+                ema_weight.assign(decay * ema_weight + (1.0 - decay) * weight)
 
     def get_config(self):
         """Returns the constructor arguments, networks serialised with Keras."""
@@ -412,6 +449,7 @@ class GAN(keras.Model):
                 "ema_decay": self.ema_decay,
                 "seed": self.seed,
                 "pack": self.pack,
+                "ema_warmup": self.ema_warmup,
             }
         )
         return config

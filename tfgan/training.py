@@ -32,7 +32,7 @@ from tfgan import callbacks as callbacks_lib
 from tfgan import data as data_lib
 from tfgan import export as export_lib
 from tfgan import models as models_lib
-from tfgan import priors, training_loop
+from tfgan import learning_rates, priors, training_loop
 from tfgan.config import MODEL_OPTIONS, ConfigError, TrainConfig
 from tfgan.flops import train_step_flops
 from tfgan.gan import GAN, packed_shape
@@ -113,7 +113,7 @@ def build_networks(config, spec):
         ConfigError: the architecture does not fit the data's shape, or an option is invalid.
     """
     common = dict(minibatch_kernels=config.num_kernels if config.minibatch else 0,
-                  minibatch_kernel_dim=config.kernel_dim)
+                  minibatch_kernel_dim=config.kernel_dim, spectral_norm=config.spectral_norm)
     if config.architecture == "mlp":
         g_options = dict(hidden_units=config.g_hidden_units, activation=config.activation,
                          output_activation=config.output_activation)
@@ -133,11 +133,20 @@ def build_networks(config, spec):
     return generator, discriminator
 
 
-def _optimizer(config):
+def _learning_rate(config, network):
+    """`network`'s rate ("d" or "g"), scheduled over its updates: k_d or k_g per step."""
+    updates_per_step = config.k_d if network == "d" else config.k_g
+    return learning_rates.learning_rate(
+        config.network_learning_rate(network), config.lr_schedule,
+        total_steps=config.steps * updates_per_step,
+        warmup_steps=config.lr_warmup_steps * updates_per_step)
+
+
+def _optimizer(config, network):
+    learning_rate = _learning_rate(config, network)
     if config.optimizer == "adam":
-        return keras.optimizers.Adam(config.learning_rate, beta_1=config.beta1,
-                                     beta_2=config.beta2)
-    return keras.optimizers.RMSprop(config.learning_rate)
+        return keras.optimizers.Adam(learning_rate, beta_1=config.beta1, beta_2=config.beta2)
+    return keras.optimizers.RMSprop(learning_rate)
 
 
 def build_gan(config, spec):
@@ -153,12 +162,14 @@ def build_gan(config, spec):
         ema_decay=config.ema_decay or None,
         seed=config.seed,
         pack=config.pack,
+        ema_warmup=config.ema_warmup,
     )
     gan.compile(
-        d_optimizer=_optimizer(config),
-        g_optimizer=_optimizer(config),
+        d_optimizer=_optimizer(config, "d"),
+        g_optimizer=_optimizer(config, "g"),
         loss=config.loss,
         gradient_penalty_weight=config.gradient_penalty_weight,
+        gradient_penalty=config.gradient_penalty,
     )
     gan.build_all(spec.data_shape)
     return gan
@@ -380,9 +391,11 @@ def train(config, callbacks=()):
     restored = restore_good_checkpoint(checkpoint, checkpoint_dir)
     if restored:
         # The checkpoint holds the optimizers' learning rates; the flag's value wins, so a run
-        # that diverged can be resumed with a lower --learning_rate.
-        for optimizer in (gan.d_optimizer, gan.g_optimizer):
-            optimizer.learning_rate = config.learning_rate
+        # that diverged can be resumed with a lower --learning_rate. (A schedule holds none:
+        # it was built from the flags.)
+        if not config.scheduled_learning_rates:
+            for network, optimizer in (("d", gan.d_optimizer), ("g", gan.g_optimizer)):
+                optimizer.learning_rate = config.network_learning_rate(network)
         print(f"Resumed from {restored} at step {int(gan.step.numpy())}", flush=True)
     block = steps_per_execution(config, gan)
     rollbacks = 0
