@@ -30,81 +30,13 @@ from tensorflow.core.protobuf import error_codes_pb2, saved_model_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, model_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
-DEFAULT_SIGNATURE = "serving_default"
-SIGNATURE_DEF_FIELD = "signature_def"
+from tfgan.serving.errors import ServingError, datatype_of, dtype_name  # noqa: F401
+from tfgan.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD  # noqa: F401
+
 State = get_model_status_pb2.ModelVersionStatus.State
 
 _log = logging.getLogger("tfgan.serving")
 _VERSION_DIR = re.compile(r"[0-9]+")
-
-
-class ServingError(Exception):
-    """An error with a canonical status code, as TF Serving returns it.
-
-    Args:
-        code: int, a `tensorflow.error.Code` value (`error_codes_pb2.INVALID_ARGUMENT`, ...).
-        message: str, the message clients see.
-    """
-
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    @property
-    def code_name(self):
-        """str, the code's name: `INVALID_ARGUMENT`, `NOT_FOUND`, ..."""
-        return error_codes_pb2.Code.Name(self.code)
-
-    def __str__(self):
-        return f"{self.code_name}: {self.message}"
-
-    @classmethod
-    def invalid_argument(cls, message):
-        return cls(error_codes_pb2.INVALID_ARGUMENT, message)
-
-    @classmethod
-    def not_found(cls, message):
-        return cls(error_codes_pb2.NOT_FOUND, message)
-
-    @classmethod
-    def failed_precondition(cls, message):
-        return cls(error_codes_pb2.FAILED_PRECONDITION, message)
-
-    @classmethod
-    def unimplemented(cls, message):
-        return cls(error_codes_pb2.UNIMPLEMENTED, message)
-
-    @classmethod
-    def unavailable(cls, message):
-        return cls(error_codes_pb2.UNAVAILABLE, message)
-
-    @classmethod
-    def internal(cls, message):
-        return cls(error_codes_pb2.INTERNAL, message)
-
-    @classmethod
-    def from_tf_error(cls, error):
-        """A `tf.errors.OpError` as a session reports it: eager-call decorations removed."""
-        message = re.sub(
-            r"^Graph execution error:\s*(Detected at node .*?<stack traces unavailable>\n)?", "",
-            error.message, flags=re.DOTALL,
-        )
-        message = re.sub(r"^\{\{function_node [^}]*\}\}\s*", "", message)
-        message = re.sub(r"\s*\[Op:[^\]]*\]\s*$", "", message)
-        return cls(error.error_code, message)
-
-
-def dtype_name(dtype):
-    """TensorFlow's `DataTypeString` for a `DataType` enum value: `float`, `int32`, `string`..."""
-    return types_pb2.DataType.Name(dtype)[len("DT_"):].lower()
-
-
-def datatype_of(array):
-    """The `DataType` enum of a numpy array (`object` and bytes arrays are DT_STRING)."""
-    if array.dtype == object or array.dtype.kind in "SU":
-        return types_pb2.DT_STRING
-    return tf.as_dtype(array.dtype).as_datatype_enum
 
 
 # The server's config protos that the tensorflow-serving-api package does not ship, with the

@@ -18,13 +18,9 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from tfgan.serving.core import ServingError, monotonic_us
-
-MAX_MESSAGE_BYTES = 2**31 - 1
-CHANNEL_OPTIONS = (
-    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-)
+from tfgan.serving.core import monotonic_us
+from tfgan.serving.errors import ServingError
+from tfgan.serving.protocol import CHANNEL_OPTIONS, MAX_MESSAGE_BYTES  # noqa: F401
 GRPC_CODES = {status.value[0]: status for status in grpc.StatusCode}
 
 

@@ -27,37 +27,13 @@ from google.protobuf import json_format
 from tensorflow.core.protobuf import error_codes_pb2 as codes
 from tensorflow_serving.apis import get_model_metadata_pb2, model_pb2
 
-from tfgan.serving import codec
-from tfgan.serving.core import (
-    SIGNATURE_DEF_FIELD,
-    MonitoringConfig,
-    ServingError,
-    monotonic_us,
-    read_text_proto,
-)
+from tfgan.serving import codec, json_writer
+from tfgan.serving.core import SIGNATURE_DEF_FIELD, MonitoringConfig, monotonic_us, read_text_proto
+from tfgan.serving.errors import HTTP_STATUS, ServingError  # noqa: F401 - HTTP_STATUS re-exported
+from tfgan.serving.json_text import make_error_json
 
 DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
-
-HTTP_STATUS = {
-    codes.OK: 200,
-    codes.CANCELLED: 499,
-    codes.UNKNOWN: 500,
-    codes.INVALID_ARGUMENT: 400,
-    codes.DEADLINE_EXCEEDED: 504,
-    codes.NOT_FOUND: 404,
-    codes.ALREADY_EXISTS: 409,
-    codes.PERMISSION_DENIED: 403,
-    codes.RESOURCE_EXHAUSTED: 429,
-    codes.FAILED_PRECONDITION: 400,
-    codes.ABORTED: 409,
-    codes.OUT_OF_RANGE: 400,
-    codes.UNIMPLEMENTED: 501,
-    codes.INTERNAL: 500,
-    codes.UNAVAILABLE: 503,
-    codes.DATA_LOSS: 500,
-    codes.UNAUTHENTICATED: 401,
-}
 
 _API_PATH = re.compile(r"/v1/.*", re.IGNORECASE | re.DOTALL)
 _PREDICTION_PATH = re.compile(
@@ -140,7 +116,7 @@ class RestAnswer:
     """One REST answer: HTTP status, JSON text, and what the metrics record."""
 
     status: int
-    body: str
+    body: object  # str, or bytes for large answers
     code: int
     model_name: str
     api: str
@@ -174,7 +150,7 @@ class RestApiHandler:
             return RestAnswer(200, text, codes.OK, route.model_name, route.api)
         except ServingError as error:
             return RestAnswer(
-                HTTP_STATUS.get(error.code, 500), codec.make_error_json(error.message),
+                HTTP_STATUS.get(error.code, 500), make_error_json(error.message),
                 error.code, route.model_name, route.api,
             )
 
@@ -197,7 +173,7 @@ class RestApiHandler:
         )
         spec.signature_name = request.signature_name
         result = self._registry.predict(spec, request.inputs)
-        return codec.make_predict_response(result.outputs, request.request_format)
+        return json_writer.encode_predict_response(result.outputs, request.request_format)
 
     def _classify_or_regress(self, route, body):
         spec = model_spec_of(route)
@@ -287,10 +263,8 @@ def prometheus_text(metrics):
 
 
 def _json_response(status, text):
-    return web.Response(
-        status=status, body=text.encode("utf-8", "surrogateescape"),
-        content_type="application/json",
-    )
+    body = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
+    return web.Response(status=status, body=body, content_type="application/json")
 
 
 def create_app(registry, executor, *, rest_api_timeout_in_ms=30000,
@@ -320,13 +294,13 @@ def create_app(registry, executor, *, rest_api_timeout_in_ms=30000,
             return web.Response(text=prometheus_text(registry.metrics), content_type="text/plain")
         if not _API_PATH.fullmatch(path):
             return _json_response(
-                404, codec.make_error_json(f"Not found: {request.method} {path}")
+                404, make_error_json(f"Not found: {request.method} {path}")
             )
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return _json_response(
-                413, codec.make_error_json(
+                413, make_error_json(
                     f"Request body is larger than this server's limit of {max_request_bytes}"
                     " bytes"
                 ),
@@ -335,7 +309,7 @@ def create_app(registry, executor, *, rest_api_timeout_in_ms=30000,
             if re.search(r"https?://", request.headers.get("Origin", "")):
                 return web.Response(status=200)
             return _json_response(
-                400, codec.make_error_json("Origin header is missing in CORS preflight")
+                400, make_error_json("Origin header is missing in CORS preflight")
             )
         start = monotonic_us()
         work = asyncio.get_running_loop().run_in_executor(
@@ -345,7 +319,7 @@ def create_app(registry, executor, *, rest_api_timeout_in_ms=30000,
             answer = await asyncio.wait_for(work, timeout)
         except asyncio.TimeoutError:
             answer = RestAnswer(
-                504, codec.make_error_json("Timed out waiting for notification"),
+                504, make_error_json("Timed out waiting for notification"),
                 codes.DEADLINE_EXCEEDED, "", "",
             )
         registry.metrics.record(
