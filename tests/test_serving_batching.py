@@ -247,6 +247,7 @@ def test_batched_predictions_match_unbatched_ones(tmp_path, tmp_path_factory, mo
     registry = core.ModelRegistry(model_config(base), file_system_poll_wait_seconds=-1,
                                   batcher=batcher)
     registry.start()
+    calls.clear()  # the warm-up's calls, one per signature
     rng = np.random.default_rng(0)
     requests = [rng.normal(size=(n, 3)).astype(np.float32) for n in (1, 2, 3, 1, 2, 4)]
     results = [None] * len(requests)
