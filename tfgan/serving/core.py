@@ -107,6 +107,10 @@ class ModelRegistry:
             tried. Defaults to `5`, as the stock server.
         load_retry_interval_micros: int, the least time between two tries of a version.
             Defaults to 60 s, as the stock server.
+        allow_version_labels_for_unavailable_models: bool, accept labels that name versions
+            not available (yet): such a label answers NOT_FOUND until its version loads.
+            Defaults to `False`: as the stock server, refuse them.
+        enable_model_warmup: bool, warm versions up before they serve. Defaults to `True`.
         clock: callable returning seconds, for the retry interval. Defaults to
             `time.monotonic`.
 
@@ -116,7 +120,9 @@ class ModelRegistry:
 
     def __init__(self, config, *, file_system_poll_wait_seconds=1.0, batcher=None,
                  max_samples_per_request=0, max_num_load_retries=5,
-                 load_retry_interval_micros=60_000_000, clock=time.monotonic):
+                 load_retry_interval_micros=60_000_000,
+                 allow_version_labels_for_unavailable_models=False, enable_model_warmup=True,
+                 clock=time.monotonic):
         validate_model_config(config)
         for name, value in (("max_samples_per_request", max_samples_per_request),
                             ("max_num_load_retries", max_num_load_retries),
@@ -133,6 +139,8 @@ class ModelRegistry:
         self._max_retries = max_num_load_retries
         self._retry_interval = load_retry_interval_micros / 1e6
         self._clock = clock
+        self._labels_for_unavailable = allow_version_labels_for_unavailable_models
+        self._warmup = enable_model_warmup
         self._poll_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = None
@@ -218,7 +226,7 @@ class ModelRegistry:
         name = model.config.name
         model.set_state(version, State.LOADING)
         try:
-            loaded = LoadedVersion(name, version, path)
+            loaded = LoadedVersion(name, version, path, warmup=self._warmup)
         except Exception as error:  # noqa: BLE001 - report any failure, keep serving
             if not isinstance(error, ServingError):
                 error = ServingError(error_codes_pb2.UNKNOWN, str(error))
@@ -236,6 +244,8 @@ class ModelRegistry:
         _log.info("serving %s version %d from %s", name, version, path)
 
     def _check_labels(self):
+        if self._labels_for_unavailable:
+            return
         for name, labels in self._labels.items():
             for label, version in labels.items():
                 if version not in self._models[name].available:
