@@ -139,7 +139,10 @@ def test_run_study_trains_measures_writes_the_row_and_reuses_finished_runs(
                                                           "features_000006.png"]
     saved = json.loads((workdir / study.RESULT_FILE).read_text())
     assert study.RunResult(**saved["result"]) == result and saved["num_samples"] == 40
-    assert row in open(table).read() and lines[0].startswith("ring pack seed 3: ")
+    assert row in open(table).read()
+    assert lines[:2] == [f"ring pack seed 3: training in {workdir}",
+                         "ring pack seed 3: measuring 40 samples"]
+    assert lines[2].startswith("ring pack seed 3: ")
 
     def no_training(config):
         raise AssertionError("a finished run was trained again")

@@ -178,7 +178,7 @@ def measure(samples, dataset, value_range=None, classifier=None):
 
 
 def run_seed(dataset, remedy, seed, workdir, preset, overrides=(), num_samples=None,
-             classifier=None):
+             classifier=None, print_fn=None):
     """Trains (or resumes, or reuses) one seed of a study row and measures it.
 
     Args:
@@ -191,6 +191,8 @@ def run_seed(dataset, remedy, seed, workdir, preset, overrides=(), num_samples=N
         num_samples: int or None, samples to measure; `None` for `NUM_SAMPLES[dataset]`.
             Defaults to `None`.
         classifier: see `measure`. Defaults to `None`.
+        print_fn: callable taking one str, told when training and measuring start, or
+            `None`. Defaults to `None`.
 
     Returns:
         `RunResult`.
@@ -213,10 +215,13 @@ def run_seed(dataset, remedy, seed, workdir, preset, overrides=(), num_samples=N
             saved = json.load(f)
         if saved["options"] == options and saved["num_samples"] == num_samples:
             return RunResult(**saved["result"])
+    progress = print_fn or (lambda line: None)
+    progress(f"{dataset} {remedy} seed {seed}: training in {workdir}")
     start = time.monotonic()
     gan = training.train(config)
     train_seconds = time.monotonic() - start
     value_range = training.data_value_range(config, "points" if dataset in data.TOYS else "image")
+    progress(f"{dataset} {remedy} seed {seed}: measuring {num_samples} samples")
     samples = generate(gan, num_samples, config.prior, seed)
     result = RunResult(seed=seed, steps=int(gan.step.numpy()), train_seconds=train_seconds,
                        **measure(samples, dataset, value_range, classifier))
@@ -356,7 +361,8 @@ def run_study(dataset, remedy, seeds, root, preset, table_path, overrides=(), nu
         overrides: iterable of str, more training flags. Defaults to `()`.
         num_samples: int or None, see `run_seed`. Defaults to `None`.
         classifier: see `measure`. Defaults to `None`.
-        print_fn: callable taking one str, for one progress line per seed. Defaults to `print`.
+        print_fn: callable taking one str, for the progress lines of each seed. Defaults to
+            `print`.
 
     Returns:
         `(results, row)`: the `RunResult` of each seed and the table row written.
@@ -367,7 +373,7 @@ def run_study(dataset, remedy, seeds, root, preset, table_path, overrides=(), nu
     for seed in seeds:
         workdir = os.path.join(root, dataset, remedy, f"seed{seed}")
         result = run_seed(dataset, remedy, seed, workdir, preset, overrides, num_samples,
-                          classifier)
+                          classifier, print_fn)
         results.append(result)
         quality = (f"KL {result.kl:.3f}" if result.kl is not None
                    else f"high quality {100 * result.high_quality_fraction:.1f} %")
