@@ -17,6 +17,10 @@ def _config(**overrides):
     (dict(schedule="worse", lr_warmup_steps=10),
      r"^--lr_schedule and --lr_warmup_steps need --schedule=alternating or simultaneous"),
     (dict(ema_warmup=True), r"^--ema_warmup needs --ema_decay > 0$"),
+    (dict(unrolled_steps=-1), r"^--unrolled_steps must be >= 0$"),
+    (dict(unrolled_learning_rate=-0.1), r"^--unrolled_learning_rate must be >= 0$"),
+    (dict(unrolled_steps=5, schedule="simultaneous"),
+     r"^--unrolled_steps needs --schedule=alternating, got --schedule=simultaneous$"),
 ])
 def test_recipe_options_are_checked_in_one_line(overrides, message):
     with pytest.raises(ConfigError, match=message):

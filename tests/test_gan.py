@@ -291,6 +291,62 @@ def test_relativistic_generator_loss_pairs_real_and_generated_packs(pack):
     np.testing.assert_allclose(logs["g_loss"], expected_g_loss, rtol=1e-5)
 
 
+class AffineGenerator(keras.Model):
+    """G(z) = z A + c on 2-D points: d mean(G(z)) / dc is the identity."""
+
+    z_dim, data_shape, output_activation = 2, (2,), "linear"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(2)
+
+    def call(self, z, training=None):
+        return self.dense(z)
+
+
+class LinearCritic(keras.Model):
+    """D(x) = <w, x> + b."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(1)
+
+    def call(self, x, training=None):
+        return self.dense(x)
+
+
+def test_unrolled_generator_loss_looks_k_discriminator_steps_ahead():
+    # With the Wasserstein loss L_D = <w, m_f - m_r> (m_f, m_r: mean generated and real
+    # points), each unrolled step is w <- w - eta (m_f - m_r), so after K steps
+    # w_K = w - K eta (m_f - m_r) and L_G = -(<w_K, m_f> + b), whose gradient through the
+    # unrolling is dL_G/dm_f = -w + K eta (2 m_f - m_r): G's bias c moves by minus that.
+    K, eta, g_rate = 3, 0.1, 0.5
+    gan = gan_lib.GAN(AffineGenerator(), LinearCritic(), schedule=schedules.Schedule(), seed=3)
+    # The discriminator's own update has rate 0, so the generator sees the initial w.
+    gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(g_rate), loss="wasserstein",
+                unrolled_steps=K, unrolled_learning_rate=eta)
+    gan.build_all((2,))
+    w, b = np.array([[1.0], [-2.0]], np.float32), np.array([0.5], np.float32)
+    gan.discriminator.dense.set_weights([w, b])
+    replay = keras.random.SeedGenerator(3)
+    priors.sample_prior(BATCH, 2, "uniform", replay)  # the discriminator update's z
+    z = priors.sample_prior(BATCH, 2, "uniform", replay)
+    real = real_batch()
+    m_f = np.mean(gan.generator(z).numpy(), axis=0)
+    m_r = np.mean(real.numpy(), axis=0)
+    c_before = gan.generator.dense.bias.numpy()
+
+    logs = gan.train_step(real)
+
+    w_k = w[:, 0] - K * eta * (m_f - m_r)
+    np.testing.assert_allclose(logs["g_loss"], -(w_k @ m_f + b[0]), rtol=1e-5)
+    expected_grad = -w[:, 0] + K * eta * (2 * m_f - m_r)
+    np.testing.assert_allclose(gan.generator.dense.bias.numpy(), c_before - g_rate * expected_grad,
+                               rtol=1e-5, atol=1e-6)
+    # The discriminator's variables keep their values: only values were unrolled.
+    np.testing.assert_array_equal(gan.discriminator.dense.kernel.numpy(), w)
+
+
 @pytest.mark.parametrize("pack", [1, 2])
 def test_gradient_penalty_is_reported_and_added_to_d_loss(pack):
     gan = make_gan(
@@ -490,6 +546,10 @@ def test_config_round_trip():
          r"Received: gradient_penalty_weight=-1.0$"),
         (lambda: make_gan(loss="vanilla"), r"Received: loss='vanilla'$"),
         (lambda: make_gan(gradient_penalty="r3"), r"Received: gradient_penalty='r3'$"),
+        (lambda: make_gan(unrolled_steps=-1), r"Received: unrolled_steps=-1$"),
+        (lambda: make_gan(unrolled_steps=2), r"Received: unrolled_learning_rate=None$"),
+        (lambda: make_gan(schedules.Schedule("simultaneous"), unrolled_steps=2,
+                          unrolled_learning_rate=0.1), r"Received: schedule='simultaneous'$"),
         (lambda: make_gan(build=False).build_all((3,)), r"Received: input_shape=\(None, 3\)$"),
     ],
 )

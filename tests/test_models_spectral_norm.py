@@ -171,3 +171,18 @@ def test_power_iteration_stays_float32_under_mixed_precision(name):
         keras.mixed_precision.set_global_policy("float32")
     assert logits.dtype == "float32"
     assert {w.dtype for w in discriminator.non_trainable_weights} == {"float32"}
+
+
+def test_a_callers_stateless_scope_reaches_every_wrapped_weight():
+    # Values a caller substitutes (as the unrolled GAN does) replace the kernel before its
+    # normalisation and the bias as it is; the variables keep theirs.
+    x = RNG.normal(size=(3, 4)).astype("float32")
+    wrapper = _wrapped(keras.layers.Dense(6), (None, 4))
+    kernel = RNG.normal(size=(4, 6)).astype("float32")
+    bias = RNG.normal(size=(6,)).astype("float32")
+    reference = _wrapped(keras.layers.Dense(6), (None, 4))
+    reference.set_weights([wrapper.vector_u.numpy(), kernel, bias])
+    with keras.StatelessScope([(wrapper.layer.kernel, kernel), (wrapper.layer.bias, bias)]):
+        substituted = wrapper(x)
+    np.testing.assert_allclose(substituted, reference(x), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(wrapper(x), substituted)

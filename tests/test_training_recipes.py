@@ -141,3 +141,9 @@ def test_cosine_rates_with_warmup_and_ema_warmup_learn_the_gaussian():
     gan = _short_run(_config(lr_schedule="cosine", lr_warmup_steps=50, ema_decay=0.999,
                              ema_warmup=True))
     _assert_learns_the_gaussian(gan, gan.ema_generator)
+
+
+def test_unrolled_generator_updates_learn_the_gaussian():
+    gan = _short_run(_config(unrolled_steps=3))
+    assert gan.unrolled_learning_rate == 2e-3  # 0: the discriminator's rate
+    _assert_learns_the_gaussian(gan)

@@ -92,6 +92,13 @@ class TrainConfig:
     )
     k_d: int = _option(1, "Discriminator updates per iteration (alternating schedule).")
     k_g: int = _option(1, "Generator updates per iteration (alternating schedule).")
+    unrolled_steps: int = _option(
+        0, "Unrolled GAN (Metz et al. 2017): each generator update takes its loss against the "
+        "discriminator this many gradient steps ahead, differentiated through them (0: off; "
+        "alternating schedule).")
+    unrolled_learning_rate: float = _option(
+        0.0, "Step size of the unrolled steps, plain gradient descent as in the paper (0: the "
+        "discriminator's learning rate).")
     d_confidence: float = _option(
         0.6, "Worse schedule: D counts as the worse network until it beats one scoring real "
         "data d_confidence and generated data 1 - d_confidence (0.5: the game's equilibrium).")
@@ -159,6 +166,10 @@ class TrainConfig:
             _check(value >= 0, f"--{name} must be >= 0 (0: --learning_rate), got {value}")
         _check(self.steps_per_execution >= 0, "--steps_per_execution must be >= 0")
         _check(self.lr_warmup_steps >= 0, "--lr_warmup_steps must be >= 0")
+        _check(self.unrolled_steps >= 0, "--unrolled_steps must be >= 0")
+        _check(self.unrolled_learning_rate >= 0, "--unrolled_learning_rate must be >= 0")
+        _check(not self.unrolled_steps or self.schedule == "alternating",
+               f"--unrolled_steps needs --schedule=alternating, got --schedule={self.schedule}")
         _check(self.batch_size % self.pack == 0,
                f"--batch_size ({self.batch_size}) must be a multiple of --pack ({self.pack})")
         _check(self.image_size >= 0, "--image_size must be >= 0")

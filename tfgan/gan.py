@@ -1,6 +1,7 @@
 """`GAN(keras.Model)`: two networks, two optimizers and one `train_step` that runs a schedule."""
 
 import collections
+import contextlib
 
 import keras
 import tensorflow as tf
@@ -131,6 +132,8 @@ class GAN(keras.Model):
         self.gradient_penalty_weight = 0.0
         self.gradient_penalty_kind = "wgan_gp"
         self.generator_needs_real = False
+        self.unrolled_steps = 0
+        self.unrolled_learning_rate = None
 
     def compile(
         self,
@@ -139,6 +142,8 @@ class GAN(keras.Model):
         loss="non_saturating",
         gradient_penalty_weight=0.0,
         gradient_penalty="wgan_gp",
+        unrolled_steps=0,
+        unrolled_learning_rate=None,
         jit_compile=False,
         steps_per_execution=1,
     ):
@@ -158,12 +163,20 @@ class GAN(keras.Model):
             gradient_penalty: str, the penalty, one of `tfgan.penalties.PENALTIES`:
                 `"wgan_gp"` on interpolates, `"r1"` on real, `"r2"` on generated packs,
                 `"r1_r2"` on both. Defaults to `"wgan_gp"`.
+            unrolled_steps: int >= 0, K: each generator update takes its loss against the
+                discriminator K gradient steps ahead, differentiated through the steps (Metz
+                et al. 2017, https://arxiv.org/abs/1611.02163); the discriminator itself
+                keeps its own update. Needs the `"alternating"` schedule; 0 turns it off.
+                Defaults to `0`.
+            unrolled_learning_rate: float > 0, the step size of those plain gradient steps
+                (the paper's eta); needed when `unrolled_steps` is set. Defaults to `None`.
             jit_compile: bool, compile the train step with XLA. Defaults to `False`.
             steps_per_execution: int, train steps per compiled call. Defaults to `1`.
 
         Raises:
             ValueError: if `loss` or `gradient_penalty` is unknown, `gradient_penalty_weight`
-                is negative, or the `"worse"` schedule is used under a strategy with more than one replica.
+                is negative, `unrolled_steps` is set without the alternating schedule or a
+                positive `unrolled_learning_rate`, or the `"worse"` schedule is used under a strategy with more than one replica.
         """
         super().compile(
             optimizer=None, jit_compile=jit_compile, steps_per_execution=steps_per_execution
@@ -174,6 +187,18 @@ class GAN(keras.Model):
                 f"Received: gradient_penalty_weight={gradient_penalty_weight!r}"
             )
         penalties.check_penalty(gradient_penalty)
+        if isinstance(unrolled_steps, bool) or not isinstance(unrolled_steps, int) \
+                or unrolled_steps < 0:
+            raise ValueError(
+                f"unrolled_steps must be an int >= 0. Received: unrolled_steps={unrolled_steps!r}")
+        if unrolled_steps and self.schedule.kind != "alternating":
+            raise ValueError(
+                "unrolled_steps needs the 'alternating' schedule. "
+                f"Received: schedule={self.schedule.kind!r}")
+        if unrolled_steps and not (unrolled_learning_rate or 0) > 0:
+            raise ValueError(
+                "unrolled_steps needs an unrolled_learning_rate > 0. "
+                f"Received: unrolled_learning_rate={unrolled_learning_rate!r}")
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         if self.schedule.kind == "worse" and num_replicas > 1:
             # Optimizers synchronise replicas with `merge_call`, which cannot run inside the
@@ -193,6 +218,8 @@ class GAN(keras.Model):
         self.generator_needs_real = loss_pair.generator_needs_real
         self.gradient_penalty_weight = float(gradient_penalty_weight)
         self.gradient_penalty_kind = gradient_penalty
+        self.unrolled_steps = unrolled_steps
+        self.unrolled_learning_rate = unrolled_learning_rate
         if self.built:
             self._build_optimizers()
 
@@ -322,13 +349,7 @@ class GAN(keras.Model):
                 z = self._sample_z(batch_size)
                 with tf.GradientTape() as tape:
                     generated = self.generator(z, training=True)
-                    fake_logits = self.discriminator(
-                        pack_samples(generated, self.pack), training=True)
-                    real_logits = None
-                    if self.generator_needs_real:
-                        real_logits = self.discriminator(
-                            pack_samples(real, self.pack), training=True)
-                    g_loss = self._generator_loss(real_logits, fake_logits)
+                    g_loss = self._generator_update_loss(real, generated)
                     scaled_loss = self._scaled(g_loss, self.g_optimizer)
                 self._apply_generator(tape.gradient(scaled_loss, self.generator.trainable_weights))
             forward = forward._replace(g_loss=g_loss)
@@ -408,6 +429,45 @@ class GAN(keras.Model):
             d_loss += self.gradient_penalty_weight * gradient_penalty
         g_loss = self._generator_loss(real_logits, fake_logits)
         return _ForwardPass(real_logits, fake_logits, d_loss, g_loss, gradient_penalty)
+
+    def _generator_update_loss(self, real, generated):
+        """The loss of an alternating generator update, against the unrolled discriminator if
+        `unrolled_steps` is set; the real packs are scored only for a relativistic loss."""
+        real_packs = pack_samples(real, self.pack)
+        generated_packs = pack_samples(generated, self.pack)
+        with self._unrolled_discriminator(real_packs, generated_packs):
+            fake_logits = self.discriminator(generated_packs, training=True)
+            real_logits = None
+            if self.generator_needs_real:
+                real_logits = self.discriminator(real_packs, training=True)
+            return self._generator_loss(real_logits, fake_logits)
+
+    def _unrolled_discriminator(self, real_packs, generated_packs):
+        """A scope in which the discriminator's weights are `unrolled_steps` steps ahead.
+
+        Metz et al. 2017, "Unrolled Generative Adversarial Networks",
+        https://arxiv.org/abs/1611.02163, section 2: from `theta_0` = the discriminator's
+        weights, `theta_{k+1} = theta_k - eta * grad_theta L_D(theta_k)` on these packs, each
+        step differentiable, so the generator's gradient sees how the discriminator would
+        answer its move. The steps are values in a `keras.StatelessScope`: the variables, the
+        power-iteration vectors and the dropout seeds keep their state. With 0 steps the scope
+        does nothing.
+        """
+        if not self.unrolled_steps:
+            return contextlib.nullcontext()
+        weights = self.discriminator.trainable_weights
+        values = [tf.convert_to_tensor(weight) for weight in weights]
+        for _ in range(self.unrolled_steps):
+            with tf.GradientTape() as tape:
+                tape.watch(values)
+                with keras.StatelessScope(list(zip(weights, values))):
+                    d_loss = self.discriminator_loss_fn(
+                        self.discriminator(real_packs, training=True),
+                        self.discriminator(generated_packs, training=True))
+            grads = tape.gradient(d_loss, values)
+            values = [value - self.unrolled_learning_rate * tf.cast(grad, value.dtype)
+                      for value, grad in zip(values, grads)]
+        return keras.StatelessScope(list(zip(weights, values)))
 
     def _generator_loss(self, real_logits, fake_logits):
         """The generator's loss; relativistic families compare with the real logits too."""

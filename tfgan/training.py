@@ -170,6 +170,9 @@ def build_gan(config, spec):
         loss=config.loss,
         gradient_penalty_weight=config.gradient_penalty_weight,
         gradient_penalty=config.gradient_penalty,
+        unrolled_steps=config.unrolled_steps,
+        unrolled_learning_rate=(config.unrolled_learning_rate
+                                or config.network_learning_rate("d")),
     )
     gan.build_all(spec.data_shape)
     return gan

@@ -114,8 +114,13 @@ class SpectralNorm(keras.layers.Wrapper):
 
     def call(self, inputs, training=None):
         normalized = self.normalized_kernel(training=bool(training))
-        # The wrapped layer reads `normalized` wherever it reads its kernel.
-        with keras.StatelessScope(state_mapping=[(self.layer.kernel, normalized)]):
+        # The wrapped layer reads `normalized` wherever it reads its kernel. Its other weights
+        # keep the values read here, which are a caller's own stateless scope's if there is
+        # one (a scope does not fall back to the scope it is opened in).
+        mapping = [(self.layer.kernel, normalized)] + [
+            (weight, ops.convert_to_tensor(weight))
+            for weight in self.layer.weights if weight is not self.layer.kernel]
+        with keras.StatelessScope(state_mapping=mapping):
             return self.layer(inputs)
 
     def compute_output_shape(self, input_shape):
