@@ -1,7 +1,6 @@
 """Training speed against a plain TF2 loop and the machine's matmul peak, in one run.
 
-    .venv/bin/python scripts/bench_train.py --mnist_path=../shared/data/mnist.npz \\
-        --out=runs/bench_train.json
+    python scripts/bench_train.py --out=runs/bench_train.json   # MNIST from $MNIST_PATH
 
 For each row (a preset at a batch size and precision) it alternates, `--repeats` times:
 
@@ -33,10 +32,10 @@ import statistics
 import tempfile
 import time
 
-from absl import app, flags
+from absl import flags
 
 from tfgan.cli.errors import USAGE, fail
-from tfgan.cli.flags import config_from_flags, define_flags, flags_parser
+from tfgan.cli.flags import config_from_flags, define_flags, run_tool
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -332,4 +331,4 @@ def print_table(results):
 
 
 if __name__ == "__main__":
-    app.run(main, flags_parser=flags_parser(FLAGS, __doc__))
+    run_tool(main, FLAGS, __doc__)
