@@ -291,25 +291,15 @@ def test_relativistic_generator_loss_pairs_real_and_generated_packs(pack):
     np.testing.assert_allclose(logs["g_loss"], expected_g_loss, rtol=1e-5)
 
 
-class AffineGenerator(keras.Model):
-    """G(z) = z A + c on 2-D points: d mean(G(z)) / dc is the identity."""
+class Affine(keras.Model):
+    """x W + b with `units` outputs: a generator G(z) = z A + c of 2-D points (z_dim 2), whose
+    mean moves with c one for one, or a critic D(x) = <w, x> + b (units 1)."""
 
     z_dim, data_shape, output_activation = 2, (2,), "linear"
 
-    def __init__(self, **kwargs):
+    def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
-        self.dense = keras.layers.Dense(2)
-
-    def call(self, z, training=None):
-        return self.dense(z)
-
-
-class LinearCritic(keras.Model):
-    """D(x) = <w, x> + b."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.dense = keras.layers.Dense(1)
+        self.dense = keras.layers.Dense(units)
 
     def call(self, x, training=None):
         return self.dense(x)
@@ -321,7 +311,7 @@ def test_unrolled_generator_loss_looks_k_discriminator_steps_ahead():
     # w_K = w - K eta (m_f - m_r) and L_G = -(<w_K, m_f> + b), whose gradient through the
     # unrolling is dL_G/dm_f = -w + K eta (2 m_f - m_r): G's bias c moves by minus that.
     K, eta, g_rate = 3, 0.1, 0.5
-    gan = gan_lib.GAN(AffineGenerator(), LinearCritic(), schedule=schedules.Schedule(), seed=3)
+    gan = gan_lib.GAN(Affine(2), Affine(1), schedule=schedules.Schedule(), seed=3)
     # The discriminator's own update has rate 0, so the generator sees the initial w.
     gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(g_rate), loss="wasserstein",
                 unrolled_steps=K, unrolled_learning_rate=eta)

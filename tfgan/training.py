@@ -149,6 +149,18 @@ def _optimizer(config, network):
     return keras.optimizers.RMSprop(learning_rate)
 
 
+def apply_flag_learning_rates(gan, config):
+    """Gives the optimizers of a GAN restored from a checkpoint the flags' learning rates.
+
+    The checkpoint holds the optimizers' learning rates; the flags' values win, so a run that
+    diverged can be resumed with a lower --learning_rate. A scheduled optimizer holds none:
+    its schedule was built from the flags.
+    """
+    if not config.scheduled_learning_rates:
+        for network, optimizer in (("d", gan.d_optimizer), ("g", gan.g_optimizer)):
+            optimizer.learning_rate = config.network_learning_rate(network)
+
+
 def build_gan(config, spec):
     """Builds and compiles the GAN of `config` with every variable created (ready to restore)."""
     keras.utils.set_random_seed(config.seed)
@@ -393,12 +405,7 @@ def train(config, callbacks=()):
     manager = tf.train.CheckpointManager(checkpoint, checkpoint_dir, max_to_keep=3)
     restored = restore_good_checkpoint(checkpoint, checkpoint_dir)
     if restored:
-        # The checkpoint holds the optimizers' learning rates; the flag's value wins, so a run
-        # that diverged can be resumed with a lower --learning_rate. (A schedule holds none:
-        # it was built from the flags.)
-        if not config.scheduled_learning_rates:
-            for network, optimizer in (("d", gan.d_optimizer), ("g", gan.g_optimizer)):
-                optimizer.learning_rate = config.network_learning_rate(network)
+        apply_flag_learning_rates(gan, config)
         print(f"Resumed from {restored} at step {int(gan.step.numpy())}", flush=True)
     block = steps_per_execution(config, gan)
     rollbacks = 0
