@@ -330,6 +330,9 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         )
         self.force_close()
         transport.close()
+        task = getattr(self, "_task_handler", None)  # aiohttp's reader, waiting for a request
+        if task is not None and not task.done():
+            task.cancel()
 
     def connection_lost(self, exc):
         self.request_started()
