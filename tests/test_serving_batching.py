@@ -229,6 +229,31 @@ def test_a_full_queue_refuses_with_unavailable(make_batcher):
         "The batch scheduling queue to which this task was submitted is full")
 
 
+def test_work_past_its_deadline_is_not_run(make_batcher):
+    batcher = make_batcher(max_batch_size=4, num_batch_threads=1)
+    version = FakeVersion()
+    with pytest.raises(ServingError) as caught:
+        batcher.run(version, "double", rows(1), deadline=time.monotonic() - 1)
+    assert caught.value.code == codes.DEADLINE_EXCEEDED and version.calls == []
+
+
+def test_a_queued_request_whose_caller_gave_up_is_dropped(make_batcher):
+    gate = threading.Event()
+    batcher = make_batcher(max_batch_size=2, num_batch_threads=1)
+    version = FakeVersion(gate=gate)
+    running = threading.Thread(target=batcher.run, args=(version, "double", rows(2)))
+    running.start()
+    while not version.calls:  # the first batch holds the only batch thread
+        time.sleep(0.01)
+    with pytest.raises(ServingError) as caught:  # queued behind it; its caller waits 50 ms
+        batcher.run(version, "double", rows(1), deadline=time.monotonic() + 0.05)
+    gate.set()
+    running.join()
+    batcher.close()
+    assert caught.value.code == codes.DEADLINE_EXCEEDED
+    assert version.calls == [("double", {"x": (2, 2)})]  # the dropped request never ran
+
+
 # ---- through the registry, on a real model -----------------------------------------------------
 
 

@@ -1,5 +1,9 @@
 """tfgan.serving.client: one interface, the same answers over REST and gRPC."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from tensorflow.core.protobuf import error_codes_pb2 as codes
@@ -115,3 +119,14 @@ def test_an_unreachable_server_is_unavailable(scheme):
             unreachable.status(MODEL_NAME)
     assert caught.value.code == codes.UNAVAILABLE
     assert caught.value.message.startswith(f"cannot reach {scheme}://127.0.0.1:")
+
+
+def test_the_client_imports_no_server_module():
+    code = ("import sys; from tfgan.serving import connect, ServingError; "
+            "loaded = sorted(m for m in sys.modules if m.startswith('tfgan.serving.')); "
+            "print(','.join(loaded))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            check=True)
+    assert result.stdout.split()[-1].split(",") == [
+        "tfgan.serving.client", "tfgan.serving.errors", "tfgan.serving.protocol"]

@@ -1,7 +1,7 @@
 """tfgan.serving.core: versions, policies, labels, failed loads, metadata and predict checks."""
 
 import os
-from pathlib import Path
+import shutil
 
 import numpy as np
 import pytest
@@ -150,53 +150,50 @@ class FakeClock:
         return self.now
 
 
-def test_a_failed_load_is_retried_after_the_interval_then_given_up(tmp_path, two_exports):
+def registry_with_retries(tmp_path, export, **retry_options):
+    """A registry serving `export` as version 1, on a fake clock for the retry interval."""
     base = tmp_path / "toy"
-    install_version(two_exports[0], base, 1)
+    install_version(export, base, 1)
     clock = FakeClock()
     registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
-                             file_system_poll_wait_seconds=-1, max_num_load_retries=2,
-                             load_retry_interval_micros=10_000_000, clock=clock)
+                             file_system_poll_wait_seconds=-1, clock=clock, **retry_options)
     registry.start()
+    return registry, base, clock
+
+
+def failed_loads(registry, version):
+    return registry._models[MODEL_NAME].failed[version][0]
+
+
+def test_a_failed_load_is_retried_after_the_interval_then_given_up(tmp_path, two_exports):
+    registry, base, clock = registry_with_retries(
+        tmp_path, two_exports[0], max_num_load_retries=2, load_retry_interval_micros=10_000_000)
     copying = base / "2"  # copied in slowly, without a rename: only the graph so far
     copying.mkdir()
-    (copying / "saved_model.pb").write_bytes((two_exports[1] / "saved_model.pb").read_bytes())
+    shutil.copy(two_exports[1] / "saved_model.pb", copying)
     registry.poll_once()
     assert states(registry) == [(2, State.END), (1, State.AVAILABLE)]
     assert registry.resolve(spec()).version == 1  # not served until it loads
     clock.now = 5.0
     registry.poll_once()  # too soon: no second try
-    assert registry._models[MODEL_NAME].failed[2][0] == 1
+    assert failed_loads(registry, 2) == 1
     clock.now = 10.0
     registry.poll_once()  # second try, still incomplete
-    assert registry._models[MODEL_NAME].failed[2][0] == 2
-    for name in os.listdir(two_exports[1]):  # the copy completes
-        if name != "saved_model.pb":
-            src = two_exports[1] / name
-            (copying / name).mkdir() if src.is_dir() else None
-            for root, _, files in os.walk(src):
-                target = copying / os.path.relpath(root, two_exports[1])
-                target.mkdir(exist_ok=True)
-                for file in files:
-                    (target / file).write_bytes((Path(root) / file).read_bytes())
+    assert failed_loads(registry, 2) == 2
+    shutil.copytree(two_exports[1], copying, dirs_exist_ok=True)  # the copy completes
     clock.now = 20.0
     registry.poll_once()  # third try (the second retry) loads it
     assert states(registry) == [(2, State.AVAILABLE), (1, State.END)]
 
 
 def test_retries_stop_after_max_num_load_retries(tmp_path, two_exports):
-    base = tmp_path / "toy"
-    install_version(two_exports[0], base, 1)
-    clock = FakeClock()
-    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
-                             file_system_poll_wait_seconds=-1, max_num_load_retries=1,
-                             load_retry_interval_micros=0, clock=clock)
-    registry.start()
+    registry, base, _ = registry_with_retries(
+        tmp_path, two_exports[0], max_num_load_retries=1, load_retry_interval_micros=0)
     (base / "2").mkdir()
     (base / "2" / "saved_model.pb").write_bytes(b"garbage")
     for _ in range(4):
         registry.poll_once()
-    assert registry._models[MODEL_NAME].failed[2][0] == 2  # one load and one retry
+    assert failed_loads(registry, 2) == 2  # one load and one retry
     assert states(registry) == [(2, State.END), (1, State.AVAILABLE)]
 
 

@@ -1,19 +1,41 @@
 """The embedded model server: TF Serving's REST and gRPC APIs over SavedModel directories.
 
 `ModelRegistry` (core) loads and polls versions and runs signatures; `rest` and `grpc_api` are
-thin edges over it; `codec` reads and writes JSON exactly as the stock server;
-`batching` gathers concurrent requests; `server` runs both APIs on one event loop; `client`
-talks to any TF Serving server over either API.
+thin edges over it; `codec` reads JSON requests and `json_writer` writes answers exactly as the
+stock server; `batching` gathers concurrent requests; `server` runs both APIs on one event
+loop; `client` talks to any TF Serving server over either API.
+
+Names are imported on first use, so `from tfgan.serving import connect` (a client) loads the
+client, `errors` and `protocol` only, and none of the server's modules.
 """
 
-from tfgan.serving.batching import Batcher, BatchingOptions, read_batching_parameters
-from tfgan.serving.client import ServingClient, connect
-from tfgan.serving.core import (
-    LoadedVersion,
-    ModelRegistry,
-    ServingError,
-    read_model_config_file,
-    single_model_config,
-)
-from tfgan.serving.rest import read_monitoring_config
-from tfgan.serving.server import BackgroundServer, ModelServer, ServerOptions, run_server
+import importlib
+
+_EXPORTS = {
+    "Batcher": "batching",
+    "BatchingOptions": "batching",
+    "read_batching_parameters": "batching",
+    "ServingClient": "client",
+    "connect": "client",
+    "LoadedVersion": "core",
+    "ModelRegistry": "core",
+    "read_model_config_file": "core",
+    "single_model_config": "core",
+    "ServingError": "errors",
+    "read_monitoring_config": "rest",
+    "BackgroundServer": "server",
+    "ModelServer": "server",
+    "ServerOptions": "server",
+    "run_server": "server",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tfgan.serving' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tfgan.serving.{module}"), name)
+    globals()[name] = value
+    return value

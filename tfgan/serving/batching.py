@@ -145,12 +145,17 @@ def _task_rows(inputs):
     return rows
 
 
+def _deadline_error():
+    return ServingError.deadline_exceeded("Deadline exceeded before the request was run")
+
+
 class _Task:
     """One request waiting in a queue."""
 
-    def __init__(self, inputs, rows):
+    def __init__(self, inputs, rows, deadline=None):
         self.inputs = inputs
         self.rows = rows
+        self.deadline = deadline  # time.monotonic() seconds; None waits as long as it takes
         self.shape_key = tuple(
             sorted((name, value.dtype.str, value.shape[1:]) for name, value in inputs.items())
         )
@@ -196,13 +201,16 @@ class Batcher:
         for thread in self._threads:
             thread.start()
 
-    def run(self, loaded, signature_name, inputs):
+    def run(self, loaded, signature_name, inputs, deadline=None):
         """Runs one request, batched with others when its signature allows.
 
         Args:
             loaded: `LoadedVersion` to run on.
             signature_name: str, a signature of `loaded`.
             inputs: dict of input alias -> numpy array.
+            deadline: float or None, a `time.monotonic()` time after which the request's
+                caller no longer waits: a task still queued then is dropped, not run.
+                Defaults to None.
 
         Returns:
             dict of output alias -> numpy array, this request's rows only.
@@ -218,7 +226,9 @@ class Batcher:
                 f"Task size {rows} is larger than maximum input batch size"
                 f" {self.options.max_batch_size}"
             )
-        task = _Task(inputs, rows)
+        if deadline is not None and time.monotonic() >= deadline:
+            raise _deadline_error()
+        task = _Task(inputs, rows, deadline)
         key = (id(loaded), signature_name)
         with self._cond:
             if self._closed:
@@ -234,7 +244,14 @@ class Batcher:
             queue.tasks.append(task)
             queue.rows += rows
             self._cond.notify_all()
-        task.done.wait()
+        if not task.done.wait(None if deadline is None else deadline - time.monotonic()):
+            with self._cond:
+                queue = self._queues.get(key)
+                if queue is not None and task in queue.tasks:  # not started: drop it
+                    queue.tasks.remove(task)
+                    queue.rows -= task.rows
+                    raise _deadline_error()
+            task.done.wait()  # running: its batch answers soon
         if task.error is not None:
             raise ServingError(task.error.code, task.error.message)  # one instance per thread
         return task.outputs
@@ -276,13 +293,19 @@ class Batcher:
             shape_key, rows, tasks, kept = queue.tasks[0].shape_key, 0, [], []
             while queue.tasks:
                 task = queue.tasks.popleft()
-                if task.shape_key == shape_key and rows + task.rows <= max_rows:
+                if task.deadline is not None and now >= task.deadline:
+                    queue.rows -= task.rows  # its caller has given up: never run it
+                    task.error = _deadline_error()
+                    task.done.set()
+                elif task.shape_key == shape_key and rows + task.rows <= max_rows:
                     tasks.append(task)
                     rows += task.rows
                 else:
                     kept.append(task)
             queue.tasks.extend(kept)
             queue.rows -= rows
+            if not tasks:
+                continue
             return (queue, tasks), None
         return None, wait
 

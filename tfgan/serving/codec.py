@@ -16,9 +16,10 @@ Every error is a `ServingError` with the canonical code the stock server uses.
 
 import base64
 import binascii
-import json
 import math
 import re
+
+import rapidjson
 
 import numpy as np
 from tensorflow.core.example import example_pb2, feature_pb2
@@ -52,10 +53,6 @@ BASE64_KEY = "b64"
 # --------------------------------------------------------------------------------------------
 
 
-class _NotFastPath(Exception):
-    """Python's parser would accept or read the body differently from rapidjson."""
-
-
 def _parse_number(text):
     """rapidjson's reading of a number token (used by the exact reader).
 
@@ -73,10 +70,27 @@ def _parse_number(text):
     return float(value)  # rapidjson keeps out-of-range integers as doubles
 
 
-_FAST_DECODER = json.JSONDecoder(object_pairs_hook=make_object)
-# Where Python's parser and rapidjson may differ: lone surrogate escapes (Python accepts them),
-# integers past uint64 (rapidjson makes them doubles), exponents that may overflow.
-_NOT_FAST = re.compile(r"\\u[dD][89a-fA-F]|(?<![0-9.])[0-9]{20,}(?![0-9.eE])|[eE]\+?[0-9]{3}")
+class _RapidJsonDecoder(rapidjson.Decoder):
+    """python-rapidjson, reading numbers and repeated member names as TF Serving's rapidjson.
+
+    `NM_NATIVE`: integers in the int64/uint64 range are ints, others doubles, as in
+    rapidjson's DOM; `NM_NAN`: the `NaN`, `Inf`, `Infinity` tokens of `kParseNanAndInfFlag`.
+    Objects keep every member in order (`make_object`), where Python dicts keep the last.
+    """
+
+    def start_object(self):
+        return []
+
+    def end_object(self, pairs):
+        return make_object(pairs)
+
+
+_FAST_DECODER = _RapidJsonDecoder(number_mode=rapidjson.NM_NAN | rapidjson.NM_NATIVE)
+# Where python-rapidjson answers differently from the stock server's parse flags, it raises,
+# and the exact reader below decides: text after the document (kParseStopWhenDoneFlag reads
+# the first value only), bytes that are not UTF-8 (read as they are), nesting past 1,000
+# (the iterative parser has no limit), and every malformed body (for the error's offset).
+_FAST_FAILURES = (rapidjson.JSONDecodeError, ValueError, RecursionError, OverflowError)
 _WHITESPACE = " \t\n\r"
 
 _PARSE_ERRORS = {
@@ -122,17 +136,14 @@ def parse_json_object(body):
     """
     if not body:
         raise ServingError.invalid_argument("JSON Parse error: The document is empty")
-    text = body.decode("utf-8", "surrogateescape")
     skipped = 0
-    if text.startswith("\ufeff"):  # rapidjson's UTF-8 stream drops a byte order mark
-        text, skipped = text[1:], 3
-    text = text.split("\0", 1)[0]  # rapidjson reads a NUL byte as the end of the input
-    start = len(text) - len(text.lstrip(_WHITESPACE))
+    if body.startswith(b"\xef\xbb\xbf"):  # rapidjson's UTF-8 stream drops a byte order mark
+        body, skipped = body[3:], 3
+    body = body.split(b"\0", 1)[0]  # rapidjson reads a NUL byte as the end of the input
     try:
-        if _NOT_FAST.search(text):
-            raise _NotFastPath()
-        value, _ = _FAST_DECODER.raw_decode(text, start)
-    except (ValueError, RecursionError, _NotFastPath):
+        value = _FAST_DECODER(body)
+    except _FAST_FAILURES:
+        text = body.decode("utf-8", "surrogateescape")
         try:
             value = _RapidJsonReader(text).parse()
         except _SyntaxError as error:
@@ -148,8 +159,8 @@ def parse_json_object(body):
 class _RapidJsonReader:
     """rapidjson's iterative parser: the same grammar, error kinds and offsets.
 
-    Only used when Python's (much faster) parser fails or reads a value differently, to
-    produce the stock server's error message.
+    Only used when python-rapidjson (much faster) fails, to read what the stock server's
+    flags accept and python-rapidjson refuses, or to produce the stock error message.
     """
 
     def __init__(self, text):

@@ -403,13 +403,16 @@ class ModelRegistry:
             )
         return {alias: info.dtype for alias, info in signature.inputs.items()}
 
-    def predict(self, model_spec, inputs, output_filter=()):
+    def predict(self, model_spec, inputs, output_filter=(), deadline=None):
         """`Predict`: runs a signature of the version `model_spec` asks for.
 
         Args:
             model_spec: `ModelSpec`; an empty `signature_name` means `serving_default`.
             inputs: dict of input alias -> numpy array (or scalar) or `TensorProto`.
             output_filter: sequence of str, the outputs to return; empty returns all.
+            deadline: float or None, the `time.monotonic()` time after which the caller has
+                given up (its REST timeout or gRPC deadline): work not started by then is
+                not run. Defaults to None.
 
         Returns:
             `PredictResult`.
@@ -428,8 +431,11 @@ class ModelRegistry:
         aliases = output_aliases(signature, output_filter)
         check_num_samples(feeds, self._max_samples)
         if self._batcher is not None:
-            outputs = self._batcher.run(loaded, name, feeds)
+            outputs = self._batcher.run(loaded, name, feeds, deadline)
         else:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise ServingError.deadline_exceeded(
+                    "Deadline exceeded before the request was run")
             outputs = loaded.run(name, feeds)
         spec = model_pb2.ModelSpec(name=model_spec.name, signature_name=name)
         spec.version.value = loaded.version

@@ -7,6 +7,7 @@ message. As the stock server, messages of up to 2^31-1 bytes are accepted both w
 """
 
 import asyncio
+import time
 
 import grpc
 import tensorflow as tf
@@ -63,10 +64,14 @@ class PredictionServicer(_Servicer, prediction_service_pb2_grpc.PredictionServic
     """
 
     async def Predict(self, request, context):  # noqa: N802 - gRPC method name
+        remaining = context.time_remaining()
+        deadline = None if remaining is None else time.monotonic() + remaining
+
         def work():
             _require_model_spec(request)
             result = self._registry.predict(
-                request.model_spec, dict(request.inputs), list(request.output_filter)
+                request.model_spec, dict(request.inputs), list(request.output_filter),
+                deadline=deadline,
             )
             response = predict_pb2.PredictResponse()
             response.model_spec.CopyFrom(result.model_spec)

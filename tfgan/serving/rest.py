@@ -20,6 +20,7 @@ server.
 import asyncio
 import dataclasses
 import re
+import time
 import urllib.parse
 
 import aiohttp
@@ -136,13 +137,15 @@ class RestApiHandler:
     def __init__(self, registry):
         self._registry = registry
 
-    def process(self, http_method, path, body):
+    def process(self, http_method, path, body, deadline=None):
         """Answers one request.
 
         Args:
             http_method: str.
             path: str, the raw path (no query string).
             body: bytes.
+            deadline: float or None, `time.monotonic()` time past which a prediction not yet
+                started is not run. Defaults to None.
 
         Returns:
             `RestAnswer`; errors are answered, never raised.
@@ -150,7 +153,7 @@ class RestApiHandler:
         route = Route(matched=False)
         try:
             route = parse_route(http_method, path)
-            text = self._dispatch(http_method, path, route, body)
+            text = self._dispatch(http_method, path, route, body, deadline)
             return RestAnswer(200, text, codes.OK, route.model_name, route.api)
         except ServingError as error:
             return RestAnswer(
@@ -158,10 +161,10 @@ class RestApiHandler:
                 error.code, route.model_name, route.api,
             )
 
-    def _dispatch(self, http_method, path, route, body):
+    def _dispatch(self, http_method, path, route, body, deadline):
         if route.matched and http_method == "POST":
             if route.api == "predict":
-                return self._predict(route, body)
+                return self._predict(route, body, deadline)
             if route.api in ("classify", "regress"):
                 return self._classify_or_regress(route, body)
         elif route.matched and http_method == "GET":
@@ -170,13 +173,13 @@ class RestApiHandler:
             return self._status(route)
         raise ServingError.invalid_argument(f"Malformed request: {http_method} {path}")
 
-    def _predict(self, route, body):
+    def _predict(self, route, body, deadline):
         spec = model_spec_of(route)
         request = codec.parse_predict_request(
             body, lambda signature: self._registry.signature_input_dtypes(spec, signature)
         )
         spec.signature_name = request.signature_name
-        result = self._registry.predict(spec, request.inputs)
+        result = self._registry.predict(spec, request.inputs, deadline=deadline)
         return json_writer.encode_predict_response(result.outputs, request.request_format)
 
     def _classify_or_regress(self, route, body):
@@ -330,6 +333,9 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         )
         self.force_close()
         transport.close()
+        task = getattr(self, "_task_handler", None)  # aiohttp's reader, waiting for a request
+        if task is not None and not task.done():
+            task.cancel()
 
     def connection_lost(self, exc):
         self.request_started()
@@ -445,8 +451,9 @@ def create_app(registry, executor, *, rest_api_timeout_in_ms=30000,
                 400, make_error_json("Origin header is missing in CORS preflight")
             )
         start = monotonic_us()
+        deadline = None if timeout is None else time.monotonic() + timeout
         work = asyncio.get_running_loop().run_in_executor(
-            executor, handler.process, request.method, path, body
+            executor, handler.process, request.method, path, body, deadline
         )
         try:
             answer = await asyncio.wait_for(work, timeout)

@@ -39,7 +39,7 @@ def _check_proto_size(alias, proto):
     elements = math.prod(dims)
     try:
         itemsize = np.dtype(tf.dtypes.as_dtype(proto.dtype).as_numpy_dtype).itemsize
-    except TypeError:
+    except (TypeError, KeyError):  # DT_INVALID, DT_RESOURCE, ...: no values to read
         raise ServingError.invalid_argument(f"tensor parsing error: {alias}") from None
     if proto.tensor_content:
         if len(proto.tensor_content) != elements * itemsize:
