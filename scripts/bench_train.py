@@ -1,7 +1,6 @@
 """Training speed against a plain TF2 loop and the machine's matmul peak, in one run.
 
-    .venv/bin/python scripts/bench_train.py --mnist_path=../shared/data/mnist.npz \\
-        --out=runs/bench_train.json
+    python scripts/bench_train.py --out=runs/bench_train.json   # MNIST from $MNIST_PATH
 
 For each row (a preset at a batch size and precision) it alternates, `--repeats` times:
 
@@ -18,7 +17,8 @@ For each row (a preset at a batch size and precision) it alternates, `--repeats`
   trainer would reach if everything around the step were free. `bound / plain` is the best
   ratio the trainer can show on this machine;
 
-and reports steps/s and images/s (median, min-max), the trainer's ratio to plain, the step's
+and reports steps/s and images/s (median, min-max), the trainer's ratio to plain (by wall time,
+and by this process's CPU time, which other jobs on the machine disturb less), the step's
 FLOPs (`tfgan.flops`) as a share of the same run's float32 / bfloat16 2048x2048 matmul FLOP/s
 (the precision of the row), and the process's peak RSS. A last check trains `mnist_mlp` for
 `--leak_steps` steps and compares the RSS at step 1000 and at the end. It prints a table and
@@ -32,10 +32,10 @@ import statistics
 import tempfile
 import time
 
-from absl import app, flags
+from absl import flags
 
 from tfgan.cli.errors import USAGE, fail
-from tfgan.cli.flags import config_from_flags, define_flags, flags_parser
+from tfgan.cli.flags import config_from_flags, define_flags, run_tool
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -100,14 +100,24 @@ class StepTimer(keras.callbacks.Callback):
         self.marks = []
 
     def on_train_batch_end(self, batch, logs=None):
-        self.marks.append((int(self.model.step.numpy()), time.perf_counter()))
+        self.marks.append((int(self.model.step.numpy()), _clocks()))
+
+
+def _clocks():
+    """(wall seconds, this process's CPU seconds) now."""
+    return time.perf_counter(), time.process_time()
+
+
+def _rates(steps, start, end):
+    """(steps per wall second, steps per CPU second) between two `_clocks()` readings."""
+    return steps / (end[0] - start[0]), steps / (end[1] - start[1])
 
 
 def steady_rate(marks, total_steps):
-    """Steps/s from the first mark past the warm-up to the last mark."""
+    """`_rates` from the first mark past the warm-up to the last mark."""
     start = next(m for m in marks if m[0] >= WARMUP_FRACTION * total_steps)
     end = marks[-1]
-    return (end[0] - start[0]) / (end[1] - start[1])
+    return _rates(end[0] - start[0], start[1], end[1])
 
 
 def time_trainer(config):
@@ -178,11 +188,11 @@ def time_plain(config, spec, dataset):
     for _ in range(warmup):
         step(next(iterator))
     gan.generator.weights[0].numpy()  # waits for the warm-up steps
-    start = time.perf_counter()
+    start = _clocks()
     for _ in range(config.steps - warmup):
         step(next(iterator))
     gan.generator.weights[0].numpy()
-    return (config.steps - warmup) / (time.perf_counter() - start)
+    return _rates(config.steps - warmup, start, _clocks())
 
 
 def time_bound(config, spec, dataset):
@@ -201,13 +211,13 @@ def time_bound(config, spec, dataset):
     warmup = max(1, int(WARMUP_FRACTION * config.steps))
     steps(tf.constant(warmup))
     gan.step.numpy()
-    start = time.perf_counter()
+    start = _clocks()
     steps(tf.constant(config.steps - warmup))
     gan.step.numpy()
-    return (config.steps - warmup) / (time.perf_counter() - start)
+    return _rates(config.steps - warmup, start, _clocks())
 
 
-def matmul_flops_per_second(dtype, size=2048, repeats=4):
+def matmul_flops_per_second(dtype, size=2048, repeats=10):
     """FLOP/s of a `size`-square matmul in `dtype` (TensorFlow's oneDNN kernel, no XLA)."""
     a = tf.cast(tf.random.normal((size, size)), dtype)
     b = tf.cast(tf.random.normal((size, size)), dtype)
@@ -257,16 +267,21 @@ def main(argv):
         config = preset_config(preset, batch_size=batch_size, mixed_precision=mixed,
                                steps=max(10, int(steps * FLAGS.steps_scale)),
                                mnist_path=FLAGS.mnist_path or "")
-        trainer, plain, bound = [], [], []
+        # Per way, per repeat: (steps per wall second, steps per CPU second).
+        rates = {"trainer": [], "plain": [], "bound": []}
         for repeat in range(FLAGS.repeats):
             rate, gan = time_trainer(config)
-            trainer.append(rate)
+            rates["trainer"].append(rate)
             step_flops = flops_lib.train_step_flops(gan, batch_size)
             dataset, spec = load_data(config)
-            plain.append(time_plain(config, spec, dataset))
-            bound.append(time_bound(config, spec, dataset))
-            print(f"  {name} repeat {repeat + 1}: trainer {trainer[-1]:.1f}, "
-                  f"plain {plain[-1]:.1f}, bound {bound[-1]:.1f} steps/s", flush=True)
+            rates["plain"].append(time_plain(config, spec, dataset))
+            rates["bound"].append(time_bound(config, spec, dataset))
+            print(f"  {name} repeat {repeat + 1}: " + ", ".join(
+                f"{way} {values[-1][0]:.1f} steps/s ({values[-1][1]:.1f} per CPU-s)"
+                for way, values in rates.items()), flush=True)
+        trainer, plain, bound = ([wall for wall, _ in rates[way]]
+                                 for way in ("trainer", "plain", "bound"))
+        cpu = {way: statistics.median(c for _, c in values) for way, values in rates.items()}
         peak = peaks["bfloat16" if mixed else "float32"]
         results["rows"].append({
             "row": name, "preset": preset, "batch_size": batch_size,
@@ -277,6 +292,8 @@ def main(argv):
             "bound_steps_per_second": summary(bound),
             "trainer_over_plain": statistics.median(trainer) / statistics.median(plain),
             "bound_over_plain": statistics.median(bound) / statistics.median(plain),
+            "steps_per_cpu_second": cpu,
+            "trainer_over_plain_by_cpu": cpu["trainer"] / cpu["plain"],
             "jit_compile": config.jit_compile,
             "images_per_second": statistics.median(trainer) * batch_size,
             "step_flops": step_flops,
@@ -293,7 +310,7 @@ def main(argv):
 
 def print_table(results):
     header = (f"{'row':24} {'trainer steps/s':>22} {'plain steps/s':>22} {'ratio':>6} "
-              f"{'bound':>7} {'ratio':>6} "
+              f"{'bound':>7} {'ratio':>6} {'by CPU':>6} "
               f"{'images/s':>9} {'GFLOP/step':>10} {'of peak':>8} {'k':>4} {'RSS MB':>7}")
     print(header)
     for row in results["rows"]:
@@ -303,6 +320,7 @@ def print_table(results):
               + f"{p['median']:8.1f} ({p['min']:.1f}-{p['max']:.1f})".ljust(23)
               + f"{row['trainer_over_plain']:6.2f} "
               f"{row['bound_steps_per_second']['median']:7.1f} {row['bound_over_plain']:6.2f} "
+              f"{row['trainer_over_plain_by_cpu']:6.2f} "
               f"{row['images_per_second']:9.0f} "
               f"{row['step_flops'] / 1e9:10.3f} {row['fraction_of_peak']:8.1%} "
               f"{row['steps_per_execution']:4d} {row['peak_rss_mb']:7.0f}")
@@ -313,4 +331,4 @@ def print_table(results):
 
 
 if __name__ == "__main__":
-    app.run(main, flags_parser=flags_parser(FLAGS, __doc__))
+    run_tool(main, FLAGS, __doc__)

@@ -141,3 +141,58 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def export_tf1_model(path):
+    """Writes a TF1-era SavedModel with `tf.compat.v1.saved_model.Builder` to `path`.
+
+    As models exported before TensorFlow 2: placeholders and a variable in a v1 graph, an
+    asset (a vocabulary) initialised by the `main_op`, a second MetaGraph tagged `train`,
+    and no `serving_default`. Signatures:
+
+    - `predict_y`: `x` float32 [-1, 2] -> `y` = x @ [[1], [2]];
+    - `lookup`: `words` string [-1], `k` int64 [-1] -> `ids` = vocabulary index (a=0, b=1,
+      c=2, else -1) + k;
+    - `classify`, `regress`: the tf.Example signatures of the v1 API (`inputs` serialized
+      Examples with a 2-float feature `x` -> `classes`/`scores`, `outputs`).
+    """
+    v1 = tf.compat.v1
+    staging = os.path.join(os.path.dirname(path), ".tf1-vocab")
+    os.makedirs(staging, exist_ok=True)
+    vocab = os.path.join(staging, "vocab.txt")
+    with open(vocab, "w") as f:
+        f.write("a\nb\nc\n")
+    graph = tf.Graph()
+    with graph.as_default():
+        x = v1.placeholder(tf.float32, [None, 2], name="x")
+        words = v1.placeholder(tf.string, [None], name="words")
+        k = v1.placeholder(tf.int64, [None], name="k")
+        weights = v1.get_variable("w", initializer=tf.constant([[1.0], [2.0]]))
+        asset = tf.constant(vocab, name="vocab_path")
+        v1.add_to_collection(v1.GraphKeys.ASSET_FILEPATHS, asset)
+        table = tf.lookup.StaticHashTable(tf.lookup.TextFileInitializer(
+            asset, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE, tf.int64,
+            tf.lookup.TextFileIndex.LINE_NUMBER), -1)
+        serialized = v1.placeholder(tf.string, [None], name="tf_example")
+        features = v1.parse_example(serialized, {"x": tf.io.FixedLenFeature([2], tf.float32)})
+        score = tf.matmul(features["x"], weights)
+        classes = tf.tile(tf.constant([["pos"]]), [tf.shape(score)[0], 1])
+        signatures = {
+            "predict_y": v1.saved_model.predict_signature_def(
+                {"x": x}, {"y": tf.matmul(x, weights)}),
+            "lookup": v1.saved_model.predict_signature_def(
+                {"words": words, "k": k}, {"ids": table.lookup(words) + k}),
+            "classify": v1.saved_model.classification_signature_def(serialized, classes, score),
+            "regress": v1.saved_model.regression_signature_def(serialized, score),
+        }
+        with v1.Session(graph=graph) as session:
+            session.run(v1.global_variables_initializer())
+            builder = v1.saved_model.Builder(str(path))
+            builder.add_meta_graph_and_variables(
+                session, ["serve"], signature_def_map=signatures,
+                assets_collection=v1.get_collection(v1.GraphKeys.ASSET_FILEPATHS),
+                main_op=v1.tables_initializer())
+            builder.add_meta_graph(["train"])
+            builder.save()
+    shutil.rmtree(staging)  # the model must use its own copy under assets/
+    return path

@@ -54,8 +54,34 @@ def test_flags_map_to_server_options(base, tmp_path):
     assert (model.name, model.base_path) == ("toy", str(base))
     defaults = options_for(f"--model_base_path={base}", "--enable_batching")
     assert defaults.batching == BatchingOptions()
+    # The stock server's defaults for the flags it shares.
+    assert (defaults.max_num_load_retries, defaults.load_retry_interval_micros) == (5, 60_000_000)
+    assert defaults.enable_model_warmup and not defaults.allow_version_labels_for_unavailable_models
+    assert defaults.model_config_file_poll_wait_seconds == 0
     assert (defaults.grpc_port, defaults.rest_port, defaults.host) == (8500, 8501, "127.0.0.1")
     assert defaults.model_config.model_config_list.config[0].name == "default"
+
+
+def test_stock_flags_the_project_passes_are_taken(tmp_path, base):
+    config = tmp_path / "models.config"
+    config.write_text(f'model_config_list {{ config {{ name: "toy" base_path: "{base}" }} }}')
+    options = options_for(f"--model_config_file={config}",
+                          "--model_config_file_poll_wait_seconds=30",
+                          "--allow_version_labels_for_unavailable_models=true",
+                          "--max_num_load_retries=2", "--load_retry_interval_micros=1000",
+                          "--enable_model_warmup=false", "--rest_max_connections=10",
+                          "--grpc_idle_timeout_seconds=5")
+    assert options.model_config_file == str(config)
+    assert options.model_config_file_poll_wait_seconds == 30
+    assert options.allow_version_labels_for_unavailable_models
+    assert (options.max_num_load_retries, options.load_retry_interval_micros) == (2, 1000)
+    assert not options.enable_model_warmup
+    assert (options.rest_max_connections, options.grpc_idle_timeout_seconds) == (10, 5)
+
+
+def test_help_names_each_difference_from_the_stock_flags():
+    for flag in ("--rest_api_port", "--port=0", "--host", "--max_samples_per_request"):
+        assert flag in serve.__doc__
 
 
 @pytest.mark.parametrize("args, message", [

@@ -1,3 +1,4 @@
+import dataclasses
 import os
 
 import pytest
@@ -5,6 +6,7 @@ import pytest
 from script_fixtures import ROOT, run_script
 from tfds_fixtures import unreachable
 from tfgan.cli import train
+from tfgan.config import TrainConfig
 
 
 def _train(*args, cwd):
@@ -55,3 +57,8 @@ def test_offline_mnist_fails_in_one_line_and_leaves_nothing(tmp_path, monkeypatc
     assert "--mnist_path=" in err and "MNIST_PATH" in err and "--data_dir=" in err
     assert len(err.splitlines()) == 1 and len(tried) == 1
     assert not list(tmp_path.iterdir())
+
+
+def test_every_training_option_is_in_a_help_group():
+    grouped = {name for names in train.GROUPS.values() for name in names}
+    assert [f.name for f in dataclasses.fields(TrainConfig) if f.name not in grouped] == []

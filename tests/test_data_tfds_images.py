@@ -36,6 +36,15 @@ def test_prepared_data_set_batches_scaled_images(fashion_dir):
     np.testing.assert_array_equal(batch, batch[:, :1, :1, :] * np.ones_like(batch))
 
 
+def test_a_split_too_large_for_memory_streams_the_same_images(fashion_dir, monkeypatch):
+    monkeypatch.setattr(tfds_images, "IN_MEMORY_BYTES", 0)
+    dataset, _ = load_dataset(
+        "fashion_mnist", batch_size=4, value_range=(-1.0, 1.0), data_dir=str(fashion_dir)
+    )
+    batch = next(iter(dataset)).numpy()
+    np.testing.assert_allclose(np.sort(batch[:, 0, 0, 0]), [-1.0, -0.6, 0.6, 1.0], atol=1e-6)
+
+
 def test_image_size_resizes_and_split_slices_count(fashion_dir):
     dataset, info = load_dataset(
         "fashion_mnist", batch_size=2, split="train[:2]", image_size=14, data_dir=str(fashion_dir)

@@ -37,6 +37,9 @@ TINY = {
     "train": ["--steps=30", "--sample_every=10", "--log_every=10", "--checkpoint_every=10"],
     "evaluate": ["--num_samples=150"],
     "seed003_port": ["--steps=20", "--num_samples=150"],
+    "bench_train": ["--rows=ring", "--repeats=1", "--steps_scale=0.02", "--leak_steps=0"],
+    "bench_serve": ["--concurrency=2", "--sizes=1", "--transports=grpc", "--batching=off",
+                    "--seconds_per_row=0.3", "--inprocess_seconds=0.3"],
 }
 SERVE = re.compile(r"^(tfgan-serve|python scripts/serve\.py) ")
 PORT_FLAGS = re.compile(r"\s--(rest_api_port|port)=\d+")

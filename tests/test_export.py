@@ -391,3 +391,13 @@ def test_image_generators_need_png_channels(tmp_path):
             TinyGenerator(Z_DIM, (8, 8, 2), "tanh"), export_base=str(tmp_path),
             model_name="tiny", prior="normal", value_range=(-1, 1),
         )
+
+
+def test_the_export_carries_warmup_requests_the_server_replays(image_export):
+    from tfgan.serving.versions import LoadedVersion, read_warmup_requests
+
+    _, _, path, loaded = image_export
+    requests = read_warmup_requests(path)
+    names = sorted(name for name, _ in requests)
+    assert names == sorted(loaded.signatures)
+    assert LoadedVersion("m", 1, path, warmup=False).warm_up() == len(requests)

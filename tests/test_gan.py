@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from tfgan import gan as gan_lib
-from tfgan import losses, priors, schedules
+from tfgan import losses, penalties, priors, schedules
 
 Z_DIM = 3
 DATA_SHAPE = (2,)
@@ -266,6 +266,78 @@ def test_reported_values_are_this_steps_values(kind):
 
 
 @pytest.mark.parametrize("pack", [1, 2])
+def test_relativistic_generator_loss_pairs_real_and_generated_packs(pack):
+    gan = make_gan(schedules.Schedule("alternating"), loss="relativistic_pairing", pack=pack)
+    real = real_batch()
+    replay = keras.random.SeedGenerator(3)
+    z_first = priors.sample_prior(BATCH, Z_DIM, "uniform", replay)
+    z_second = priors.sample_prior(BATCH, Z_DIM, "uniform", replay)
+    expected_d_loss = losses.relativistic_pairing_discriminator_loss(
+        gan.discriminator(_packed_points(real, pack)),
+        gan.discriminator(_packed_points(gan.generator(z_first), pack)),
+    )
+    g_weights_before = _copy(gan.generator.weights)
+
+    logs = gan.train_step(real)
+
+    np.testing.assert_allclose(logs["d_loss"], expected_d_loss, rtol=1e-5)
+    # The generator's update compares the updated discriminator's logits on the same real
+    # packs with its logits on packs of the second z.
+    gan.generator.set_weights(g_weights_before)
+    expected_g_loss = losses.relativistic_pairing_generator_loss(
+        gan.discriminator(_packed_points(real, pack)),
+        gan.discriminator(_packed_points(gan.generator(z_second), pack)),
+    )
+    np.testing.assert_allclose(logs["g_loss"], expected_g_loss, rtol=1e-5)
+
+
+class Affine(keras.Model):
+    """x W + b with `units` outputs: a generator G(z) = z A + c of 2-D points (z_dim 2), whose
+    mean moves with c one for one, or a critic D(x) = <w, x> + b (units 1)."""
+
+    z_dim, data_shape, output_activation = 2, (2,), "linear"
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(units)
+
+    def call(self, x, training=None):
+        return self.dense(x)
+
+
+def test_unrolled_generator_loss_looks_k_discriminator_steps_ahead():
+    # With the Wasserstein loss L_D = <w, m_f - m_r> (m_f, m_r: mean generated and real
+    # points), each unrolled step is w <- w - eta (m_f - m_r), so after K steps
+    # w_K = w - K eta (m_f - m_r) and L_G = -(<w_K, m_f> + b), whose gradient through the
+    # unrolling is dL_G/dm_f = -w + K eta (2 m_f - m_r): G's bias c moves by minus that.
+    K, eta, g_rate = 3, 0.1, 0.5
+    gan = gan_lib.GAN(Affine(2), Affine(1), schedule=schedules.Schedule(), seed=3)
+    # The discriminator's own update has rate 0, so the generator sees the initial w.
+    gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(g_rate), loss="wasserstein",
+                unrolled_steps=K, unrolled_learning_rate=eta)
+    gan.build_all((2,))
+    w, b = np.array([[1.0], [-2.0]], np.float32), np.array([0.5], np.float32)
+    gan.discriminator.dense.set_weights([w, b])
+    replay = keras.random.SeedGenerator(3)
+    priors.sample_prior(BATCH, 2, "uniform", replay)  # the discriminator update's z
+    z = priors.sample_prior(BATCH, 2, "uniform", replay)
+    real = real_batch()
+    m_f = np.mean(gan.generator(z).numpy(), axis=0)
+    m_r = np.mean(real.numpy(), axis=0)
+    c_before = gan.generator.dense.bias.numpy()
+
+    logs = gan.train_step(real)
+
+    w_k = w[:, 0] - K * eta * (m_f - m_r)
+    np.testing.assert_allclose(logs["g_loss"], -(w_k @ m_f + b[0]), rtol=1e-5)
+    expected_grad = -w[:, 0] + K * eta * (2 * m_f - m_r)
+    np.testing.assert_allclose(gan.generator.dense.bias.numpy(), c_before - g_rate * expected_grad,
+                               rtol=1e-5, atol=1e-6)
+    # The discriminator's variables keep their values: only values were unrolled.
+    np.testing.assert_array_equal(gan.discriminator.dense.kernel.numpy(), w)
+
+
+@pytest.mark.parametrize("pack", [1, 2])
 def test_gradient_penalty_is_reported_and_added_to_d_loss(pack):
     gan = make_gan(
         schedules.Schedule("simultaneous"), loss="wasserstein", gradient_penalty_weight=10.0,
@@ -283,6 +355,54 @@ def test_gradient_penalty_is_reported_and_added_to_d_loss(pack):
     np.testing.assert_allclose(
         logs["d_loss"], critic_loss + 10.0 * logs["gradient_penalty"], rtol=1e-5
     )
+
+
+@pytest.mark.parametrize("penalty", ["r1", "r2", "r1_r2"])
+@pytest.mark.parametrize("pack", [1, 2])
+def test_r1_and_r2_penalties_are_taken_on_the_steps_packs(penalty, pack):
+    gan = make_gan(schedules.Schedule("simultaneous"), gradient_penalty_weight=0.5,
+                   gradient_penalty=penalty, pack=pack)
+    real = real_batch()
+    z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
+    real_packs = _packed_points(real, pack)
+    generated_packs = _packed_points(gan.generator(z), pack)
+    expected_penalty = penalties.gradient_penalty(
+        penalty, gan.discriminator, real_packs, generated_packs, None)
+    d_loss = losses.non_saturating_discriminator_loss(
+        gan.discriminator(real_packs), gan.discriminator(generated_packs))
+
+    logs = gan.train_step(real)
+
+    np.testing.assert_allclose(logs["gradient_penalty"], expected_penalty, rtol=1e-5)
+    np.testing.assert_allclose(logs["d_loss"], d_loss + 0.5 * expected_penalty, rtol=1e-5)
+
+
+def test_ema_warmup_ramps_the_decay_over_the_generator_updates():
+    # Two generator updates per step: decays min(0.999, 1/10) and min(0.999, 2/11), then
+    # 3/12 and 4/13 at the second step.
+    gan = gan_lib.GAN(TinyGenerator(), TinyDiscriminator(), ema_decay=0.999, ema_warmup=True,
+                      schedule=schedules.Schedule("alternating", g_steps=2), seed=3)
+    gan.compile(keras.optimizers.SGD(1e-2), keras.optimizers.SGD(1e-2))
+    gan.build_all(DATA_SHAPE)
+    ema = _copy(gan.generator.weights)
+    updates = 0
+    for step in range(2):
+        weights = []
+        original_apply = gan.g_optimizer.apply
+
+        def recording_apply(grads, variables):
+            original_apply(grads, variables)
+            weights.append(_copy(gan.generator.weights))
+
+        gan.g_optimizer.apply = recording_apply
+        gan.train_step(real_batch(step))
+        gan.g_optimizer.apply = original_apply
+        for w in weights:
+            decay = min(0.999, (1 + updates) / (10 + updates))
+            ema = [decay * e + (1 - decay) * x for e, x in zip(ema, w)]
+            updates += 1
+    for expected, actual in zip(ema, gan.ema_generator.weights):
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-7)
 
 
 def test_ema_after_one_step_follows_the_formula():
@@ -388,14 +508,14 @@ def test_config_round_trip():
     schedule = schedules.Schedule("alternating", d_steps=1, g_steps=2)
     gan = gan_lib.GAN(
         TinyGenerator(output_activation="tanh"), TinyDiscriminator(units=5), prior="normal",
-        schedule=schedule, ema_decay=0.99, seed=11, pack=2, name="toy_gan",
+        schedule=schedule, ema_decay=0.99, seed=11, pack=2, ema_warmup=True, name="toy_gan",
     )
     config = gan.get_config()
     assert {"generator", "discriminator", "prior", "schedule", "ema_decay", "seed",
-            "pack"} <= set(config)
+            "pack", "ema_warmup"} <= set(config)
     clone = gan_lib.GAN.from_config(config)
     assert clone.name == "toy_gan" and clone.prior == "normal" and clone.schedule == schedule
-    assert clone.ema_decay == 0.99 and clone.seed == 11 and clone.pack == 2
+    assert clone.ema_decay == 0.99 and clone.seed == 11 and clone.pack == 2 and clone.ema_warmup
     assert clone.generator.get_config() == gan.generator.get_config()
     assert clone.discriminator.get_config() == gan.discriminator.get_config()
     assert clone.ema_generator.output_activation == "tanh"
@@ -410,9 +530,16 @@ def test_config_round_trip():
          r"Received: prior='cauchy'$"),
         (lambda: gan_lib.GAN(TinyGenerator(), TinyDiscriminator(), ema_decay=1.0),
          r"Received: ema_decay=1.0$"),
+        (lambda: gan_lib.GAN(TinyGenerator(), TinyDiscriminator(), ema_warmup=True),
+         r"Received: ema_warmup=True$"),
         (lambda: make_gan(gradient_penalty_weight=-1.0),
          r"Received: gradient_penalty_weight=-1.0$"),
         (lambda: make_gan(loss="vanilla"), r"Received: loss='vanilla'$"),
+        (lambda: make_gan(gradient_penalty="r3"), r"Received: gradient_penalty='r3'$"),
+        (lambda: make_gan(unrolled_steps=-1), r"Received: unrolled_steps=-1$"),
+        (lambda: make_gan(unrolled_steps=2), r"Received: unrolled_learning_rate=None$"),
+        (lambda: make_gan(schedules.Schedule("simultaneous"), unrolled_steps=2,
+                          unrolled_learning_rate=0.1), r"Received: schedule='simultaneous'$"),
         (lambda: make_gan(build=False).build_all((3,)), r"Received: input_shape=\(None, 3\)$"),
     ],
 )

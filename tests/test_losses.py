@@ -66,15 +66,51 @@ class TestHinge:
         _check(losses.hinge_generator_loss(GEN), -0.125)
 
 
+class TestRelativisticPairing:
+    def test_discriminator_loss(self):
+        # -log sigmoid(l_real - l_gen), pair by pair: differences [2.5, -1, -3, 4].
+        expected = -np.mean(np.log(_sigmoid(REAL - GEN)))
+        _check(losses.relativistic_pairing_discriminator_loss(REAL, GEN), expected)
+
+    def test_generator_loss(self):
+        expected = -np.mean(np.log(_sigmoid(GEN - REAL)))
+        _check(losses.relativistic_pairing_generator_loss(REAL, GEN), expected)
+
+    def test_equal_logits_cost_log_two_whatever_their_value(self):
+        # sigmoid(0) = 1/2 in every pair: only the difference counts, not the logits' level.
+        logits = np.array([[-3.0], [0.0], [7.0]], np.float32)
+        _check(losses.relativistic_pairing_discriminator_loss(logits, logits), np.log(2.0))
+        _check(losses.relativistic_pairing_generator_loss(logits, logits), np.log(2.0))
+
+    def test_pairs_are_taken_in_order(self):
+        # One pair 10 apart and one -10 apart: softplus(-10) + softplus(10) over 2, not the
+        # log 2 that comparing the means (both 0) would give.
+        real = np.array([[10.0], [-10.0]], np.float32)
+        gen = np.zeros((2, 1), np.float32)
+        expected = (np.log1p(np.exp(-10.0)) + np.log1p(np.exp(10.0))) / 2
+        _check(losses.relativistic_pairing_discriminator_loss(real, gen), expected)
+
+    def test_family_needs_the_real_logits_in_the_generator_loss(self):
+        pair = losses.get_losses("relativistic_pairing")
+        assert pair.generator_needs_real
+        assert not losses.get_losses("hinge").generator_needs_real
+
+
+def _generator_loss(pair, real, gen):
+    if pair.generator_needs_real:
+        return pair.generator_loss(real, gen)
+    return pair.generator_loss(gen)
+
+
 @pytest.mark.parametrize("name", losses.LOSSES)
 def test_extreme_logits_give_finite_values_and_gradients(name):
-    generator_loss, discriminator_loss = losses.get_losses(name)
+    pair = losses.get_losses(name)
     real = tf.constant([[-1e4], [-100.0], [100.0], [1e4]])
     gen = tf.constant([[1e4], [100.0], [-100.0], [-1e4]])
     with tf.GradientTape(persistent=True) as tape:
         tape.watch([real, gen])
-        d_loss = discriminator_loss(real, gen)
-        g_loss = generator_loss(gen)
+        d_loss = pair.discriminator_loss(real, gen)
+        g_loss = _generator_loss(pair, real, gen)
     for value in (d_loss, g_loss, *tape.gradient(d_loss, [real, gen]), tape.gradient(g_loss, gen)):
         assert np.all(np.isfinite(value.numpy()))
 
@@ -92,10 +128,11 @@ def test_cross_entropy_losses_keep_their_size_where_log_sigmoid_underflows():
 def test_get_losses_returns_the_family_pair():
     pair = losses.get_losses("least_squares")
     assert isinstance(pair, losses.GANLoss)
-    generator_loss, discriminator_loss = pair
-    assert generator_loss is losses.least_squares_generator_loss
-    assert discriminator_loss is losses.least_squares_discriminator_loss
-    assert losses.LOSSES == ("minimax", "non_saturating", "least_squares", "wasserstein", "hinge")
+    assert pair.generator_loss is losses.least_squares_generator_loss
+    assert pair.discriminator_loss is losses.least_squares_discriminator_loss
+    assert not pair.generator_needs_real
+    assert losses.LOSSES == ("minimax", "non_saturating", "least_squares", "wasserstein", "hinge",
+                             "relativistic_pairing")
 
 
 def test_get_losses_rejects_unknown_name():

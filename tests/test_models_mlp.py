@@ -199,6 +199,7 @@ def test_generator_rejects(kwargs, message):
     (dict(minibatch_kernels=2, minibatch_kernel_dim=0), "Received: minibatch_kernel_dim=0"),
     (dict(activation="sigmoid"), "Received: activation='sigmoid'"),
     (dict(data_shape=(2, -1)), r"Received: data_shape=\(2, -1\)"),
+    (dict(spectral_norm=1), "Received: spectral_norm=1"),
 ])
 def test_discriminator_rejects(kwargs, message):
     with pytest.raises(ValueError, match=f"{message}$"):

@@ -180,12 +180,13 @@ def test_requests_of_other_shapes_run_in_their_own_batch(make_batcher):
     np.testing.assert_array_equal(results[1]["y"], wide["x"] * 2)
 
 
-def test_signatures_without_a_batch_dimension_run_directly(make_batcher):
+def test_signatures_with_scalar_inputs_are_refused_as_the_stock_server_does(make_batcher):
     batcher = make_batcher(max_batch_size=16, batch_timeout_micros=300_000)
     version = FakeVersion()
     results = run_together(batcher, version, [{"n": np.int32(2)}, {"n": np.int32(3)}], "scalar")
-    assert len(version.calls) == 2
-    assert sorted(len(result["y"]) for result in results) == [2, 3]
+    assert version.calls == []
+    assert [result.message for result in results] == [
+        "Batching Run() input tensors must have at least one dimension"] * 2
 
 
 @pytest.mark.parametrize("inputs, message", [
@@ -247,6 +248,7 @@ def test_batched_predictions_match_unbatched_ones(tmp_path, tmp_path_factory, mo
     registry = core.ModelRegistry(model_config(base), file_system_poll_wait_seconds=-1,
                                   batcher=batcher)
     registry.start()
+    calls.clear()  # the warm-up's calls, one per signature
     rng = np.random.default_rng(0)
     requests = [rng.normal(size=(n, 3)).astype(np.float32) for n in (1, 2, 3, 1, 2, 4)]
     results = [None] * len(requests)
@@ -263,10 +265,11 @@ def test_batched_predictions_match_unbatched_ones(tmp_path, tmp_path_factory, mo
     for thread in threads:
         thread.join()
     scalar_spec = model_pb2.ModelSpec(name=MODEL_NAME, signature_name="sample")
-    registry.predict(scalar_spec, {"num_samples": np.int32(2), "seed": np.int64(1)})
+    with pytest.raises(ServingError) as caught:  # as the stock server's batching session
+        registry.predict(scalar_spec, {"num_samples": np.int32(2), "seed": np.int64(1)})
+    assert caught.value.message == "Batching Run() input tensors must have at least one dimension"
     batcher.close()
-    assert calls == [("serving_default", {"z": (13, 3)}),
-                     ("sample", {"num_samples": (), "seed": ()})]
+    assert calls == [("serving_default", {"z": (13, 3)})]
     generator, _ = build_networks(1)
     for request, result in zip(requests, results):
         np.testing.assert_allclose(result, generator(request).numpy(), rtol=1e-5, atol=1e-6)

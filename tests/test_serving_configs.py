@@ -8,6 +8,7 @@ from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from tfgan.serving import core
+from tfgan.serving.batching import BatchingOptions
 
 SERVING_DIR = Path(__file__).resolve().parents[1] / "serving"
 CONFIG_FILES = ("models.config", "batching.config", "monitoring.config")
@@ -35,14 +36,15 @@ def test_models_config_serves_two_models_with_labels_on_served_versions():
     assert models["ring"].model_version_policy.WhichOneof("policy_choice") is None
 
 
-def test_batching_config_parses_and_its_batch_sizes_are_valid():
+def test_batching_config_parses_and_follows_the_cpu_guide():
     parameters_class = core.BatchingParameters
     parameters = parse_text_proto("batching.config", parameters_class)
-    assert parameters.max_batch_size.value > 0
-    assert parameters.batch_timeout_micros.value > 0
+    assert parameters.max_batch_size.value >= 64 * 16  # 64 clients x 64 samples in 4 batches
+    assert parameters.batch_timeout_micros.value <= 10_000  # the guide's CPU range
     assert parameters.num_batch_threads.value >= 1
-    sizes = list(parameters.allowed_batch_sizes)
-    assert sizes == sorted(set(sizes)) and sizes[-1] == parameters.max_batch_size.value
+    assert 1 <= parameters.max_enqueued_batches.value <= 16  # online serving: bounded queue
+    assert list(parameters.allowed_batch_sizes) == []  # padding would only waste rows
+    BatchingOptions.from_proto(parameters)  # valid for the embedded server too
 
 
 def test_batching_config_explains_which_exports_it_can_serve():

@@ -1,6 +1,7 @@
 """tfgan.serving.core: versions, policies, labels, failed loads, metadata and predict checks."""
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from tensorflow_serving.apis import get_model_metadata_pb2, model_pb2
 from tensorflow_serving.config import file_system_storage_path_source_pb2, model_server_config_pb2
 
 from serving_fixtures import MODEL_NAME, build_networks, exported_model, install_version, latent
-from tfgan.serving import core
+from tfgan.serving import core, versions
 from tfgan.serving.core import ModelRegistry, ServingError
 
 State = core.State
@@ -73,11 +74,13 @@ def test_aspired_versions_follow_the_policy(policy, expected):
 
 
 def test_only_integer_directories_are_versions(tmp_path):
-    for name in ("1", "12", "tmp-3", ".staging-4", "0x5"):
+    for name in ("1", "12", "tmp-3", ".staging-4", "0x5", "00000123", "0012",
+                 "99999999999999999999"):
         (tmp_path / name).mkdir()
     (tmp_path / "7").write_text("a file, not a version")
-    assert sorted(core.list_versions(str(tmp_path))) == [1, 12]
-    assert core.list_versions(str(tmp_path / "missing")) == []
+    # Leading zeros as TF Serving parses them; the name found on disk is kept for loading.
+    assert core.list_versions(str(tmp_path)) == {1: "1", 12: "0012", 123: "00000123"}
+    assert core.list_versions(str(tmp_path / "missing")) == {}
 
 
 @pytest.mark.parametrize("text, message", [
@@ -123,6 +126,107 @@ def test_a_failed_load_keeps_the_old_version_serving(latest_registry):
     assert result.model_spec.version.value == 1
     registry.poll_once()  # a failed version is not retried while its directory stays
     assert states(registry)[0] == (5, State.END)
+
+
+def test_a_zero_padded_version_directory_serves_from_its_own_path(tmp_path, two_exports):
+    base = tmp_path / "toy"
+    install_version(two_exports[0], base, "00000123")
+    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+                             file_system_poll_wait_seconds=-1)
+    registry.start()
+    assert states(registry) == [(123, State.AVAILABLE)]
+    loaded = registry.resolve(spec(version=123))
+    assert loaded.path == str(base / "00000123")
+    result = registry.predict(spec(signature_name="sample"),
+                              {"num_samples": np.int32(1), "seed": np.int64(0)})
+    assert result.model_spec.version.value == 123
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_failed_load_is_retried_after_the_interval_then_given_up(tmp_path, two_exports):
+    base = tmp_path / "toy"
+    install_version(two_exports[0], base, 1)
+    clock = FakeClock()
+    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+                             file_system_poll_wait_seconds=-1, max_num_load_retries=2,
+                             load_retry_interval_micros=10_000_000, clock=clock)
+    registry.start()
+    copying = base / "2"  # copied in slowly, without a rename: only the graph so far
+    copying.mkdir()
+    (copying / "saved_model.pb").write_bytes((two_exports[1] / "saved_model.pb").read_bytes())
+    registry.poll_once()
+    assert states(registry) == [(2, State.END), (1, State.AVAILABLE)]
+    assert registry.resolve(spec()).version == 1  # not served until it loads
+    clock.now = 5.0
+    registry.poll_once()  # too soon: no second try
+    assert registry._models[MODEL_NAME].failed[2][0] == 1
+    clock.now = 10.0
+    registry.poll_once()  # second try, still incomplete
+    assert registry._models[MODEL_NAME].failed[2][0] == 2
+    for name in os.listdir(two_exports[1]):  # the copy completes
+        if name != "saved_model.pb":
+            src = two_exports[1] / name
+            (copying / name).mkdir() if src.is_dir() else None
+            for root, _, files in os.walk(src):
+                target = copying / os.path.relpath(root, two_exports[1])
+                target.mkdir(exist_ok=True)
+                for file in files:
+                    (target / file).write_bytes((Path(root) / file).read_bytes())
+    clock.now = 20.0
+    registry.poll_once()  # third try (the second retry) loads it
+    assert states(registry) == [(2, State.AVAILABLE), (1, State.END)]
+
+
+def test_retries_stop_after_max_num_load_retries(tmp_path, two_exports):
+    base = tmp_path / "toy"
+    install_version(two_exports[0], base, 1)
+    clock = FakeClock()
+    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+                             file_system_poll_wait_seconds=-1, max_num_load_retries=1,
+                             load_retry_interval_micros=0, clock=clock)
+    registry.start()
+    (base / "2").mkdir()
+    (base / "2" / "saved_model.pb").write_bytes(b"garbage")
+    for _ in range(4):
+        registry.poll_once()
+    assert registry._models[MODEL_NAME].failed[2][0] == 2  # one load and one retry
+    assert states(registry) == [(2, State.END), (1, State.AVAILABLE)]
+
+
+def test_versions_are_warmed_up_from_the_warmup_file_or_their_signatures(tmp_path, two_exports):
+    from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
+
+    base = tmp_path / "toy"
+    path = install_version(two_exports[0], base, 1)
+    loaded = core.LoadedVersion(MODEL_NAME, 1, path, warmup=False)
+    # No warm-up file: one request per signature made from its shapes (all 5 of the toy's).
+    assert loaded.warm_up() == 5
+    request = predict_pb2.PredictRequest()
+    request.model_spec.signature_name = "sample_seeds"
+    request.inputs["seeds"].CopyFrom(tf.make_tensor_proto(np.array([1, 2], np.int64)))
+    log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(
+        request=request))
+    os.makedirs(os.path.join(path, "assets.extra"), exist_ok=True)
+    with tf.io.TFRecordWriter(os.path.join(path, versions.WARMUP_FILE)) as writer:
+        for _ in range(3):
+            writer.write(log.SerializeToString())
+    assert core.LoadedVersion(MODEL_NAME, 1, path, warmup=False).warm_up() == 3
+
+
+def test_metrics_keys_are_bounded_to_served_models(latest_registry):
+    registry, _ = latest_registry
+    for index in range(50):
+        registry.metrics.record(f"nope{index}", "predict", "REST", codes.NOT_FOUND, 10)
+    registry.metrics.record(MODEL_NAME, "predict", "REST", codes.OK, 10)
+    counts, latencies = registry.metrics.snapshot()
+    assert counts == {("<unknown model>", "NOT_FOUND"): 50, (MODEL_NAME, "OK"): 1}
 
 
 def test_an_emptied_base_path_unloads_everything(latest_registry):

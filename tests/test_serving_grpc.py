@@ -186,3 +186,46 @@ def test_reload_config_adds_a_model(models, predictions, base, tmp_path, export)
     assert predictions.Predict(other, timeout=30).model_spec.version.value == 3
     toy = predict_request(num_samples=np.int32(1), seed=np.int64(1))
     assert predictions.Predict(toy, timeout=30).model_spec.version.value == 1
+
+
+# ---- bad input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["/tensorflow.serving.PredictionService/Predict",
+                                    "/tensorflow.serving.ModelService/GetModelStatus"])
+def test_bytes_that_are_not_a_request_are_invalid_argument(channel, method):
+    call = channel.unary_unary(method)  # raw bytes in and out
+    with pytest.raises(grpc.RpcError) as caught:
+        call(b"\xff\xff\xff not a proto", timeout=30)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "Could not parse the request as tensorflow.serving." in caught.value.details()
+
+
+@pytest.mark.parametrize("rows, values, message", [
+    (2**40, [1.0], "declares shape [1099511627776, 3]"),  # a fill of 13 TB from 4 bytes
+    (2**40, [], "declares shape"),
+    (300_000_000, [0.0], "this server expands such a tensor to at most"),
+])
+def test_declared_sizes_are_checked_before_allocating(predictions, rows, values, message):
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = MODEL_NAME
+    z = request.inputs["z"]
+    z.dtype = tf.float32.as_datatype_enum
+    z.tensor_shape.dim.add(size=rows)
+    z.tensor_shape.dim.add(size=3)
+    z.float_val.extend(values)
+    with pytest.raises(grpc.RpcError) as caught:
+        predictions.Predict(request, timeout=30)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert message in caught.value.details()
+
+
+def test_tensor_content_must_match_the_declared_shape(predictions):
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = MODEL_NAME
+    request.inputs["z"].CopyFrom(tf.make_tensor_proto(np.zeros((2, 3), np.float32)))
+    request.inputs["z"].tensor_shape.dim[0].size = 2**33
+    with pytest.raises(grpc.RpcError) as caught:
+        predictions.Predict(request, timeout=30)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.details() == "tensor parsing error: z"

@@ -1,9 +1,11 @@
 """tfgan.serving.rest on a real port: every route, every error path, and a live version swap."""
 
+import asyncio
 import base64
 import json
-import threading
-import time
+import socket
+
+import aiohttp
 
 import numpy as np
 import pytest
@@ -213,49 +215,141 @@ def test_prometheus_metrics_count_requests(server):
            'model_name="toy"}' in counts
 
 
+# ---- bad input at the HTTP level ----------------------------------------------------------------
+
+
+def raw_exchange(server, data, half_close=False):
+    """Sends raw bytes on a new connection; returns (status, headers and body text) it gets."""
+    host, port = server.rest_url[len("http://"):].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(data)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while b"\r\n\r\n" not in received or not _complete(received):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1]) if head else 0
+    return status, head.decode("latin-1"), body.decode("utf-8", "replace")
+
+
+def _complete(received):
+    head, _, body = received.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(body) >= int(line.split(b":")[1])
+    return False
+
+
+@pytest.mark.parametrize("request_bytes, expected_status, message", [
+    (b"GET /v1/models/%FF%FE HTTP/1.1\r\nHost: x\r\n\r\n", 404,
+     "Could not find any versions of model \ufffd\ufffd"),
+    (b"POST /v1/models/%FF:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 404,
+     "Servable not found for request: Latest(\ufffd)"),
+    (b"GET /v1/models/\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n", 400, "Invalid char in url path"),
+    (b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
+     b"Content-Length: 10\r\n\r\n0123456789", 400, "Cannot read the request body"),
+    (b"GET /v1/models/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+     "Malformed request: GET /v1/models/../../etc/passwd"),
+    (b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n", 413,
+     "Request body is larger than this server's limit of 200000 bytes"),
+    (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http\r\n\r\n", 400, ""),
+    (b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 20001\r\n\r\n"
+     + b"[" * 20001, 400, "JSON Parse error: Invalid value. at offset: 20001"),
+])
+def test_malformed_http_gets_a_json_4xx(server, request_bytes, expected_status, message):
+    status, head, body = raw_exchange(server, request_bytes)
+    assert status == expected_status
+    assert "application/json" in head
+    assert message in json.loads(body)["error"]
+    assert good_request_still_works(server)
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory, export):
+    base = tmp_path_factory.mktemp("guarded") / MODEL_NAME
+    install_version(export, base, 1)
+    options = ServerOptions(
+        model_config(base), grpc_port=None, rest_port=0, file_system_poll_wait_seconds=-1,
+        rest_max_connections=3, rest_header_timeout_seconds=0.5, rest_body_timeout_seconds=0.5,
+    )
+    with BackgroundServer(options) as running:
+        yield running
+
+
+def test_slow_headers_and_bodies_get_408_and_the_connection_closes(guarded):
+    # The answers come once the timeouts pass; the client only waits for them.
+    status, head, body = raw_exchange(guarded, b"GET /v1/models/toy HTTP/1.1\r\nHo")
+    assert status == 408 and "No complete request within 0.5 s" in json.loads(body)["error"]
+    status, head, body = raw_exchange(
+        guarded, b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n"
+                 b"\r\n{\"instances\"")
+    assert status == 408 and "did not arrive" in json.loads(body)["error"]
+    assert good_request_still_works(guarded)
+
+
+def test_connections_past_the_limit_get_503(guarded):
+    host, port = guarded.rest_url[len("http://"):].rsplit(":", 1)
+    held = [socket.create_connection((host, int(port)), timeout=20) for _ in range(3)]
+    try:
+        status, head, body = raw_exchange(guarded, b"GET /v1/models/toy HTTP/1.1\r\n\r\n")
+        assert status == 503 and "Too many connections" in json.loads(body)["error"]
+    finally:
+        for sock in held:
+            sock.close()
+
+
 # ---- a new version while the server runs ------------------------------------------------------
 
 
-def test_a_renamed_in_version_is_served_without_a_restart_or_a_failed_request(tmp_path,
-                                                                              tmp_path_factory):
+def test_64_clients_see_no_failure_while_a_new_version_is_picked_up(tmp_path, tmp_path_factory):
+    """Issue 16: load during a version swap; every answer is whole and from one version."""
     base = tmp_path / MODEL_NAME
     install_version(exported_model(tmp_path_factory, 1), base, 1)
     version_2 = exported_model(tmp_path_factory, 2)
     options = ServerOptions(model_config(base), grpc_port=None, rest_port=0,
-                            file_system_poll_wait_seconds=0.1)
+                            file_system_poll_wait_seconds=-1)  # the test polls, at its moment
     z = np.array([[0.3, -0.1, 0.7]], np.float32)
     expected = {version: build_networks(version)[0](z).numpy() for version in (1, 2)}
-    answers, stop = [], threading.Event()
+    body = json.dumps({"instances": z.tolist()}).encode()
+    answers = []
 
-    def hammer(url):
-        while not stop.is_set():
-            answers.append(http("POST", url, json.dumps({"instances": z.tolist()})))
+    async def clients(running, url):
+        swapped = asyncio.Event()
+        enough_before = asyncio.Event()
+        async with aiohttp.ClientSession() as session:
+
+            async def client():
+                # Bounded: stops once 64 answers came after the swap, or at 60 requests.
+                for _ in range(60):
+                    sent_after_swap = swapped.is_set()
+                    async with session.post(url, data=body) as response:
+                        answers.append((sent_after_swap, response.status, await response.text()))
+                    if len(answers) >= 64:
+                        enough_before.set()
+                    if swapped.is_set() and sum(after for after, _, _ in answers) >= 64:
+                        return
+
+            async def swap():
+                await enough_before.wait()
+                install_version(version_2, base, 2)
+                await asyncio.get_running_loop().run_in_executor(None, running.registry.poll_once)
+                swapped.set()
+
+            await asyncio.gather(swap(), *(client() for _ in range(64)))
 
     with BackgroundServer(options) as running:
-        thread = threading.Thread(target=hammer, args=(
-            f"{running.rest_url}/v1/models/{MODEL_NAME}:predict",))
-        thread.start()
-        try:
-            time.sleep(0.3)
-            install_version(version_2, base, 2)
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                status = json.loads(http("GET", f"{running.rest_url}/v1/models/{MODEL_NAME}")[2])
-                if [(s["version"], s["state"]) for s in status["model_version_status"]] == [
-                        ("2", "AVAILABLE"), ("1", "END")]:
-                    break
-                time.sleep(0.05)
-            time.sleep(0.3)
-        finally:
-            stop.set()
-            thread.join()
-        metadata = json.loads(http("GET", f"{running.rest_url}/v1/models/{MODEL_NAME}/metadata")[2])
-    assert status["model_version_status"][0] == {
-        "version": "2", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
-    assert metadata["model_spec"]["version"] == "2"
-    assert len(answers) > 10 and all(answer[0] == 200 for answer in answers)
-    served = [np.asarray(json.loads(answer[2])["predictions"]) for answer in answers]
-    assert np.allclose(served[0], expected[1], rtol=1e-5)
-    assert np.allclose(served[-1], expected[2], rtol=1e-5)
-    assert all(np.allclose(s, expected[1], rtol=1e-5) or np.allclose(s, expected[2], rtol=1e-5)
-               for s in served)
+        asyncio.run(clients(running, f"{running.rest_url}/v1/models/{MODEL_NAME}:predict"))
+        status = json.loads(http("GET", f"{running.rest_url}/v1/models/{MODEL_NAME}")[2])
+    assert [(s["version"], s["state"]) for s in status["model_version_status"]] == [
+        ("2", "AVAILABLE"), ("1", "END")]
+    assert [code for _, code, _ in answers if code != 200] == []
+    served = [(after, np.asarray(json.loads(text)["predictions"])) for after, _, text in answers]
+    versions = [1 if np.allclose(s, expected[1], rtol=1e-5) else
+                2 if np.allclose(s, expected[2], rtol=1e-5) else None for _, s in served]
+    assert None not in versions  # every answer whole, from a complete version
+    assert versions[0] == 1
+    assert all(v == 2 for (after, _), v in zip(served, versions) if after)

@@ -186,7 +186,9 @@ class HistoryCSV(EveryNSteps):
     """Appends one CSV row every `every` steps: the model step and every log.
 
     The logs are running means since the last `ResetMetricsEvery`, so with the same `every`
-    each row is the mean over its interval. The columns are `step`, then `d_loss`, `g_loss`,
+    each row is the mean over its interval; training that ends (or is interrupted) between
+    two multiples of `every` writes a last row at its final step, so every step trained is in
+    exactly one row across stops and resumes. The columns are `step`, then `d_loss`, `g_loss`,
     `d_real`, `d_fake`, then the other logs of the first row (a log missing from a later row
     is written as `nan`; a log that first appears later is not written), then
     `extra_columns`: logs present only at some steps, such as `EvaluateEvery`'s metrics,
@@ -212,10 +214,12 @@ class HistoryCSV(EveryNSteps):
         self.extra_columns = tuple(extra_columns)
         self._file = None
         self._writer = None
+        self._row_step = None
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         step = self._last_step
+        self._row_step = step
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         fieldnames = None
         if os.path.exists(self.path):
@@ -250,8 +254,12 @@ class HistoryCSV(EveryNSteps):
                     for name in self.extra_columns})
         self._writer.writerow(row)
         self._file.flush()
+        self._row_step = step
 
     def on_train_end(self, logs=None):
+        step = _model_step(self.model)
+        if step != self._row_step and logs:
+            self.on_interval(step, logs)
         self._file.close()
         self._file = None
         self._writer = None
@@ -632,6 +640,36 @@ class ProgressLogger(EveryNSteps):
         steps_per_second = (step - start_step) / elapsed if elapsed > 0 else 0.0
         self.print_fn(self._line(step, logs, steps_per_second))
         self._interval_start = (step, now)
+
+
+class NonFiniteLossError(RuntimeError):
+    """Raised by `StopOnNonFiniteLoss` when a logged loss is NaN or infinite."""
+
+    def __init__(self, step, name, value):
+        super().__init__(f"{name} is {value} at step {step}")
+        self.step = step
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops training the first time a logged loss is NaN or infinite.
+
+    The losses are checked after every block of steps. Put it before `CheckpointEvery`: the
+    `NonFiniteLossError` it raises ends the block's callbacks there, so weights that produced
+    a non-finite loss are never checkpointed.
+
+    Args:
+        names: tuple of str, the logs to check. Defaults to `("d_loss", "g_loss")`.
+    """
+
+    def __init__(self, names=("d_loss", "g_loss")):
+        super().__init__()
+        self.names = tuple(names)
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name in self.names:
+            value = (logs or {}).get(name)
+            if value is not None and not np.isfinite(value):
+                raise NonFiniteLossError(_model_step(self.model), name, float(value))
 
 
 class CheckpointEvery(EveryNSteps):

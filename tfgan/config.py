@@ -8,8 +8,10 @@ import dataclasses
 import json
 
 from tfgan import priors
+from tfgan.learning_rates import LR_SCHEDULES
 from tfgan.losses import LOSSES
 from tfgan.models import ARCHITECTURES, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from tfgan.penalties import PENALTIES
 from tfgan.schedules import SCHEDULES
 
 
@@ -18,6 +20,7 @@ class ConfigError(ValueError):
 
 
 OPTIMIZERS = ("adam", "rmsprop")
+ON_NAN = ("stop", "rollback")
 
 
 def _option(default, help, **metadata):
@@ -63,6 +66,9 @@ class TrainConfig:
     width: float = _option(1.0, "DCGAN filter-count multiplier.")
     dropout: float = _option(0.3, "DCGAN discriminator dropout rate.")
     minibatch: bool = _option(False, "Minibatch discrimination in the discriminator.")
+    spectral_norm: bool = _option(
+        False, "Spectral normalization of every discriminator layer with a kernel (Miyato et "
+        "al. 2018): each computes with its kernel divided by its largest singular value.")
     num_kernels: int = _option(5, "Minibatch discrimination kernels.")
     kernel_dim: int = _option(3, "Minibatch discrimination kernel dimension.")
 
@@ -73,8 +79,12 @@ class TrainConfig:
     # Objective and schedule.
     loss: str = _option("non_saturating", f"GAN loss: {', '.join(LOSSES)}.")
     gradient_penalty_weight: float = _option(
-        0.0, "WGAN-GP penalty weight (10 in the paper; 0: off)."
-    )
+        0.0, "Weight of --gradient_penalty (0: off). WGAN-GP: 10 in its paper; R1/R2: gamma, "
+        "each penalty being 1/2 the mean squared gradient norm.")
+    gradient_penalty: str = _option(
+        "wgan_gp", f"Gradient penalty on the discriminator: {', '.join(PENALTIES)} (wgan_gp on "
+        "interpolates, Gulrajani et al. 2017; r1 on real data, r2 on generated, r1_r2 both, "
+        "Mescheder et al. 2018, R3GAN).")
     schedule: str = _option(
         "alternating",
         "alternating (k_d D then k_g G updates), simultaneous, or worse (update only the "
@@ -82,18 +92,39 @@ class TrainConfig:
     )
     k_d: int = _option(1, "Discriminator updates per iteration (alternating schedule).")
     k_g: int = _option(1, "Generator updates per iteration (alternating schedule).")
+    unrolled_steps: int = _option(
+        0, "Unrolled GAN (Metz et al. 2017): each generator update takes its loss against the "
+        "discriminator this many gradient steps ahead, differentiated through them (0: off; "
+        "alternating schedule).")
+    unrolled_learning_rate: float = _option(
+        0.0, "Step size of the unrolled steps, plain gradient descent as in the paper (0: the "
+        "discriminator's learning rate).")
     d_confidence: float = _option(
         0.6, "Worse schedule: D counts as the worse network until it beats one scoring real "
         "data d_confidence and generated data 1 - d_confidence (0.5: the game's equilibrium).")
 
     # Optimisation.
     optimizer: str = _option("adam", "adam or rmsprop, for both networks.")
-    learning_rate: float = _option(1e-3, "Learning rate of both networks.")
+    learning_rate: float = _option(
+        1e-3, "Learning rate of both networks, unless --d_learning_rate or --g_learning_rate "
+        "sets one.")
+    d_learning_rate: float = _option(
+        0.0, "Discriminator learning rate (0: --learning_rate). Two time-scale updates (TTUR, "
+        "Heusel et al. 2017) give the discriminator a larger one than the generator.")
+    g_learning_rate: float = _option(0.0, "Generator learning rate (0: --learning_rate).")
+    lr_schedule: str = _option(
+        "constant", f"Learning rates over the run: {', '.join(LR_SCHEDULES)} (linear and cosine "
+        "decay to 0 at --steps, after the warm-up).")
+    lr_warmup_steps: int = _option(
+        0, "Steps over which the learning rates ramp up linearly from 0 (0: none).")
     beta1: float = _option(0.9, "Adam beta_1.")
     beta2: float = _option(0.999, "Adam beta_2.")
     ema_decay: float = _option(
         0.0, "Exponential moving average of generator weights for sampling (0: off)."
     )
+    ema_warmup: bool = _option(
+        False, "Ramp the EMA's decay up as min(--ema_decay, (1 + t) / (10 + t)) after t "
+        "generator updates, so an average of the first weights never serves.")
     mixed_precision: bool = _option(
         False, "Mixed precision: mixed_float16 with loss scaling on GPU, mixed_bfloat16 on CPU."
     )
@@ -107,6 +138,9 @@ class TrainConfig:
     num_grid_samples: int = _option(16, "Samples in each grid (points: samples per scatter).")
     log_every: int = _option(100, "Progress line, losses.png and TensorBoard every N steps.")
     checkpoint_every: int = _option(1000, "Checkpoint every N steps.")
+    on_nan: str = _option(
+        "stop", "A NaN or Inf loss: stop (the last good checkpoint stays the latest) or "
+        "rollback (resume from the last good checkpoint, up to 3 times, then stop).")
     eval_every: int = _option(0, "Compute the data set's metrics every N steps (0: off).")
     eval_num_samples: int = _option(1000, "Generated samples per evaluation.")
     export_dir: str = _option("", "Export a SavedModel here at the end (TF Serving layout).")
@@ -127,7 +161,15 @@ class TrainConfig:
                "--g_hidden_units and --d_hidden_units must be positive integers")
         _check(self.d_feature_units >= 0, "--d_feature_units must be >= 0")
         _check(self.eval_every >= 0, "--eval_every must be >= 0")
+        for name in ("d_learning_rate", "g_learning_rate"):
+            value = getattr(self, name)
+            _check(value >= 0, f"--{name} must be >= 0 (0: --learning_rate), got {value}")
         _check(self.steps_per_execution >= 0, "--steps_per_execution must be >= 0")
+        _check(self.lr_warmup_steps >= 0, "--lr_warmup_steps must be >= 0")
+        _check(self.unrolled_steps >= 0, "--unrolled_steps must be >= 0")
+        _check(self.unrolled_learning_rate >= 0, "--unrolled_learning_rate must be >= 0")
+        _check(not self.unrolled_steps or self.schedule == "alternating",
+               f"--unrolled_steps needs --schedule=alternating, got --schedule={self.schedule}")
         _check(self.batch_size % self.pack == 0,
                f"--batch_size ({self.batch_size}) must be a multiple of --pack ({self.pack})")
         _check(self.image_size >= 0, "--image_size must be >= 0")
@@ -139,8 +181,18 @@ class TrainConfig:
         _check_choice("activation", self.activation, HIDDEN_ACTIVATIONS)
         _check_choice("output_activation", self.output_activation, OUTPUT_ACTIVATIONS)
         _check_choice("loss", self.loss, LOSSES)
+        _check_choice("gradient_penalty", self.gradient_penalty, PENALTIES)
         _check_choice("schedule", self.schedule, SCHEDULES)
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        _check(not self.scheduled_learning_rates or self.schedule != "worse",
+               "--lr_schedule and --lr_warmup_steps need --schedule=alternating or simultaneous "
+               "(the worse schedule's update counts are not known in advance)")
+        _check(self.lr_schedule == "constant" or self.lr_warmup_steps < self.steps,
+               f"--lr_warmup_steps ({self.lr_warmup_steps}) must be less than --steps "
+               f"({self.steps}) with --lr_schedule={self.lr_schedule}")
+        _check(not self.ema_warmup or self.ema_decay > 0, "--ema_warmup needs --ema_decay > 0")
+        _check_choice("on_nan", self.on_nan, ON_NAN)
         _check(self.schedule == "alternating" or (self.k_d, self.k_g) == (1, 1),
                f"--k_d/--k_g repeat updates only with --schedule=alternating, got "
                f"--schedule={self.schedule} --k_d={self.k_d} --k_g={self.k_g}")
@@ -164,6 +216,15 @@ class TrainConfig:
         return cls(**kwargs)
 
     @property
+    def scheduled_learning_rates(self):
+        """Whether the learning rates change over the run (a decay or a warm-up)."""
+        return self.lr_schedule != "constant" or self.lr_warmup_steps > 0
+
+    def network_learning_rate(self, network):
+        """The learning rate of `network`, `"d"` or `"g"`: its own flag, else --learning_rate."""
+        return getattr(self, f"{network}_learning_rate") or self.learning_rate
+
+    @property
     def export_model_name(self):
         return self.model_name or self.dataset
 
@@ -174,6 +235,10 @@ MODEL_OPTIONS = (
     "dataset", "architecture", "z_dim", "prior", "g_hidden_units", "d_hidden_units",
     "activation", "output_activation", "d_feature_units", "width", "minibatch", "num_kernels",
     "kernel_dim", "pack", "loss", "schedule", "optimizer", "ema_decay", "image_size",
+    # Power-iteration vectors are variables of the discriminator.
+    "spectral_norm",
+    # A scheduled learning rate leaves the optimizers without a learning-rate variable.
+    "lr_schedule", "lr_warmup_steps",
 )
 
 

@@ -1,8 +1,8 @@
 """Export trained generators as SavedModels that the stock TensorFlow Serving binary serves.
 
 A published version lives at `<export_base>/<model_name>/<version>/` (`saved_model.pb`,
-`variables/`, `assets.extra/tfgan.json`), the layout `tensorflow_model_server` polls. It is
-built only with `keras.export.ExportArchive` and has these signatures:
+`variables/`, `assets.extra/tfgan.json`, `assets.extra/tf_serving_warmup_requests`), the
+layout `tensorflow_model_server` polls. It is built only with `keras.export.ExportArchive` and has these signatures:
 
 - `serving_default`: `z` float32 `[batch, z_dim]` -> `samples`. Batchable.
 - `sample`: `num_samples` int32 scalar, `seed` int64 scalar -> `samples`, `z`.
@@ -43,6 +43,7 @@ from tfgan import priors
 
 VALUE_RANGES = ((0.0, 1.0), (-1.0, 1.0))
 METADATA_PATH = os.path.join("assets.extra", "tfgan.json")
+WARMUP_PATH = os.path.join("assets.extra", "tf_serving_warmup_requests")
 PNG_CHANNELS = (1, 3, 4)
 FORBIDDEN_OPS = ("PyFunc", "EagerPyFunc", "PyFuncStateless")
 FORBIDDEN_OP_PREFIX = "Xla"
@@ -175,6 +176,7 @@ def export_generator(
         os.makedirs(os.path.join(staging, "assets.extra"), exist_ok=True)
         with open(os.path.join(staging, METADATA_PATH), "w") as f:
             json.dump(info, f, indent=2, sort_keys=True)
+        write_warmup_requests(staging, model_name)
         _sync_tree(staging)
         verify_saved_model(staging)
         _publish(staging, target, overwrite=overwrite)
@@ -345,6 +347,40 @@ def verify_saved_model(path):
                     f"Signature {name!r} fails in the session loader ({first_line}). "
                     f"Received: signature={name!r}"
                 ) from error
+
+
+def write_warmup_requests(path, model_name):
+    """Writes `assets.extra/tf_serving_warmup_requests`: one small request per signature.
+
+    TF Serving (`--enable_model_warmup`, on by default) and tfgan's server replay these
+    `PredictionLog`s when they load the version, before it serves, so no client pays the
+    first call of a signature. Inputs are those `verify_saved_model` runs (each unknown
+    dimension 2, integers 2, floats 0.5).
+
+    Args:
+        path: str, a SavedModel directory.
+        model_name: str, the model name the requests carry.
+
+    Returns:
+        str, the file written.
+    """
+    from tensorflow_serving.apis import predict_pb2, prediction_log_pb2  # noqa: PLC0415
+
+    file = os.path.join(path, WARMUP_PATH)
+    os.makedirs(os.path.dirname(file), exist_ok=True)
+    meta_graph = next(m for m in _read_saved_model(path).meta_graphs
+                      if set(m.meta_info_def.tags) == {"serve"})
+    with tf.io.TFRecordWriter(file) as writer:
+        for name, signature in _serving_signatures(meta_graph):
+            request = predict_pb2.PredictRequest()
+            request.model_spec.name = model_name
+            request.model_spec.signature_name = name
+            for alias, info in signature.inputs.items():
+                request.inputs[alias].CopyFrom(tf.make_tensor_proto(_example_input(info)))
+            log = prediction_log_pb2.PredictionLog(
+                predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
+    return file
 
 
 def _load_with_session_loader(session, path):

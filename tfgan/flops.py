@@ -9,6 +9,7 @@ the machine's peak a step reaches) use it.
 
 import tensorflow as tf
 from tensorflow.python.profiler import model_analyzer, option_builder
+from tensorflow.python.util import deprecation
 
 
 def graph_flops(graph):
@@ -22,7 +23,9 @@ def graph_flops(graph):
     """
     options = (option_builder.ProfileOptionBuilder(
         option_builder.ProfileOptionBuilder.float_operation()).with_empty_output().build())
-    return int(model_analyzer.profile(graph, options=options).total_float_ops)
+    # The profiler's FLOP registry calls a TF1 helper that warns on every use.
+    with deprecation.silence():
+        return int(model_analyzer.profile(graph, options=options).total_float_ops)
 
 
 def train_step_flops(gan, batch_size):

@@ -1,6 +1,7 @@
 """`GAN(keras.Model)`: two networks, two optimizers and one `train_step` that runs a schedule."""
 
 import collections
+import contextlib
 
 import keras
 import tensorflow as tf
@@ -50,6 +51,11 @@ class GAN(keras.Model):
             https://arxiv.org/abs/1806.04498), updated after every generator update as
             `w_ema = decay * w_ema + (1 - decay) * w`, batch-norm statistics included.
             Defaults to `None`.
+        ema_warmup: bool, ramp the EMA's decay up over the first generator updates:
+            `decay_t = min(ema_decay, (1 + t) / (10 + t))` at the update after `t` earlier
+            ones (the ramp of `tf.train.ExponentialMovingAverage`'s `num_updates`), so the
+            average forgets the initial weights within tens of updates instead of
+            `1 / (1 - ema_decay)`; needs `ema_decay`. Defaults to `False`.
         seed: int or None, seed of the generator that draws `z` and the penalty's
             interpolation weights. Defaults to `None`.
         pack: int >= 1, samples the discriminator judges at once; every batch size must be a
@@ -57,8 +63,8 @@ class GAN(keras.Model):
         **kwargs: `keras.Model` arguments such as `name`.
 
     Raises:
-        ValueError: if `prior` is unknown, `ema_decay` is outside [0, 1) or `pack` is not a
-            positive int.
+        ValueError: if `prior` is unknown, `ema_decay` is outside [0, 1), `ema_warmup` is set
+            without `ema_decay`, or `pack` is not a positive int.
 
     Example:
 
@@ -80,6 +86,7 @@ class GAN(keras.Model):
         ema_decay=None,
         seed=None,
         pack=1,
+        ema_warmup=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -88,12 +95,16 @@ class GAN(keras.Model):
             raise ValueError(
                 f"ema_decay must be None or in [0, 1). Received: ema_decay={ema_decay!r}"
             )
+        if ema_warmup and ema_decay is None:
+            raise ValueError(
+                f"ema_warmup needs an ema_decay. Received: ema_warmup={ema_warmup!r}")
         _check_pack(pack)
         self.generator = generator
         self.discriminator = discriminator
         self.prior = prior
         self.schedule = schedule or schedules.Schedule()
         self.ema_decay = ema_decay
+        self.ema_warmup = bool(ema_warmup)
         self.seed = seed
         self.pack = pack
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -119,6 +130,10 @@ class GAN(keras.Model):
         # `reset_metrics()` (each epoch of `fit`; each log interval of `tfgan.training_loop`).
         self.trackers = {name: keras.metrics.Mean(name=name) for name in LOG_NAMES}
         self.gradient_penalty_weight = 0.0
+        self.gradient_penalty_kind = "wgan_gp"
+        self.generator_needs_real = False
+        self.unrolled_steps = 0
+        self.unrolled_learning_rate = None
 
     def compile(
         self,
@@ -126,6 +141,9 @@ class GAN(keras.Model):
         g_optimizer,
         loss="non_saturating",
         gradient_penalty_weight=0.0,
+        gradient_penalty="wgan_gp",
+        unrolled_steps=0,
+        unrolled_learning_rate=None,
         jit_compile=False,
         steps_per_execution=1,
     ):
@@ -138,16 +156,27 @@ class GAN(keras.Model):
         Args:
             d_optimizer: `keras.optimizers.Optimizer` for the discriminator.
             g_optimizer: `keras.optimizers.Optimizer` for the generator.
-            loss: str, one of `tfgan.losses.LOSSES`, or a `tfgan.losses.GANLoss` pair of
-                functions. Defaults to `"non_saturating"`.
-            gradient_penalty_weight: float >= 0, weight of the WGAN-GP penalty added to the
+            loss: str, one of `tfgan.losses.LOSSES`, or a `tfgan.losses.GANLoss` (or its
+                fields as a tuple). Defaults to `"non_saturating"`.
+            gradient_penalty_weight: float >= 0, weight of the gradient penalty added to the
                 discriminator's loss; 0 turns it off. Defaults to `0.0`.
+            gradient_penalty: str, the penalty, one of `tfgan.penalties.PENALTIES`:
+                `"wgan_gp"` on interpolates, `"r1"` on real, `"r2"` on generated packs,
+                `"r1_r2"` on both. Defaults to `"wgan_gp"`.
+            unrolled_steps: int >= 0, K: each generator update takes its loss against the
+                discriminator K gradient steps ahead, differentiated through the steps (Metz
+                et al. 2017, https://arxiv.org/abs/1611.02163); the discriminator itself
+                keeps its own update. Needs the `"alternating"` schedule; 0 turns it off.
+                Defaults to `0`.
+            unrolled_learning_rate: float > 0, the step size of those plain gradient steps
+                (the paper's eta); needed when `unrolled_steps` is set. Defaults to `None`.
             jit_compile: bool, compile the train step with XLA. Defaults to `False`.
             steps_per_execution: int, train steps per compiled call. Defaults to `1`.
 
         Raises:
-            ValueError: if `loss` is unknown, `gradient_penalty_weight` is negative, or the
-                `"worse"` schedule is used under a strategy with more than one replica.
+            ValueError: if `loss` or `gradient_penalty` is unknown, `gradient_penalty_weight`
+                is negative, `unrolled_steps` is set without the alternating schedule or a
+                positive `unrolled_learning_rate`, or the `"worse"` schedule is used under a strategy with more than one replica.
         """
         super().compile(
             optimizer=None, jit_compile=jit_compile, steps_per_execution=steps_per_execution
@@ -157,6 +186,19 @@ class GAN(keras.Model):
                 "gradient_penalty_weight must be >= 0. "
                 f"Received: gradient_penalty_weight={gradient_penalty_weight!r}"
             )
+        penalties.check_penalty(gradient_penalty)
+        if isinstance(unrolled_steps, bool) or not isinstance(unrolled_steps, int) \
+                or unrolled_steps < 0:
+            raise ValueError(
+                f"unrolled_steps must be an int >= 0. Received: unrolled_steps={unrolled_steps!r}")
+        if unrolled_steps and self.schedule.kind != "alternating":
+            raise ValueError(
+                "unrolled_steps needs the 'alternating' schedule. "
+                f"Received: schedule={self.schedule.kind!r}")
+        if unrolled_steps and not (unrolled_learning_rate or 0) > 0:
+            raise ValueError(
+                "unrolled_steps needs an unrolled_learning_rate > 0. "
+                f"Received: unrolled_learning_rate={unrolled_learning_rate!r}")
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         if self.schedule.kind == "worse" and num_replicas > 1:
             # Optimizers synchronise replicas with `merge_call`, which cannot run inside the
@@ -170,9 +212,14 @@ class GAN(keras.Model):
             g_optimizer = _with_loss_scaling(g_optimizer)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
-        loss_pair = losses.get_losses(loss) if isinstance(loss, str) else loss
-        self.generator_loss_fn, self.discriminator_loss_fn = loss_pair
+        loss_pair = losses.get_losses(loss) if isinstance(loss, str) else losses.GANLoss(*loss)
+        self.generator_loss_fn = loss_pair.generator_loss
+        self.discriminator_loss_fn = loss_pair.discriminator_loss
+        self.generator_needs_real = loss_pair.generator_needs_real
         self.gradient_penalty_weight = float(gradient_penalty_weight)
+        self.gradient_penalty_kind = gradient_penalty
+        self.unrolled_steps = unrolled_steps
+        self.unrolled_learning_rate = unrolled_learning_rate
         if self.built:
             self._build_optimizers()
 
@@ -302,9 +349,7 @@ class GAN(keras.Model):
                 z = self._sample_z(batch_size)
                 with tf.GradientTape() as tape:
                     generated = self.generator(z, training=True)
-                    fake_logits = self.discriminator(
-                        pack_samples(generated, self.pack), training=True)
-                    g_loss = self.generator_loss_fn(fake_logits)
+                    g_loss = self._generator_update_loss(real, generated)
                     scaled_loss = self._scaled(g_loss, self.g_optimizer)
                 self._apply_generator(tape.gradient(scaled_loss, self.generator.trainable_weights))
             forward = forward._replace(g_loss=g_loss)
@@ -366,8 +411,9 @@ class GAN(keras.Model):
     def _forward(self, real, z):
         """Runs both networks once and computes both losses (and the penalty, if weighted).
 
-        The discriminator sees packs; the penalty interpolates between whole real and
-        generated packs, its gradient norm taken over the discriminator's packed input.
+        The discriminator sees packs; the penalty is taken on whole real and generated packs
+        (WGAN-GP interpolates between them), its gradient norm over the discriminator's packed
+        input.
         """
         real_packs = pack_samples(real, self.pack)
         generated_packs = pack_samples(self.generator(z, training=True), self.pack)
@@ -376,12 +422,58 @@ class GAN(keras.Model):
         d_loss = self.discriminator_loss_fn(real_logits, fake_logits)
         gradient_penalty = None
         if self.gradient_penalty_weight > 0:
-            gradient_penalty = penalties.wasserstein_gradient_penalty(
-                self.discriminator, real_packs, generated_packs, self.seed_generator
+            gradient_penalty = penalties.gradient_penalty(
+                self.gradient_penalty_kind, self.discriminator, real_packs, generated_packs,
+                self.seed_generator,
             )
             d_loss += self.gradient_penalty_weight * gradient_penalty
-        g_loss = self.generator_loss_fn(fake_logits)
+        g_loss = self._generator_loss(real_logits, fake_logits)
         return _ForwardPass(real_logits, fake_logits, d_loss, g_loss, gradient_penalty)
+
+    def _generator_update_loss(self, real, generated):
+        """The loss of an alternating generator update, against the unrolled discriminator if
+        `unrolled_steps` is set; the real packs are scored only for a relativistic loss."""
+        real_packs = pack_samples(real, self.pack)
+        generated_packs = pack_samples(generated, self.pack)
+        with self._unrolled_discriminator(real_packs, generated_packs):
+            fake_logits = self.discriminator(generated_packs, training=True)
+            real_logits = None
+            if self.generator_needs_real:
+                real_logits = self.discriminator(real_packs, training=True)
+            return self._generator_loss(real_logits, fake_logits)
+
+    def _unrolled_discriminator(self, real_packs, generated_packs):
+        """A scope in which the discriminator's weights are `unrolled_steps` steps ahead.
+
+        Metz et al. 2017, "Unrolled Generative Adversarial Networks",
+        https://arxiv.org/abs/1611.02163, section 2: from `theta_0` = the discriminator's
+        weights, `theta_{k+1} = theta_k - eta * grad_theta L_D(theta_k)` on these packs, each
+        step differentiable, so the generator's gradient sees how the discriminator would
+        answer its move. The steps are values in a `keras.StatelessScope`: the variables, the
+        power-iteration vectors and the dropout seeds keep their state. With 0 steps the scope
+        does nothing.
+        """
+        if not self.unrolled_steps:
+            return contextlib.nullcontext()
+        weights = self.discriminator.trainable_weights
+        values = [tf.convert_to_tensor(weight) for weight in weights]
+        for _ in range(self.unrolled_steps):
+            with tf.GradientTape() as tape:
+                tape.watch(values)
+                with keras.StatelessScope(list(zip(weights, values))):
+                    d_loss = self.discriminator_loss_fn(
+                        self.discriminator(real_packs, training=True),
+                        self.discriminator(generated_packs, training=True))
+            grads = tape.gradient(d_loss, values)
+            values = [value - self.unrolled_learning_rate * tf.cast(grad, value.dtype)
+                      for value, grad in zip(values, grads)]
+        return keras.StatelessScope(list(zip(weights, values)))
+
+    def _generator_loss(self, real_logits, fake_logits):
+        """The generator's loss; relativistic families compare with the real logits too."""
+        if self.generator_needs_real:
+            return self.generator_loss_fn(real_logits, fake_logits)
+        return self.generator_loss_fn(fake_logits)
 
     def _scaled(self, loss, optimizer):
         """The loss to differentiate: this replica's share, times the optimizer's loss scale.
@@ -396,9 +488,14 @@ class GAN(keras.Model):
         """Applies the generator's gradients, then moves the EMA copy towards the new weights."""
         self.g_optimizer.apply(grads, self.generator.trainable_weights)
         if self.ema_generator is not None:
+            decay = self.ema_decay
+            if self.ema_warmup:
+                # The optimizer has counted this update: t earlier ones, 0 at the first.
+                t = tf.cast(self.g_optimizer.iterations, tf.float32) - 1.0
+                decay = tf.minimum(decay, (1.0 + t) / (10.0 + t))
             # Under a mirrored strategy each replica writes its own copy, from identical values.
             for ema_weight, weight in zip(self.ema_generator.weights, self.generator.weights):
-                ema_weight.assign(self.ema_decay * ema_weight + (1.0 - self.ema_decay) * weight)
+                ema_weight.assign(decay * ema_weight + (1.0 - decay) * weight)
 
     def get_config(self):
         """Returns the constructor arguments, networks serialised with Keras."""
@@ -412,6 +509,7 @@ class GAN(keras.Model):
                 "ema_decay": self.ema_decay,
                 "seed": self.seed,
                 "pack": self.pack,
+                "ema_warmup": self.ema_warmup,
             }
         )
         return config

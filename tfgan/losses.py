@@ -9,20 +9,28 @@ any sigmoid) and returns the float32 scalar mean over all elements. Cross-entrop
 
 Names follow TF-GAN (`<family>_generator_loss(discriminator_gen_outputs)`,
 `<family>_discriminator_loss(discriminator_real_outputs, discriminator_gen_outputs)`);
-`get_losses(name)` returns a family's pair as a `GANLoss`.
+`get_losses(name)` returns a family's pair as a `GANLoss`. Relativistic families compare each
+real logit with a generated one, so their generator loss takes both outputs too, in the
+discriminator loss's order (`GANLoss.generator_needs_real` says so).
 """
 
 import collections
 
 import tensorflow as tf
 
-GANLoss = collections.namedtuple("GANLoss", ["generator_loss", "discriminator_loss"])
+GANLoss = collections.namedtuple(
+    "GANLoss", ["generator_loss", "discriminator_loss", "generator_needs_real"], defaults=(False,)
+)
 GANLoss.__doc__ = """The two loss functions of one family.
 
 Fields:
-    generator_loss: callable `(discriminator_gen_outputs) -> scalar`.
+    generator_loss: callable `(discriminator_gen_outputs) -> scalar`, or when
+        `generator_needs_real` is set `(discriminator_real_outputs, discriminator_gen_outputs)
+        -> scalar`.
     discriminator_loss: callable
         `(discriminator_real_outputs, discriminator_gen_outputs) -> scalar`.
+    generator_needs_real: bool, the generator loss compares with real outputs (relativistic
+        families). Defaults to `False`.
 """
 
 
@@ -199,12 +207,67 @@ def hinge_discriminator_loss(discriminator_real_outputs, discriminator_gen_outpu
 hinge_generator_loss = wasserstein_generator_loss
 
 
+def relativistic_pairing_discriminator_loss(discriminator_real_outputs,
+                                            discriminator_gen_outputs):
+    """Relativistic pairing (RpGAN) discriminator loss: each real sample against one generated.
+
+    Jolicoeur-Martineau 2018, "The relativistic discriminator: a key element missing from
+    standard GAN", https://arxiv.org/abs/1807.00734 (RSGAN); Huang et al. 2024, "The GAN is
+    dead; long live the GAN! A Modern GAN Baseline", https://arxiv.org/abs/2501.05441 (RpGAN,
+    with f = softplus). The discriminator asks "is x more real than G(z)?" of the i-th real and
+    the i-th generated logit:
+
+        L_D = mean(-log sigmoid(l_real_i - l_gen_i)) = mean(softplus(l_gen_i - l_real_i))
+
+    R3GAN shows that pairing each real sample with a generated one removes the plain game's
+    tendency to drop modes; it pairs the loss with the R1 and R2 penalties.
+
+    Args:
+        discriminator_real_outputs: float tensor, logits of real data, `[batch, 1]`.
+        discriminator_gen_outputs: float tensor, logits of generated data, the same shape.
+
+    Returns:
+        float32 scalar tensor (at least 0).
+    """
+    real = _logits(discriminator_real_outputs)
+    gen = _logits(discriminator_gen_outputs)
+    return tf.reduce_mean(tf.nn.softplus(gen - real))
+
+
+def relativistic_pairing_generator_loss(discriminator_real_outputs, discriminator_gen_outputs):
+    """Relativistic pairing (RpGAN) generator loss: the discriminator's loss with roles swapped.
+
+    Jolicoeur-Martineau 2018, https://arxiv.org/abs/1807.00734; Huang et al. 2024,
+    https://arxiv.org/abs/2501.05441:
+
+        L_G = mean(-log sigmoid(l_gen_i - l_real_i)) = mean(softplus(l_real_i - l_gen_i))
+
+    Unlike the other families' generator losses it takes the real logits too (they carry no
+    gradient to the generator).
+
+    Args:
+        discriminator_real_outputs: float tensor, logits of real data, `[batch, 1]`.
+        discriminator_gen_outputs: float tensor, logits of generated data, the same shape.
+
+    Returns:
+        float32 scalar tensor (at least 0).
+    """
+    return relativistic_pairing_discriminator_loss(
+        discriminator_gen_outputs, discriminator_real_outputs
+    )
+
+
 _FAMILIES = {
     "minimax": GANLoss(minimax_generator_loss, minimax_discriminator_loss),
     "non_saturating": GANLoss(non_saturating_generator_loss, non_saturating_discriminator_loss),
     "least_squares": GANLoss(least_squares_generator_loss, least_squares_discriminator_loss),
     "wasserstein": GANLoss(wasserstein_generator_loss, wasserstein_discriminator_loss),
     "hinge": GANLoss(hinge_generator_loss, hinge_discriminator_loss),
+    "relativistic_pairing": GANLoss(
+        relativistic_pairing_generator_loss,
+        relativistic_pairing_discriminator_loss,
+        generator_needs_real=True,
+    ),
 }
 
 LOSSES = tuple(_FAMILIES)
@@ -215,10 +278,10 @@ def get_losses(name):
 
     Args:
         name: str, one of `LOSSES`: `"minimax"`, `"non_saturating"`, `"least_squares"`,
-            `"wasserstein"`, `"hinge"`.
+            `"wasserstein"`, `"hinge"`, `"relativistic_pairing"`.
 
     Returns:
-        `GANLoss(generator_loss, discriminator_loss)`; unpacks as a 2-tuple.
+        `GANLoss(generator_loss, discriminator_loss, generator_needs_real)`.
 
     Raises:
         ValueError: if `name` is not a known family.

@@ -20,6 +20,10 @@ Nothing is written until every option and the data have been checked.
 import dataclasses
 import json
 import os
+import shutil
+import sys
+
+import numpy as np
 
 import keras
 import tensorflow as tf
@@ -28,7 +32,7 @@ from tfgan import callbacks as callbacks_lib
 from tfgan import data as data_lib
 from tfgan import export as export_lib
 from tfgan import models as models_lib
-from tfgan import priors, training_loop
+from tfgan import learning_rates, priors, training_loop
 from tfgan.config import MODEL_OPTIONS, ConfigError, TrainConfig
 from tfgan.flops import train_step_flops
 from tfgan.gan import GAN, packed_shape
@@ -40,6 +44,15 @@ from tfgan.schedules import Schedule
 OPTIONS_FILE = "options.json"
 DATASET_FILE = "dataset.json"
 CHECKPOINT_DIR = "checkpoints"
+# `--on_nan=rollback` resumes from the last good checkpoint at most this many times.
+MAX_ROLLBACKS = 3
+# A run refuses to start with less free space in its workdir than this many times the size
+# of its variables (three checkpoints of weights and optimizer slots, and room to spare).
+_FREE_SPACE_FACTOR = 20
+
+
+class NonFiniteError(RuntimeError):
+    """A run's losses or weights are NaN or infinite; the message says what to do."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +113,7 @@ def build_networks(config, spec):
         ConfigError: the architecture does not fit the data's shape, or an option is invalid.
     """
     common = dict(minibatch_kernels=config.num_kernels if config.minibatch else 0,
-                  minibatch_kernel_dim=config.kernel_dim)
+                  minibatch_kernel_dim=config.kernel_dim, spectral_norm=config.spectral_norm)
     if config.architecture == "mlp":
         g_options = dict(hidden_units=config.g_hidden_units, activation=config.activation,
                          output_activation=config.output_activation)
@@ -120,11 +133,32 @@ def build_networks(config, spec):
     return generator, discriminator
 
 
-def _optimizer(config):
+def _learning_rate(config, network):
+    """`network`'s rate ("d" or "g"), scheduled over its updates: k_d or k_g per step."""
+    updates_per_step = config.k_d if network == "d" else config.k_g
+    return learning_rates.learning_rate(
+        config.network_learning_rate(network), config.lr_schedule,
+        total_steps=config.steps * updates_per_step,
+        warmup_steps=config.lr_warmup_steps * updates_per_step)
+
+
+def _optimizer(config, network):
+    learning_rate = _learning_rate(config, network)
     if config.optimizer == "adam":
-        return keras.optimizers.Adam(config.learning_rate, beta_1=config.beta1,
-                                     beta_2=config.beta2)
-    return keras.optimizers.RMSprop(config.learning_rate)
+        return keras.optimizers.Adam(learning_rate, beta_1=config.beta1, beta_2=config.beta2)
+    return keras.optimizers.RMSprop(learning_rate)
+
+
+def apply_flag_learning_rates(gan, config):
+    """Gives the optimizers of a GAN restored from a checkpoint the flags' learning rates.
+
+    The checkpoint holds the optimizers' learning rates; the flags' values win, so a run that
+    diverged can be resumed with a lower --learning_rate. A scheduled optimizer holds none:
+    its schedule was built from the flags.
+    """
+    if not config.scheduled_learning_rates:
+        for network, optimizer in (("d", gan.d_optimizer), ("g", gan.g_optimizer)):
+            optimizer.learning_rate = config.network_learning_rate(network)
 
 
 def build_gan(config, spec):
@@ -140,12 +174,17 @@ def build_gan(config, spec):
         ema_decay=config.ema_decay or None,
         seed=config.seed,
         pack=config.pack,
+        ema_warmup=config.ema_warmup,
     )
     gan.compile(
-        d_optimizer=_optimizer(config),
-        g_optimizer=_optimizer(config),
+        d_optimizer=_optimizer(config, "d"),
+        g_optimizer=_optimizer(config, "g"),
         loss=config.loss,
         gradient_penalty_weight=config.gradient_penalty_weight,
+        gradient_penalty=config.gradient_penalty,
+        unrolled_steps=config.unrolled_steps,
+        unrolled_learning_rate=(config.unrolled_learning_rate
+                                or config.network_learning_rate("d")),
     )
     gan.build_all(spec.data_shape)
     return gan
@@ -172,6 +211,58 @@ def _write_json_atomically(path, text):
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, path)
+
+
+def _check_workdir(config, gan):
+    """Refuses a workdir that cannot be written or lacks the room for checkpoints.
+
+    Raises:
+        ConfigError: one line naming --workdir and the problem.
+    """
+    try:
+        os.makedirs(config.workdir, exist_ok=True)
+        probe = os.path.join(config.workdir, ".write_test")
+        with open(probe, "w") as f:
+            f.write("ok")
+        os.remove(probe)
+    except OSError as error:
+        raise ConfigError(f"--workdir={config.workdir} is not writable: {error.strerror}") \
+            from None
+    needed = _FREE_SPACE_FACTOR * sum(
+        int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in gan.variables)
+    free = shutil.disk_usage(config.workdir).free
+    if free < needed:
+        raise ConfigError(f"--workdir={config.workdir} has {free / 2**20:.0f} MB free; this run's "
+                          f"checkpoints need about {needed / 2**20:.0f} MB")
+
+
+def restore_good_checkpoint(checkpoint, checkpoint_dir):
+    """Restores the newest checkpoint in `checkpoint_dir` that reads back whole.
+
+    A checkpoint cut short (a full disk, a kill during the save) is skipped with a warning on
+    stderr, and the one before it is tried.
+
+    Returns:
+        str, the path restored, or `None` when the directory holds no checkpoint.
+
+    Raises:
+        FileNotFoundError: checkpoints exist but none of them can be read.
+    """
+    state = tf.train.get_checkpoint_state(checkpoint_dir)
+    paths = list(state.all_model_checkpoint_paths) if state else []
+    for path in reversed(paths):
+        try:
+            checkpoint.restore(path).assert_existing_objects_matched()
+            return path
+        except (tf.errors.OpError, IndexError, ValueError, AssertionError) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+            print(f"warning: checkpoint {path} cannot be read ({reason}); trying the one before",
+                  file=sys.stderr, flush=True)
+    if paths:
+        raise FileNotFoundError(
+            f"none of the {len(paths)} checkpoints in {checkpoint_dir} can be read; remove them "
+            "to start again, or use a new --workdir")
+    return None
 
 
 def _fixed_z(config, num_samples):
@@ -256,6 +347,8 @@ def _callbacks(config, gan, spec, dataset, manager, evaluation=None):
             os.path.join(workdir, "features"), config.sample_every, real_batch, z,
             drawing=drawing))
     result.append(drawing)
+    # Before the checkpoints: weights that gave a non-finite loss are never saved.
+    result.append(callbacks_lib.StopOnNonFiniteLoss())
     result.append(callbacks_lib.CheckpointEvery(manager, config.checkpoint_every))
     # Last: the loggers above have read this interval's means.
     result.append(callbacks_lib.ResetMetricsEvery(config.log_every))
@@ -278,8 +371,13 @@ def train(config, callbacks=()):
             every block of steps (e.g. a timer). Defaults to `()`.
 
     Raises:
-        ConfigError: an option is invalid or does not fit the data; nothing has been written.
+        ConfigError: an option is invalid, does not fit the data, or the workdir cannot hold
+            the run; nothing has been written.
         tfgan.data.DatasetUnavailableError: the data set cannot be read or downloaded.
+        FileNotFoundError: the workdir's checkpoints exist but none can be read.
+        NonFiniteError: a loss became NaN or infinite (after `MAX_ROLLBACKS` rollbacks with
+            `--on_nan=rollback`); the latest checkpoint is the last good one.
+        KeyboardInterrupt: on Ctrl-C, after the callbacks saved where training stands.
     """
     config.validate()
     _check_resumable(config)
@@ -296,30 +394,39 @@ def train(config, callbacks=()):
     spec = DataSpec.from_info(info)
     gan = build_gan(config, spec)
     evaluation = _evaluate_every(config, spec, gan)
+    _check_workdir(config, gan)
 
     # Everything is checked: from here on the run directory is written.
-    os.makedirs(config.workdir, exist_ok=True)
     _write_json_atomically(os.path.join(config.workdir, OPTIONS_FILE), config.to_json())
     _write_json_atomically(os.path.join(config.workdir, DATASET_FILE),
                            json.dumps(dataclasses.asdict(spec), indent=2))
     checkpoint = tf.train.Checkpoint(gan=gan)
-    manager = tf.train.CheckpointManager(
-        checkpoint, os.path.join(config.workdir, CHECKPOINT_DIR), max_to_keep=3)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        print(f"Resumed from {manager.latest_checkpoint} at step {int(gan.step.numpy())}",
-              flush=True)
-    if int(gan.step.numpy()) < config.steps:
+    checkpoint_dir = os.path.join(config.workdir, CHECKPOINT_DIR)
+    manager = tf.train.CheckpointManager(checkpoint, checkpoint_dir, max_to_keep=3)
+    restored = restore_good_checkpoint(checkpoint, checkpoint_dir)
+    if restored:
+        apply_flag_learning_rates(gan, config)
+        print(f"Resumed from {restored} at step {int(gan.step.numpy())}", flush=True)
+    block = steps_per_execution(config, gan)
+    rollbacks = 0
+    while int(gan.step.numpy()) < config.steps:
         try:
             training_loop.run_steps(
                 gan, dataset, config.steps,
                 callbacks=_callbacks(config, gan, spec, dataset, manager, evaluation)
                 + list(callbacks),
-                steps_per_execution=steps_per_execution(config, gan),
-                jit_compile=config.jit_compile)
-        except KeyboardInterrupt:
-            manager.save(checkpoint_number=int(gan.step.numpy()))
-            raise
+                steps_per_execution=block, jit_compile=config.jit_compile)
+        except callbacks_lib.NonFiniteLossError as error:
+            good = manager.latest_checkpoint
+            advice = (f"{error}; the latest checkpoint, {good or 'none'}, is the last good one "
+                      "(try a lower --learning_rate or a gradient penalty)")
+            if config.on_nan != "rollback" or good is None or rollbacks == MAX_ROLLBACKS:
+                raise NonFiniteError(advice) from None
+            rollbacks += 1
+            checkpoint.restore(good).assert_existing_objects_matched()
+            gan.reset_metrics()
+            print(f"warning: {error}; rolled back to {good} ({rollbacks}/{MAX_ROLLBACKS})",
+                  file=sys.stderr, flush=True)
     if config.export_dir:
         export_trained(gan, config, spec, config.export_dir)
     return gan
@@ -335,8 +442,8 @@ def load_run(workdir):
         FileNotFoundError: `workdir` holds no options file or no checkpoint.
     """
     options_path = os.path.join(workdir, OPTIONS_FILE)
-    latest = tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIR))
-    if not os.path.exists(options_path) or latest is None:
+    checkpoint_dir = os.path.join(workdir, CHECKPOINT_DIR)
+    if not os.path.exists(options_path) or tf.train.latest_checkpoint(checkpoint_dir) is None:
         raise FileNotFoundError(f"{workdir} holds no trained run (no {OPTIONS_FILE} or checkpoint)")
     with open(options_path) as f:
         config = TrainConfig.from_dict(json.load(f))
@@ -346,7 +453,7 @@ def load_run(workdir):
                     tuple(values["value_range"]) if values["value_range"] else None)
     set_precision_policy(config.mixed_precision)
     gan = build_gan(config, spec)
-    tf.train.Checkpoint(gan=gan).restore(latest).expect_partial()
+    restore_good_checkpoint(tf.train.Checkpoint(gan=gan), checkpoint_dir)
     return gan, config, spec
 
 
@@ -356,7 +463,17 @@ def export_trained(gan, config, spec, export_base, version=None, overwrite=False
 
     The `discriminate` signature scores single samples, so it is exported only when the
     discriminator judges single samples (`--pack=1`); a packed one judges packs.
+
+    Raises:
+        NonFiniteError: a weight of the generator is NaN or infinite.
+        FileExistsError: the version exists and `overwrite` is off.
     """
+    bad = [w.path for w in gan.sampling_generator.weights
+           if not np.all(np.isfinite(w.numpy()))]
+    if bad:
+        raise NonFiniteError(
+            f"the generator at step {int(gan.step.numpy())} has non-finite weights ({bad[0]}"
+            f"{f' and {len(bad) - 1} more' if len(bad) > 1 else ''}); not exported")
     metadata = {
         "dataset": config.dataset,
         "architecture": config.architecture,

@@ -83,6 +83,7 @@ def run_steps(gan, dataset, total_steps, callbacks=(), steps_per_execution=1,
 
     Raises:
         ValueError: if `steps_per_execution` is not a positive int.
+        KeyboardInterrupt: on Ctrl-C (or SIGTERM mapped to it), after `on_train_end`.
     """
     if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) \
             or steps_per_execution < 1:
@@ -97,13 +98,24 @@ def run_steps(gan, dataset, total_steps, callbacks=(), steps_per_execution=1,
     logs = {}
     callback_list.on_train_begin()
     step = int(gan.step.numpy())
-    while step < total_steps and not gan.stop_training:
-        stop = min([total_steps, step + steps_per_execution]
-                   + [next_stop(step) for next_stop in stoppers])
-        callback_list.on_train_batch_begin(step)
-        train_steps(iterator, tf.constant(stop - step, tf.int32))
-        step = int(gan.step.numpy())
-        logs = {tracker.name: float(tracker.result()) for tracker in gan.metrics}
-        callback_list.on_train_batch_end(step, logs)
+    try:
+        while step < total_steps and not gan.stop_training:
+            stop = min([total_steps, step + steps_per_execution]
+                       + [next_stop(step) for next_stop in stoppers])
+            callback_list.on_train_batch_begin(step)
+            train_steps(iterator, tf.constant(stop - step, tf.int32))
+            step = int(gan.step.numpy())
+            logs = _metric_means(gan)
+            callback_list.on_train_batch_end(step, logs)
+    except KeyboardInterrupt:
+        # Ctrl-C or SIGTERM: Python sees it only between compiled calls, so the model stands at
+        # a whole step. The callbacks end there as at a normal end (last history row, grid,
+        # checkpoint), and the caller learns of the interruption.
+        callback_list.on_train_end(_metric_means(gan))
+        raise
     callback_list.on_train_end(logs)
     return logs
+
+
+def _metric_means(gan):
+    return {tracker.name: float(tracker.result()) for tracker in gan.metrics}

@@ -55,7 +55,7 @@ def main(argv):
         path = training.export_trained(gan, config, spec, FLAGS.export_dir,
                                        version=FLAGS.version, overwrite=FLAGS.overwrite,
                                        batchable_only=FLAGS.batchable_only)
-    except FileExistsError as error:
+    except (FileExistsError, training.NonFiniteError) as error:
         fail(str(error), FAILURE)
     print(path)
 

@@ -6,10 +6,24 @@ Takes tensorflow_model_server's own flag names, so one command line works with e
     tfgan-serve --model_config_file=serving/models.config --enable_batching \\
         --batching_parameters_file=serving/batching.config
 
-Prints one line with the URLs when ready; stops gracefully on Ctrl-C or SIGTERM. Binds
-127.0.0.1 unless `--host` says otherwise. A model base path that does not exist is refused
-at start (exit status 2), where the stock server would wait for it. Flags live in their own `FlagValues`, so this module
-can be imported next to other tools that define `--model_name`.
+Prints one line with the URLs when ready; stops gracefully on Ctrl-C or SIGTERM. A model
+base path that does not exist is refused at start (exit status 2), where the stock server
+would wait for it. Flags live in their own `FlagValues`, so this module can be imported next to
+other tools that define `--model_name`.
+
+Differences from tensorflow_model_server's flags, and why:
+  --rest_api_port defaults to 8501 (stock: 0, REST off): REST is what tfgan's docs and
+      browsers use; --rest_api_port=0 turns it off as in the stock server.
+  --port=0 turns gRPC off (stock: refuses to start); it needs one of the two ports.
+  --host defaults to 127.0.0.1 (stock: every interface): a development server should not be
+      reachable from the network by accident; --host=0.0.0.0 is the stock behaviour.
+  --max_samples_per_request defaults to 1024 (stock: no such cap): one REST answer of 1024
+      MNIST samples is ~70 MB of JSON; a larger request could take the memory of the host.
+      0 removes the cap.
+  --rest_* and --grpc_* limits and timeouts (connections, headers, bodies, idle) are this
+      server's own, with safe defaults; the stock server has none of them.
+Stock flags not listed here behave as in the stock server; flags it has and this server lacks
+(--rest_api_num_threads, --tensorflow_*_parallelism, ...) are refused.
 """
 
 import os
@@ -53,12 +67,44 @@ flags.DEFINE_string("monitoring_config_file", "", "MonitoringConfig text proto (
 flags.DEFINE_integer("rest_api_timeout_in_ms", 30000, "REST request time limit; 0 = none.",
                      lower_bound=0, flag_values=FLAGS)
 flags.DEFINE_integer("max_samples_per_request", 1024, "Largest batch or num_samples a request "
-                     "may ask for; 0 = no limit.", lower_bound=0, flag_values=FLAGS)
+                     "may ask for; 0 = no limit (stock: no limit).", lower_bound=0,
+                     flag_values=FLAGS)
+flags.DEFINE_integer("max_num_load_retries", 5, "Retries of a version that failed to load.",
+                     lower_bound=0, flag_values=FLAGS)
+flags.DEFINE_integer("load_retry_interval_micros", 60_000_000, "Least time between two tries "
+                     "of a version that failed to load.", lower_bound=0, flag_values=FLAGS)
+flags.DEFINE_integer("model_config_file_poll_wait_seconds", 0, "Seconds between reads of "
+                     "--model_config_file; 0 reads it once.", lower_bound=0, flag_values=FLAGS)
+flags.DEFINE_bool("allow_version_labels_for_unavailable_models", False, "Let a version label "
+                  "name a version that is not available yet.", flag_values=FLAGS)
+flags.DEFINE_bool("enable_model_warmup", True, "Warm each version up before it serves "
+                  "(assets.extra/tf_serving_warmup_requests, else one request per signature).",
+                  flag_values=FLAGS)
+flags.DEFINE_integer("max_request_bytes", 64 * 2**20, "Largest REST body; larger ones get 413.",
+                     lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_integer("rest_max_connections", 1000, "Open REST connections past which new ones "
+                     "get 503; 0 = no limit.", lower_bound=0, flag_values=FLAGS)
+flags.DEFINE_float("rest_header_timeout_seconds", 30, "Time a REST connection has to send a "
+                   "request's headers; 0 = none.", lower_bound=0, flag_values=FLAGS)
+flags.DEFINE_float("rest_body_timeout_seconds", 30, "Time a REST client has to send its body; "
+                   "0 = none.", lower_bound=0, flag_values=FLAGS)
+flags.DEFINE_float("rest_idle_timeout_seconds", 60, "Idle time after which a REST connection "
+                   "is closed.", lower_bound=0, flag_values=FLAGS)
+flags.DEFINE_integer("grpc_max_concurrent_rpcs", 1000, "gRPC calls in progress past which new "
+                     "ones get RESOURCE_EXHAUSTED; 0 = no limit.", lower_bound=0,
+                     flag_values=FLAGS)
+flags.DEFINE_float("grpc_idle_timeout_seconds", 300, "Idle time after which a gRPC connection "
+                   "is closed; 0 = never.", lower_bound=0, flag_values=FLAGS)
 GROUPS = {
     "model": ("model_name", "model_base_path", "model_config_file",
-              "file_system_poll_wait_seconds"),
+              "model_config_file_poll_wait_seconds", "file_system_poll_wait_seconds",
+              "allow_version_labels_for_unavailable_models", "max_num_load_retries",
+              "load_retry_interval_micros", "enable_model_warmup"),
     "network": ("port", "rest_api_port", "host", "rest_api_timeout_in_ms",
-                "max_samples_per_request"),
+                "max_samples_per_request", "max_request_bytes", "rest_max_connections",
+                "rest_header_timeout_seconds", "rest_body_timeout_seconds",
+                "rest_idle_timeout_seconds", "grpc_max_concurrent_rpcs",
+                "grpc_idle_timeout_seconds"),
     "batching and monitoring": ("enable_batching", "batching_parameters_file",
                                 "monitoring_config_file"),
 }
@@ -97,6 +143,20 @@ def options_from_flags():
         prometheus_path=prometheus_path,
         rest_api_timeout_in_ms=FLAGS.rest_api_timeout_in_ms,
         max_samples_per_request=FLAGS.max_samples_per_request,
+        max_num_load_retries=FLAGS.max_num_load_retries,
+        load_retry_interval_micros=FLAGS.load_retry_interval_micros,
+        allow_version_labels_for_unavailable_models=(
+            FLAGS.allow_version_labels_for_unavailable_models),
+        enable_model_warmup=FLAGS.enable_model_warmup,
+        model_config_file=FLAGS.model_config_file or None,
+        model_config_file_poll_wait_seconds=FLAGS.model_config_file_poll_wait_seconds,
+        max_request_bytes=FLAGS.max_request_bytes,
+        rest_max_connections=FLAGS.rest_max_connections,
+        rest_header_timeout_seconds=FLAGS.rest_header_timeout_seconds,
+        rest_body_timeout_seconds=FLAGS.rest_body_timeout_seconds,
+        rest_idle_timeout_seconds=FLAGS.rest_idle_timeout_seconds,
+        grpc_max_concurrent_rpcs=FLAGS.grpc_max_concurrent_rpcs,
+        grpc_idle_timeout_seconds=FLAGS.grpc_idle_timeout_seconds,
     )
 
 

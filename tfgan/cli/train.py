@@ -24,12 +24,14 @@ GROUPS = {
     "data": ("dataset", "mnist_path", "data_dir", "image_dir", "image_size"),
     "model": ("architecture", "z_dim", "prior", "g_hidden_units", "d_hidden_units",
               "activation", "output_activation", "d_feature_units", "width", "dropout",
-              "minibatch", "num_kernels", "kernel_dim", "pack"),
-    "loss": ("loss", "gradient_penalty_weight"),
-    "schedule": ("schedule", "k_d", "k_g", "d_confidence"),
-    "optimizer": ("optimizer", "learning_rate", "beta1", "beta2", "ema_decay"),
+              "minibatch", "num_kernels", "kernel_dim", "pack", "spectral_norm"),
+    "loss": ("loss", "gradient_penalty", "gradient_penalty_weight"),
+    "schedule": ("schedule", "k_d", "k_g", "d_confidence", "unrolled_steps",
+                 "unrolled_learning_rate"),
+    "optimizer": ("optimizer", "learning_rate", "d_learning_rate", "g_learning_rate",
+                  "lr_schedule", "lr_warmup_steps", "beta1", "beta2", "ema_decay", "ema_warmup"),
     "run": ("workdir", "steps", "batch_size", "seed", "sample_every", "num_grid_samples",
-            "log_every", "checkpoint_every", "eval_every", "eval_num_samples",
+            "log_every", "checkpoint_every", "on_nan", "eval_every", "eval_num_samples",
             "mixed_precision", "jit_compile", "steps_per_execution"),
     "export": ("export_dir", "model_name"),
 }
@@ -58,7 +60,8 @@ def main(argv):
         training.train(config)
     except ConfigError as error:
         fail(str(error), USAGE)
-    except (data.DatasetUnavailableError, FileExistsError) as error:
+    except (data.DatasetUnavailableError, FileExistsError, FileNotFoundError,
+            training.NonFiniteError) as error:
         fail(str(error), FAILURE)
     except KeyboardInterrupt:
         fail("interrupted; the latest checkpoint is saved: run the same command to resume",

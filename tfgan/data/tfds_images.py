@@ -16,9 +16,13 @@ import socket
 import urllib.parse
 import urllib.request
 
+import numpy as np
 import tensorflow_datasets as tfds
 
-from tfgan.data.pipeline import DatasetInfo, DatasetUnavailableError, batch_images
+from tfgan.data.pipeline import DatasetInfo, DatasetUnavailableError, batch_arrays, batch_images
+
+# A split with at most this many bytes of pixels is decoded once and held in memory.
+IN_MEMORY_BYTES = 2**30
 
 
 def is_tfds_name(name):
@@ -179,7 +183,9 @@ def load_tfds_images(
             `~/tensorflow_datasets`).
         image_size: int or `None`, resize images to `image_size x image_size`. Defaults to
             `None` (keep the data set's size).
-        shuffle_buffer: int, the number of examples the shuffle draws from. Defaults to
+        shuffle_buffer: int, the number of examples the shuffle draws from when the split is
+            too large to hold in memory (over `IN_MEMORY_BYTES` of pixels); a smaller split is
+            decoded once and fully reshuffled every epoch (`batch_arrays`). Defaults to
             `10000`.
 
     Returns:
@@ -204,20 +210,28 @@ def load_tfds_images(
         f"pass --data_dir=<a tensorflow-datasets data dir that already holds the prepared "
         f"{builder.name}>.",
     )
-    dataset = batch_images(
-        builder.as_dataset(split=split, shuffle_files=False),
-        decode=lambda example: example["image"],
-        image_shape=image_shape,
-        batch_size=batch_size,
-        value_range=value_range,
-        seed=seed,
-        shuffle_buffer=shuffle_buffer,
-    )
+    num_examples = builder.info.splits[split].num_examples
+    stored_shape = builder.info.features["image"].shape
+    if None not in stored_shape and num_examples * np.prod(stored_shape) <= IN_MEMORY_BYTES:
+        # Small data sets (MNIST-like, CIFAR) are decoded once and batched from memory.
+        images = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1))["image"]
+        dataset = batch_arrays(images, image_shape=image_shape, batch_size=batch_size,
+                               value_range=value_range, seed=seed)
+    else:
+        dataset = batch_images(
+            builder.as_dataset(split=split, shuffle_files=False),
+            decode=lambda example: example["image"],
+            image_shape=image_shape,
+            batch_size=batch_size,
+            value_range=value_range,
+            seed=seed,
+            shuffle_buffer=shuffle_buffer,
+        )
     info = DatasetInfo(
         name=name,
         kind="image",
         data_shape=image_shape,
         value_range=value_range,
-        num_examples=builder.info.splits[split].num_examples,
+        num_examples=num_examples,
     )
     return dataset, info

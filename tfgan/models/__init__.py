@@ -10,3 +10,4 @@ from tfgan.models.registry import (
     build_generator,
     output_range,
 )
+from tfgan.models.spectral_norm import SpectralNorm

@@ -48,3 +48,10 @@ def check_minibatch(minibatch_kernels, minibatch_kernel_dim):
             f"off). Received: minibatch_kernels={minibatch_kernels!r}"
         )
     check_positive_int("minibatch_kernel_dim", minibatch_kernel_dim)
+
+
+def check_bool(name, value):
+    """Returns `value`; raises `ValueError` unless it is a bool."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False. Received: {name}={value!r}")
+    return value

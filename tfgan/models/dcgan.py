@@ -20,12 +20,14 @@ import keras
 
 from tfgan.models.argument_validation import (
     OUTPUT_ACTIVATIONS,
+    check_bool,
     check_choice,
     check_minibatch,
     check_positive_int,
     check_positive_ints,
 )
 from tfgan.models.minibatch import MinibatchDiscrimination
+from tfgan.models.spectral_norm import maybe_spectral_norm
 
 SUPPORTED_SIZES = (28, 32)
 # The tutorial's keras.layers.LeakyReLU() default, written out so a Keras change cannot move it.
@@ -156,7 +158,10 @@ class DCGANDiscriminator(keras.Model):
     tutorial's layout (see the module docstring). The features are the flattened output of the
     second convolution block, `[batch, (H/4) * (W/4) * 128 * width]`. The logit layer runs in
     float32; so does the optional minibatch discrimination (Salimans et al. 2016,
-    https://arxiv.org/abs/1606.03498) between the features and the logit layer.
+    https://arxiv.org/abs/1606.03498) between the features and the logit layer. With
+    `spectral_norm`, both convolutions and the logit layer compute with their kernels divided
+    by their largest singular values (`SpectralNorm`, Miyato et al. 2018,
+    https://arxiv.org/abs/1802.05957).
 
     Args:
         data_shape: tuple of ints, `(28, 28, C)` or `(32, 32, C)`.
@@ -166,6 +171,8 @@ class DCGANDiscriminator(keras.Model):
         minibatch_kernels: int, minibatch discrimination kernels; `0` turns it off.
             Defaults to `0`.
         minibatch_kernel_dim: int, size of each minibatch kernel. Defaults to `3`.
+        spectral_norm: bool, spectrally normalise the convolutions and the logit layer.
+            Defaults to `False`.
         **kwargs: base `keras.Model` arguments (`name`, `dtype`, ...).
 
     Input shape:
@@ -186,7 +193,7 @@ class DCGANDiscriminator(keras.Model):
     """
 
     def __init__(self, data_shape, width=1.0, dropout=0.3, minibatch_kernels=0,
-                 minibatch_kernel_dim=3, **kwargs):
+                 minibatch_kernel_dim=3, spectral_norm=False, **kwargs):
         super().__init__(**kwargs)
         self.data_shape = _check_image_shape(data_shape)
         self.width = _check_width(width)
@@ -194,11 +201,13 @@ class DCGANDiscriminator(keras.Model):
         check_minibatch(minibatch_kernels, minibatch_kernel_dim)
         self.minibatch_kernels = minibatch_kernels
         self.minibatch_kernel_dim = minibatch_kernel_dim
+        self.spectral_norm = check_bool("spectral_norm", spectral_norm)
 
         self.downsample = keras.Sequential([
             keras.Sequential([
-                keras.layers.Conv2D(_filters(filters, self.width), KERNEL_SIZE, strides=2,
-                                    padding="same"),
+                maybe_spectral_norm(keras.layers.Conv2D(
+                    _filters(filters, self.width), KERNEL_SIZE, strides=2, padding="same"),
+                    self.spectral_norm),
                 keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE),
                 keras.layers.Dropout(self.dropout),
             ])
@@ -209,7 +218,8 @@ class DCGANDiscriminator(keras.Model):
         if minibatch_kernels:
             self.minibatch = MinibatchDiscrimination(
                 minibatch_kernels, minibatch_kernel_dim, dtype="float32")
-        self.logit_layer = keras.layers.Dense(1, dtype="float32")
+        self.logit_layer = maybe_spectral_norm(keras.layers.Dense(1, dtype="float32"),
+                                               self.spectral_norm)
 
     def features(self, x, training=None):
         """Returns the flattened convolution features `[batch, feature_dim]` of images `x`."""
@@ -229,5 +239,6 @@ class DCGANDiscriminator(keras.Model):
             "dropout": self.dropout,
             "minibatch_kernels": self.minibatch_kernels,
             "minibatch_kernel_dim": self.minibatch_kernel_dim,
+            "spectral_norm": self.spectral_norm,
         })
         return config

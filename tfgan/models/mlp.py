@@ -16,12 +16,14 @@ import keras
 
 from tfgan.models.argument_validation import (
     OUTPUT_ACTIVATIONS,
+    check_bool,
     check_choice,
     check_minibatch,
     check_positive_int,
     check_positive_ints,
 )
 from tfgan.models.minibatch import MinibatchDiscrimination
+from tfgan.models.spectral_norm import maybe_spectral_norm
 
 # "leaky_relu" is keras.activations.leaky_relu, whose slope 0.2 is tf.nn.leaky_relu's (seed 000).
 HIDDEN_ACTIVATIONS = ("relu", "leaky_relu")
@@ -116,6 +118,9 @@ class MLPDiscriminator(keras.Model):
     else the last hidden layer (else the flattened input). The logit layer runs in float32.
     Minibatch discrimination (Salimans et al. 2016, https://arxiv.org/abs/1606.03498) also
     runs in float32: its sums of up to `batch` exponentials lose too many bits in 16-bit floats.
+    With `spectral_norm`, every Dense layer (hidden, feature and logit) computes with its kernel
+    divided by its largest singular value (`SpectralNorm`, Miyato et al. 2018,
+    https://arxiv.org/abs/1802.05957); minibatch discrimination's tensor is left as it is.
 
     Args:
         data_shape: tuple of ints, shape of one sample.
@@ -128,6 +133,7 @@ class MLPDiscriminator(keras.Model):
         minibatch_kernels: int, minibatch discrimination kernels; `0` turns it off.
             Defaults to `0`.
         minibatch_kernel_dim: int, size of each minibatch kernel. Defaults to `3`.
+        spectral_norm: bool, spectrally normalise every Dense layer. Defaults to `False`.
         **kwargs: base `keras.Model` arguments (`name`, `dtype`, ...).
 
     Input shape:
@@ -148,7 +154,7 @@ class MLPDiscriminator(keras.Model):
     """
 
     def __init__(self, data_shape, hidden_units=(128,), activation="relu", feature_units=None,
-                 minibatch_kernels=0, minibatch_kernel_dim=3, **kwargs):
+                 minibatch_kernels=0, minibatch_kernel_dim=3, spectral_norm=False, **kwargs):
         super().__init__(**kwargs)
         self.data_shape = check_positive_ints("data_shape", data_shape)
         self.hidden_units = check_positive_ints("hidden_units", hidden_units, allow_empty=True)
@@ -160,19 +166,28 @@ class MLPDiscriminator(keras.Model):
         self.feature_units = feature_units
         self.minibatch_kernels = minibatch_kernels
         self.minibatch_kernel_dim = minibatch_kernel_dim
+        self.spectral_norm = check_bool("spectral_norm", spectral_norm)
 
         self.flatten = keras.layers.Flatten()
-        self.hidden_layers = _hidden_layers(self.hidden_units, activation)
+        self.hidden_layers = [maybe_spectral_norm(layer, self.spectral_norm)
+                              for layer in _hidden_layers(self.hidden_units, activation)]
+        if self.spectral_norm:
+            # tf.train.Checkpoint does not follow a Keras 3 list attribute, and no optimizer
+            # reaches the wrappers' power-iteration vectors: name each wrapper.
+            for index, layer in enumerate(self.hidden_layers):
+                setattr(self, f"spectral_norm_hidden_{index}", layer)
         self.feature_layer = None
         if feature_units is not None:
-            self.feature_layer = keras.layers.Dense(
-                feature_units, kernel_initializer="glorot_uniform", bias_initializer="zeros")
+            self.feature_layer = maybe_spectral_norm(keras.layers.Dense(
+                feature_units, kernel_initializer="glorot_uniform", bias_initializer="zeros"),
+                self.spectral_norm)
         self.minibatch = None
         if minibatch_kernels:
             self.minibatch = MinibatchDiscrimination(
                 minibatch_kernels, minibatch_kernel_dim, dtype="float32")
-        self.logit_layer = keras.layers.Dense(
-            1, kernel_initializer="glorot_uniform", bias_initializer="zeros", dtype="float32")
+        self.logit_layer = maybe_spectral_norm(keras.layers.Dense(
+            1, kernel_initializer="glorot_uniform", bias_initializer="zeros", dtype="float32"),
+            self.spectral_norm)
 
     def features(self, x, training=None):
         """Returns the last hidden features `[batch, feature_dim]` of samples `x`."""
@@ -198,5 +213,6 @@ class MLPDiscriminator(keras.Model):
             "feature_units": self.feature_units,
             "minibatch_kernels": self.minibatch_kernels,
             "minibatch_kernel_dim": self.minibatch_kernel_dim,
+            "spectral_norm": self.spectral_norm,
         })
         return config

@@ -43,8 +43,8 @@ def build_discriminator(architecture, *, data_shape, **options):
         data_shape: tuple of ints, shape of one sample.
         **options: the family's other constructor arguments (`MLPDiscriminator`:
             `hidden_units`, `activation`, `feature_units`, `minibatch_kernels`,
-            `minibatch_kernel_dim`; `DCGANDiscriminator`: `width`, `dropout`,
-            `minibatch_kernels`, `minibatch_kernel_dim`).
+            `minibatch_kernel_dim`, `spectral_norm`; `DCGANDiscriminator`: `width`, `dropout`,
+            `minibatch_kernels`, `minibatch_kernel_dim`, `spectral_norm`).
 
     Returns:
         An unbuilt `MLPDiscriminator` or `DCGANDiscriminator`.

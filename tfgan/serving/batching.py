@@ -6,9 +6,11 @@ its oldest task has waited `batch_timeout_micros`, concatenate their inputs alon
 run the signature once and split every output back by rows. With a timeout of 0 a request
 runs as soon as a batch thread is free, and requests that arrive meanwhile are batched.
 
-Only batchable signatures are batched: every input and every output has an unknown leading
-dimension (`[-1, ...]`), so outputs have one row per input row. Other signatures (scalar inputs
-such as `num_samples`, which the stock server refuses with batching on) run directly.
+As in the stock server, batching applies to every signature: a request with a scalar input
+(tfgan's `sample` and `sample_png` take `num_samples` and `seed`) is refused with the stock
+batching session's error, "Batching Run() input tensors must have at least one dimension", and
+so is a batch whose outputs do not have one row per input row. Serve such signatures from a
+server with batching off (`export_generator(..., batchable_only=True)` leaves them out).
 
 Parameters come from a `BatchingParameters` text proto (`--batching_parameters_file`):
 `max_batch_size { value: 128 } batch_timeout_micros { value: 1000 } ...`.
@@ -206,12 +208,10 @@ class Batcher:
             dict of output alias -> numpy array, this request's rows only.
 
         Raises:
-            ServingError: INVALID_ARGUMENT for inputs without a common leading dimension or
-                with more rows than `max_batch_size`, UNAVAILABLE when the queue is full, or
+            ServingError: INVALID_ARGUMENT for a scalar input, inputs without a common leading
+                dimension or with more rows than `max_batch_size`, UNAVAILABLE when the queue is full, or
                 the error of the batch the request ran in.
         """
-        if not is_batchable(loaded.signature_defs[signature_name]):
-            return loaded.run(signature_name, inputs)
         rows = _task_rows(inputs)
         if rows > self.options.max_batch_size:
             raise ServingError.invalid_argument(

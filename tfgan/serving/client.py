@@ -34,17 +34,8 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from tfgan.serving.core import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD, ServingError
-from tfgan.serving.grpc_api import CHANNEL_OPTIONS
-from tfgan.serving.rest import HTTP_STATUS
-
-# HTTP statuses back to canonical codes (400 and 500 stand for several; take the usual one).
-_CODES_BY_HTTP_STATUS = {
-    **{status: code for code, status in HTTP_STATUS.items()},
-    400: codes.INVALID_ARGUMENT,
-    409: codes.ABORTED,
-    500: codes.INTERNAL,
-}
+from tfgan.serving.errors import CODES_BY_HTTP_STATUS, ServingError
+from tfgan.serving.protocol import CHANNEL_OPTIONS, DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
 
 
 def _numpy_dtype(dtype):
@@ -190,7 +181,7 @@ class RestClient(ServingClient):
             except (ValueError, KeyError, TypeError):
                 message = text or error.reason
             raise ServingError(
-                _CODES_BY_HTTP_STATUS.get(error.code, codes.UNKNOWN), message
+                CODES_BY_HTTP_STATUS.get(error.code, codes.UNKNOWN), message
             ) from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)

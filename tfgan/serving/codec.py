@@ -1,26 +1,21 @@
-"""JSON <-> tensors for the REST API, following TF Serving's `util/json_tensor.cc`.
+"""JSON requests -> tensors for the REST API, following TF Serving's `util/json_tensor.cc`.
 
 The stock model server parses request bodies with rapidjson (iterative parser, `NaN` and
-`Infinity` tokens allowed, stop after the first value) and writes answers with rapidjson's
-`PrettyWriter`. This module reproduces both, rule for rule and message for message, so that a
-client cannot tell the embedded server from the stock one:
+`Infinity` tokens allowed, stop after the first value). This module reproduces it, rule for
+rule and message for message, so that a client cannot tell the embedded server from the stock
+one (answers are written by `json_writer`, error texts by `json_text`):
 
 - `parse_json_object` reads a body; malformed JSON gives rapidjson's own error text and byte
   offset, e.g. `JSON Parse error: Invalid value. at offset: 0`.
 - `parse_predict_request` turns a `:predict` body into named numpy arrays, from the row
   (`instances`) or the columnar (`inputs`) format.
-- `make_predict_response` writes `{"predictions": ...}` or `{"outputs": ...}`; strings of outputs
-  whose names end in `_bytes` come out as `{"b64": ...}`, floats print like `absl::StrCat`
-  (six significant digits unless that does not round-trip) and NaN/Infinity as bare tokens.
 - `parse_classify_regress_request` turns a `:classify` / `:regress` body into `tf.Example`s.
-- `make_error_json` writes `{"error": ...}`.
 
 Every error is a `ServingError` with the canonical code the stock server uses.
 """
 
 import base64
 import binascii
-import enum
 import json
 import math
 import re
@@ -29,52 +24,32 @@ import numpy as np
 from tensorflow.core.example import example_pb2, feature_pb2
 from tensorflow.core.framework import types_pb2
 
-from tfgan.serving.core import ServingError, datatype_of, dtype_name
+from tfgan.serving.errors import ServingError, dtype_name
+from tfgan.serving.json_text import (  # noqa: F401 - re-exported for callers of the codec
+    JsonObject,
+    debug_string,
+    format_double,
+    format_error,
+    json_type_name,
+    make_error_json,
+    make_object,
+    members,
+    quote,
+)
+from tfgan.serving.json_writer import (  # noqa: F401 - re-exported for callers of the codec
+    RequestFormat,
+    encode_predict_response,
+    make_predict_response,
+)
 
 ROW_KEY = "instances"
 COLUMNAR_KEY = "inputs"
 SIGNATURE_KEY = "signature_name"
 BASE64_KEY = "b64"
-BYTES_SUFFIX = "_bytes"
-
-_MAX_DEBUG_BYTES = 256
-_INDENT = 4
-
-
-class RequestFormat(enum.Enum):
-    """How a predict request gave its tensors: `ROW` (`instances`) or `COLUMNAR` (`inputs`)."""
-
-    ROW = "row"
-    COLUMNAR = "columnar"
-
 
 # --------------------------------------------------------------------------------------------
 # Parsing: rapidjson's grammar, values and error messages.
 # --------------------------------------------------------------------------------------------
-
-
-class JsonObject(dict):
-    """A JSON object that had repeated member names.
-
-    Lookups see the first member of each name (rapidjson's `FindMember`); `pairs` keeps every
-    member in document order for iteration and error messages.
-    """
-
-    def __init__(self, pairs):
-        super().__init__()
-        for key, value in pairs:
-            self.setdefault(key, value)
-        self.pairs = list(pairs)
-
-
-def members(obj):
-    """Every `(name, value)` member of a parsed JSON object, in document order."""
-    return obj.pairs if isinstance(obj, JsonObject) else list(obj.items())
-
-
-def _make_object(pairs):
-    obj = dict(pairs)
-    return obj if len(obj) == len(pairs) else JsonObject(pairs)
 
 
 class _NotFastPath(Exception):
@@ -98,7 +73,7 @@ def _parse_number(text):
     return float(value)  # rapidjson keeps out-of-range integers as doubles
 
 
-_FAST_DECODER = json.JSONDecoder(object_pairs_hook=_make_object)
+_FAST_DECODER = json.JSONDecoder(object_pairs_hook=make_object)
 # Where Python's parser and rapidjson may differ: lone surrogate escapes (Python accepts them),
 # integers past uint64 (rapidjson makes them doubles), exponents that may overflow.
 _NOT_FAST = re.compile(r"\\u[dD][89a-fA-F]|(?<![0-9.])[0-9]{20,}(?![0-9.eE])|[eE]\+?[0-9]{3}")
@@ -215,7 +190,7 @@ class _RapidJsonReader:
             elif state in ("object_start", "member_delimiter"):
                 if char == "}" and state == "object_start":
                     self.pos += 1
-                    value = _make_object(stack.pop()[0])
+                    value = make_object(stack.pop()[0])
                 elif char == '"':
                     stack[-1][2] = self._string()
                     state = "member_name"
@@ -235,7 +210,7 @@ class _RapidJsonReader:
                 if char == ",":
                     state = "member_delimiter"
                     continue
-                value = _make_object(stack.pop()[0])
+                value = make_object(stack.pop()[0])
             else:  # "element"
                 if char not in ",]":
                     raise _SyntaxError("array_comma", self.pos)
@@ -375,173 +350,6 @@ _END_ERRORS = {
     "element_delimiter": "value",
     "element": "array_comma",
 }
-
-
-# --------------------------------------------------------------------------------------------
-# Writing: rapidjson's PrettyWriter, for error messages and answers.
-# --------------------------------------------------------------------------------------------
-
-_ESCAPE_PATTERN = re.compile(r'["\\\x00-\x1f]')
-_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
-                  "\t": "\\t"}
-
-
-def quote(text):
-    """A JSON string literal escaped as rapidjson's writer does (`\\u001F`, `/` kept)."""
-    return '"' + _ESCAPE_PATTERN.sub(
-        lambda m: _SHORT_ESCAPES.get(m.group(), "\\u%04X" % ord(m.group())), text
-    ) + '"'
-
-
-def format_double(value):
-    """A finite double as rapidjson's `Writer::Double` prints it: `0.5`, `1e30`, `1.5e-7`."""
-    if value == 0:
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    sign = "-" if value < 0 else ""
-    mantissa, _, exponent = repr(abs(value)).partition("e")
-    whole, _, fraction = mantissa.partition(".")
-    digits = (whole + fraction).lstrip("0")
-    power = int(exponent or 0) - len(fraction)
-    stripped = digits.rstrip("0")
-    power += len(digits) - len(stripped)
-    digits = stripped
-    length = len(digits)
-    point = length + power  # 10^(point-1) <= value < 10^point
-    if 0 <= power and point <= 21:
-        text = digits + "0" * power + ".0"
-    elif 0 < point <= 21:
-        text = digits[:point] + "." + digits[point:]
-    elif -6 < point <= 0:
-        text = "0." + "0" * -point + digits
-    elif length == 1:
-        text = f"{digits}e{point - 1}"
-    else:
-        text = f"{digits[0]}.{digits[1:]}e{point - 1}"
-    return sign + text
-
-
-class _Stop(Exception):
-    """The debug writer reached its byte limit or a value it cannot write."""
-
-
-class _DebugWriter:
-    """rapidjson's PrettyWriter with single-line arrays and a byte limit (`JsonWriterWithLimit`)."""
-
-    def __init__(self):
-        self.parts = []
-        self.size = 0
-        self.levels = []  # [is_array, value_count]
-
-    def _put(self, text):
-        self.parts.append(text)
-        self.size += len(text.encode("utf-8", "surrogateescape"))
-
-    def _event(self):
-        if self.size >= _MAX_DEBUG_BYTES:
-            raise _Stop()
-
-    def _prefix(self):
-        if not self.levels:
-            return
-        level = self.levels[-1]
-        if level[0]:
-            if level[1] > 0:
-                self._put(", ")
-        else:
-            if level[1] == 0:
-                self._put("\n")
-            else:
-                self._put(",\n" if level[1] % 2 == 0 else ": ")
-            if level[1] % 2 == 0:
-                self._put(" " * (_INDENT * len(self.levels)))
-        level[1] += 1
-
-    def _scalar(self, token):
-        self._event()
-        self._prefix()
-        if token is None:
-            raise _Stop()
-        self._put(token)
-
-    def write(self, value):
-        if isinstance(value, dict):
-            self._event()
-            self._prefix()
-            self._put("{")
-            self.levels.append([False, 0])
-            for name, item in members(value):
-                self._scalar(quote(name))
-                self.write(item)
-            self._event()
-            empty = self.levels.pop()[1] == 0
-            if not empty:
-                self._put("\n" + " " * (_INDENT * len(self.levels)))
-            self._put("}")
-        elif isinstance(value, list):
-            self._event()
-            self._prefix()
-            self._put("[")
-            self.levels.append([True, 0])
-            for item in value:
-                self.write(item)
-            self._event()
-            self.levels.pop()
-            self._put("]")
-        else:
-            self._scalar(_debug_scalar(value))
-
-
-def _debug_scalar(value):
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, str):
-        return quote(value)
-    if isinstance(value, int):
-        return str(value)
-    if math.isfinite(value):
-        return format_double(value)
-    return None  # rapidjson refuses to write NaN/Infinity: output stops here
-
-
-def debug_string(value):
-    """rapidjson's `JsonValueToDebugString`: pretty JSON, single-line arrays, cut at 256 bytes."""
-    writer = _DebugWriter()
-    try:
-        writer.write(value)
-    except _Stop:
-        pass
-    return "".join(writer.parts)
-
-
-def json_type_name(value):
-    """rapidjson's type names, as `JsonTypeString`: Null, False, True, Object, Array, ..."""
-    if value is None:
-        return "Null"
-    if value is True:
-        return "True"
-    if value is False:
-        return "False"
-    if isinstance(value, dict):
-        return "Object"
-    if isinstance(value, list):
-        return "Array"
-    if isinstance(value, str):
-        return "String"
-    return "Number"
-
-
-def format_error(value, *parts):
-    """`FormatError`: `JSON Value: <value> <parts...>` as INVALID_ARGUMENT."""
-    return ServingError.invalid_argument(f"JSON Value: {debug_string(value)} " + "".join(parts))
-
-
-def make_error_json(message):
-    """The body of an error answer, `{"error": message}`, as `MakeJsonFromStatus` writes it."""
-    return "{\n" + " " * _INDENT + '"error": ' + quote(message) + "\n}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1011,177 +819,3 @@ def parse_classify_regress_request(body):
     return ExamplesRequestJson(
         signature_name, [_example_from_json(item) for item in examples], context
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Tensors -> JSON answers.
-# --------------------------------------------------------------------------------------------
-
-
-def _float_tokens(flat, max_digits):
-    """`WriteDecimal`: `%g` (six digits) unless it does not round-trip, then `max_digits10`."""
-    exact = flat.astype(np.float64)
-    tokens = np.empty(flat.shape, dtype=object)
-    finite = np.isfinite(exact)
-    tokens[np.isnan(exact)] = "NaN"
-    tokens[np.isposinf(exact)] = "Infinity"
-    tokens[np.isneginf(exact)] = "-Infinity"
-    if finite.any():
-        values = exact[finite]
-        short = np.char.mod("%g", values).astype(object)
-        back = short.astype(np.float64).astype(flat.dtype)
-        redo = back != flat[finite]
-        if redo.any():
-            short[redo] = np.char.mod(f"%.{max_digits}g", values[redo]).astype(object)
-        tokens[finite] = [s if ("." in s or "e" in s) else s + ".0" for s in short]
-    return tokens
-
-
-def _b64_token(data, depth):
-    """A `{"b64": ...}` object written at nesting `depth` (number of open containers)."""
-    inner = " " * (_INDENT * (depth + 1))
-    encoded = base64.b64encode(data).decode("ascii")
-    return "{\n" + inner + '"b64": "' + encoded + '"\n' + " " * (_INDENT * depth) + "}"
-
-
-def _leaf_tokens(name, array, leaf_depth):
-    """Every value of `array` as its JSON token (`AddSingleValueAndAdvance`)."""
-    flat = array.reshape(-1)
-    if array.dtype == object or array.dtype.kind in "SU":
-        as_bytes = [v if isinstance(v, bytes) else str(v).encode("utf-8") for v in flat]
-        if name.endswith(BYTES_SUFFIX):
-            tokens = [_b64_token(v, leaf_depth) for v in as_bytes]
-        else:
-            tokens = [quote(v.decode("utf-8", "surrogateescape")) for v in as_bytes]
-        out = np.empty(flat.shape, dtype=object)
-        out[:] = tokens
-        return out
-    kind = array.dtype
-    if kind == np.float32:
-        return _float_tokens(flat, 9)
-    if kind == np.float64:
-        return _float_tokens(flat, 17)
-    if kind == np.bool_:
-        return np.where(flat, "true", "false").astype(object)
-    if kind in (np.int8, np.int16, np.int32, np.uint8, np.int64, np.uint32, np.uint64):
-        return flat.astype(str).astype(object)
-    raise ServingError.invalid_argument(
-        f"Failed to write JSON value for tensor type: "
-        f"{dtype_name(datatype_of(array))}"
-    )
-
-
-def _nested_json(tokens, depth, single_line, keep=0):
-    """`AddTensorValues`: nested arrays of pre-made tokens, as PrettyWriter lays them out.
-
-    Joins the innermost axis first, up to axis `keep`; the array along axis `a` is written
-    at nesting `depth + a - keep` (the number of containers open around it).
-
-    Returns:
-        object array of shape `tokens.shape[:keep]` holding JSON texts.
-    """
-    texts = tokens
-    for axis in reversed(range(keep, tokens.ndim)):
-        size = texts.shape[-1]
-        if single_line:
-            opening, separator, closing = "[", ", ", "]"
-        else:
-            level = depth + axis - keep
-            inner = " " * (_INDENT * (level + 1))
-            opening, separator = "[\n" + inner, ",\n" + inner
-            closing = "\n" + " " * (_INDENT * level) + "]"
-        if size == 0:
-            texts = np.full(texts.shape[:-1], "[]", dtype=object)
-        elif size <= 4:  # short rows (e.g. one channel): element-wise string sums are faster
-            joined = opening + texts[..., 0]
-            for index in range(1, size):
-                joined = joined + separator + texts[..., index]
-            texts = np.asarray(joined + closing, dtype=object)  # 0-d for the outermost axis
-        else:
-            rows = texts.reshape(math.prod(texts.shape[:-1]), size).tolist()
-            joined = np.empty(len(rows), dtype=object)
-            joined[:] = [opening + separator.join(row) + closing for row in rows]
-            texts = joined.reshape(texts.shape[:-1])
-    return texts
-
-
-def _row_json(outputs):
-    """`MakeRowFormatJsonFromTensors`: `{"predictions": [...]}`."""
-    batch_size = -1
-    for name in sorted(outputs):
-        array = outputs[name]
-        if array.ndim == 0:
-            raise ServingError.invalid_argument(f"Tensor name: {name} has no shape information ")
-        if batch_size >= 0 and batch_size != array.shape[0]:
-            raise ServingError.invalid_argument(
-                f"Tensor name: {name} has inconsistent batch size: {array.shape[0]}"
-                f" expecting: {batch_size}"
-            )
-        batch_size = array.shape[0]
-    names = sorted(outputs)
-    objects = len(names) > 1
-    # Depth at which each row's value is written: inside {"predictions": [ (and a row object).
-    value_depth = 3 if objects else 2
-    rows = {}
-    for name in names:
-        array = outputs[name]
-        tokens = _leaf_tokens(name, array, value_depth + array.ndim - 1).reshape(array.shape)
-        rows[name] = _nested_json(tokens, value_depth, True, keep=1).tolist()
-    if batch_size == 0:
-        body = "[]"
-    elif objects:
-        items = []
-        for i in range(batch_size):
-            fields = ",".join(
-                "\n" + " " * (_INDENT * 3) + quote(name) + ": " + rows[name][i] for name in names
-            )
-            items.append("\n" + " " * (_INDENT * 2) + "{" + fields + "\n" + " " * (_INDENT * 2)
-                         + "}")
-        body = "[" + ",".join(items) + "\n" + " " * _INDENT + "]"
-    else:
-        body = "[" + ", ".join(rows[names[0]]) + "\n" + " " * _INDENT + "]"
-    return "{\n" + " " * _INDENT + '"predictions": ' + body + "\n}"
-
-
-def _columnar_json(outputs):
-    """`MakeColumnarFormatJsonFromTensors`: `{"outputs": ...}`."""
-    names = sorted(outputs)
-    objects = len(names) > 1
-    value_depth = 2 if objects else 1
-    values = {}
-    for name in names:
-        array = outputs[name]
-        tokens = _leaf_tokens(name, array, value_depth + array.ndim).reshape(array.shape)
-        values[name] = _nested_json(tokens, value_depth, False).item()
-    if objects:
-        fields = ",".join(
-            "\n" + " " * (_INDENT * 2) + quote(name) + ": " + values[name] for name in names
-        )
-        body = "{" + fields + "\n" + " " * _INDENT + "}"
-    else:
-        body = values[names[0]]
-    return "{\n" + " " * _INDENT + '"outputs": ' + body + "\n}"
-
-
-def make_predict_response(outputs, request_format):
-    """`MakeJsonFromTensors`: the body of a `:predict` answer.
-
-    Args:
-        outputs: dict of output name -> numpy array (`object` arrays of `bytes` for strings).
-        request_format: `RequestFormat` of the request; `ROW` answers `{"predictions": ...}`
-            (one entry per batch row; objects per row when there are several outputs),
-            `COLUMNAR` answers `{"outputs": ...}`.
-
-    Returns:
-        str, the JSON text exactly as the stock server lays it out.
-
-    Raises:
-        ServingError: INVALID_ARGUMENT for an empty map, a rank-0 output or outputs of
-            different batch sizes in the row format, or a dtype JSON cannot carry.
-    """
-    if not outputs:
-        raise ServingError.invalid_argument("Cannot convert empty tensor map to JSON")
-    outputs = {name: np.asarray(value) for name, value in outputs.items()}
-    if request_format == RequestFormat.ROW:
-        return _row_json(outputs)
-    return _columnar_json(outputs)

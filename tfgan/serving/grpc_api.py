@@ -10,21 +10,21 @@ import asyncio
 
 import grpc
 import tensorflow as tf
+from google.protobuf import message_factory
+from google.protobuf.message import DecodeError
 from tensorflow.core.protobuf import error_codes_pb2 as codes
 from tensorflow_serving.apis import (
     model_management_pb2,
+    model_service_pb2,
     model_service_pb2_grpc,
     predict_pb2,
+    prediction_service_pb2,
     prediction_service_pb2_grpc,
 )
 
-from tfgan.serving.core import ServingError, monotonic_us
-
-MAX_MESSAGE_BYTES = 2**31 - 1
-CHANNEL_OPTIONS = (
-    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-)
+from tfgan.serving.core import monotonic_us
+from tfgan.serving.errors import ServingError
+from tfgan.serving.protocol import CHANNEL_OPTIONS, MAX_MESSAGE_BYTES  # noqa: F401
 GRPC_CODES = {status.value[0]: status for status in grpc.StatusCode}
 
 
@@ -128,21 +128,61 @@ class ModelServicer(_Servicer, model_service_pb2_grpc.ModelServiceServicer):
         return await self._answer(context, "HandleReloadConfigRequest", "", work)
 
 
-def create_server(registry, executor):
+def _service_handler(service, servicer):
+    """A generic handler for every method of `service` that parses requests itself.
+
+    grpcio's generated handlers turn a request that does not parse into UNKNOWN ("Unexpected
+    DecodeError"); here it is INVALID_ARGUMENT, as for any other malformed request.
+    """
+    handlers = {}
+    for method in service.methods:
+        request_class = message_factory.GetMessageClass(method.input_type)
+        response_class = message_factory.GetMessageClass(method.output_type)
+
+        def make(implementation, request_class):
+            async def handle(raw, context):
+                try:
+                    request = request_class.FromString(raw)
+                except DecodeError as error:
+                    await context.abort(
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                        f"Could not parse the request as {request_class.DESCRIPTOR.full_name}:"
+                        f" {error}",
+                    )
+                return await implementation(request, context)
+
+            return handle
+
+        handlers[method.name] = grpc.unary_unary_rpc_method_handler(
+            make(getattr(servicer, method.name), request_class),
+            request_deserializer=None,
+            response_serializer=response_class.SerializeToString,
+        )
+    return grpc.method_handlers_generic_handler(service.full_name, handlers)
+
+
+def create_server(registry, executor, *, max_concurrent_rpcs=None, idle_timeout_seconds=0):
     """A `grpc.aio` server with both services (ports are added by the caller).
 
     Args:
         registry: `ModelRegistry`.
         executor: `concurrent.futures.Executor` for the blocking work.
+        max_concurrent_rpcs: int or None, calls in progress past which new ones are refused
+            with RESOURCE_EXHAUSTED. Defaults to None: no limit.
+        idle_timeout_seconds: float, a connection with no call for this long is closed; 0
+            keeps it. Defaults to `0`.
 
     Returns:
         `grpc.aio.Server`, not started.
     """
-    server = grpc.aio.server(options=CHANNEL_OPTIONS)
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-        PredictionServicer(registry, executor), server
-    )
-    model_service_pb2_grpc.add_ModelServiceServicer_to_server(
-        ModelServicer(registry, executor), server
-    )
+    options = list(CHANNEL_OPTIONS)
+    if idle_timeout_seconds > 0:
+        options.append(("grpc.max_connection_idle_ms", int(idle_timeout_seconds * 1000)))
+    server = grpc.aio.server(options=options, maximum_concurrent_rpcs=max_concurrent_rpcs)
+    server.add_generic_rpc_handlers((
+        _service_handler(prediction_service_pb2.DESCRIPTOR.services_by_name["PredictionService"],
+                         PredictionServicer(registry, executor)),
+        _service_handler(model_service_pb2.DESCRIPTOR.services_by_name["ModelService"],
+                         ModelServicer(registry, executor)),
+    ))
     return server

@@ -22,42 +22,21 @@ import dataclasses
 import re
 import urllib.parse
 
-from aiohttp import web
+import aiohttp
+import aiohttp.http_exceptions
+from aiohttp import web, web_protocol, web_server
 from google.protobuf import json_format
 from tensorflow.core.protobuf import error_codes_pb2 as codes
 from tensorflow_serving.apis import get_model_metadata_pb2, model_pb2
 
-from tfgan.serving import codec
-from tfgan.serving.core import (
-    SIGNATURE_DEF_FIELD,
-    MonitoringConfig,
-    ServingError,
-    monotonic_us,
-    read_text_proto,
-)
+from tfgan.serving import codec, json_writer
+from tfgan.serving.core import SIGNATURE_DEF_FIELD, MonitoringConfig, monotonic_us, read_text_proto
+from tfgan.serving.errors import HTTP_STATUS, ServingError  # noqa: F401 - HTTP_STATUS re-exported
+from tfgan.serving.json_text import make_error_json
 
 DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
-
-HTTP_STATUS = {
-    codes.OK: 200,
-    codes.CANCELLED: 499,
-    codes.UNKNOWN: 500,
-    codes.INVALID_ARGUMENT: 400,
-    codes.DEADLINE_EXCEEDED: 504,
-    codes.NOT_FOUND: 404,
-    codes.ALREADY_EXISTS: 409,
-    codes.PERMISSION_DENIED: 403,
-    codes.RESOURCE_EXHAUSTED: 429,
-    codes.FAILED_PRECONDITION: 400,
-    codes.ABORTED: 409,
-    codes.OUT_OF_RANGE: 400,
-    codes.UNIMPLEMENTED: 501,
-    codes.INTERNAL: 500,
-    codes.UNAVAILABLE: 503,
-    codes.DATA_LOSS: 500,
-    codes.UNAUTHENTICATED: 401,
-}
+DEFAULT_BODY_TIMEOUT_SECONDS = 30.0
 
 _API_PATH = re.compile(r"/v1/.*", re.IGNORECASE | re.DOTALL)
 _PREDICTION_PATH = re.compile(
@@ -93,7 +72,8 @@ class Route:
 
 
 def _url_decode(text):
-    return urllib.parse.unquote_to_bytes(text).decode("utf-8", "surrogateescape")
+    # A name that is not UTF-8 cannot name a model: U+FFFD keeps it printable, and unknown.
+    return urllib.parse.unquote_to_bytes(text).decode("utf-8", "replace")
 
 
 def parse_route(http_method, path):
@@ -140,7 +120,7 @@ class RestAnswer:
     """One REST answer: HTTP status, JSON text, and what the metrics record."""
 
     status: int
-    body: str
+    body: object  # str, or bytes for large answers
     code: int
     model_name: str
     api: str
@@ -174,7 +154,7 @@ class RestApiHandler:
             return RestAnswer(200, text, codes.OK, route.model_name, route.api)
         except ServingError as error:
             return RestAnswer(
-                HTTP_STATUS.get(error.code, 500), codec.make_error_json(error.message),
+                HTTP_STATUS.get(error.code, 500), make_error_json(error.message),
                 error.code, route.model_name, route.api,
             )
 
@@ -197,7 +177,7 @@ class RestApiHandler:
         )
         spec.signature_name = request.signature_name
         result = self._registry.predict(spec, request.inputs)
-        return codec.make_predict_response(result.outputs, request.request_format)
+        return json_writer.encode_predict_response(result.outputs, request.request_format)
 
     def _classify_or_regress(self, route, body):
         spec = model_spec_of(route)
@@ -286,15 +266,125 @@ def prometheus_text(metrics):
     return "\n".join(lines) + "\n"
 
 
-def _json_response(status, text):
-    return web.Response(
-        status=status, body=text.encode("utf-8", "surrogateescape"),
-        content_type="application/json",
-    )
+def _json_response(status, text, close=False):
+    body = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
+    response = web.Response(status=status, body=body, content_type="application/json")
+    if close:
+        response.force_close()
+    return response
+
+
+def _too_large(limit):
+    return _json_response(413, make_error_json(
+        f"Request body is larger than this server's limit of {limit} bytes"), close=True)
+
+
+class GuardedRequestHandler(web_protocol.RequestHandler):
+    """aiohttp's connection handler with a connection cap, a header deadline and JSON errors.
+
+    - Past `max_connections` open connections, a new one is answered `503` and closed.
+    - A connection must deliver a request's headers within `header_timeout` seconds of
+      connecting or of its previous answer, or it is answered `408` and closed (aiohttp's
+      keep-alive timeout alone lets a client that sends a byte now and then hold it).
+    - Errors aiohttp answers itself (a bad request line, bytes that are not HTTP) come in TF
+      Serving's shape, `{"error": ...}`, with aiohttp's status.
+    """
+
+    def __init__(self, manager, *, max_connections, header_timeout, **kwargs):
+        super().__init__(manager, **kwargs)
+        self._max_connections = max_connections
+        self._header_timeout = header_timeout
+        self._header_deadline = None
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        if self._max_connections and len(self._manager.connections) > self._max_connections:
+            self._refuse(503, "Too many connections: this server's limit is"
+                              f" {self._max_connections}")
+            return
+        self.request_finished()
+
+    def request_started(self):
+        """The headers of a request have arrived."""
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def request_finished(self):
+        """An answer is out: the next request's headers are due within the timeout."""
+        self.request_started()
+        if self._header_timeout > 0:
+            self._header_deadline = self._loop.call_later(
+                self._header_timeout, self._refuse, 408,
+                f"No complete request within {self._header_timeout} s")
+
+    def _refuse(self, status, message):
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        body = make_error_json(message).encode("utf-8")
+        reason = {408: "Request Timeout", 503: "Service Unavailable"}[status]
+        transport.write(
+            f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode("ascii") + body
+        )
+        self.force_close()
+        transport.close()
+
+    def connection_lost(self, exc):
+        self.request_started()
+        super().connection_lost(exc)
+
+    def handle_error(self, request, status=500, exc=None, message=None):
+        super().handle_error(request, status, exc, message)  # logs; raises if output began
+        code = getattr(exc, "code", None)
+        if isinstance(exc, aiohttp.http_exceptions.HttpProcessingError) and isinstance(
+                code, int) and 400 <= code < 500:
+            status = code  # a malformed request (e.g. a broken gzip body), not a server fault
+            message = f"Cannot read the request: {exc.message}"
+        if status == 500:
+            text = f"Internal error: {exc}" if exc is not None else "Internal error"
+        else:
+            text = message or (exc.message if hasattr(exc, "message") else str(exc)) or "Bad request"
+        response = web.Response(status=status, body=make_error_json(text).encode("utf-8"),
+                                content_type="application/json")
+        response.force_close()
+        return response
+
+
+class _GuardedServer(web_server.Server):
+    """`web.Server` whose connections are `GuardedRequestHandler`s (see `GuardedAppRunner`)."""
+
+    def __call__(self):
+        return GuardedRequestHandler(self, loop=self._loop, **self.guard, **self._kwargs)
+
+
+class GuardedAppRunner(web.AppRunner):
+    """`web.AppRunner` serving through `GuardedRequestHandler`.
+
+    Args:
+        app: `aiohttp.web.Application`.
+        max_connections: int, open connections past which new ones are refused; 0 means no
+            limit.
+        header_timeout: float, seconds a connection has to send a request's headers; 0 means
+            no limit.
+        **kwargs: `web.AppRunner` arguments (`keepalive_timeout` closes idle connections).
+    """
+
+    def __init__(self, app, *, max_connections=0, header_timeout=0.0, **kwargs):
+        super().__init__(app, **kwargs)
+        self._guard = {"max_connections": max_connections, "header_timeout": header_timeout}
+
+    async def _make_server(self):
+        server = await super()._make_server()
+        server.__class__ = _GuardedServer  # same layout; only __call__ differs
+        server.guard = self._guard
+        return server
 
 
 def create_app(registry, executor, *, rest_api_timeout_in_ms=30000,
-               max_request_bytes=DEFAULT_MAX_REQUEST_BYTES, prometheus_path=None):
+               max_request_bytes=DEFAULT_MAX_REQUEST_BYTES, prometheus_path=None,
+               body_timeout_seconds=DEFAULT_BODY_TIMEOUT_SECONDS):
     """The aiohttp application of the REST API.
 
     Args:
@@ -307,35 +397,52 @@ def create_app(registry, executor, *, rest_api_timeout_in_ms=30000,
             64 MiB.
         prometheus_path: str or None, where to serve Prometheus metrics (see
             `read_monitoring_config`). Defaults to None: no metrics page.
+        body_timeout_seconds: float, how long a client may take to send its body before it is
+            answered `408`; 0 means no limit. Defaults to `30`.
 
     Returns:
         `aiohttp.web.Application`.
     """
     handler = RestApiHandler(registry)
     timeout = rest_api_timeout_in_ms / 1000 if rest_api_timeout_in_ms > 0 else None
+    body_timeout = body_timeout_seconds if body_timeout_seconds > 0 else None
 
     async def serve(request):
+        guard = request.protocol if isinstance(request.protocol, GuardedRequestHandler) else None
+        if guard is not None:
+            guard.request_started()
+        try:
+            return await answer_request(request)
+        finally:
+            if guard is not None:
+                guard.request_finished()
+
+    async def answer_request(request):
         path = request.rel_url.raw_path
         if prometheus_path is not None and path == prometheus_path:
             return web.Response(text=prometheus_text(registry.metrics), content_type="text/plain")
         if not _API_PATH.fullmatch(path):
             return _json_response(
-                404, codec.make_error_json(f"Not found: {request.method} {path}")
+                404, make_error_json(f"Not found: {request.method} {path}")
             )
+        if request.content_length is not None and request.content_length > max_request_bytes:
+            return _too_large(max_request_bytes)  # refused before a byte of it is read
         try:
-            body = await request.read()
+            body = await asyncio.wait_for(request.read(), body_timeout)
         except web.HTTPRequestEntityTooLarge:
-            return _json_response(
-                413, codec.make_error_json(
-                    f"Request body is larger than this server's limit of {max_request_bytes}"
-                    " bytes"
-                ),
-            )
+            return _too_large(max_request_bytes)
+        except asyncio.TimeoutError:
+            return _json_response(408, make_error_json(
+                f"The request body did not arrive within {body_timeout_seconds} s"), close=True)
+        except (web_protocol.RequestPayloadError, aiohttp.ClientPayloadError,
+                aiohttp.http_exceptions.HttpProcessingError, ValueError, OSError) as error:
+            return _json_response(400, make_error_json(
+                f"Cannot read the request body: {error}"), close=True)
         if request.method == "OPTIONS":  # CORS preflight
             if re.search(r"https?://", request.headers.get("Origin", "")):
                 return web.Response(status=200)
             return _json_response(
-                400, codec.make_error_json("Origin header is missing in CORS preflight")
+                400, make_error_json("Origin header is missing in CORS preflight")
             )
         start = monotonic_us()
         work = asyncio.get_running_loop().run_in_executor(
@@ -345,7 +452,7 @@ def create_app(registry, executor, *, rest_api_timeout_in_ms=30000,
             answer = await asyncio.wait_for(work, timeout)
         except asyncio.TimeoutError:
             answer = RestAnswer(
-                504, codec.make_error_json("Timed out waiting for notification"),
+                504, make_error_json("Timed out waiting for notification"),
                 codes.DEADLINE_EXCEEDED, "", "",
             )
         registry.metrics.record(

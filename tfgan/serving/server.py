@@ -14,6 +14,7 @@ with BackgroundServer(ServerOptions(config, grpc_port=0, rest_port=0)) as server
 import asyncio
 import concurrent.futures
 import dataclasses
+import logging
 import signal
 import threading
 
@@ -21,7 +22,10 @@ from aiohttp import web
 
 from tfgan.serving import grpc_api, rest
 from tfgan.serving.batching import Batcher
-from tfgan.serving.core import ModelRegistry
+from tfgan.serving.core import ModelRegistry, read_model_config_file
+from tfgan.serving.errors import ServingError
+
+_log = logging.getLogger("tfgan.serving")
 
 _WORKER_THREADS = 64  # blocking request work; enough to keep many requests queued for batching
 
@@ -48,6 +52,31 @@ class ServerOptions:
         max_samples_per_request: int, cap on batch sizes and `num_samples`; 0 means no cap.
             Defaults to `0`.
         grace_seconds: float, how long stopping waits for in-flight requests. Defaults to `5`.
+        max_num_load_retries: int, retries of a version that failed to load. Defaults to `5`,
+            as the stock server.
+        load_retry_interval_micros: int, least time between two tries. Defaults to 60 s, as
+            the stock server.
+        allow_version_labels_for_unavailable_models: bool, let a label name a version that
+            is not (yet) available instead of refusing to start. Defaults to `False`, as the
+            stock server.
+        enable_model_warmup: bool, warm each version up before it serves (see
+            `LoadedVersion.warm_up`). Defaults to `True`, as the stock server.
+        model_config_file: str or None, the `--model_config_file` path, re-read every
+            `model_config_file_poll_wait_seconds`. Defaults to None.
+        model_config_file_poll_wait_seconds: float, 0 reads the file once. Defaults to `0`,
+            as the stock server.
+        rest_max_connections: int, open REST connections past which new ones get `503`; 0
+            means no limit. Defaults to `1000`.
+        rest_header_timeout_seconds: float, time a REST connection has to send a request's
+            headers. Defaults to `30`.
+        rest_body_timeout_seconds: float, time a REST client has to send its body. Defaults
+            to `30`.
+        rest_idle_timeout_seconds: float, idle time after which a REST connection is closed.
+            Defaults to `60`.
+        grpc_max_concurrent_rpcs: int, gRPC calls in progress past which new ones get
+            RESOURCE_EXHAUSTED; 0 means no limit. Defaults to `1000`.
+        grpc_idle_timeout_seconds: float, idle time after which a gRPC connection is closed;
+            0 keeps it. Defaults to `300`.
     """
 
     model_config: object
@@ -61,6 +90,18 @@ class ServerOptions:
     max_request_bytes: int = rest.DEFAULT_MAX_REQUEST_BYTES
     max_samples_per_request: int = 0
     grace_seconds: float = 5.0
+    max_num_load_retries: int = 5
+    load_retry_interval_micros: int = 60_000_000
+    allow_version_labels_for_unavailable_models: bool = False
+    enable_model_warmup: bool = True
+    model_config_file: str = None
+    model_config_file_poll_wait_seconds: float = 0.0
+    rest_max_connections: int = 1000
+    rest_header_timeout_seconds: float = 30.0
+    rest_body_timeout_seconds: float = rest.DEFAULT_BODY_TIMEOUT_SECONDS
+    rest_idle_timeout_seconds: float = 60.0
+    grpc_max_concurrent_rpcs: int = 1000
+    grpc_idle_timeout_seconds: float = 300.0
 
     def __post_init__(self):
         if self.grpc_port is None and self.rest_port is None:
@@ -99,6 +140,8 @@ class ModelServer:
         self._batcher = None
         self._runner = None
         self._grpc_server = None
+        self._config_poller = None
+        self._config_text = None
 
     async def start(self):
         """Loads the models, then binds the ports.
@@ -117,6 +160,11 @@ class ModelServer:
             file_system_poll_wait_seconds=options.file_system_poll_wait_seconds,
             batcher=self._batcher,
             max_samples_per_request=options.max_samples_per_request,
+            max_num_load_retries=options.max_num_load_retries,
+            load_retry_interval_micros=options.load_retry_interval_micros,
+            allow_version_labels_for_unavailable_models=(
+                options.allow_version_labels_for_unavailable_models),
+            enable_model_warmup=options.enable_model_warmup,
         )
         try:
             await asyncio.get_running_loop().run_in_executor(self._executor, self.registry.start)
@@ -126,16 +174,24 @@ class ModelServer:
                     rest_api_timeout_in_ms=options.rest_api_timeout_in_ms,
                     max_request_bytes=options.max_request_bytes,
                     prometheus_path=options.prometheus_path,
+                    body_timeout_seconds=options.rest_body_timeout_seconds,
                 )
-                self._runner = web.AppRunner(
-                    app, access_log=None, shutdown_timeout=options.grace_seconds
+                self._runner = rest.GuardedAppRunner(
+                    app, access_log=None, shutdown_timeout=options.grace_seconds,
+                    keepalive_timeout=options.rest_idle_timeout_seconds,
+                    max_connections=options.rest_max_connections,
+                    header_timeout=options.rest_header_timeout_seconds,
                 )
                 await self._runner.setup()
                 await web.TCPSite(self._runner, options.host, options.rest_port).start()
                 port = self._runner.addresses[0][1]
                 self.rest_url = _url("http", options.host, port)
             if options.grpc_port is not None:
-                self._grpc_server = grpc_api.create_server(self.registry, self._executor)
+                self._grpc_server = grpc_api.create_server(
+                    self.registry, self._executor,
+                    max_concurrent_rpcs=options.grpc_max_concurrent_rpcs or None,
+                    idle_timeout_seconds=options.grpc_idle_timeout_seconds,
+                )
                 address = _url("grpc", options.host, options.grpc_port)[len("grpc://"):]
                 try:
                     port = self._grpc_server.add_insecure_port(address)
@@ -145,13 +201,51 @@ class ModelServer:
                     raise OSError(f"cannot bind gRPC to {address}")
                 await self._grpc_server.start()
                 self.grpc_url = _url("grpc", options.host, port)
+            if options.model_config_file and options.model_config_file_poll_wait_seconds > 0:
+                self._config_poller = asyncio.get_running_loop().create_task(
+                    self._poll_config_file())
         except BaseException:
             await self.stop()
             raise
 
+    def reload_config_file(self):
+        """Re-reads `--model_config_file` and applies it if it changed (blocking).
+
+        As the stock server's `--model_config_file_poll_wait_seconds`: models added, removed
+        or changed (versions, labels) take effect; a file that does not read or validate is
+        logged and the running config is kept.
+
+        Returns:
+            bool, whether a new config was applied.
+        """
+        path = self.options.model_config_file
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            if text == self._config_text:
+                return False
+            self.registry.reload_config(read_model_config_file(path))
+        except (OSError, ValueError, ServingError) as error:
+            _log.error("not applying %s: %s", path, error)
+            return False
+        self._config_text = text
+        _log.info("applied the model config in %s", path)
+        return True
+
+    async def _poll_config_file(self):
+        loop = asyncio.get_running_loop()
+        with open(self.options.model_config_file, encoding="utf-8") as f:
+            self._config_text = f.read()  # what start() served
+        while True:
+            await asyncio.sleep(self.options.model_config_file_poll_wait_seconds)
+            await loop.run_in_executor(self._executor, self.reload_config_file)
+
     async def stop(self):
         """Stops accepting requests, lets in-flight ones finish, stops polling and batching."""
         grace = self.options.grace_seconds
+        if self._config_poller is not None:
+            self._config_poller.cancel()
+            self._config_poller = None
         if self._grpc_server is not None:
             await self._grpc_server.stop(grace)
             self._grpc_server = None

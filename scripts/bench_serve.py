@@ -1,0 +1,318 @@
+"""Serving speed: the embedded server under closed-loop load beside the generator in-process.
+
+    .venv/bin/python scripts/bench_serve.py --out=runs/bench_serve.json
+
+Builds and exports a small tfgan generator (the `mnist_mlp` preset's network, untrained:
+z 100 -> 128 ReLU -> 784 sigmoid) unless `--model_base_path` names one, measures the
+generator's own samples/s in this process (the `sample_seeds` signature called directly, from
+one thread and from one per CPU; the best counts), then
+starts `tfgan-serve` as a subprocess on free loopback ports, once with batching off and once
+with `--enable_batching` (`--batching_parameters_file`, default `serving/batching.config`),
+and drives it with `tfgan.serving.loadgen`: for each transport (REST, gRPC), request size
+(1 and 64 samples: `sample_seeds` with that many seeds, the batchable way to ask for samples)
+and concurrency (1, 8, 64), a bounded closed loop of `--seconds_per_row` seconds or
+`--max_requests_per_row` requests. It prints samples/s and p50/p99 latency per row, the
+issue's targets as ratios (batching vs none at c=64 for 1-sample requests; 64-sample requests
+vs in-process; p99 at c=8), and writes everything as JSON to `--out`. About 4 minutes on a
+2-core CPU.
+"""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from absl import app, flags
+
+from tfgan.cli.errors import USAGE, fail
+from tfgan.cli.flags import flags_parser
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODEL_NAME = "mnist_mlp"
+SIGNATURE = "sample_seeds"
+
+FLAGS = flags.FlagValues()
+flags.DEFINE_string("out", "bench_serve.json", "Where the JSON figures go.", flag_values=FLAGS)
+flags.DEFINE_string("model_base_path", "", "A model base path (<version>/saved_model.pb) with a "
+                    "batchable sample_seeds signature; unset: export an untrained mnist_mlp.",
+                    flag_values=FLAGS)
+flags.DEFINE_string("batching_parameters_file",
+                    os.path.join(REPO, "serving", "batching.config"),
+                    "BatchingParameters for the batching-on server.", flag_values=FLAGS)
+flags.DEFINE_list("concurrency", ["1", "8", "64"], "Closed-loop workers per row.",
+                  flag_values=FLAGS)
+flags.DEFINE_list("sizes", ["1", "64"], "Samples per request.", flag_values=FLAGS)
+flags.DEFINE_list("transports", ["rest", "grpc"], "rest and/or grpc.", flag_values=FLAGS)
+flags.DEFINE_list("batching", ["off", "on"], "Server batching modes to run.", flag_values=FLAGS)
+flags.DEFINE_enum("rest_format", "columnar", ["columnar", "row"], "REST request form: "
+                  "columnar `inputs` (as tfgan's client) or row `instances`.", flag_values=FLAGS)
+flags.DEFINE_float("seconds_per_row", 4.0, "Longest measured time per row.", lower_bound=0.1,
+                   flag_values=FLAGS)
+flags.DEFINE_integer("max_requests_per_row", 20000, "Most requests per row.", lower_bound=1,
+                     flag_values=FLAGS)
+flags.DEFINE_float("inprocess_seconds", 3.0, "Time of each in-process measurement.",
+                   lower_bound=0.1, flag_values=FLAGS)
+
+
+def export_untrained_mnist_mlp(export_base):
+    """Exports the mnist_mlp preset's generator, untrained, with batchable signatures only."""
+    from tfgan.export import export_generator
+    from tfgan.models.mlp import MLPGenerator
+
+    generator = MLPGenerator(z_dim=100, data_shape=(28, 28, 1), hidden_units=(128,),
+                             output_activation="sigmoid")
+    path = export_generator(generator, export_base=export_base, model_name=MODEL_NAME,
+                            prior="uniform", value_range=(0, 1), batchable_only=True)
+    return os.path.dirname(path)
+
+
+def in_process_rate(function, size, seconds, threads):
+    """samples/s of `function(seeds=...)` with `size` seeds, `threads` callers back to back."""
+    import concurrent.futures
+
+    import tensorflow as tf
+
+    seeds = tf.range(size, dtype=tf.int64)
+    for _ in range(20):
+        function(seeds=seeds)
+    deadline = time.perf_counter() + seconds
+
+    def caller():
+        calls = 0
+        while time.perf_counter() < deadline:
+            function(seeds=seeds)["samples"].numpy()
+            calls += 1
+        return calls
+
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        calls = sum(pool.map(lambda _: caller(), range(threads)))
+    return calls * size / (time.perf_counter() - start)
+
+
+def in_process_rates(base_path):
+    """The best samples/s of the generator in this process, by request size, and each try."""
+    import tensorflow as tf
+
+    from tfgan.export import latest_version
+
+    version = latest_version(base_path)
+    function = tf.saved_model.load(os.path.join(base_path, str(version))).signatures[SIGNATURE]
+    tries = {}
+    for size in (int(s) for s in FLAGS.sizes):
+        for threads in sorted({1, os.cpu_count() or 1}):
+            rate = in_process_rate(function, size, FLAGS.inprocess_seconds, threads)
+            tries[f"n={size} threads={threads}"] = round(rate, 1)
+            print(f"in-process {SIGNATURE} n={size:<3} threads={threads} {rate:>10.1f} samples/s",
+                  flush=True)
+    best = {int(s): max(v for k, v in tries.items() if k.startswith(f"n={s} "))
+            for s in FLAGS.sizes}
+    return best, tries
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """`tfgan-serve` in a subprocess on free loopback ports; a context manager."""
+
+    def __init__(self, base_path, batching_file, log_path):
+        self.rest_port, self.grpc_port = free_port(), free_port()
+        self.args = [
+            sys.executable, "-m", "tfgan.cli.serve", f"--model_name={MODEL_NAME}",
+            f"--model_base_path={base_path}", f"--port={self.grpc_port}",
+            f"--rest_api_port={self.rest_port}", "--host=127.0.0.1",
+            "--file_system_poll_wait_seconds=0",
+        ]
+        if batching_file:
+            self.args += ["--enable_batching", f"--batching_parameters_file={batching_file}"]
+        self.log_path = log_path
+        self.process = None
+
+    def __enter__(self):
+        env = {**os.environ, "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(self.args, cwd=REPO, env=env, stdout=self._log,
+                                        stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{self.rest_port}/v1/models/{MODEL_NAME}"
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(url, timeout=2) as answer:
+                    if b"AVAILABLE" in answer.read():
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.5)
+        self.__exit__()
+        with open(self.log_path, "rb") as log:
+            tail = log.read()[-2000:].decode("utf-8", "replace")
+        raise RuntimeError(f"the server did not become ready; its log ends:\n{tail}")
+
+    def __exit__(self, *exc_info):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+def process_cpu_seconds(pid):
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_rows(server, batching):
+    """Every (transport, size, concurrency) row against one running server."""
+    import numpy as np
+
+    from tfgan.serving import loadgen
+
+    rows = []
+    for transport in FLAGS.transports:
+        for size in (int(s) for s in FLAGS.sizes):
+            seeds = np.arange(size, dtype=np.int64)
+            for concurrency in (int(c) for c in FLAGS.concurrency):
+                if transport == "rest":
+                    body = loadgen.predict_body(SIGNATURE, {"seeds": seeds},
+                                                row_format=FLAGS.rest_format == "row")
+                    send = loadgen.rest_sender(f"http://127.0.0.1:{server.rest_port}",
+                                               MODEL_NAME, body)
+                else:
+                    request = loadgen.predict_request_bytes(MODEL_NAME, SIGNATURE,
+                                                            {"seeds": seeds})
+                    send = loadgen.grpc_sender(f"127.0.0.1:{server.grpc_port}", request)
+
+                async def run():
+                    try:
+                        # Warm-up: connections, the server's traces for this batch size.
+                        warmup = await loadgen.run_closed_loop(
+                            send, concurrency=concurrency, max_requests=2 * concurrency + 10,
+                            max_seconds=30)
+                        measured = await loadgen.run_closed_loop(
+                            send, concurrency=concurrency,
+                            max_requests=FLAGS.max_requests_per_row,
+                            max_seconds=FLAGS.seconds_per_row,
+                        )
+                        return warmup, measured
+                    finally:
+                        await send.close()
+
+                server_cpu = process_cpu_seconds(server.process.pid)
+                client_cpu = time.process_time()
+                warmup, result = asyncio.run(run())
+                server_cpu = process_cpu_seconds(server.process.pid) - server_cpu
+                client_cpu = time.process_time() - client_cpu
+                done = sum(r.successes + sum(r.failures.values()) for r in (warmup, result))
+                row = {
+                    "transport": transport, "batching": batching, "samples_per_request": size,
+                    "concurrency": concurrency, "requests": result.successes,
+                    "failures": dict(result.failures), "seconds": round(result.seconds, 3),
+                    "samples_per_second": round(result.requests_per_second * size, 1),
+                    "p50_ms": round(result.latency_ms(50), 2),
+                    "p99_ms": round(result.latency_ms(99), 2),
+                    # CPU per request (warm-up and measured): what bounds a row on a small box.
+                    "server_cpu_ms_per_request": round(server_cpu * 1e3 / max(done, 1), 3),
+                    "client_cpu_ms_per_request": round(client_cpu * 1e3 / max(done, 1), 3),
+                }
+                print(format_row(row), flush=True)
+                rows.append(row)
+    return rows
+
+
+def format_row(row):
+    failed = sum(row["failures"].values())
+    return (f"{row['transport']:5} batching={row['batching']:3} n={row['samples_per_request']:<3}"
+            f" c={row['concurrency']:<3} {row['samples_per_second']:>10.1f} samples/s"
+            f"  p50 {row['p50_ms']:>8.2f} ms  p99 {row['p99_ms']:>8.2f} ms"
+            f"  cpu/req server {row['server_cpu_ms_per_request']:.2f} ms"
+            f" client {row['client_cpu_ms_per_request']:.2f} ms"
+            f"  ({row['requests']} ok, {failed} failed)")
+
+
+def find(rows, **keys):
+    for row in rows:
+        if all(row[k] == v for k, v in keys.items()):
+            return row
+    return None
+
+
+def targets(rows, in_process):
+    """The issue's three targets as ratios (>= 1 means met), per transport."""
+    out = {}
+    for transport in FLAGS.transports:
+        on = find(rows, transport=transport, batching="on", samples_per_request=1,
+                  concurrency=64)
+        off = find(rows, transport=transport, batching="off", samples_per_request=1,
+                   concurrency=64)
+        if on and off and off["samples_per_second"]:
+            ratio = on["samples_per_second"] / off["samples_per_second"]
+            out[f"{transport} batching/none c=64 n=1 (target >= 5x)"] = round(ratio, 2)
+        big = [r["samples_per_second"] for r in rows
+               if r["transport"] == transport and r["samples_per_request"] == 64]
+        if big and in_process.get(64):
+            fraction = max(big) / in_process[64]
+            out[f"{transport} best n=64 / in-process (target >= 0.80)"] = round(fraction, 3)
+        for row in rows:
+            if row["transport"] == transport and row["concurrency"] == 8:
+                key = (f"{transport} p99 c=8 n={row['samples_per_request']} "
+                       f"batching={row['batching']} ms (target < 50)")
+                out[key] = row["p99_ms"]
+    return out
+
+
+def main(argv):
+    del argv
+    for name in ("concurrency", "sizes"):
+        if not all(v.isdigit() and int(v) > 0 for v in FLAGS[name].value):
+            fail(f"--{name} takes positive integers; got {','.join(FLAGS[name].value)!r}", USAGE)
+    if not set(FLAGS.transports) <= {"rest", "grpc"} or not set(FLAGS.batching) <= {"on", "off"}:
+        fail("--transports takes rest,grpc and --batching takes off,on", USAGE)
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="bench_serve_") as workdir:
+        base_path = FLAGS.model_base_path or export_untrained_mnist_mlp(
+            os.path.join(workdir, "export"))
+        in_process, in_process_tries = in_process_rates(base_path)
+        rows = []
+        for batching in FLAGS.batching:
+            batching_file = FLAGS.batching_parameters_file if batching == "on" else ""
+            log = os.path.join(workdir, f"server_batching_{batching}.log")
+            with ServerProcess(base_path, batching_file, log) as server:
+                rows += measure_rows(server, batching)
+    ratios = targets(rows, in_process)
+    print("\ntargets (issue 14):")
+    for key, value in ratios.items():
+        print(f"  {key}: {value}")
+    report = {
+        "model": FLAGS.model_base_path or "untrained mnist_mlp (z 100 -> 128 -> 784)",
+        "signature": SIGNATURE, "rest_format": FLAGS.rest_format,
+        "batching_parameters_file": FLAGS.batching_parameters_file,
+        "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),
+        "in_process_samples_per_second": in_process, "in_process_tries": in_process_tries,
+        "rows": rows, "targets": ratios,
+        "wall_seconds": round(time.time() - started, 1),
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
+    with open(FLAGS.out, "w") as f:
+        json.dump(report, f, indent=1)
+    print(f"wrote {FLAGS.out} ({report['wall_seconds']} s)")
+
+
+if __name__ == "__main__":
+    app.run(main, flags_parser=flags_parser(FLAGS, __doc__))

@@ -1,0 +1,51 @@
+import pytest
+
+from tfgan.config import MODEL_OPTIONS, ConfigError, TrainConfig
+
+
+def _config(**overrides):
+    return TrainConfig(workdir="run", **overrides)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(d_learning_rate=-1e-4), r"^--d_learning_rate must be >= 0 \(0: --learning_rate\), got"),
+    (dict(g_learning_rate=-1e-4), r"^--g_learning_rate must be >= 0 \(0: --learning_rate\), got"),
+    (dict(lr_schedule="step"), r"^--lr_schedule must be one of constant, linear, cosine; got"),
+    (dict(lr_warmup_steps=-1), r"^--lr_warmup_steps must be >= 0$"),
+    (dict(lr_schedule="cosine", steps=100, lr_warmup_steps=100),
+     r"^--lr_warmup_steps \(100\) must be less than --steps \(100\) with --lr_schedule=cosine$"),
+    (dict(schedule="worse", lr_warmup_steps=10),
+     r"^--lr_schedule and --lr_warmup_steps need --schedule=alternating or simultaneous"),
+    (dict(ema_warmup=True), r"^--ema_warmup needs --ema_decay > 0$"),
+    (dict(unrolled_steps=-1), r"^--unrolled_steps must be >= 0$"),
+    (dict(unrolled_learning_rate=-0.1), r"^--unrolled_learning_rate must be >= 0$"),
+    (dict(unrolled_steps=5, schedule="simultaneous"),
+     r"^--unrolled_steps needs --schedule=alternating, got --schedule=simultaneous$"),
+])
+def test_recipe_options_are_checked_in_one_line(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        _config(**overrides).validate()
+
+
+def test_each_network_learning_rate_falls_back_to_the_shared_one():
+    config = _config(learning_rate=1e-3, d_learning_rate=4e-4)
+    assert config.network_learning_rate("d") == 4e-4
+    assert config.network_learning_rate("g") == 1e-3
+
+
+def test_unknown_gradient_penalty_is_refused():
+    with pytest.raises(ConfigError, match=r"^--gradient_penalty must be one of wgan_gp, r1, r2, "
+                                          r"r1_r2; got 'r3'$"):
+        _config(gradient_penalty="r3").validate()
+
+
+def test_options_that_change_the_checkpoints_variables_refuse_a_resume():
+    # Power-iteration vectors are variables; a scheduled rate removes the optimizers' rate
+    # variable.
+    assert {"spectral_norm", "lr_schedule", "lr_warmup_steps"} <= set(MODEL_OPTIONS)
+
+
+def test_a_warmup_or_a_decay_schedules_the_learning_rates():
+    assert not _config().scheduled_learning_rates
+    assert _config(lr_warmup_steps=5).scheduled_learning_rates
+    assert _config(lr_schedule="linear").scheduled_learning_rates

@@ -1,0 +1,82 @@
+"""tfgan.serving.json_writer: TF Serving's float tokens and answer layout, vectorised."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tfgan.serving import json_writer
+
+
+def write_decimal(value, dtype):
+    """json_tensor.cc's WriteDecimal, one value at a time: the reference."""
+    value = dtype(value)
+    if np.isnan(value):
+        return "NaN"
+    if np.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    text = "%g" % value
+    if dtype(float(text)) != value:
+        text = "%.*g" % (9 if dtype == np.float32 else 17, value)
+    if "." not in text and "e" not in text:
+        text += ".0"
+    return text
+
+
+def edge_values(dtype):
+    rng = np.random.default_rng(0)
+    values = [0.0, -0.0, 1.0, -1.0, 0.5, 0.1, 1 / 3, 9e6, 999999.0, 1e6, 1234567.0,
+              16777216.0, 1e9, 1e17, 2.0**53, 3e-5, 1e-7, 555557.5, 999999.5, np.nan,
+              np.inf, -np.inf, np.finfo(dtype).max, np.finfo(dtype).tiny, 5e-324]
+    randoms = np.concatenate([
+        rng.random(2000), rng.normal(0, 1e6, 500), rng.integers(-10**7, 10**7, 500),
+        10.0 ** rng.uniform(-30, 30, 1000) * rng.choice([-1, 1], 1000),
+    ])
+    with np.errstate(over="ignore", under="ignore"):
+        return np.concatenate([np.array(values), randoms]).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_tokens_match_write_decimal_value_by_value(dtype):
+    values = edge_values(dtype)
+    normal = values[~((values != 0) & (np.abs(values) < np.finfo(dtype).tiny))]
+    for tokens, checked in ((json_writer.float_tokens(normal).numpy(), normal),
+                            (json_writer.python_float_tokens(values), values)):
+        expected = [write_decimal(v, dtype) for v in checked]
+        mismatches = [(v, t.decode(), e) for v, t, e in zip(checked, tokens, expected)
+                      if t.decode() != e]
+        assert mismatches == []
+
+
+def test_subnormals_print_as_the_stock_server_prints_them():
+    values = np.array([[5e-324, 0.5]], np.float64)  # TensorFlow's kernels flush it to zero
+    text = json_writer.make_predict_response({"x": values}, json_writer.RequestFormat.ROW)
+    assert text == '{\n    "predictions": [[4.94066e-324, 0.5]\n    ]\n}'
+
+
+def test_large_answers_are_the_same_json_in_both_layouts():
+    rng = np.random.default_rng(1)
+    samples = rng.random((5, 3, 2, 1)).astype(np.float32)
+    z = rng.normal(size=(5, 4)).astype(np.float32)
+    outputs = {"samples": samples, "z": z}
+    row = json.loads(json_writer.make_predict_response(outputs, json_writer.RequestFormat.ROW))
+    assert [r["z"] for r in row["predictions"]] == [
+        [float(write_decimal(v, np.float32)) for v in r] for r in z
+    ]
+    columnar = json_writer.make_predict_response(outputs, json_writer.RequestFormat.COLUMNAR)
+    parsed = json.loads(columnar)["outputs"]
+    np.testing.assert_array_equal(np.array(parsed["samples"], np.float32), samples)
+    # PrettyWriter: one value per line, four spaces per open container.
+    assert columnar.startswith('{\n    "outputs": {\n        "samples": [\n            [\n')
+
+
+def test_empty_inner_axes_and_integers():
+    outputs = {"x": np.zeros((2, 0), np.int64)}
+    assert json_writer.make_predict_response(outputs, json_writer.RequestFormat.ROW) == (
+        '{\n    "predictions": [[], []\n    ]\n}')
+    text = json_writer.make_predict_response(
+        {"x": np.array([[-(2**63), 2**63 - 1]], np.int64)}, json_writer.RequestFormat.COLUMNAR)
+    assert json.loads(text) == {"outputs": [[-(2**63), 2**63 - 1]]}
+    unsigned = json_writer.make_predict_response(
+        {"x": np.array([2**64 - 1], np.uint64)}, json_writer.RequestFormat.ROW)
+    assert json.loads(unsigned) == {"predictions": [2**64 - 1]}

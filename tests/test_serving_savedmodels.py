@@ -1,0 +1,87 @@
+"""Any SavedModel the stock server serves: a TF1-era export in a zero-padded version directory.
+
+Built with `tf.compat.v1.saved_model.Builder` (assets, a main_op, string and int64 inputs,
+classification and regression signatures, a second `train` MetaGraph, no `serving_default`),
+published as `<base>/00000007`, and asked TF Serving's documented REST and gRPC requests.
+"""
+
+import json
+
+import grpc
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+from serving_fixtures import export_tf1_model, http, install_version, model_config
+from tfgan.serving import BackgroundServer, ServerOptions
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tf1")
+    source = export_tf1_model(root / "source")
+    install_version(source, root / "toy", "00000007")
+    options = ServerOptions(model_config(root / "toy"), grpc_port=0, rest_port=0,
+                            file_system_poll_wait_seconds=-1)
+    with BackgroundServer(options) as running:
+        yield running
+
+
+def rest(server, method, path, body=None):
+    status, content_type, text = http(method, f"{server.rest_url}/v1/models/toy{path}", body)
+    assert content_type == "application/json"
+    return status, json.loads(text)
+
+
+def test_status_and_metadata_name_version_7(server):
+    status, answer = rest(server, "GET", "")
+    assert status == 200 and answer["model_version_status"][0]["version"] == "7"
+    assert answer["model_version_status"][0]["state"] == "AVAILABLE"
+    status, answer = rest(server, "GET", "/versions/7/metadata")
+    signatures = answer["metadata"]["signature_def"]["signature_def"]
+    assert set(signatures) == {"predict_y", "lookup", "classify", "regress"}
+    assert signatures["classify"]["method_name"] == "tensorflow/serving/classify"
+
+
+def test_rest_row_and_columnar_requests_with_string_and_int_inputs(server):
+    status, answer = rest(server, "POST", ":predict", json.dumps(
+        {"signature_name": "lookup", "instances": [{"words": "b", "k": 10},
+                                                   {"words": "zz", "k": 20}]}))
+    assert (status, answer) == (200, {"predictions": [11, 19]})  # b is 1 in the asset
+    status, answer = rest(server, "POST", "/versions/7:predict", json.dumps(
+        {"signature_name": "predict_y", "inputs": {"x": [[1.0, 1.0], [0.5, 0.0]]}}))
+    assert (status, answer) == (200, {"outputs": [[3.0], [0.5]]})
+
+
+def test_no_serving_default_answers_as_the_stock_server(server):
+    status, answer = rest(server, "POST", ":predict", '{"instances": [[1.0, 2.0]]}')
+    assert (status, answer) == (
+        400, {"error": 'Serving signature name: "serving_default" not found in signature def'})
+
+
+def test_classify_and_regress_signatures_run_through_predict(server):
+    example = tf.train.Example(features=tf.train.Features(feature={
+        "x": tf.train.Feature(float_list=tf.train.FloatList(value=[1.0, 2.0]))}))
+    body = json.dumps({"signature_name": "classify", "instances": [
+        {"b64": __import__("base64").b64encode(example.SerializeToString()).decode()}]})
+    status, answer = rest(server, "POST", ":predict", body)
+    assert status == 200
+    assert answer == {"predictions": [{"classes": ["pos"], "scores": [5.0]}]}
+    status, answer = rest(server, "POST", ":classify", json.dumps(
+        {"signature_name": "classify", "examples": [{"x": [1.0, 2.0]}]}))
+    assert status == 501 and "Classify is not supported by this server" in answer["error"]
+
+
+def test_grpc_predict_with_strings(server):
+    target = server.grpc_url[len("grpc://"):]
+    with grpc.insecure_channel(target) as channel:
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        request = predict_pb2.PredictRequest()
+        request.model_spec.name = "toy"
+        request.model_spec.signature_name = "lookup"
+        request.inputs["words"].CopyFrom(tf.make_tensor_proto([b"a", b"c"]))
+        request.inputs["k"].CopyFrom(tf.make_tensor_proto(np.array([0, 5], np.int64)))
+        response = stub.Predict(request, timeout=30)
+    assert response.model_spec.version.value == 7
+    assert tf.make_ndarray(response.outputs["ids"]).tolist() == [0, 7]

@@ -1,0 +1,133 @@
+"""Training survives what happens to long runs: kills, corrupt checkpoints, NaN, a bad disk."""
+
+import csv
+import glob
+import os
+import shutil
+
+import keras
+import numpy as np
+import pytest
+
+from tfgan import callbacks, training
+from tfgan.config import ConfigError, TrainConfig
+
+
+def _config(workdir, **overrides):
+    options = dict(
+        workdir=str(workdir), dataset="gaussian_1d", architecture="mlp", z_dim=1,
+        g_hidden_units=(8,), d_hidden_units=(8,), activation="leaky_relu",
+        output_activation="linear", optimizer="adam", learning_rate=1e-3, batch_size=32,
+        steps=20, sample_every=10, log_every=10, checkpoint_every=10, num_grid_samples=50,
+        steps_per_execution=5, seed=1,
+    )
+    options.update(overrides)
+    return TrainConfig(**options)
+
+
+def _history_steps(workdir):
+    with open(os.path.join(workdir, "history.csv"), newline="") as f:
+        return [int(row["step"]) for row in csv.DictReader(f)]
+
+
+def _checkpoint_steps(workdir):
+    return sorted(int(p.split("-")[-1].split(".")[0])
+                  for p in glob.glob(os.path.join(workdir, "checkpoints", "ckpt-*.index")))
+
+
+class _InterruptAt(keras.callbacks.Callback):
+    def __init__(self, step):
+        super().__init__()
+        self.step = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.step.numpy()) == self.step:
+            raise KeyboardInterrupt
+
+
+def test_interrupt_saves_its_step_and_history_stays_contiguous(tmp_path):
+    workdir = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        training.train(_config(workdir, steps=30), callbacks=[_InterruptAt(15)])
+    assert _checkpoint_steps(workdir) == [10, 15]
+    assert _history_steps(workdir) == [10, 15]  # the interrupted step has its row
+    assert os.path.exists(workdir / "samples" / "000015.png")
+    gan = training.train(_config(workdir, steps=30))
+    assert int(gan.step.numpy()) == 30
+    assert _history_steps(workdir) == [10, 15, 20, 30]
+
+
+def test_a_truncated_newest_checkpoint_falls_back_to_the_one_before(tmp_path, capfd):
+    workdir = tmp_path / "run"
+    training.train(_config(workdir))
+    (data_file,) = glob.glob(str(workdir / "checkpoints" / "ckpt-20.data-*"))
+    with open(data_file, "r+b") as f:
+        f.truncate(os.path.getsize(data_file) // 2)
+
+    gan, _, _ = training.load_run(str(workdir))  # what export.py does
+    assert int(gan.step.numpy()) == 10
+    gan = training.train(_config(workdir, steps=30))
+    assert int(gan.step.numpy()) == 30
+    warnings = [line for line in capfd.readouterr().err.splitlines() if "ckpt-20" in line]
+    assert warnings and all(line.startswith("warning: checkpoint") for line in warnings)
+    assert _history_steps(workdir) == [10, 20, 30]
+
+
+def test_no_readable_checkpoint_is_one_clear_error(tmp_path):
+    workdir = tmp_path / "run"
+    training.train(_config(workdir))
+    for data_file in glob.glob(str(workdir / "checkpoints" / "ckpt-*.data-*")):
+        with open(data_file, "r+b") as f:
+            f.truncate(4)
+    with pytest.raises(FileNotFoundError, match="none of the 2 checkpoints .* can be read"):
+        training.load_run(str(workdir))
+
+
+def test_a_diverging_run_stops_and_keeps_its_last_good_checkpoint(tmp_path):
+    workdir = tmp_path / "run"
+    training.train(_config(workdir, steps=10))
+    # Far too large a step size: the losses overflow within a few steps.
+    config = _config(workdir, steps=200, learning_rate=1e30, checkpoint_every=5)
+    with pytest.raises(training.NonFiniteError, match=r"is (nan|inf|-inf) at step \d+; the "
+                       r"latest checkpoint, .*ckpt-\d+, is the last good one"):
+        training.train(config)
+    gan, _, spec = training.load_run(str(workdir))
+    assert all(np.all(np.isfinite(w.numpy())) for w in gan.generator.weights)
+    # A generator with a non-finite weight is never exported.
+    gan.generator.weights[0].assign(np.full(gan.generator.weights[0].shape, np.nan))
+    with pytest.raises(training.NonFiniteError, match="non-finite weights"):
+        training.export_trained(gan, config, spec, str(tmp_path / "export"))
+    assert not os.path.exists(tmp_path / "export")
+
+
+def test_rollback_resumes_from_the_last_good_checkpoint(tmp_path, monkeypatch, capfd):
+    failures = []
+    check = callbacks.StopOnNonFiniteLoss.on_train_batch_end
+
+    def fail_once_at_15(self, batch, logs=None):
+        step = int(self.model.step.numpy())
+        if step == 15 and not failures:
+            failures.append(step)
+            raise callbacks.NonFiniteLossError(step, "d_loss", float("nan"))
+        check(self, batch, logs)
+
+    monkeypatch.setattr(callbacks.StopOnNonFiniteLoss, "on_train_batch_end", fail_once_at_15)
+    workdir = tmp_path / "run"
+    gan = training.train(_config(workdir, steps=30, on_nan="rollback"))
+    assert failures == [15] and int(gan.step.numpy()) == 30
+    assert "rolled back to" in capfd.readouterr().err
+    assert _history_steps(workdir) == [10, 20, 30]
+
+
+def test_an_unwritable_workdir_fails_before_anything_is_written(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigError, match="--workdir=.* is not writable"):
+        training.train(_config(blocker / "run"))
+
+
+def test_a_full_disk_fails_before_anything_is_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(1, 1, 1))
+    with pytest.raises(ConfigError, match="MB free; this run's checkpoints need about"):
+        training.train(_config(tmp_path / "run"))
+    assert os.listdir(tmp_path / "run") == []

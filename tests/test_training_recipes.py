@@ -1,0 +1,125 @@
+"""Short runs of the recipes' options: each must still learn a 1-D Gaussian.
+
+The runs skip `training.train`'s pictures and checkpoints (its own tests cover them): the GAN
+that `training.build_gan` makes from the options trains in one compiled block, so a run costs a
+few seconds. Options that work together share a run (R3GAN's loss and penalties; the
+optimizers' rates, schedules and EMA). Each run checks the sampling generator's samples
+against the data's mean and std; the tolerances are `tests/test_training.py`'s, and like its
+run these pass at seed 1 (the spread of a 600-step toy run still varies from seed to seed).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from tfgan import data as data_lib
+from tfgan import training, training_loop
+from tfgan.config import TrainConfig
+from tfgan.data import toys
+
+STEPS = 600
+SPEC = training.DataSpec("points", (1,), None)
+
+
+def _config(**overrides):
+    options = dict(
+        workdir="unused", dataset="gaussian_1d", architecture="mlp", z_dim=1,
+        g_hidden_units=(16, 16), d_hidden_units=(32, 32), activation="leaky_relu",
+        output_activation="linear", optimizer="adam", learning_rate=2e-3, beta1=0.5,
+        batch_size=128, steps=STEPS, seed=1,
+    )
+    options.update(overrides)
+    return TrainConfig(**options).validate()
+
+
+def _short_run(config):
+    """Trains `config`'s GAN for `config.steps` steps in one compiled block; returns it."""
+    dataset, _ = data_lib.load_dataset(
+        config.dataset, batch_size=config.batch_size, value_range=None, seed=config.seed)
+    gan = training.build_gan(config, SPEC)
+    training_loop.run_steps(gan, dataset, config.steps, steps_per_execution=config.steps)
+    return gan
+
+
+def _assert_learns_the_gaussian(gan):
+    z = tf.random.uniform([5000, 1], -1.0, 1.0, seed=3)
+    samples = gan.generate(z).numpy().ravel()
+    assert abs(samples.mean() - toys.GAUSSIAN_1D_MEAN) < 0.3, samples.mean()
+    assert abs(samples.std() - toys.GAUSSIAN_1D_STD) < 0.25, samples.std()
+
+
+def test_hinge_loss_learns_the_gaussian():
+    # Adam as SN-GAN and WGAN-GP train their hinge and critic losses; with beta1=0.5 the
+    # unbounded hinge critic leaves the samples' spread at a third of the data's here.
+    _assert_learns_the_gaussian(_short_run(_config(loss="hinge", beta1=0.0, beta2=0.9)))
+
+
+def test_r3gan_objective_learns_the_gaussian():
+    # Relativistic pairing with both zero-centred penalties (Huang et al. 2024).
+    gan = _short_run(_config(loss="relativistic_pairing", gradient_penalty="r1_r2",
+                             gradient_penalty_weight=1.0))
+    assert float(gan.trackers["gradient_penalty"].result()) > 0
+    _assert_learns_the_gaussian(gan)
+
+
+def test_two_time_scales_cosine_rates_and_ema_warmup_learn_the_gaussian():
+    # Without the EMA's warm-up, 0.999 ** 600 = 55 % of the average would still be the
+    # initial generator; `generate` samples from the average.
+    gan = _short_run(_config(d_learning_rate=4e-3, g_learning_rate=1e-3, lr_schedule="cosine",
+                             lr_warmup_steps=50, ema_decay=0.999, ema_warmup=True))
+    assert gan.sampling_generator is gan.ema_generator
+    _assert_learns_the_gaussian(gan)
+
+
+def test_unrolled_generator_updates_learn_the_gaussian():
+    gan = _short_run(_config(unrolled_steps=3))
+    assert gan.unrolled_learning_rate == 2e-3  # 0: the discriminator's rate
+    _assert_learns_the_gaussian(gan)
+
+
+def test_spectral_norm_learns_the_gaussian_and_exports(tmp_path):
+    config = _config(spectral_norm=True)
+    gan = _short_run(config)
+    _assert_learns_the_gaussian(gan)
+    # The discriminator, power-iteration vectors and all, goes through the export (checked in
+    # the stock server's session loader) and scores samples as it does in Python.
+    path = training.export_trained(gan, config, SPEC, str(tmp_path / "export"))
+    samples = np.array([[3.0], [4.0], [5.5]], np.float32)
+    logits = tf.saved_model.load(path).signatures["discriminate"](samples=samples)["logits"]
+    np.testing.assert_allclose(logits, gan.discriminator(samples)[:, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_each_optimizer_gets_its_networks_rate():
+    gan = training.build_gan(_config(d_learning_rate=4e-3, g_learning_rate=1e-3), SPEC)
+    np.testing.assert_allclose(float(gan.d_optimizer.learning_rate), 4e-3)
+    np.testing.assert_allclose(float(gan.g_optimizer.learning_rate), 1e-3)
+
+
+def test_learning_rates_are_scheduled_over_each_networks_updates():
+    # k_d = 2: the discriminator's optimizer makes two updates a step, so its schedule spans
+    # twice the updates.
+    gan = training.build_gan(
+        _config(steps=100, k_d=2, lr_schedule="linear", lr_warmup_steps=10,
+                d_learning_rate=4e-3), SPEC)
+    for optimizer, rate, updates in ((gan.d_optimizer, 4e-3, 2), (gan.g_optimizer, 2e-3, 1)):
+        optimizer.iterations.assign(10 * updates - 1)  # the warm-up's last update
+        np.testing.assert_allclose(float(optimizer.learning_rate), rate, rtol=1e-6)
+        optimizer.iterations.assign(55 * updates)  # half-way down the decay
+        np.testing.assert_allclose(float(optimizer.learning_rate), rate / 2, rtol=1e-6)
+
+
+def test_a_restored_run_takes_its_flags_rates():
+    gan = training.build_gan(_config(d_learning_rate=4e-3), SPEC)
+    for optimizer in (gan.d_optimizer, gan.g_optimizer):
+        optimizer.learning_rate = 1.0  # as a checkpoint of another run would leave them
+    training.apply_flag_learning_rates(gan, _config(d_learning_rate=1e-4, g_learning_rate=2e-4))
+    np.testing.assert_allclose(float(gan.d_optimizer.learning_rate), 1e-4)
+    np.testing.assert_allclose(float(gan.g_optimizer.learning_rate), 2e-4)
+
+
+def test_a_restored_scheduled_run_keeps_the_schedule_its_flags_built():
+    config = _config(steps=100, lr_schedule="cosine", lr_warmup_steps=10)
+    gan = training.build_gan(config, SPEC)
+    training.apply_flag_learning_rates(gan, config)  # an optimizer's schedule cannot be set
+    gan.g_optimizer.iterations.assign(55)
+    np.testing.assert_allclose(float(gan.g_optimizer.learning_rate), 1e-3, rtol=1e-6)
+

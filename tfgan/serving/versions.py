@@ -1,0 +1,248 @@
+"""Versions on disk and loaded: TF Serving's file-system source and SavedModel loader.
+
+- `list_versions`: the version directories under a base path, parsed as the stock server
+  parses them (`00000123` is version 123; the directory keeps its name on disk).
+- `aspired_versions`: which of them a `ServableVersionPolicy` wants served.
+- `read_signature_defs`: the SignatureDefs of the MetaGraph tagged exactly `serve`.
+- `LoadedVersion`: one loaded version; it runs signatures, and is warmed up before it serves
+  (`warmup`).
+"""
+
+import logging
+import os
+import re
+
+import numpy as np
+import tensorflow as tf
+from google.protobuf.message import DecodeError
+from tensorflow.core.protobuf import error_codes_pb2, saved_model_pb2
+
+from tfgan.serving.errors import ServingError
+
+_log = logging.getLogger("tfgan.serving")
+_VERSION_DIR = re.compile(r"[0-9]+")
+
+def aspired_versions(policy, on_disk):
+    """The versions a `ServableVersionPolicy` wants served among those on disk.
+
+    Args:
+        policy: `FileSystemStoragePathSourceConfig.ServableVersionPolicy`; unset means
+            `latest { num_versions: 1 }`.
+        on_disk: iterable of int, the version directories found.
+
+    Returns:
+        set of int.
+    """
+    on_disk = sorted(set(on_disk))
+    choice = policy.WhichOneof("policy_choice")
+    if choice == "all":
+        return set(on_disk)
+    if choice == "specific":
+        return set(policy.specific.versions) & set(on_disk)
+    count = max(1, policy.latest.num_versions) if choice == "latest" else 1
+    return set(on_disk[-count:])
+
+
+def list_versions(base_path):
+    """The version directories under `base_path`, as the stock server finds them.
+
+    A directory whose whole name is digits is a version: `123` and `00000123` are both version
+    123 (TF Serving's own test data pads to eight digits). Other names are ignored, and so is
+    a version number past int64. If two directories name one version, the first in name order
+    serves and the other is logged.
+
+    Returns:
+        dict of int version -> str directory name as found on disk (empty if the base path
+        is missing).
+    """
+    try:
+        names = sorted(os.listdir(base_path))
+    except OSError:
+        return {}
+    found = {}
+    for name in names:
+        if not _VERSION_DIR.fullmatch(name) or not os.path.isdir(os.path.join(base_path, name)):
+            continue
+        version = int(name)
+        if version >= 2**63:
+            continue
+        if version in found:
+            _log.warning("version %d of %s is in both %s and %s; serving %s", version,
+                         base_path, found[version], name, found[version])
+            continue
+        found[version] = name
+    return found
+
+
+def read_signature_defs(path):
+    """The SignatureDefs of the MetaGraph tagged `serve` in `<path>/saved_model.pb`.
+
+    Args:
+        path: str, a version directory.
+
+    Returns:
+        dict of signature name -> `SignatureDef`.
+
+    Raises:
+        ServingError: NOT_FOUND without a `saved_model.pb` or a `serve` MetaGraph.
+    """
+    saved_model = saved_model_pb2.SavedModel()
+    try:
+        with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+            saved_model.ParseFromString(f.read())
+    except OSError:
+        raise ServingError.not_found(
+            "Could not find SavedModel .pb or .pbtxt at supplied export directory path: " + path
+        ) from None
+    except DecodeError:
+        raise ServingError(
+            error_codes_pb2.DATA_LOSS,
+            f"Can't parse {os.path.join(path, 'saved_model.pb')} as binary proto",
+        ) from None
+    for meta_graph in saved_model.meta_graphs:
+        if set(meta_graph.meta_info_def.tags) == {"serve"}:
+            return dict(meta_graph.signature_def)
+    raise ServingError.not_found(
+        "Could not find meta graph def matching supplied tags: { serve }. To inspect available"
+        " tag-sets in the SavedModel, please use the SavedModel CLI: `saved_model_cli`"
+    )
+
+
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+MAX_WARMUP_RECORDS = 1000  # as the stock server's limit on warm-up records
+
+
+class LoadedVersion:
+    """One loaded version of a SavedModel: its SignatureDefs and its callable signatures.
+
+    Any SavedModel with a MetaGraph tagged exactly `serve` loads: TF2 exports and TF1-era
+    ones written with `tf.compat.v1.saved_model.Builder` (whose assets and init ops
+    `tf.saved_model.load` runs).
+
+    Args:
+        name: str, the model name.
+        version: int, the version number.
+        path: str, the version directory (its name as found on disk).
+        warmup: bool, run `warm_up()` before returning. Defaults to `True`.
+
+    Raises:
+        ServingError: if the directory is not a loadable SavedModel.
+    """
+
+    def __init__(self, name, version, path, warmup=True):
+        self.name = name
+        self.version = version
+        self.path = path
+        self.signature_defs = read_signature_defs(path)
+        try:
+            self._loaded = tf.saved_model.load(path, tags=["serve"])
+        except tf.errors.OpError as error:
+            raise ServingError.from_tf_error(error) from None
+        except (ValueError, OSError, KeyError, AssertionError) as error:
+            raise ServingError.internal(f"Failed to load SavedModel at {path}: {error}") from None
+        self._functions = dict(self._loaded.signatures)
+        if warmup:
+            self.warm_up()
+
+    def run(self, signature_name, inputs):
+        """Runs one signature.
+
+        Args:
+            signature_name: str, a key of `signature_defs`.
+            inputs: dict of input alias -> numpy array of the signature's dtype.
+
+        Returns:
+            dict of output alias -> numpy array (`object` arrays of `bytes` for strings).
+
+        Raises:
+            ServingError: with the code of the TensorFlow error the graph raised.
+        """
+        function = self._functions.get(signature_name)
+        if function is None:
+            raise ServingError.failed_precondition(
+                f'Serving signature key "{signature_name}" has no function to run.'
+            )
+        try:
+            outputs = function(**{alias: tf.constant(value) for alias, value in inputs.items()})
+        except tf.errors.OpError as error:
+            raise ServingError.from_tf_error(error) from None
+        except (TypeError, ValueError) as error:
+            raise ServingError.invalid_argument(str(error)) from None
+        return {alias: tensor.numpy() for alias, tensor in outputs.items()}
+
+    def warm_up(self):
+        """Runs each signature once before the version serves; returns the calls made.
+
+        The first call of a loaded function instantiates it. Sixty-four concurrent first
+        requests each paid that here and held the server at a few requests per second for
+        half a minute, so a version is warmed up before it is AVAILABLE: with the records of
+        `assets.extra/tf_serving_warmup_requests` (PredictionLogs holding PredictRequests,
+        as the stock server replays them) when the export has them, else with one small
+        request per signature made from its SignatureDef (one row of zeros for batched
+        inputs, 1 for scalars). A warm-up call that fails is logged and ignored: the version
+        serves regardless, as it would without warm-up.
+        """
+        requests = read_warmup_requests(self.path)
+        if requests is None:
+            requests = [
+                (name, inputs) for name in sorted(self.signature_defs)
+                if name in self._functions
+                and (inputs := _example_inputs(self.signature_defs[name])) is not None
+            ]
+        calls = 0
+        for signature_name, inputs in requests:
+            try:
+                self.run(signature_name or "serving_default", {
+                    alias: tf.make_ndarray(value) if hasattr(value, "tensor_shape") else value
+                    for alias, value in inputs.items()
+                })
+                calls += 1
+            except Exception as error:  # noqa: BLE001 - warm-up must not stop a load
+                _log.info("warm-up of %s version %d, signature %s: %s", self.name,
+                          self.version, signature_name, error)
+        return calls
+
+
+def read_warmup_requests(path):
+    """The predict requests of `<path>/assets.extra/tf_serving_warmup_requests`, or None.
+
+    The file is a TFRecord of `PredictionLog`s, as TF Serving's warm-up reads it; other log
+    kinds (classify, regress, ...) are skipped.
+
+    Returns:
+        list of (signature name, dict of alias -> `TensorProto`), or None without the file.
+    """
+    from tensorflow_serving.apis import prediction_log_pb2  # noqa: PLC0415
+
+    file = os.path.join(path, WARMUP_FILE)
+    if not os.path.exists(file):
+        return None
+    requests = []
+    try:
+        for record in tf.data.TFRecordDataset(file).take(MAX_WARMUP_RECORDS):
+            log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
+            if log.WhichOneof("log_type") == "predict_log":
+                request = log.predict_log.request
+                requests.append((request.model_spec.signature_name, dict(request.inputs)))
+    except (tf.errors.OpError, DecodeError) as error:
+        _log.warning("cannot read warm-up requests %s: %s", file, error)
+    return requests
+
+
+def _example_inputs(signature):
+    """One small request for a signature, or None if one cannot be made from its shapes."""
+    inputs = {}
+    for alias, info in signature.inputs.items():
+        dims = [dim.size for dim in info.tensor_shape.dim]
+        if info.tensor_shape.unknown_rank or any(size < -1 for size in dims):
+            return None
+        try:
+            dtype = tf.dtypes.as_dtype(info.dtype)
+        except TypeError:
+            return None
+        if dtype == tf.string or not (dtype.is_floating or dtype.is_integer or dtype.is_bool):
+            return None
+        shape = [1 if size == -1 else size for size in dims]
+        inputs[alias] = np.ones(shape, dtype.as_numpy_dtype) if not shape else np.zeros(
+            shape, dtype.as_numpy_dtype)
+    return inputs
