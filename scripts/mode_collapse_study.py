@@ -7,6 +7,7 @@
 Every seed trains `configs/<dataset>.flags` plus the remedy's flags (`tfgan.study.REMEDIES`)
 and the training flags after `--`, one run at a time, in `<root>/<dataset>/<remedy>/seed<k>`;
 see `tfgan/study.py`. Re-running a command reuses finished runs and resumes the others.
+Stacked MNIST reads MNIST from `MNIST_PATH` unless a `--mnist_path` follows `--`.
 """
 
 import os
@@ -21,6 +22,7 @@ from tfgan import study
 from tfgan.data import DatasetUnavailableError
 
 _CHECKOUT = _checkout.ROOT
+_MNIST_DATASETS = ("stacked_mnist",)
 
 FLAGS = flags.FlagValues()
 flags.DEFINE_enum("dataset", None, study.DATASETS, "Data set of the row (required).",
@@ -42,8 +44,17 @@ GROUPS = {"study": ("dataset", "remedy", "seeds", "preset", "num_samples"),
           "output": ("root", "table", "dry_run")}
 
 
+def _with_mnist_path(dataset, overrides):
+    """The training flags, with `MNIST_PATH` as `--mnist_path` where the data need MNIST and
+    the flags name none (as every tool takes it)."""
+    mnist_path = os.environ.get("MNIST_PATH")
+    named = any(flag.startswith("--mnist_path") for flag in overrides)
+    if dataset in _MNIST_DATASETS and mnist_path and not named:
+        return [f"--mnist_path={mnist_path}", *overrides]
+    return list(overrides)
+
+
 def main(argv):
-    overrides = argv[1:]
     for name in ("dataset", "remedy"):
         if FLAGS[name].value is None:
             fail(f"--{name} is required: one of {', '.join(FLAGS[name].parser.enum_values)}")
@@ -51,6 +62,7 @@ def main(argv):
         seeds = [int(seed) for seed in FLAGS.seeds]
     except ValueError:
         fail(f"--seeds takes a comma-separated list of integers; got {','.join(FLAGS.seeds)}")
+    overrides = _with_mnist_path(FLAGS.dataset, argv[1:])
     if FLAGS.dry_run:
         row = study.placeholder_row(FLAGS.dataset, FLAGS.remedy, seeds, overrides)
         study.update_table(FLAGS.table, row, replace=False)

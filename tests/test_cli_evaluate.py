@@ -152,6 +152,14 @@ def test_missing_real_digits_are_one_line_and_status_2(tmp_path_factory, tmp_pat
     assert not (tmp_path / "eval").exists()
 
 
+def test_a_run_reads_its_own_digits_before_mnist_path_from_the_environment(
+        tmp_path_factory, monkeypatch, capsys):
+    run = trained(tmp_path_factory, "mnist")
+    monkeypatch.setenv("MNIST_PATH", "/no/such/mnist.npz")
+    assert run_evaluate(f"--workdir={run.workdir}", "--num_samples=50") in (None, 0)
+    assert capsys.readouterr().out.startswith("mnist (checkpoint, step 3): 50 samples")
+
+
 def test_an_array_of_points_is_measured_as_it_is(tmp_path, capsys):
     points = sample_toy("ring", 50, 1) * 1.5  # off the ring's modes, so the numbers say so
     np.save(tmp_path / "points.npy", points)

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from script_fixtures import run_script, write_random_mnist
+from tfgan.cli import train_classifier
 from tfgan.metrics.classifier import load_classifier
 
 
@@ -26,9 +27,12 @@ def test_trains_reports_accuracy_and_writes_loadable_weights(tmp_path):
     (["--mnist_path=missing.npz", "--epochs=0"], 2, "--epochs must be at least 1; got 0"),
     (["--mnist_path=missing.npz", "--dropout=1"], 2, "--dropout must be in [0, 1); got 1.0"),
 ])
-def test_bad_input_exits_with_one_error_line(tmp_path, flags, status, message):
-    result = _train_classifier(*flags, "--out=c.weights.h5", cwd=tmp_path)
-    assert result.returncode == status, result.stderr[-3000:]
-    error_lines = [l for l in result.stderr.splitlines() if l.startswith("error: ")]
-    assert len(error_lines) == 1 and message in error_lines[0], result.stderr
+def test_bad_input_exits_with_one_error_line(tmp_path, monkeypatch, capsys, flags, status,
+                                             message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as caught:
+        train_classifier.run(["tfgan-train-classifier", *flags, "--out=c.weights.h5"])
+    assert caught.value.code == status
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and message in err, err
     assert not (tmp_path / "c.weights.h5").exists()

@@ -146,7 +146,7 @@ def test_save_feature_space_writes_png(tmp_path, feature_dim):
     path = tmp_path / "features.png"
     plots.save_feature_space(real, fake, real, fake - 1.0, str(path), step=12)
     image = _open_png(path)
-    assert image.size == (12 * 128, int(6.4 * 128)) and image.mode == "RGBA"
+    assert image.size == (11 * 128, 6 * 128) and image.mode == "RGBA"
     # Real features that moved are drawn before and after too.
     plots.save_feature_space(real, fake, real + 1.0, fake - 1.0, str(path))
     assert _open_png(path).size == image.size

@@ -49,7 +49,10 @@ def test_batching_config_parses_and_follows_the_cpu_guide():
 
 def test_batching_config_explains_which_exports_it_can_serve():
     text = (SERVING_DIR / "batching.config").read_text()
-    assert "sample_png" in text and "batchable_only=True" in text
+    assert "sample_png" in text and "batchable_only=True" in text and "--batchable_only" in text
+    # It points at the section that explains it, which exists.
+    assert "serving/README.md, section 5" in text
+    assert "## 5. Server-side batching" in (SERVING_DIR / "README.md").read_text()
 
 
 def test_monitoring_config_enables_prometheus_on_the_documented_path():

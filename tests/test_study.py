@@ -2,10 +2,12 @@
 
 import json
 import os
+import runpy
 
 import numpy as np
 import pytest
 
+from script_fixtures import ROOT
 from tfgan import study
 from tfgan.data import grid_modes, ring_modes
 
@@ -152,3 +154,17 @@ def test_run_study_trains_measures_writes_the_row_and_reuses_finished_runs(
                                       table, overrides=["--batch_size=8"], num_samples=40,
                                       print_fn=lines.append)
     assert again == results and same_row == row
+
+
+@pytest.mark.parametrize("dataset, overrides, expected", [
+    ("stacked_mnist", ["--steps=9"], ["--mnist_path=/data/mnist.npz", "--steps=9"]),
+    ("stacked_mnist", ["--mnist_path=m.npz"], ["--mnist_path=m.npz"]),
+    ("ring", ["--steps=9"], ["--steps=9"]),
+])
+def test_the_study_script_takes_mnist_path_from_the_environment(monkeypatch, dataset,
+                                                                overrides, expected):
+    monkeypatch.syspath_prepend(os.path.join(ROOT, "scripts"))  # as `python scripts/...` has it
+    script = runpy.run_path(os.path.join(ROOT, "scripts", "mode_collapse_study.py"),
+                            run_name="mode_collapse_study")
+    monkeypatch.setenv("MNIST_PATH", "/data/mnist.npz")
+    assert script["_with_mnist_path"](dataset, overrides) == expected

@@ -415,7 +415,7 @@ def save_feature_space(real_before, fake_before, real_after, fake_after, path, s
     real_before, fake_before, real_after, fake_after = (
         groups[name][:, :2] for name in ("real_before", "fake_before", "real_after",
                                          "fake_after"))
-    figure = _new_figure(12, 6.4)
+    figure = _new_figure(11, 6)
     overview, zoom = figure.subplots(1, 2)
     real_moved = real_before.shape != real_after.shape or not np.allclose(real_before,
                                                                           real_after)
@@ -436,9 +436,8 @@ def save_feature_space(real_before, fake_before, real_after, fake_after, path, s
     overview.set_title("Real and generated")
     shown = min(len(fake_before), _ZOOM_PAIRS)
     _draw_generated_move(zoom, fake_before[:shown], fake_after[:shown], with_labels=False)
-    zoom.set_title("Zoom on G(z): each z before -> after"
-                   + (f" (first {shown} of {len(fake_before)})" if shown < len(fake_before)
-                      else ""))
+    zoom.set_title("Zoom: each z's G(z) before -> after"
+                   + (f" ({shown} of {len(fake_before)})" if shown < len(fake_before) else ""))
     for axes in (overview, zoom):
         axes.set_xlabel("feature 0")
         axes.set_ylabel("feature 1")
@@ -450,7 +449,9 @@ def save_feature_space(real_before, fake_before, real_after, fake_after, path, s
     figure.suptitle(title)
     handles, labels = overview.get_legend_handles_labels()
     figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
-    figure.tight_layout(rect=(0, 0.1, 1, 1))
+    # Fixed margins: tight_layout would double the drawing time of the training's most
+    # frequent plot.
+    figure.subplots_adjust(left=0.07, right=0.98, top=0.87, bottom=0.2, wspace=0.22)
     _write_figure(figure, path)
 
 

@@ -43,10 +43,9 @@ from tfgan.data import DATASETS, TOYS
 from tfgan.data.mnist import MNIST_SHAPE
 from tfgan.data.stacked_mnist import STACKED_SHAPE
 from tfgan.serving import ServingError, connect
-from tfgan.serving.core import SIGNATURE_DEF_FIELD
+from tfgan.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
 
 SAMPLE_SIGNATURE = "sample"
-DEFAULT_SIGNATURE = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY  # z -> samples
 # The shape of one sample of each data set whose shape does not depend on options.
 DATA_SHAPES = {**{name: toy.data_shape for name, toy in TOYS.items()},
                "mnist": MNIST_SHAPE, "stacked_mnist": STACKED_SHAPE}

@@ -133,12 +133,14 @@ def _request_progress(done, total):
 
 
 def _mnist_location(source):
-    """`(mnist_path, data_dir)`: the flags', else a run's own, else $MNIST_PATH's."""
+    """`(mnist_path, data_dir)`: the flags', else a run's own (if its file is still there),
+    else the defaults (`$MNIST_PATH`)."""
     given = FLAGS["mnist_path"].present or FLAGS["data_dir"].present
     if isinstance(source, CheckpointSource) and not given:
         # A run knows where its MNIST came from.
-        if source.config.mnist_path or source.config.data_dir:
-            return source.config.mnist_path or None, source.config.data_dir or None
+        run_path, run_dir = source.config.mnist_path, source.config.data_dir
+        if (run_path and os.path.exists(run_path)) or (run_dir and not run_path):
+            return run_path or None, run_dir or None
     return FLAGS.mnist_path or None, FLAGS.data_dir or None
 
 

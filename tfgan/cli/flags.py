@@ -20,6 +20,7 @@ import difflib
 import logging
 import os
 import re
+import sys
 import textwrap
 
 from absl import app, flags
@@ -198,6 +199,15 @@ def _parse_error_message(error, flag_values):
     return " ".join(str(error).split())
 
 
+def _print_help(text):
+    """Prints `text`; a reader that stops early (`--help | head`) is no error."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Python's advice: point stdout at devnull so that the exit's flush does not fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def flags_parser(flag_values, doc, groups=None, pass_through=False):
     """An `app.run` flags parser over a tool's own `FlagValues`.
 
@@ -224,7 +234,7 @@ def flags_parser(flag_values, doc, groups=None, pass_through=False):
         flag_values.unparse_flags()  # back to the defaults if run() is called again
         set_env_defaults()
         if _HELPFULL_FLAG in options or any(arg in _HELP_FLAGS for arg in options):
-            print(tool_help(flag_values, doc, groups, full=_HELPFULL_FLAG in options))
+            _print_help(tool_help(flag_values, doc, groups, full=_HELPFULL_FLAG in options))
             raise SystemExit(0)
         try:
             rest = flag_values(argv, known_only=True)
