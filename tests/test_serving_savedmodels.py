@@ -97,21 +97,24 @@ def test_rest_classify_and_regress_answer_results(server):
     assert status == 400 and answer["error"].startswith("No classification inputs found")
 
 
+def grpc_request(request_class, signature_name):
+    request = request_class()
+    request.model_spec.name = "toy"
+    request.model_spec.signature_name = signature_name
+    return request
+
+
 def test_grpc_classify_and_regress(server):
     target = server.grpc_url[len("grpc://"):]
     with grpc.insecure_channel(target) as channel:
         stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
-        request = classification_pb2.ClassificationRequest()
-        request.model_spec.name = "toy"
-        request.model_spec.signature_name = "classify"
+        request = grpc_request(classification_pb2.ClassificationRequest, "classify")
         request.input.example_list.examples.extend([example(1.0, 2.0), example(2.0, 2.0)])
         response = stub.Classify(request, timeout=30)
         assert response.model_spec.version.value == 7
         assert [[(c.label, c.score) for c in row.classes]
                 for row in response.result.classifications] == [[("pos", 5.0)], [("pos", 6.0)]]
-        request = regression_pb2.RegressionRequest()
-        request.model_spec.name = "toy"
-        request.model_spec.signature_name = "regress"
+        request = grpc_request(regression_pb2.RegressionRequest, "regress")
         context = request.input.example_list_with_context
         context.context.CopyFrom(example(0.0, 1.0))
         context.examples.add()
@@ -128,9 +131,7 @@ def test_grpc_predict_with_strings(server):
     target = server.grpc_url[len("grpc://"):]
     with grpc.insecure_channel(target) as channel:
         stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
-        request = predict_pb2.PredictRequest()
-        request.model_spec.name = "toy"
-        request.model_spec.signature_name = "lookup"
+        request = grpc_request(predict_pb2.PredictRequest, "lookup")
         request.inputs["words"].CopyFrom(tf.make_tensor_proto([b"a", b"c"]))
         request.inputs["k"].CopyFrom(tf.make_tensor_proto(np.array([0, 5], np.int64)))
         response = stub.Predict(request, timeout=30)
