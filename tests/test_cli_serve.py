@@ -127,14 +127,39 @@ def test_a_busy_port_is_one_line_and_status_1(base, capsys):
     assert len(err.splitlines()) == 1 and err.startswith("error: ")
 
 
-def test_serves_until_sigterm(base):
-    rest_port, grpc_port = free_port(), free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "serve.py"), f"--model_base_path={base}",
-         f"--model_name={MODEL_NAME}", f"--port={grpc_port}", f"--rest_api_port={rest_port}"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+def start_serve(command, base, rest_port, grpc_port):
+    """`command` (a list) with the model and port flags, its stdout piped, from the repo root."""
+    return subprocess.Popen(
+        [*command, f"--model_base_path={base}", f"--model_name={MODEL_NAME}",
+         f"--port={grpc_port}", f"--rest_api_port={rest_port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
+
+
+def test_a_server_killed_with_sigkill_serves_again_on_restart(base):
+    rest_port, grpc_port = free_port(), free_port()
+    command = [sys.executable, "-m", "tfgan.cli.serve"]  # this checkout's tfgan
+    for attempt in range(2):
+        process = start_serve(command, base, rest_port, grpc_port)
+        try:
+            assert process.stdout.readline().startswith(f"Serving {MODEL_NAME} on REST")
+            body = '{"signature_name": "sample", "inputs": {"num_samples": 1, "seed": 3}}'
+            status, _, text = http(
+                "POST", f"http://127.0.0.1:{rest_port}/v1/models/{MODEL_NAME}:predict", body)
+            assert status == 200 and set(json.loads(text)["outputs"]) == {"samples", "z"}
+            if attempt == 0:
+                process.send_signal(signal.SIGKILL)  # no cleanup at all
+                assert process.wait(timeout=30) == -signal.SIGKILL
+        finally:
+            process.kill()
+            process.wait()
+
+
+def test_serves_until_sigterm(base):
+    rest_port, grpc_port = free_port(), free_port()
+    process = start_serve([sys.executable, str(ROOT / "scripts" / "serve.py")], base,
+                          rest_port, grpc_port)
     try:
         ready = process.stdout.readline().strip()
         assert ready == (f"Serving {MODEL_NAME} on REST http://127.0.0.1:{rest_port} and gRPC"

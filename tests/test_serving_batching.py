@@ -208,17 +208,24 @@ def test_an_error_reaches_every_request_of_the_batch(make_batcher):
     assert [result.message for result in results] == ["the graph failed"] * 2
 
 
-def test_a_full_queue_refuses_with_unavailable(make_batcher):
-    gate = threading.Event()
-    batcher = make_batcher(max_batch_size=2, max_enqueued_batches=1)
-    version = FakeVersion(gate=gate)
+def hold_the_batch_thread(batcher, version):
+    """Starts a first batch that holds the only batch thread until `version.gate` is set."""
     running = threading.Thread(target=batcher.run, args=(version, "double", rows(2)))
     running.start()
-    while not version.calls:  # the first batch is running and holds the batch thread
+    while not version.calls:  # polls for the event; nothing is timed
         time.sleep(0.01)
+    return running
+
+
+def test_a_full_queue_refuses_with_unavailable(make_batcher):
+    gate = threading.Event()
+    batcher = make_batcher(max_batch_size=2, max_enqueued_batches=1, num_batch_threads=1)
+    version = FakeVersion(gate=gate)
+    running = hold_the_batch_thread(batcher, version)
     queued = threading.Thread(target=batcher.run, args=(version, "double", rows(2)))
     queued.start()
-    time.sleep(0.1)
+    while not any(queue.tasks for queue in batcher._queues.values()):  # it is queued
+        time.sleep(0.01)
     with pytest.raises(ServingError) as caught:
         batcher.run(version, "double", rows(1))
     gate.set()
@@ -241,10 +248,7 @@ def test_a_queued_request_whose_caller_gave_up_is_dropped(make_batcher):
     gate = threading.Event()
     batcher = make_batcher(max_batch_size=2, num_batch_threads=1)
     version = FakeVersion(gate=gate)
-    running = threading.Thread(target=batcher.run, args=(version, "double", rows(2)))
-    running.start()
-    while not version.calls:  # the first batch holds the only batch thread
-        time.sleep(0.01)
+    running = hold_the_batch_thread(batcher, version)
     with pytest.raises(ServingError) as caught:  # queued behind it; its caller waits 50 ms
         batcher.run(version, "double", rows(1), deadline=time.monotonic() + 0.05)
     gate.set()

@@ -379,8 +379,8 @@ def test_max_samples_per_request(tmp_path, two_exports):
 def test_classify_and_regress_answer_as_for_a_model_without_such_signatures(latest_registry):
     registry, _ = latest_registry
     with pytest.raises(ServingError, match="No classification inputs found in SignatureDef: "):
-        registry.classify_or_regress(spec(), "classify")
+        registry.classify_or_regress(spec(), "classify", [])
     with pytest.raises(ServingError, match="Expected one input Tensor.$"):
-        registry.classify_or_regress(spec(signature_name="sample"), "regress")
+        registry.classify_or_regress(spec(signature_name="sample"), "regress", [])
     with pytest.raises(ServingError, match="No signature was found with the name: nope"):
-        registry.classify_or_regress(spec(signature_name="nope"), "classify")
+        registry.classify_or_regress(spec(signature_name="nope"), "classify", [])

@@ -2,16 +2,23 @@
 
 Built with `tf.compat.v1.saved_model.Builder` (assets, a main_op, string and int64 inputs,
 classification and regression signatures, a second `train` MetaGraph, no `serving_default`),
-published as `<base>/00000007`, and asked TF Serving's documented REST and gRPC requests.
+published as `<base>/00000007`, and asked TF Serving's documented REST and gRPC requests:
+status, metadata, predict, classify and regress.
 """
 
+import base64
 import json
 
 import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+from tensorflow_serving.apis import (
+    classification_pb2,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+    regression_pb2,
+)
 
 from serving_fixtures import export_tf1_model, http, install_version, model_config
 from tfgan.serving import BackgroundServer, ServerOptions
@@ -60,26 +67,71 @@ def test_no_serving_default_answers_as_the_stock_server(server):
         400, {"error": 'Serving signature name: "serving_default" not found in signature def'})
 
 
-def test_classify_and_regress_signatures_run_through_predict(server):
-    example = tf.train.Example(features=tf.train.Features(feature={
-        "x": tf.train.Feature(float_list=tf.train.FloatList(value=[1.0, 2.0]))}))
+def example(*values):
+    return tf.train.Example(features=tf.train.Features(feature={
+        "x": tf.train.Feature(float_list=tf.train.FloatList(value=values))}))
+
+
+def test_classify_and_regress_signatures_also_run_through_predict(server):
     body = json.dumps({"signature_name": "classify", "instances": [
-        {"b64": __import__("base64").b64encode(example.SerializeToString()).decode()}]})
+        {"b64": base64.b64encode(example(1.0, 2.0).SerializeToString()).decode()}]})
     status, answer = rest(server, "POST", ":predict", body)
+    assert (status, answer) == (200, {"predictions": [{"classes": ["pos"], "scores": [5.0]}]})
+
+
+def test_rest_classify_and_regress_answer_results(server):
+    status, text = http("POST", f"{server.rest_url}/v1/models/toy:classify", json.dumps(
+        {"signature_name": "classify", "examples": [{"x": [1.0, 2.0]}, {"x": [0.5, 0.25]}]}))[::2]
     assert status == 200
-    assert answer == {"predictions": [{"classes": ["pos"], "scores": [5.0]}]}
+    assert text == '{\n    "result": [[["pos", 5.0]], [["pos", 1.0]]\n    ]\n}'  # stock layout
+    # The context goes under every example; an example's own features win.
+    status, answer = rest(server, "POST", ":regress",
+                          json.dumps({"signature_name": "regress", "context": {"x": [9.0, 9.0]},
+                                      "examples": [{"x": [1.0, 1.0]}]}))
+    assert (status, answer) == (200, {"result": [3.0]})
+    status, answer = rest(server, "POST", ":regress", json.dumps(
+        {"signature_name": "regress", "context": {"x": [2.0, 0.0]}, "examples": [{}]}))
+    assert (status, answer) == (200, {"result": [2.0]})
     status, answer = rest(server, "POST", ":classify", json.dumps(
-        {"signature_name": "classify", "examples": [{"x": [1.0, 2.0]}]}))
-    assert status == 501 and "Classify is not supported by this server" in answer["error"]
+        {"signature_name": "predict_y", "examples": [{"x": [1.0, 2.0]}]}))
+    assert status == 400 and answer["error"].startswith("No classification inputs found")
+
+
+def grpc_request(request_class, signature_name):
+    request = request_class()
+    request.model_spec.name = "toy"
+    request.model_spec.signature_name = signature_name
+    return request
+
+
+def test_grpc_classify_and_regress(server):
+    target = server.grpc_url[len("grpc://"):]
+    with grpc.insecure_channel(target) as channel:
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        request = grpc_request(classification_pb2.ClassificationRequest, "classify")
+        request.input.example_list.examples.extend([example(1.0, 2.0), example(2.0, 2.0)])
+        response = stub.Classify(request, timeout=30)
+        assert response.model_spec.version.value == 7
+        assert [[(c.label, c.score) for c in row.classes]
+                for row in response.result.classifications] == [[("pos", 5.0)], [("pos", 6.0)]]
+        request = grpc_request(regression_pb2.RegressionRequest, "regress")
+        context = request.input.example_list_with_context
+        context.context.CopyFrom(example(0.0, 1.0))
+        context.examples.add()
+        response = stub.Regress(request, timeout=30)
+        assert [r.value for r in response.result.regressions] == [2.0]
+        request.input.example_list_with_context.ClearField("examples")
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.Regress(request, timeout=30)
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert caught.value.details() == "Input is empty."
 
 
 def test_grpc_predict_with_strings(server):
     target = server.grpc_url[len("grpc://"):]
     with grpc.insecure_channel(target) as channel:
         stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
-        request = predict_pb2.PredictRequest()
-        request.model_spec.name = "toy"
-        request.model_spec.signature_name = "lookup"
+        request = grpc_request(predict_pb2.PredictRequest, "lookup")
         request.inputs["words"].CopyFrom(tf.make_tensor_proto([b"a", b"c"]))
         request.inputs["k"].CopyFrom(tf.make_tensor_proto(np.array([0, 5], np.int64)))
         response = stub.Predict(request, timeout=30)

@@ -22,13 +22,13 @@ import logging
 import os
 import threading
 import time
-import typing
 
 from google.protobuf import text_format
 from tensorflow.core.protobuf import error_codes_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, model_pb2
 
 # The registry's collaborators, re-exported so `core.X` keeps working for callers.
+from tfgan.serving import inference
 from tfgan.serving.configs import (  # noqa: F401
     BatchingParameters,
     MonitoringConfig,
@@ -441,20 +441,25 @@ class ModelRegistry:
         spec.version.value = loaded.version
         return PredictResult(spec, {alias: outputs[alias] for alias in aliases})
 
-    def classify_or_regress(self, model_spec, method) -> typing.NoReturn:
-        """`Classify` / `Regress`: checks the signature as the stock server does, then refuses.
-
-        The stock server runs tf.Example signatures (inputs `inputs`, outputs `classes` /
-        `scores` or `outputs`); this server serves Predict only, so a signature that passes
-        these checks is answered UNIMPLEMENTED.
+    def classify_or_regress(self, model_spec, method, examples, context=None,
+                            deadline=None):
+        """`Classify` / `Regress`: runs a tf.Example signature as the stock server does.
 
         Args:
-            model_spec: `ModelSpec`.
+            model_spec: `ModelSpec`; an empty `signature_name` means `serving_default`.
             method: str, `"classify"` or `"regress"`.
+            examples: list of `tf.train.Example`.
+            context: optional `tf.train.Example` merged under every example.
+            deadline: float or None, as in `predict`. Defaults to None.
+
+        Returns:
+            (`ModelSpec` of the version that answered, `ClassificationResult` or
+            `RegressionResult`).
 
         Raises:
-            ServingError: always: the stock server's INVALID_ARGUMENT for a signature that is
-                not a classification / regression one, else UNIMPLEMENTED.
+            ServingError: the stock server's INVALID_ARGUMENT for a signature that is not a
+                classification / regression one, no examples, or outputs of the wrong shape
+                or dtype; or what `predict` raises.
         """
         loaded = self.resolve(model_spec)
         name = model_spec.signature_name or DEFAULT_SIGNATURE
@@ -485,11 +490,15 @@ class ModelRegistry:
                 "No regression outputs found in SignatureDef: "
                 + text_format.MessageToString(signature)
             )
-        raise ServingError.unimplemented(
-            f"{method.capitalize()} is not supported by this server; call signature {name}"
-            " through Predict."
-        )
-
+        serialized = inference.serialized_examples(examples, context)
+        spec = model_pb2.ModelSpec(name=model_spec.name, signature_name=name)
+        spec.version.value = loaded.version
+        request_spec = model_pb2.ModelSpec()
+        request_spec.CopyFrom(spec)
+        outputs = self.predict(request_spec, {"inputs": serialized}, deadline=deadline).outputs
+        if method == "classify":
+            return spec, inference.classification_result(outputs, len(serialized))
+        return spec, inference.regression_result(outputs, len(serialized))
 
 
 def monotonic_us():

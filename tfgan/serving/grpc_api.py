@@ -15,14 +15,17 @@ from google.protobuf import message_factory
 from google.protobuf.message import DecodeError
 from tensorflow.core.protobuf import error_codes_pb2 as codes
 from tensorflow_serving.apis import (
+    classification_pb2,
     model_management_pb2,
     model_service_pb2,
     model_service_pb2_grpc,
     predict_pb2,
     prediction_service_pb2,
     prediction_service_pb2_grpc,
+    regression_pb2,
 )
 
+from tfgan.serving import inference
 from tfgan.serving.core import monotonic_us
 from tfgan.serving.errors import ServingError
 from tfgan.serving.protocol import CHANNEL_OPTIONS, MAX_MESSAGE_BYTES  # noqa: F401
@@ -88,18 +91,27 @@ class PredictionServicer(_Servicer, prediction_service_pb2_grpc.PredictionServic
         )
 
     async def Classify(self, request, context):  # noqa: N802
-        def work():
-            _require_model_spec(request)
-            self._registry.classify_or_regress(request.model_spec, "classify")
-
-        return await self._answer(context, "Classify", request.model_spec.name, work)
+        return await self._answer(
+            context, "Classify", request.model_spec.name,
+            lambda: self._examples_call(request, "classify"),
+        )
 
     async def Regress(self, request, context):  # noqa: N802
-        def work():
-            _require_model_spec(request)
-            self._registry.classify_or_regress(request.model_spec, "regress")
+        return await self._answer(
+            context, "Regress", request.model_spec.name,
+            lambda: self._examples_call(request, "regress"),
+        )
 
-        return await self._answer(context, "Regress", request.model_spec.name, work)
+    def _examples_call(self, request, method):
+        _require_model_spec(request)
+        examples, example_context = inference.examples_of(request.input)
+        spec, result = self._registry.classify_or_regress(
+            request.model_spec, method, examples, example_context)
+        response = (classification_pb2.ClassificationResponse() if method == "classify"
+                    else regression_pb2.RegressionResponse())
+        response.model_spec.CopyFrom(spec)
+        response.result.CopyFrom(result)
+        return response
 
     async def MultiInference(self, request, context):  # noqa: N802
         await context.abort(

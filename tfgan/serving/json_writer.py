@@ -300,3 +300,30 @@ def _check_row_batch(names, arrays):
 def make_predict_response(outputs, request_format):
     """`encode_predict_response` as a `str` (non-UTF-8 string outputs surrogate-escaped)."""
     return encode_predict_response(outputs, request_format).decode("utf-8", "surrogateescape")
+
+
+def _score_token(value):
+    return python_float_tokens(np.array([value], np.float32))[0].decode("ascii")
+
+
+def classification_json(result):
+    """`MakeJsonFromClassificationResult`: `{"result": [[["label", score], ...], ...]}`."""
+    if not result.classifications:
+        raise ServingError.invalid_argument("Cannot convert empty ClassificationResults to JSON")
+    rows = []
+    for classifications in result.classifications:
+        pairs = [
+            "[" + quote(entry.label) + ", "
+            + _score_token(entry.score) + "]"
+            for entry in classifications.classes
+        ]
+        rows.append("[" + ", ".join(pairs) + "]")
+    return '{\n    "result": [' + ", ".join(rows) + "\n    ]\n}"
+
+
+def regression_json(result):
+    """`MakeJsonFromRegressionResult`: `{"result": [value, ...]}`."""
+    if not result.regressions:
+        raise ServingError.invalid_argument("Cannot convert empty RegressionResults to JSON")
+    values = [_score_token(regression.value) for regression in result.regressions]
+    return '{\n    "result": [' + ", ".join(values) + "]\n}"

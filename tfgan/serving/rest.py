@@ -10,7 +10,7 @@ Prometheus page when a monitoring config enables it.
 | `GET /v1/models/{name}[/versions/{n}\\|/labels/{l}]` | `GetModelStatusResponse` as JSON |
 | `GET /v1/models/{name}[/versions/{n}\\|/labels/{l}]/metadata` | signature defs |
 | `POST /v1/models/{name}[/versions/{n}\\|/labels/{l}]:predict` | `predictions` / `outputs` |
-| `POST ...:classify`, `...:regress` | the stock server's checks of tf.Example signatures |
+| `POST ...:classify`, `...:regress` | `{"result": ...}` of a tf.Example signature |
 
 Errors answer `{"error": "<message>"}` with the HTTP status of their canonical code; a path
 under `/v1/` that matches no API is `400 Malformed request: <method> <path>`, as in the stock
@@ -166,7 +166,7 @@ class RestApiHandler:
             if route.api == "predict":
                 return self._predict(route, body, deadline)
             if route.api in ("classify", "regress"):
-                return self._classify_or_regress(route, body)
+                return self._classify_or_regress(route, body, deadline)
         elif route.matched and http_method == "GET":
             if route.api == "metadata":
                 return self._metadata(route)
@@ -182,11 +182,15 @@ class RestApiHandler:
         result = self._registry.predict(spec, request.inputs, deadline=deadline)
         return json_writer.encode_predict_response(result.outputs, request.request_format)
 
-    def _classify_or_regress(self, route, body):
+    def _classify_or_regress(self, route, body, deadline):
         spec = model_spec_of(route)
         request = codec.parse_classify_regress_request(body)
         spec.signature_name = request.signature_name
-        return self._registry.classify_or_regress(spec, route.api)  # raises: Predict-only
+        _, result = self._registry.classify_or_regress(
+            spec, route.api, request.examples, request.context, deadline=deadline)
+        if route.api == "classify":
+            return json_writer.classification_json(result)
+        return json_writer.regression_json(result)
 
     def _status(self, route):
         if not route.model_name:

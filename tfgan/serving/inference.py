@@ -1,0 +1,120 @@
+"""Classify and Regress: tf.Example signatures run as the stock server runs them.
+
+As TF Serving's `classifier.cc` / `regressor.cc`: each example is serialized after the
+request's context (so an example's features override the context's), the serialized batch is
+fed to the signature's `inputs`, and its `classes` / `scores` (or `outputs`) become a
+`ClassificationResult` (`RegressionResult`), with the stock server's checks and messages.
+"""
+
+import numpy as np
+from tensorflow.core.framework import types_pb2
+from tensorflow_serving.apis import classification_pb2, regression_pb2
+
+from tfgan.serving.errors import ServingError
+
+
+def serialized_examples(examples, context=None):
+    """The `inputs` tensor of a tf.Example request: context bytes + example bytes, each.
+
+    Args:
+        examples: list of `tf.train.Example`.
+        context: optional `tf.train.Example` shared by every example.
+
+    Returns:
+        numpy `object` array of bytes, one per example.
+
+    Raises:
+        ServingError: INVALID_ARGUMENT `Input is empty.` without examples.
+    """
+    if not examples:
+        raise ServingError.invalid_argument("Input is empty.")
+    prefix = context.SerializeToString() if context is not None else b""
+    out = np.empty(len(examples), dtype=object)
+    out[:] = [prefix + example.SerializeToString() for example in examples]
+    return out
+
+
+def examples_of(request_input):
+    """(examples, context) of a gRPC `Input` (`example_list` or `example_list_with_context`)."""
+    kind = request_input.WhichOneof("kind")
+    if kind == "example_list":
+        return list(request_input.example_list.examples), None
+    if kind == "example_list_with_context":
+        listed = request_input.example_list_with_context
+        return list(listed.examples), listed.context
+    return [], None
+
+
+def _shape(array):
+    return "[" + ",".join(str(d) for d in array.shape) + "]"
+
+
+def _dtype_name(array):
+    if array.dtype == object or array.dtype.kind in "SU":
+        return "DT_STRING"
+    import tensorflow as tf  # noqa: PLC0415 - only for the rare mistyped output
+
+    return types_pb2.DataType.Name(tf.as_dtype(array.dtype).as_datatype_enum)
+
+
+def classification_result(outputs, num_examples):
+    """`PostProcessClassificationResult`: `classes` [n, k] strings and/or `scores` [n, k].
+
+    Raises:
+        ServingError: INVALID_ARGUMENT with the stock server's message for a bad shape/dtype.
+    """
+    classes, scores = outputs.get("classes"), outputs.get("scores")
+    for name, array, dtype in (("classes", classes, "DT_STRING"), ("scores", scores, "DT_FLOAT")):
+        if array is None:
+            continue
+        if array.ndim != 2:
+            raise ServingError.invalid_argument(
+                f"Expected Tensor shape: [batch_size num_classes] but got {_shape(array)}")
+        if _dtype_name(array) != dtype:
+            raise ServingError.invalid_argument(
+                f"Expected {name} Tensor of {dtype}. Got: {_dtype_name(array)}")
+        if array.shape[0] != num_examples:
+            raise ServingError.invalid_argument(
+                f"Expected {name} output batch size of {num_examples}. Got: {array.shape[0]}")
+    if classes is not None and scores is not None and classes.shape[1] != scores.shape[1]:
+        raise ServingError.invalid_argument(
+            "Tensors class and score should match in dim_size(1). Got"
+            f" {classes.shape[1]} vs. {scores.shape[1]}")
+    num_classes = (classes if classes is not None else scores).shape[1]
+    result = classification_pb2.ClassificationResult()
+    for i in range(num_examples):
+        classifications = result.classifications.add()
+        for c in range(num_classes):
+            entry = classifications.classes.add()
+            if classes is not None:
+                label = classes[i, c]
+                # A proto3 string: labels that are not UTF-8 keep their text with U+FFFD.
+                entry.label = (label.decode("utf-8", "replace") if isinstance(label, bytes)
+                               else str(label))
+            if scores is not None:
+                entry.score = float(scores[i, c])
+    return result
+
+
+def regression_result(outputs, num_examples):
+    """`PostProcessRegressionResult`: `outputs` [n] or [n, 1] float.
+
+    Raises:
+        ServingError: INVALID_ARGUMENT with the stock server's message for a bad shape/dtype.
+    """
+    array = outputs["outputs"]
+    if not (array.ndim == 1 or (array.ndim == 2 and array.shape[1] == 1)):
+        raise ServingError.invalid_argument(
+            "Expected output Tensor shape to be either [batch_size] or [batch_size, 1] but got "
+            + _shape(array))
+    if array.shape[0] != num_examples:
+        raise ServingError.invalid_argument(
+            "Input batch size did not match output batch size: "
+            f"{num_examples} vs. {array.shape[0]}")
+    if _dtype_name(array) != "DT_FLOAT":
+        raise ServingError.invalid_argument(
+            f"Expected output Tensor of DT_FLOAT.  Got: {_dtype_name(array)}")
+    result = regression_pb2.RegressionResult()
+    for value in array.reshape(-1)[:num_examples]:
+        result.regressions.add().value = float(value)
+    return result
