@@ -98,14 +98,15 @@ def test_absls_own_flags_are_accepted(monkeypatch):
 
 @pytest.mark.parametrize("tool", [train, evaluate, train_classifier])
 def test_mnist_path_defaults_to_the_environment(tool, monkeypatch):
-    parse = cli_flags.flags_parser(tool.FLAGS, tool.__doc__)
     monkeypatch.setenv("MNIST_PATH", "/data/mnist.npz")
-    parse(["tool"])
+    cli_flags.flags_parser(tool.FLAGS, tool.__doc__)(["tool"])
     assert tool.FLAGS.mnist_path == "/data/mnist.npz"
-    parse(["tool", "--mnist_path=other.npz"])
+    cli_flags.flags_parser(tool.FLAGS, tool.__doc__)(["tool", "--mnist_path=other.npz"])
     assert tool.FLAGS.mnist_path == "other.npz"
+    # A later run in the same process (a new parser, as each run() makes) without the
+    # variable gets the flag's own default back.
     monkeypatch.delenv("MNIST_PATH")
-    parse(["tool"])
+    cli_flags.flags_parser(tool.FLAGS, tool.__doc__)(["tool"])
     assert not tool.FLAGS.mnist_path
 
 

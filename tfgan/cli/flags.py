@@ -30,6 +30,7 @@ from tfgan.cli.errors import USAGE, fail
 
 # Flags whose default an environment variable sets, in every tool that has them.
 ENV_DEFAULTS = {"mnist_path": "MNIST_PATH"}
+_DEFINED_DEFAULTS = {}  # flag -> its default as defined, kept across runs in one process
 _HELP_FLAGS = ("-h", "-?", "--help", "--helpshort")
 _HELPFULL_FLAG = "--helpfull"
 _HELP_WIDTH = 100
@@ -221,12 +222,13 @@ def flags_parser(flag_values, doc, groups=None, pass_through=False):
     Returns:
         callable taking argv and returning `[argv[0], *arguments after --]`.
     """
-    original_defaults = {name: flag_values[name].default for name in ENV_DEFAULTS
-                         if name in flag_values}
-
     def set_env_defaults():
-        for name, default in original_defaults.items():
-            flag_values.set_default(name, os.environ.get(ENV_DEFAULTS[name]) or default)
+        for name, variable in ENV_DEFAULTS.items():
+            if name in flag_values:
+                # The flag's own default, as it was before any environment replaced it.
+                default = _DEFINED_DEFAULTS.setdefault(flag_values[name],
+                                                       flag_values[name].default)
+                flag_values.set_default(name, os.environ.get(variable) or default)
 
     def parse(argv):
         argv = list(argv)
