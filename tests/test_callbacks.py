@@ -144,6 +144,21 @@ def test_sample_grid_and_loss_plot_render_on_the_drawing_thread(tmp_path):
     assert (tmp_path / "losses.png").exists()
 
 
+def test_background_drawing_says_what_it_waits_for_at_the_end():
+    lines, drawn, release = [], [], threading.Event()
+
+    def announce(line):  # the first drawing waits until the wait has been announced
+        lines.append(line)
+        release.set()
+
+    drawing = callbacks.BackgroundDrawing(print_fn=announce)
+    drawing.on_train_begin()
+    drawing.submit(release.wait)
+    drawing.submit(drawn.append, 1)
+    drawing.on_train_end()
+    assert lines == ["drawing the last 2 pictures ..."] and drawn == [1]
+
+
 def test_background_drawing_raises_a_failed_drawing_in_the_training_thread():
     drawing = callbacks.BackgroundDrawing()
     drawing.on_train_begin()

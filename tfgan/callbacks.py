@@ -132,12 +132,17 @@ class BackgroundDrawing(keras.callbacks.Callback):
     fails raises its exception in the training thread at the next block end.
 
     Put it after every callback that submits to it: its `on_train_end` waits for every
-    drawing. When training stops by an exception the submitted drawings still finish before
-    the process exits.
+    drawing, saying how many are left. When training stops by an exception the submitted
+    drawings still finish before the process exits.
+
+    Args:
+        print_fn: callable taking one line, where the end-of-training wait is announced.
+            Defaults to `print` (flushed).
     """
 
-    def __init__(self):
+    def __init__(self, print_fn=functools.partial(print, flush=True)):
         super().__init__()
+        self.print_fn = print_fn
         self._executor = None
         self._futures = []
 
@@ -166,6 +171,9 @@ class BackgroundDrawing(keras.callbacks.Callback):
         self._collect(wait=False)
 
     def on_train_end(self, logs=None):
+        waiting = sum(not future.done() for future in self._futures)
+        if waiting:
+            self.print_fn(f"drawing the last {waiting} picture{'s' * (waiting > 1)} ...")
         try:
             self._collect(wait=True)
         finally:
