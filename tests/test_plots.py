@@ -98,7 +98,7 @@ def test_save_loss_plot_accepts_columns_and_rows(tmp_path):
     plots.save_loss_plot(rows, str(tmp_path / "rows.png"))
     for name in ("columns.png", "rows.png"):
         image = _open_png(tmp_path / name)
-        assert image.size == (7 * 128, 6 * 128) and image.mode == "RGBA"
+        assert image.size == (8.5 * 128, 6 * 128) and image.mode == "RGBA"
     columns = np.asarray(_open_png(tmp_path / "columns.png"))
     np.testing.assert_array_equal(columns, np.asarray(_open_png(tmp_path / "rows.png")))
 
@@ -120,7 +120,7 @@ def test_a_clipped_loss_plot_names_the_point_left_off(tmp_path, monkeypatch):
     history = _history(40)
     history["d_loss"] = np.concatenate([[10.5], history["d_loss"][1:]])
     plots.save_loss_plot(history, str(tmp_path / "losses.png"))
-    assert _open_png(tmp_path / "losses.png").size == (7 * 128, 6 * 128)
+    assert _open_png(tmp_path / "losses.png").size == (8.5 * 128, 6 * 128)
     drawn = []
     monkeypatch.setattr(plots, "_write_figure", lambda figure, path: drawn.append(figure))
     plots.save_loss_plot(history, str(tmp_path / "unused.png"))

@@ -326,20 +326,21 @@ def save_loss_plot(history, path):
     """
     columns = _history_columns(history)
     steps = columns["step"]
-    figure = _new_figure(7, 6)
+    figure = _new_figure(8.5, 6)
     loss_axes, probability_axes = figure.subplots(2, 1, sharex=True)
     loss_axes.plot(steps, columns["d_loss"], linewidth=0.8, label="Discriminator loss")
     loss_axes.plot(steps, columns["g_loss"], linewidth=0.8, label="Generator loss")
     loss_axes.set_ylabel("loss")
     _clip_outliers(loss_axes, steps, {"d_loss": columns["d_loss"], "g_loss": columns["g_loss"]})
-    loss_axes.legend(loc="upper right")
+    # Outside, right of each panel: inside, a legend hides part of a curve or the 0.5 line.
+    loss_axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     probability_axes.plot(steps, columns["d_real"], linewidth=0.8, label="D(x)")
     probability_axes.plot(steps, columns["d_fake"], linewidth=0.8, label="D(G(z))")
     probability_axes.axhline(0.5, color="black", linestyle="--", linewidth=0.8)
     probability_axes.set_ylim(0.0, 1.0)
     probability_axes.set_xlabel("step")
     probability_axes.set_ylabel("mean discriminator output")
-    probability_axes.legend(loc="upper right")
+    probability_axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     figure.tight_layout()
     _write_figure(figure, path)
 
