@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import types
 
 import keras
 import numpy as np
@@ -16,7 +17,7 @@ DATA_SHAPE = (2,)
 BATCH = 8
 
 
-@keras.saving.register_keras_serializable(package="tfgan_tests")
+@keras.saving.register_keras_serializable(package="tfgan_test_gan")
 class TinyGenerator(keras.Model):
     """z `[batch, z_dim]` -> samples `[batch, *data_shape]` float32, per the generator contract."""
 
@@ -56,7 +57,7 @@ class TinyGenerator(keras.Model):
         }
 
 
-@keras.saving.register_keras_serializable(package="tfgan_tests")
+@keras.saving.register_keras_serializable(package="tfgan_test_gan")
 class TinyDiscriminator(keras.Model):
     """x `[batch, *data_shape]` -> logits `[batch, 1]` float32; `features` is the hidden layer."""
 
@@ -355,6 +356,36 @@ def test_gradient_penalty_is_reported_and_added_to_d_loss(pack):
     np.testing.assert_allclose(
         logs["d_loss"], critic_loss + 10.0 * logs["gradient_penalty"], rtol=1e-5
     )
+
+
+def test_wgan_gp_critic_update_is_algorithm_1_written_out(monkeypatch):
+    # Gulrajani et al. 2017, Algorithm 1, lines 4-9, by hand with plain TensorFlow: the
+    # critic's update in the train step must be exactly this SGD step (the grid's 0/25 with
+    # WGAN-GP is the game's dynamics, docs/mode_collapse.md, not a wrong gradient).
+    eps = tf.constant([[0.1], [0.9], [0.5], [0.3], [0.7], [0.0], [1.0], [0.25]])
+    monkeypatch.setattr(penalties, "rng", types.SimpleNamespace(uniform=lambda shape, _: eps))
+    gan = make_gan(schedules.Schedule("simultaneous"), loss="wasserstein",
+                   gradient_penalty_weight=10.0, optimizer=keras.optimizers.SGD)
+    real = real_batch()
+    z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
+    critic = gan.discriminator
+    with tf.GradientTape() as tape:
+        generated = gan.generator(z)
+        x_hat = eps * real + (1.0 - eps) * generated
+        with tf.GradientTape() as inner:
+            inner.watch(x_hat)
+            critic_of_x_hat = critic(x_hat)
+        slopes = tf.norm(inner.gradient(critic_of_x_hat, x_hat), axis=1)
+        loss = (tf.reduce_mean(critic(generated)) - tf.reduce_mean(critic(real))
+                + 10.0 * tf.reduce_mean((slopes - 1.0) ** 2))
+    grads = tape.gradient(loss, critic.trainable_weights)
+    expected = [w.numpy() - 1e-2 * g.numpy() for w, g in zip(critic.trainable_weights, grads)]
+
+    logs = gan.train_step(real)
+
+    np.testing.assert_allclose(logs["d_loss"], loss, rtol=1e-5)
+    for weight, want in zip(critic.trainable_weights, expected):
+        np.testing.assert_allclose(weight.numpy(), want, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("penalty", ["r1", "r2", "r1_r2"])
