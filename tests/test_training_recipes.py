@@ -8,11 +8,16 @@ against the data's mean and std; the tolerances are `tests/test_training.py`'s, 
 run these pass at seed 1 (the spread of a 600-step toy run still varies from seed to seed).
 """
 
+import json
+
 import numpy as np
 import tensorflow as tf
 
+from serving_fixtures import http
 from tfgan import data as data_lib
-from tfgan import training, training_loop
+from tfgan import export, training, training_loop
+from tfgan.serving import BackgroundServer, ServerOptions
+from tfgan.serving.configs import single_model_config
 from tfgan.config import TrainConfig
 from tfgan.data import toys
 
@@ -86,6 +91,27 @@ def test_spectral_norm_learns_the_gaussian_and_exports(tmp_path):
     samples = np.array([[3.0], [4.0], [5.5]], np.float32)
     logits = tf.saved_model.load(path).signatures["discriminate"](samples=samples)["logits"]
     np.testing.assert_allclose(logits, gan.discriminator(samples)[:, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_several_adversaries_learn_the_gaussian_export_and_serve(tmp_path):
+    # Two generators sampled as a mixture, three discriminators whose losses the softmax
+    # weighs (seed 001's "weighted sum ... against all of its adversaries").
+    config = _config(num_generators=2, num_discriminators=3, adversary_weighting="softmax")
+    gan = _short_run(config)
+    _assert_learns_the_gaussian(gan)
+    # The mixture exports as one generator: the `sample` signature's seed fixes z, and z
+    # picks each sample's generator, so the server answers what Python samples.
+    base = tmp_path / "export"
+    training.export_trained(gan, config, SPEC, str(base), version=1)
+    expected = export.sample_from_seed(gan.sampling_generator, 64, 7, prior=config.prior,
+                                       value_range=None)["samples"].numpy()
+    options = ServerOptions(single_model_config("toy", str(base / "gaussian_1d")),
+                            grpc_port=None, rest_port=0, file_system_poll_wait_seconds=-1)
+    with BackgroundServer(options) as server:
+        status, _, text = http("POST", server.rest_url + "/v1/models/toy:predict", json.dumps(
+            {"signature_name": "sample", "inputs": {"num_samples": 64, "seed": 7}}))
+    assert status == 200, text
+    np.testing.assert_allclose(json.loads(text)["outputs"]["samples"], expected, rtol=1e-6)
 
 
 def test_each_optimizer_gets_its_networks_rate():

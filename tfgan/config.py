@@ -8,6 +8,7 @@ import dataclasses
 import json
 
 from tfgan import priors
+from tfgan.adversaries import WEIGHTINGS
 from tfgan.learning_rates import LR_SCHEDULES
 from tfgan.losses import LOSSES
 from tfgan.models import ARCHITECTURES, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
@@ -75,6 +76,17 @@ class TrainConfig:
     pack: int = _option(
         1, "PacGAN packing: the discriminator judges this many samples at once (1: off)."
     )
+    num_generators: int = _option(
+        1, "Generators trained as one mixture (MAD-GAN, Ghosh et al. 2018): each maps its "
+        "share of every batch; a sample comes from the one its z picks.")
+    num_discriminators: int = _option(
+        1, "Discriminators, each trained against every generator (GMAN, Durugkar et al. 2017).")
+    adversary_weighting: str = _option(
+        "mean", f"How a network's losses against several adversaries make its loss: "
+        f"{', '.join(WEIGHTINGS)} (softmax: the adversaries it does worst against count most, "
+        "see --adversary_temperature).")
+    adversary_temperature: float = _option(
+        1.0, "Temperature of --adversary_weighting=softmax (0: the mean; large: the max).")
 
     # Objective and schedule.
     loss: str = _option("non_saturating", f"GAN loss: {', '.join(LOSSES)}.")
@@ -151,7 +163,8 @@ class TrainConfig:
         _check(bool(self.workdir), "--workdir is required")
         for name in ("steps", "batch_size", "z_dim", "sample_every", "log_every",
                      "checkpoint_every", "num_grid_samples", "k_d", "k_g",
-                     "num_kernels", "kernel_dim", "pack", "eval_num_samples"):
+                     "num_kernels", "kernel_dim", "pack", "eval_num_samples",
+                     "num_generators", "num_discriminators"):
             value = getattr(self, name)
             _check(value > 0, f"--{name} must be a positive integer, got {value}")
         for name in ("learning_rate", "width"):
@@ -172,6 +185,12 @@ class TrainConfig:
                f"--unrolled_steps needs --schedule=alternating, got --schedule={self.schedule}")
         _check(self.batch_size % self.pack == 0,
                f"--batch_size ({self.batch_size}) must be a multiple of --pack ({self.pack})")
+        _check(self.batch_size % (self.pack * self.num_generators) == 0,
+               f"--batch_size ({self.batch_size}) must be a multiple of --pack times "
+               f"--num_generators ({self.pack * self.num_generators}): each generator's share "
+               "of a batch is whole packs")
+        _check(self.adversary_temperature >= 0, "--adversary_temperature must be >= 0")
+        _check_choice("adversary_weighting", self.adversary_weighting, WEIGHTINGS)
         _check(self.image_size >= 0, "--image_size must be >= 0")
         _check(0.0 <= self.ema_decay < 1.0, f"--ema_decay must be in [0, 1), got {self.ema_decay}")
         _check(0.0 <= self.dropout < 1.0, f"--dropout must be in [0, 1), got {self.dropout}")
@@ -234,7 +253,7 @@ class TrainConfig:
 MODEL_OPTIONS = (
     "dataset", "architecture", "z_dim", "prior", "g_hidden_units", "d_hidden_units",
     "activation", "output_activation", "d_feature_units", "width", "minibatch", "num_kernels",
-    "kernel_dim", "pack", "loss", "schedule", "optimizer", "ema_decay", "image_size",
+    "kernel_dim", "pack", "num_generators", "num_discriminators", "loss", "schedule", "optimizer", "ema_decay", "image_size",
     # Power-iteration vectors are variables of the discriminator.
     "spectral_norm",
     # A scheduled learning rate leaves the optimizers without a learning-rate variable.

@@ -6,7 +6,7 @@ import contextlib
 import keras
 import tensorflow as tf
 
-from tfgan import losses, penalties, priors, schedules
+from tfgan import adversaries, losses, penalties, priors, schedules
 
 # What `train_step` logs, in the order history.csv and the progress line show them.
 LOG_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty", "d_updated")
@@ -134,6 +134,8 @@ class GAN(keras.Model):
         self.generator_needs_real = False
         self.unrolled_steps = 0
         self.unrolled_learning_rate = None
+        self.adversary_weighting = "mean"
+        self.adversary_temperature = 1.0
 
     def compile(
         self,
@@ -146,6 +148,8 @@ class GAN(keras.Model):
         unrolled_learning_rate=None,
         jit_compile=False,
         steps_per_execution=1,
+        adversary_weighting="mean",
+        adversary_temperature=1.0,
     ):
         """Sets the optimizers and the loss family.
 
@@ -172,6 +176,11 @@ class GAN(keras.Model):
                 (the paper's eta); needed when `unrolled_steps` is set. Defaults to `None`.
             jit_compile: bool, compile the train step with XLA. Defaults to `False`.
             steps_per_execution: int, train steps per compiled call. Defaults to `1`.
+            adversary_weighting: str, one of `tfgan.adversaries.WEIGHTINGS`: how a network's
+                losses against several adversaries (a `GeneratorMixture`, a
+                `DiscriminatorEnsemble`) make its loss. Defaults to `"mean"`.
+            adversary_temperature: float >= 0, the `"softmax"` weighting's temperature.
+                Defaults to `1.0`.
 
         Raises:
             ValueError: if `loss` or `gradient_penalty` is unknown, `gradient_penalty_weight`
@@ -187,6 +196,7 @@ class GAN(keras.Model):
                 f"Received: gradient_penalty_weight={gradient_penalty_weight!r}"
             )
         penalties.check_penalty(gradient_penalty)
+        adversaries.check_weighting(adversary_weighting)
         if isinstance(unrolled_steps, bool) or not isinstance(unrolled_steps, int) \
                 or unrolled_steps < 0:
             raise ValueError(
@@ -220,6 +230,8 @@ class GAN(keras.Model):
         self.gradient_penalty_kind = gradient_penalty
         self.unrolled_steps = unrolled_steps
         self.unrolled_learning_rate = unrolled_learning_rate
+        self.adversary_weighting = adversary_weighting
+        self.adversary_temperature = float(adversary_temperature)
         if self.built:
             self._build_optimizers()
 
@@ -348,7 +360,7 @@ class GAN(keras.Model):
             for _ in range(self.schedule.g_steps):
                 z = self._sample_z(batch_size)
                 with tf.GradientTape() as tape:
-                    generated = self.generator(z, training=True)
+                    generated = adversaries.generated_blocks(self.generator, z, training=True)
                     g_loss = self._generator_update_loss(real, generated)
                     scaled_loss = self._scaled(g_loss, self.g_optimizer)
                 self._apply_generator(tape.gradient(scaled_loss, self.generator.trainable_weights))
@@ -416,16 +428,19 @@ class GAN(keras.Model):
         input.
         """
         real_packs = pack_samples(real, self.pack)
-        generated_packs = pack_samples(self.generator(z, training=True), self.pack)
-        real_logits = self.discriminator(real_packs, training=True)
-        fake_logits = self.discriminator(generated_packs, training=True)
-        d_loss = self.discriminator_loss_fn(real_logits, fake_logits)
+        generated = adversaries.generated_blocks(self.generator, z, training=True)
+        generated_packs = pack_samples(generated, self.pack)
+        real_logits = adversaries.member_logits(self.discriminator, real_packs, training=True)
+        fake_logits = adversaries.member_logits(
+            self.discriminator, generated_packs, training=True)
+        d_loss = self._discriminator_loss(real_logits, fake_logits)
         gradient_penalty = None
         if self.gradient_penalty_weight > 0:
-            gradient_penalty = penalties.gradient_penalty(
-                self.gradient_penalty_kind, self.discriminator, real_packs, generated_packs,
-                self.seed_generator,
-            )
+            # Each discriminator's own penalty; their sum joins the sum of their losses.
+            gradient_penalty = tf.add_n([
+                penalties.gradient_penalty(self.gradient_penalty_kind, member, real_packs,
+                                           generated_packs, self.seed_generator)
+                for member in adversaries.members(self.discriminator)])
             d_loss += self.gradient_penalty_weight * gradient_penalty
         g_loss = self._generator_loss(real_logits, fake_logits)
         return _ForwardPass(real_logits, fake_logits, d_loss, g_loss, gradient_penalty)
@@ -436,10 +451,12 @@ class GAN(keras.Model):
         real_packs = pack_samples(real, self.pack)
         generated_packs = pack_samples(generated, self.pack)
         with self._unrolled_discriminator(real_packs, generated_packs):
-            fake_logits = self.discriminator(generated_packs, training=True)
+            fake_logits = adversaries.member_logits(
+                self.discriminator, generated_packs, training=True)
             real_logits = None
             if self.generator_needs_real:
-                real_logits = self.discriminator(real_packs, training=True)
+                real_logits = adversaries.member_logits(
+                    self.discriminator, real_packs, training=True)
             return self._generator_loss(real_logits, fake_logits)
 
     def _unrolled_discriminator(self, real_packs, generated_packs):
@@ -461,19 +478,56 @@ class GAN(keras.Model):
             with tf.GradientTape() as tape:
                 tape.watch(values)
                 with keras.StatelessScope(list(zip(weights, values))):
-                    d_loss = self.discriminator_loss_fn(
-                        self.discriminator(real_packs, training=True),
-                        self.discriminator(generated_packs, training=True))
+                    d_loss = self._discriminator_loss(
+                        adversaries.member_logits(self.discriminator, real_packs, training=True),
+                        adversaries.member_logits(
+                            self.discriminator, generated_packs, training=True))
             grads = tape.gradient(d_loss, values)
             values = [value - self.unrolled_learning_rate * tf.cast(grad, value.dtype)
                       for value, grad in zip(values, grads)]
         return keras.StatelessScope(list(zip(weights, values)))
 
+    def _pair_losses(self, real_logits, fake_logits, loss_of_pair):
+        """`loss_of_pair(real, fake)` for every discriminator j and generator k: `[J][K]`.
+
+        Pair (j, k) takes column j of the logits on block k of the real and generated packs
+        (generator k made generated block k; the real packs are split alike, so relativistic
+        losses pair equal counts). `real_logits` may be None when the loss does not read it.
+        """
+        num_generators = len(adversaries.members(self.generator))
+        fake_blocks = tf.split(fake_logits, num_generators, axis=0)
+        real_blocks = (tf.split(real_logits, num_generators, axis=0) if real_logits is not None
+                       else [None] * num_generators)
+        return [[loss_of_pair(None if real is None else real[:, j:j + 1], fake[:, j:j + 1])
+                 for real, fake in zip(real_blocks, fake_blocks)]
+                for j in range(fake_logits.shape[1])]
+
+    def _weighted(self, losses):
+        return adversaries.weighted_sum(losses, self.adversary_weighting,
+                                        self.adversary_temperature)
+
+    def _discriminator_loss(self, real_logits, fake_logits):
+        """The sum over discriminators of each one's weighted loss against the generators.
+
+        Args:
+            real_logits: float32 `[packs, J]`, every discriminator's logits on the real packs.
+            fake_logits: float32 `[packs, J]`, on the generated packs.
+        """
+        pairs = self._pair_losses(real_logits, fake_logits, self.discriminator_loss_fn)
+        return tf.add_n([self._weighted(against_generators) for against_generators in pairs])
+
     def _generator_loss(self, real_logits, fake_logits):
-        """The generator's loss; relativistic families compare with the real logits too."""
+        """The sum over generators of each one's weighted loss against the discriminators;
+        relativistic families compare with the real logits too (`real_logits` may be None
+        otherwise)."""
         if self.generator_needs_real:
-            return self.generator_loss_fn(real_logits, fake_logits)
-        return self.generator_loss_fn(fake_logits)
+            loss_of_pair = self.generator_loss_fn
+        else:
+            def loss_of_pair(real, fake):
+                return self.generator_loss_fn(fake)
+        pairs = self._pair_losses(real_logits, fake_logits, loss_of_pair)
+        return tf.add_n([self._weighted(list(against_discriminators))
+                         for against_discriminators in zip(*pairs)])
 
     def _scaled(self, loss, optimizer):
         """The loss to differentiate: this replica's share, times the optimizer's loss scale.

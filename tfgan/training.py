@@ -32,7 +32,7 @@ from tfgan import callbacks as callbacks_lib
 from tfgan import data as data_lib
 from tfgan import export as export_lib
 from tfgan import models as models_lib
-from tfgan import learning_rates, priors, training_loop
+from tfgan import adversaries, learning_rates, priors, training_loop
 from tfgan.config import MODEL_OPTIONS, ConfigError, TrainConfig
 from tfgan.flops import train_step_flops
 from tfgan.gan import GAN, packed_shape
@@ -107,7 +107,9 @@ def build_networks(config, spec):
     """Builds the generator and discriminator that `config` describes for data of `spec`.
 
     With `--pack=m` the discriminator is built for packs of m samples,
-    `tfgan.gan.packed_shape(spec.data_shape, m)`.
+    `tfgan.gan.packed_shape(spec.data_shape, m)`. With `--num_generators` or
+    `--num_discriminators` above 1 they are a `tfgan.adversaries.GeneratorMixture` and a
+    `DiscriminatorEnsemble` of that many networks.
 
     Raises:
         ConfigError: the architecture does not fit the data's shape, or an option is invalid.
@@ -123,13 +125,22 @@ def build_networks(config, spec):
         g_options = dict(width=config.width, output_activation=config.output_activation)
         d_options = dict(width=config.width, dropout=config.dropout, **common)
     try:
-        generator = models_lib.build_generator(
-            config.architecture, z_dim=config.z_dim, data_shape=spec.data_shape, **g_options)
-        discriminator = models_lib.build_discriminator(
-            config.architecture, data_shape=packed_shape(spec.data_shape, config.pack),
-            **d_options)
+        generators = [
+            models_lib.build_generator(config.architecture, z_dim=config.z_dim,
+                                       data_shape=spec.data_shape, **g_options)
+            for _ in range(config.num_generators)]
+        discriminators = [
+            models_lib.build_discriminator(
+                config.architecture, data_shape=packed_shape(spec.data_shape, config.pack),
+                **d_options)
+            for _ in range(config.num_discriminators)]
     except ValueError as error:
         raise ConfigError(f"--architecture={config.architecture}: {error}") from None
+    generator = (generators[0] if len(generators) == 1
+                 else adversaries.GeneratorMixture(generators, name="generator_mixture"))
+    discriminator = (discriminators[0] if len(discriminators) == 1
+                     else adversaries.DiscriminatorEnsemble(discriminators,
+                                                            name="discriminator_ensemble"))
     return generator, discriminator
 
 
@@ -185,6 +196,8 @@ def build_gan(config, spec):
         unrolled_steps=config.unrolled_steps,
         unrolled_learning_rate=(config.unrolled_learning_rate
                                 or config.network_learning_rate("d")),
+        adversary_weighting=config.adversary_weighting,
+        adversary_temperature=config.adversary_temperature,
     )
     gan.build_all(spec.data_shape)
     return gan
