@@ -184,6 +184,8 @@ def test_grpc_multi_inference_answers_each_task_as_classify_and_regress(predicti
     ((("toy", "regress", REGRESS), ("other", "classify", CLASSIFY)),
      grpc.StatusCode.INVALID_ARGUMENT,
      "All ModelSpecs in a MultiInferenceRequest must access the same model name."),
+    ((("toy", "regress", REGRESS), ("", "classify", CLASSIFY)),
+     grpc.StatusCode.INVALID_ARGUMENT, "Found ModelSpec with an empty model name."),
     ((("toy", "regress", REGRESS), ("toy", "regress", REGRESS)),
      grpc.StatusCode.INVALID_ARGUMENT, "Duplicate evaluation of signature: regress"),
     ((("toy", "regress", REGRESS), ("toy", "nope", CLASSIFY)),
