@@ -136,6 +136,34 @@ def http(method, url, body=None):
         return error.code, error.headers.get_content_type(), error.read().decode()
 
 
+def raw_exchange(rest_url, data):
+    """Sends raw bytes on a new connection to `rest_url` (`http://host:port`).
+
+    Returns:
+        (HTTP status or 0 if none came, the head as text, the body as text).
+    """
+    host, port = rest_url[len("http://"):].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(data)
+        received = b""
+        while b"\r\n\r\n" not in received or not _complete(received):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1]) if head else 0
+    return status, head.decode("latin-1"), body.decode("utf-8", "replace")
+
+
+def _complete(received):
+    head, _, body = received.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(body) >= int(line.split(b":")[1])
+    return False
+
+
 def free_port():
     """A TCP port nothing listens on (bound, then released)."""
     with socket.socket() as sock:

@@ -106,6 +106,22 @@ def test_history_csv_resume_drops_rows_after_the_restored_step(tmp_path):
     assert [row[0] for row in _read_csv(path)] == ["step", "1", "2", "3"]
 
 
+@pytest.mark.parametrize("cut", ["3", "30,0.7", "30,0.7,0.1"])
+def test_history_csv_resume_drops_a_last_row_cut_short_by_a_kill(tmp_path, cut):
+    # SIGKILL mid-write can leave the last row without its end of line: "3" may be step 30
+    # cut after one digit, "30,0.7,0.1" may be 30,0.7,0.125.
+    path = tmp_path / "history.csv"
+    path.write_text(f"step,d_loss,g_loss\n10,1.0,2.0\n20,1.5,2.5\n{cut}")
+    gan = FakeGAN()
+    gan.step.assign(30)  # restored from the checkpoint at step 30
+    history = callbacks.HistoryCSV(str(path), every=10)
+    history.set_model(gan)
+    history.on_train_begin()
+    history.on_train_end()
+    assert _read_csv(path) == [
+        ["step", "d_loss", "g_loss"], ["10", "1.0", "2.0"], ["20", "1.5", "2.5"]]
+
+
 def test_sample_grid_frames_and_gif(tmp_path):
     directory = tmp_path / "samples"
     directory.mkdir()

@@ -1,4 +1,5 @@
-"""tfgan.cli.serve: tensorflow_model_server's flags, one-line errors, a ready line, clean stops."""
+"""tfgan.cli.serve: tensorflow_model_server's flags, one-line errors, a ready line, clean stops,
+and a served process whose memory stays flat under bad requests."""
 
 import json
 import os
@@ -8,9 +9,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grpc
+import numpy as np
 import pytest
+import tensorflow as tf
+from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-from serving_fixtures import MODEL_NAME, exported_model, free_port, http, install_version
+from serving_fixtures import (
+    MODEL_NAME,
+    exported_model,
+    free_port,
+    http,
+    install_version,
+    raw_exchange,
+)
 from tfgan.cli import serve
 from tfgan.cli.flags import flags_parser
 from tfgan.serving import BatchingOptions
@@ -169,6 +181,74 @@ def test_serves_until_sigterm(base):
         assert json.loads(text)["model_version_status"][0]["state"] == "AVAILABLE"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+        process.wait()
+
+
+def rss_bytes(pid):
+    """The resident set size of process `pid`, from `/proc/<pid>/status`."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmRSS line for process {pid}")
+
+
+def send_bad_requests(rest_url, predictions, name):
+    """One request of each bad kind, `name` as the unknown model; each must be refused."""
+    nested = b"[" * 20_000
+    for path, head, body, status in (
+        (f"{MODEL_NAME}:predict", f"Content-Length: {2**40}", b"", 413),
+        (f"{MODEL_NAME}:predict", f"Content-Length: {len(nested)}", nested, 400),
+        (f"{name}:predict", "Content-Length: 2", b"{}", 404),
+    ):
+        data = f"POST /v1/models/{path} HTTP/1.1\r\nHost: x\r\n{head}\r\n\r\n".encode() + body
+        assert raw_exchange(rest_url, data)[0] == status
+    for model, rows, code in ((MODEL_NAME, 2**40, grpc.StatusCode.INVALID_ARGUMENT),
+                              (MODEL_NAME, 300_000_000, grpc.StatusCode.INVALID_ARGUMENT),
+                              (name, 1, grpc.StatusCode.NOT_FOUND)):
+        request = predict_pb2.PredictRequest()
+        request.model_spec.name = model
+        z = request.inputs["z"]
+        z.dtype = tf.float32.as_datatype_enum
+        z.tensor_shape.dim.add(size=rows)
+        z.tensor_shape.dim.add(size=3)
+        z.float_val.append(0.5)  # one value declared to fill the whole shape
+        with pytest.raises(grpc.RpcError) as caught:
+            predictions.Predict(request, timeout=30)
+        assert caught.value.code() == code
+
+
+def good_requests_answer(rest_url, predictions):
+    body = '{"signature_name": "sample", "inputs": {"num_samples": 2, "seed": 3}}'
+    status, _, text = http("POST", f"{rest_url}/v1/models/{MODEL_NAME}:predict", body)
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = MODEL_NAME
+    request.inputs["z"].CopyFrom(tf.make_tensor_proto(np.zeros((2, 3), np.float32)))
+    samples = tf.make_ndarray(predictions.Predict(request, timeout=30).outputs["samples"])
+    return status == 200 and len(json.loads(text)["outputs"]["samples"]) == 2 and \
+        samples.shape == (2, 4, 4, 1)
+
+
+def test_memory_stays_flat_under_bad_requests(base):
+    rest_port, grpc_port = free_port(), free_port()
+    rest_url = f"http://127.0.0.1:{rest_port}"
+    process = start_serve([sys.executable, "-m", "tfgan.cli.serve"], base, rest_port, grpc_port)
+    try:
+        assert process.stdout.readline().startswith(f"Serving {MODEL_NAME} on REST")
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            predictions = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+            # Warm-up: every path these requests take has run once before measuring.
+            assert good_requests_answer(rest_url, predictions)
+            for round_number in range(5):
+                send_bad_requests(rest_url, predictions, f"nope{round_number}")
+            before = rss_bytes(process.pid)
+            for round_number in range(5, 55):  # 300 bad requests, 50 unknown model names
+                send_bad_requests(rest_url, predictions, f"nope{round_number}")
+            grown = rss_bytes(process.pid) - before
+            assert grown < 50 * 2**20, f"the server grew by {grown / 2**20:.1f} MB"
+            assert good_requests_answer(rest_url, predictions)
     finally:
         process.kill()
         process.wait()

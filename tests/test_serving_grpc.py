@@ -9,7 +9,6 @@ from tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
     get_model_status_pb2,
-    inference_pb2,
     model_management_pb2,
     model_service_pb2_grpc,
     predict_pb2,
@@ -169,8 +168,6 @@ def test_other_errors_are_grpc_statuses(predictions, models):
     request.model_spec.signature_name = "sample"
     assert status_of(predictions.Classify, request) == (
         grpc.StatusCode.INVALID_ARGUMENT, "Expected one input Tensor.")
-    code, _ = status_of(predictions.MultiInference, inference_pb2.MultiInferenceRequest())
-    assert code == grpc.StatusCode.UNIMPLEMENTED
 
 
 def test_reload_config_adds_a_model(models, predictions, base, tmp_path, export):

@@ -21,6 +21,7 @@ from serving_fixtures import (
     install_version,
     latent,
     model_config,
+    raw_exchange,
 )
 from tfgan.serving import BackgroundServer, ServerOptions
 from tfgan.serving.core import read_signature_defs
@@ -218,32 +219,6 @@ def test_prometheus_metrics_count_requests(server):
 # ---- bad input at the HTTP level ----------------------------------------------------------------
 
 
-def raw_exchange(server, data, half_close=False):
-    """Sends raw bytes on a new connection; returns (status, headers and body text) it gets."""
-    host, port = server.rest_url[len("http://"):].rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=20) as sock:
-        sock.sendall(data)
-        if half_close:
-            sock.shutdown(socket.SHUT_WR)
-        received = b""
-        while b"\r\n\r\n" not in received or not _complete(received):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            received += chunk
-    head, _, body = received.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1]) if head else 0
-    return status, head.decode("latin-1"), body.decode("utf-8", "replace")
-
-
-def _complete(received):
-    head, _, body = received.partition(b"\r\n\r\n")
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            return len(body) >= int(line.split(b":")[1])
-    return False
-
-
 @pytest.mark.parametrize("request_bytes, expected_status, message", [
     (b"GET /v1/models/%FF%FE HTTP/1.1\r\nHost: x\r\n\r\n", 404,
      "Could not find any versions of model \ufffd\ufffd"),
@@ -261,7 +236,7 @@ def _complete(received):
      + b"[" * 20001, 400, "JSON Parse error: Invalid value. at offset: 20001"),
 ])
 def test_malformed_http_gets_a_json_4xx(server, request_bytes, expected_status, message):
-    status, head, body = raw_exchange(server, request_bytes)
+    status, head, body = raw_exchange(server.rest_url, request_bytes)
     assert status == expected_status
     assert "application/json" in head
     assert message in json.loads(body)["error"]
@@ -282,11 +257,11 @@ def guarded(tmp_path_factory, export):
 
 def test_slow_headers_and_bodies_get_408_and_the_connection_closes(guarded):
     # The answers come once the timeouts pass; the client only waits for them.
-    status, head, body = raw_exchange(guarded, b"GET /v1/models/toy HTTP/1.1\r\nHo")
+    status, head, body = raw_exchange(guarded.rest_url, b"GET /v1/models/toy HTTP/1.1\r\nHo")
     assert status == 408 and "No complete request within 0.5 s" in json.loads(body)["error"]
     status, head, body = raw_exchange(
-        guarded, b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n"
-                 b"\r\n{\"instances\"")
+        guarded.rest_url, b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Length: 50\r\n\r\n{\"instances\"")
     assert status == 408 and "did not arrive" in json.loads(body)["error"]
     assert good_request_still_works(guarded)
 
@@ -295,7 +270,8 @@ def test_connections_past_the_limit_get_503(guarded):
     host, port = guarded.rest_url[len("http://"):].rsplit(":", 1)
     held = [socket.create_connection((host, int(port)), timeout=20) for _ in range(3)]
     try:
-        status, head, body = raw_exchange(guarded, b"GET /v1/models/toy HTTP/1.1\r\n\r\n")
+        status, head, body = raw_exchange(guarded.rest_url,
+                                          b"GET /v1/models/toy HTTP/1.1\r\n\r\n")
         assert status == 503 and "Too many connections" in json.loads(body)["error"]
     finally:
         for sock in held:

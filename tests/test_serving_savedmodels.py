@@ -3,7 +3,7 @@
 Built with `tf.compat.v1.saved_model.Builder` (assets, a main_op, string and int64 inputs,
 classification and regression signatures, a second `train` MetaGraph, no `serving_default`),
 published as `<base>/00000007`, and asked TF Serving's documented REST and gRPC requests:
-status, metadata, predict, classify and regress.
+status, metadata, predict, classify, regress and multi-inference.
 """
 
 import base64
@@ -15,6 +15,7 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import (
     classification_pb2,
+    inference_pb2,
     predict_pb2,
     prediction_service_pb2_grpc,
     regression_pb2,
@@ -33,6 +34,12 @@ def server(tmp_path_factory):
                             file_system_poll_wait_seconds=-1)
     with BackgroundServer(options) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def predictions(server):
+    with grpc.insecure_channel(server.grpc_url[len("grpc://"):]) as channel:
+        yield prediction_service_pb2_grpc.PredictionServiceStub(channel)
 
 
 def rest(server, method, path, body=None):
@@ -137,3 +144,73 @@ def test_grpc_predict_with_strings(server):
         response = stub.Predict(request, timeout=30)
     assert response.model_spec.version.value == 7
     assert tf.make_ndarray(response.outputs["ids"]).tolist() == [0, 7]
+
+
+CLASSIFY, REGRESS = "tensorflow/serving/classify", "tensorflow/serving/regress"
+
+
+def multi_inference_request(*tasks):
+    """A `MultiInferenceRequest` of `(model, signature, method_name)` tasks on two examples."""
+    request = inference_pb2.MultiInferenceRequest()
+    for model, signature_name, method_name in tasks:
+        task = request.tasks.add(method_name=method_name)
+        task.model_spec.name = model
+        task.model_spec.signature_name = signature_name
+    request.input.example_list.examples.extend([example(1.0, 2.0), example(0.5, 0.25)])
+    return request
+
+
+def test_grpc_multi_inference_answers_each_task_as_classify_and_regress(predictions):
+    request = multi_inference_request(("toy", "regress", REGRESS), ("toy", "classify", CLASSIFY))
+    regress, classify = predictions.MultiInference(request, timeout=30).results
+
+    alone = grpc_request(regression_pb2.RegressionRequest, "regress")
+    alone.input.CopyFrom(request.input)
+    expected = predictions.Regress(alone, timeout=30)
+    assert (regress.model_spec, regress.regression_result) == (expected.model_spec,
+                                                              expected.result)
+    alone = grpc_request(classification_pb2.ClassificationRequest, "classify")
+    alone.input.CopyFrom(request.input)
+    expected = predictions.Classify(alone, timeout=30)
+    assert (classify.model_spec, classify.classification_result) == (expected.model_spec,
+                                                                     expected.result)
+    assert (classify.model_spec.signature_name, classify.model_spec.version.value) == (
+        "classify", 7)
+    assert [r.value for r in regress.regression_result.regressions] == [5.0, 1.0]
+
+
+@pytest.mark.parametrize("tasks, code, message", [
+    ((), grpc.StatusCode.INVALID_ARGUMENT, "ModelSpec has no name specified."),
+    ((("toy", "regress", REGRESS), ("other", "classify", CLASSIFY)),
+     grpc.StatusCode.INVALID_ARGUMENT,
+     "All ModelSpecs in a MultiInferenceRequest must access the same model name."),
+    ((("toy", "regress", REGRESS), ("", "classify", CLASSIFY)),
+     grpc.StatusCode.INVALID_ARGUMENT, "Found ModelSpec with an empty model name."),
+    ((("toy", "regress", REGRESS), ("toy", "regress", REGRESS)),
+     grpc.StatusCode.INVALID_ARGUMENT, "Duplicate evaluation of signature: regress"),
+    ((("toy", "regress", REGRESS), ("toy", "nope", CLASSIFY)),
+     grpc.StatusCode.INVALID_ARGUMENT, "Requested signature not found in model graph: nope"),
+    # The stock server answers UNIMPLEMENTED here (multi_inference.cc), not INVALID_ARGUMENT.
+    ((("toy", "predict_y", "tensorflow/serving/predict"),),
+     grpc.StatusCode.UNIMPLEMENTED,
+     "Unsupported signature method_name: tensorflow/serving/predict"),
+    ((("toy", "predict_y", REGRESS),),
+     grpc.StatusCode.INVALID_ARGUMENT, "No regression inputs found in SignatureDef: "),
+])
+def test_grpc_multi_inference_refuses_bad_tasks_and_keeps_serving(predictions, tasks, code,
+                                                                  message):
+    with pytest.raises(grpc.RpcError) as caught:
+        predictions.MultiInference(multi_inference_request(*tasks), timeout=30)
+    assert caught.value.code() == code
+    assert caught.value.details().startswith(message)
+    good = multi_inference_request(("toy", "regress", REGRESS), ("toy", "classify", CLASSIFY))
+    assert len(predictions.MultiInference(good, timeout=30).results) == 2
+
+
+def test_grpc_multi_inference_without_examples_is_input_is_empty(predictions):
+    request = multi_inference_request(("toy", "regress", REGRESS))
+    request.input.example_list.ClearField("examples")
+    with pytest.raises(grpc.RpcError) as caught:
+        predictions.MultiInference(request, timeout=30)
+    assert (caught.value.code(), caught.value.details()) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "Input is empty.")

@@ -4,11 +4,16 @@ import csv
 import glob
 import os
 import shutil
+import signal
+import subprocess
+import sys
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
+from script_fixtures import ROOT
 from tfgan import callbacks, training
 from tfgan.config import ConfigError, TrainConfig
 
@@ -55,6 +60,51 @@ def test_interrupt_saves_its_step_and_history_stays_contiguous(tmp_path):
     gan = training.train(_config(workdir, steps=30))
     assert int(gan.step.numpy()) == 30
     assert _history_steps(workdir) == [10, 15, 20, 30]
+
+
+def _train_command(workdir, steps):
+    """`tfgan-train` of this checkout on the options of `_config`, checkpoints every 20 steps."""
+    return [sys.executable, "-m", "tfgan.cli.train", f"--workdir={workdir}",
+            "--dataset=gaussian_1d", "--architecture=mlp", "--z_dim=1", "--g_hidden_units=8",
+            "--d_hidden_units=8", "--output_activation=linear", "--batch_size=32",
+            f"--steps={steps}", "--sample_every=1000000", "--log_every=10",
+            "--checkpoint_every=20", "--num_grid_samples=50", "--steps_per_execution=5",
+            "--seed=1"]
+
+
+def test_a_run_killed_with_sigkill_resumes_from_its_last_checkpoint(tmp_path):
+    workdir = tmp_path / "run"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    process = subprocess.Popen(_train_command(workdir, 10**6), stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, cwd=ROOT, env=env)
+    try:
+        # Progress is printed before the checkpoint of the same step is saved, so once step
+        # 50 is printed the checkpoint at 40, the second one, is on disk.
+        for line in process.stdout:
+            if line.startswith("step 50/"):
+                break
+        else:
+            pytest.fail(f"tfgan-train ended with status {process.wait()} before step 50")
+        assert 40 in _checkpoint_steps(workdir)
+        process.send_signal(signal.SIGKILL)  # no callback gets to clean up
+        assert process.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        process.kill()
+        process.wait()
+
+    latest = tf.train.latest_checkpoint(str(workdir / "checkpoints"))
+    restored_step = int(latest.split("-")[-1])
+    steps = restored_step + 40
+    result = subprocess.run(_train_command(workdir, steps), capture_output=True, text=True,
+                            cwd=ROOT, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Resumed from {latest} at step {restored_step}\n" in result.stdout
+    assert restored_step >= 40 and _checkpoint_steps(workdir)[-1] == steps
+    with open(workdir / "history.csv", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    assert all(len(row) == len(header) and all(np.isfinite(float(cell)) for cell in row)
+               for row in rows), rows
+    assert [int(row[0]) for row in rows] == list(range(10, steps + 1, 10))
 
 
 def test_a_truncated_newest_checkpoint_falls_back_to_the_one_before(tmp_path, capfd):

@@ -16,6 +16,7 @@ the mean over its interval.
 import concurrent.futures
 import csv
 import functools
+import io
 import os
 import re
 import time
@@ -100,11 +101,16 @@ class EveryNSteps(keras.callbacks.Callback):
 
 
 def _read_history(path):
-    """Returns `(column names, rows as dicts of strings)` of a history CSV."""
+    """Returns `(column names, rows as dicts of strings)` of a history CSV.
+
+    Rows are appended whole, each ending its line, so only the last line can be cut short (a
+    kill mid-write): a last line without its end of line is left out, whatever it parses as.
+    """
     with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        rows = list(reader)
-        return reader.fieldnames, rows
+        text = f.read()
+    reader = csv.DictReader(io.StringIO(text[:text.rfind("\n") + 1], newline=""))
+    rows = list(reader)
+    return reader.fieldnames, rows
 
 
 def _cell_value(text):

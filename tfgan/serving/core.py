@@ -23,9 +23,13 @@ import os
 import threading
 import time
 
-from google.protobuf import text_format
 from tensorflow.core.protobuf import error_codes_pb2
-from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, model_pb2
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    inference_pb2,
+    model_pb2,
+)
 
 # The registry's collaborators, re-exported so `core.X` keeps working for callers.
 from tfgan.serving import inference
@@ -466,36 +470,55 @@ class ModelRegistry:
         signature = loaded.signature_defs.get(name)
         if signature is None:
             raise ServingError.invalid_argument(f"No signature was found with the name: {name}")
-        if len(signature.inputs) != 1:
-            raise ServingError.invalid_argument("Expected one input Tensor.")
-        kind = "classification" if method == "classify" else "regression"
-        if method == "classify" and len(signature.outputs) not in (1, 2):
-            raise ServingError.invalid_argument(
-                f"Expected one or two output Tensors, found {len(signature.outputs)}"
-            )
-        if method == "regress" and len(signature.outputs) != 1:
-            raise ServingError.invalid_argument("Expected one output Tensor.")
-        if "inputs" not in signature.inputs:
-            raise ServingError.invalid_argument(
-                f"No {kind} inputs found in SignatureDef: "
-                + text_format.MessageToString(signature)
-            )
-        if method == "classify" and not {"classes", "scores"} & set(signature.outputs):
-            raise ServingError.invalid_argument(
-                'Expected classification signature outputs to contain at least one of "classes"'
-                ' or "scores". Signature was: ' + text_format.MessageToString(signature)
-            )
-        if method == "regress" and "outputs" not in signature.outputs:
-            raise ServingError.invalid_argument(
-                "No regression outputs found in SignatureDef: "
-                + text_format.MessageToString(signature)
-            )
+        inference.check_example_signature(signature, method)
         serialized = inference.serialized_examples(examples, context)
-        spec = model_pb2.ModelSpec(name=model_spec.name, signature_name=name)
+        return self._run_example_signature(loaded, name, method, serialized, deadline)
+
+    def multi_inference(self, request, deadline=None):
+        """`MultiInference`: classify / regress signatures of one version on one input.
+
+        As the stock server: the version is the one the first task asks for, every task is
+        checked before any signature runs, and the results come in the order of the tasks.
+
+        Args:
+            request: `MultiInferenceRequest`.
+            deadline: float or None, as in `predict`. Defaults to None.
+
+        Returns:
+            `MultiInferenceResponse`, one `InferenceResult` per task with the `ModelSpec`
+            (name, version, signature name) that answered it.
+
+        Raises:
+            ServingError: what `resolve` raises for the first task's `ModelSpec` (INVALID_ARGUMENT
+                `ModelSpec has no name specified.` without tasks), what
+                `inference.checked_tasks` raises, or what `classify_or_regress` raises for the
+                input and the outputs.
+        """
+        tasks = request.tasks
+        loaded = self.resolve(tasks[0].model_spec if tasks else model_pb2.ModelSpec())
+        checked = inference.checked_tasks(tasks, loaded.signature_defs)
+        serialized = inference.serialized_examples(*inference.examples_of(request.input))
+        response = inference_pb2.MultiInferenceResponse()
+        for name, method in checked:
+            spec, result = self._run_example_signature(loaded, name, method, serialized, deadline)
+            answer = response.results.add()
+            answer.model_spec.CopyFrom(spec)
+            if method == "classify":
+                answer.classification_result.CopyFrom(result)
+            else:
+                answer.regression_result.CopyFrom(result)
+        return response
+
+    def _run_example_signature(self, loaded, signature_name, method, serialized, deadline):
+        """Runs a checked tf.Example signature of `loaded` on `serialized` examples `[n]`.
+
+        Returns:
+            (`ModelSpec` of the version that answered, `ClassificationResult` or
+            `RegressionResult` of `n` rows).
+        """
+        spec = model_pb2.ModelSpec(name=loaded.name, signature_name=signature_name)
         spec.version.value = loaded.version
-        request_spec = model_pb2.ModelSpec()
-        request_spec.CopyFrom(spec)
-        outputs = self.predict(request_spec, {"inputs": serialized}, deadline=deadline).outputs
+        outputs = self.predict(spec, {"inputs": serialized}, deadline=deadline).outputs
         if method == "classify":
             return spec, inference.classification_result(outputs, len(serialized))
         return spec, inference.regression_result(outputs, len(serialized))

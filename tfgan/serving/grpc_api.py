@@ -53,6 +53,12 @@ class _Servicer:
             )
 
 
+def _deadline(context):
+    """The `time.monotonic()` time at which the caller's gRPC deadline passes, or None."""
+    remaining = context.time_remaining()
+    return None if remaining is None else time.monotonic() + remaining
+
+
 def _require_model_spec(request):
     if not request.HasField("model_spec"):
         raise ServingError.invalid_argument("Missing ModelSpec")
@@ -67,8 +73,7 @@ class PredictionServicer(_Servicer, prediction_service_pb2_grpc.PredictionServic
     """
 
     async def Predict(self, request, context):  # noqa: N802 - gRPC method name
-        remaining = context.time_remaining()
-        deadline = None if remaining is None else time.monotonic() + remaining
+        deadline = _deadline(context)
 
         def work():
             _require_model_spec(request)
@@ -114,8 +119,10 @@ class PredictionServicer(_Servicer, prediction_service_pb2_grpc.PredictionServic
         return response
 
     async def MultiInference(self, request, context):  # noqa: N802
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED, "MultiInference is not supported by this server"
+        deadline = _deadline(context)
+        return await self._answer(
+            context, "MultiInference", request.tasks[0].model_spec.name if request.tasks else "",
+            lambda: self._registry.multi_inference(request, deadline=deadline),
         )
 
 

@@ -1,16 +1,23 @@
-"""Classify and Regress: tf.Example signatures run as the stock server runs them.
+"""Classify, Regress and MultiInference: tf.Example signatures run as the stock server runs them.
 
 As TF Serving's `classifier.cc` / `regressor.cc`: each example is serialized after the
 request's context (so an example's features override the context's), the serialized batch is
 fed to the signature's `inputs`, and its `classes` / `scores` (or `outputs`) become a
 `ClassificationResult` (`RegressionResult`), with the stock server's checks and messages.
+A `MultiInferenceRequest` runs several such signatures of one model on one input, checked as
+`multi_inference.cc` checks its tasks.
 """
 
 import numpy as np
+from google.protobuf import text_format
 from tensorflow.core.framework import types_pb2
 from tensorflow_serving.apis import classification_pb2, regression_pb2
 
 from tfgan.serving.errors import ServingError
+from tfgan.serving.protocol import DEFAULT_SIGNATURE
+
+# An `InferenceTask`'s `method_name` -> the method `check_example_signature` takes.
+TASK_METHODS = {"tensorflow/serving/classify": "classify", "tensorflow/serving/regress": "regress"}
 
 
 def serialized_examples(examples, context=None):
@@ -43,6 +50,85 @@ def examples_of(request_input):
         listed = request_input.example_list_with_context
         return list(listed.examples), listed.context
     return [], None
+
+
+def check_example_signature(signature, method):
+    """`PreProcessClassification` / `PreProcessRegression`: a signature `method` can run.
+
+    Args:
+        signature: `SignatureDef`.
+        method: str, `"classify"` or `"regress"`.
+
+    Raises:
+        ServingError: the stock server's INVALID_ARGUMENT for a signature without one
+            `inputs` input and its `classes` / `scores` (or one `outputs`) output.
+    """
+    if len(signature.inputs) != 1:
+        raise ServingError.invalid_argument("Expected one input Tensor.")
+    kind = "classification" if method == "classify" else "regression"
+    if method == "classify" and len(signature.outputs) not in (1, 2):
+        raise ServingError.invalid_argument(
+            f"Expected one or two output Tensors, found {len(signature.outputs)}"
+        )
+    if method == "regress" and len(signature.outputs) != 1:
+        raise ServingError.invalid_argument("Expected one output Tensor.")
+    if "inputs" not in signature.inputs:
+        raise ServingError.invalid_argument(
+            f"No {kind} inputs found in SignatureDef: " + text_format.MessageToString(signature)
+        )
+    if method == "classify" and not {"classes", "scores"} & set(signature.outputs):
+        raise ServingError.invalid_argument(
+            'Expected classification signature outputs to contain at least one of "classes"'
+            ' or "scores". Signature was: ' + text_format.MessageToString(signature)
+        )
+    if method == "regress" and "outputs" not in signature.outputs:
+        raise ServingError.invalid_argument(
+            "No regression outputs found in SignatureDef: "
+            + text_format.MessageToString(signature)
+        )
+
+
+def checked_tasks(tasks, signature_defs):
+    """The `(signature name, method)` of each `InferenceTask`, checked as the stock server does.
+
+    The servable is the one the first task's `ModelSpec` asks for; the other tasks must name
+    the same model (their version is not read, as in `multi_inference.cc`).
+
+    Args:
+        tasks: non-empty sequence of `InferenceTask`.
+        signature_defs: dict of name -> `SignatureDef`, the servable's signatures.
+
+    Returns:
+        list of `(str, str)`, one per task: the signature name (`serving_default` for an
+        empty one) and `"classify"` or `"regress"`.
+
+    Raises:
+        ServingError: INVALID_ARGUMENT for a task without a model name, with another model's
+            name, repeating a signature, naming a signature the servable lacks or one its
+            method cannot run; UNIMPLEMENTED for a method other than classify / regress.
+    """
+    model_name = tasks[0].model_spec.name
+    checked = []
+    for task in tasks:
+        if not task.model_spec.name:
+            raise ServingError.invalid_argument("Found ModelSpec with an empty model name.")
+        if task.model_spec.name != model_name:
+            raise ServingError.invalid_argument(
+                "All ModelSpecs in a MultiInferenceRequest must access the same model name.")
+        name = task.model_spec.signature_name or DEFAULT_SIGNATURE
+        if any(name == seen for seen, _ in checked):
+            raise ServingError.invalid_argument(f"Duplicate evaluation of signature: {name}")
+        signature = signature_defs.get(name)
+        if signature is None:
+            raise ServingError.invalid_argument(
+                f"Requested signature not found in model graph: {name}")
+        method = TASK_METHODS.get(task.method_name)
+        if method is None:
+            raise ServingError.unimplemented(
+                f"Unsupported signature method_name: {task.method_name}")
+        check_example_signature(signature, method)
+        checked.append((name, method))
+    return checked
 
 
 def _shape(array):
