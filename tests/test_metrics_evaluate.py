@@ -117,7 +117,7 @@ def test_stacked_mnist_real_images_cover_their_modes(mnist):
 
 def test_toy_kinds_need_no_reference():
     result = evaluate_samples(np.repeat(ring_modes(), 3, axis=0), "ring")
-    assert result == {"modes_captured": 8, "high_quality_fraction": 1.0}
+    assert result == {"modes_captured": 8, "high_quality_fraction": 1.0, "reverse_kl": 0.0}
     assert evaluate_samples(np.array([[0.0, 5.0]]), "quadratic") == {
         "curve_distance": pytest.approx(5.0)}
 

@@ -19,7 +19,7 @@ def test_get_metrics_returns_all_or_the_named_ones_in_order():
 
 def test_toy_entries_return_named_values():
     ring = get_metrics("ring")["mode_coverage"](np.repeat(ring_modes(), 2, axis=0), None)
-    assert ring == {"modes_captured": 8, "high_quality_fraction": 1.0}
+    assert ring == {"modes_captured": 8, "high_quality_fraction": 1.0, "reverse_kl": 0.0}
     grid = get_metrics("grid")["mode_coverage"](sample_toy("grid", 2500, seed=0), None)
     assert grid["modes_captured"] == 25
     moments = get_metrics("gaussian_1d")["moment_error"](np.array([[3.0], [5.0]]), None)

@@ -107,3 +107,14 @@ def test_distance_is_geometric_where_the_curve_is_steep():
 def test_curve_distance_rejects_non_2d_points(points):
     with pytest.raises(ValueError, match=r"Received: points.shape="):
         curve_distance(points)
+
+
+def test_reverse_kl_is_that_of_the_high_quality_mode_histogram():
+    # High-quality samples 2, 1, 1 on three of the 8 ring modes, one far sample left out:
+    # p = (1/2, 1/4, 1/4), KL(p || 1/8) = 1/2 log 4 + 2 * 1/4 log 2 = 1.5 log 2.
+    modes = ring_modes()
+    samples = np.concatenate([modes[[0, 0, 1, 2]], [[9.0, 9.0]]])
+    np.testing.assert_allclose(mode_coverage(samples, modes, RING_STD).reverse_kl,
+                               1.5 * np.log(2.0))
+    assert mode_coverage(modes, modes, RING_STD).reverse_kl == 0.0
+    assert mode_coverage(np.array([[9.0, 9.0]]), modes, RING_STD).reverse_kl == np.inf

@@ -36,7 +36,7 @@ def tiny_preset(tmp_path):
     return str(path)
 
 
-def _result(seed, modes, quality=None, kl=None, seconds=60.0):
+def _result(seed, modes, quality=None, kl=0.1, seconds=60.0):
     return study.RunResult(seed=seed, steps=100, modes_captured=modes,
                            high_quality_fraction=quality, kl=kl, train_seconds=seconds)
 
@@ -69,8 +69,9 @@ def test_invalid_arguments_raise(call, message):
 def test_measure_counts_modes_and_high_quality_samples():
     # 3 points on each of the first 6 ring modes, plus 2 points far from every mode.
     points = np.concatenate([np.repeat(ring_modes()[:6], 3, axis=0), [[0.0, 0.0], [5.0, 5.0]]])
+    # Reverse KL of 6 equal modes of 8: sum 1/6 log(8/6) = log(4/3).
     assert study.measure(points, "ring") == {
-        "modes_captured": 6, "high_quality_fraction": 18 / 20, "kl": None}
+        "modes_captured": 6, "high_quality_fraction": 18 / 20, "kl": pytest.approx(np.log(4 / 3))}
     # Offsets of 2.9 std stay high quality on the grid; 3.1 std do not.
     offsets = np.where(np.arange(25)[:, None] % 2 == 0, 2.9, 3.1) * 0.05 * np.array([[1.0, 0.0]])
     measured = study.measure(grid_modes() + offsets, "grid")
@@ -78,12 +79,13 @@ def test_measure_counts_modes_and_high_quality_samples():
 
 
 def test_format_row_gives_mean_spread_each_seed_and_the_command():
-    row = study.format_row("ring", "worse", [_result(0, 8, 0.98, seconds=60),
-                                             _result(1, 6, 0.96, seconds=120)], ["--steps=100"])
+    row = study.format_row("ring", "worse", [_result(0, 8, 0.98, kl=0.1, seconds=60),
+                                             _result(1, 6, 0.96, kl=0.3, seconds=120)],
+                           ["--steps=100"])
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     # mean 7, sample std sqrt(2) = 1.41; 97 % +- 1.41 %.
-    assert cells[:9] == ["ring", "worse", "0,1", "100", "7.0 ± 1.4 of 8", "97.0 ± 1.4 %", "–",
-                         "8 / 98.0 %, 6 / 96.0 %", "1.5"]
+    assert cells[:9] == ["ring", "worse", "0,1", "100", "7.0 ± 1.4 of 8", "97.0 ± 1.4 %",
+                         "0.200 ± 0.141", "8 / 98.0 % / 0.100, 6 / 96.0 % / 0.300", "1.5"]
     assert cells[9] == ("`python scripts/mode_collapse_study.py --dataset=ring --remedy=worse "
                         "--seeds=0,1 -- --steps=100`")
     stacked = study.format_row("stacked_mnist", "plain", [_result(0, 990, kl=0.1),
@@ -131,7 +133,7 @@ def test_run_study_trains_measures_writes_the_row_and_reuses_finished_runs(
                                    table, overrides=["--batch_size=8"], num_samples=40,
                                    print_fn=lines.append)
     (result,) = results
-    assert result.seed == 3 and result.steps == 6 and result.kl is None
+    assert result.seed == 3 and result.steps == 6 and result.kl >= 0
     assert 0 <= result.modes_captured <= 8 and 0.0 <= result.high_quality_fraction <= 1.0
     workdir = tmp_path / "runs" / "ring" / "pack" / "seed3"
     options = json.loads((workdir / "options.json").read_text())

@@ -5,9 +5,9 @@ Seed 001 proposes remedies for mode collapse; this module measures them the way 
 https://arxiv.org/abs/1712.04086) do. For a data set (`ring`, `grid`, `stacked_mnist`) and a
 remedy (`REMEDIES`), every seed trains `configs/<data set>.flags` plus the remedy's flags with
 `tfgan.training.train` in its own run directory, then samples the trained generator and
-measures it with `tfgan.metrics`: modes captured and the fraction of high-quality samples on
-the toys (2500 samples), modes out of 1000 and the KL of the class histogram from uniform on
-Stacked MNIST (26000 samples). `update_table` writes the row (mean ± sample standard deviation
+measures it with `tfgan.metrics`: modes captured, the fraction of high-quality samples and
+PacGAN's reverse KL of the mode histogram on the toys (2500 samples), modes out of 1000 and the
+KL of the class histogram from uniform on Stacked MNIST (26000 samples). `update_table` writes the row (mean ± sample standard deviation
 over seeds, each seed's values, and the command that reproduces the row) into a markdown file,
 replacing the row of the same data set and remedy and keeping everything else.
 
@@ -44,6 +44,10 @@ REMEDIES = {
     # Gulrajani et al. 2017, https://arxiv.org/abs/1704.00028: WGAN-GP's penalty, weight 10,
     # on the preset's non-saturating loss.
     "gradient_penalty": ("--gradient_penalty_weight=10",),
+    # Mescheder et al. 2018, https://arxiv.org/abs/1801.04406: the zero-centred R1 penalty on
+    # real data, the one of the two that makes the game converge locally (WGAN-GP's
+    # one-centred penalty does not; docs/mode_collapse.md).
+    "r1": ("--gradient_penalty=r1", "--gradient_penalty_weight=0.1"),
 }
 NUM_MODES = {"ring": len(data.ring_modes()), "grid": len(data.grid_modes()),
              "stacked_mnist": stacked_mnist.NUM_MODES}
@@ -71,7 +75,9 @@ class RunResult:
         steps: int, the steps the generator was trained for.
         modes_captured: int, modes with at least one (high-quality) sample.
         high_quality_fraction: float in [0, 1] or None (toys only).
-        kl: float or None, KL of the class histogram from uniform (Stacked MNIST only).
+        kl: float or None, KL from uniform of the mode histogram (toys: PacGAN's reverse KL
+            of the high-quality samples; Stacked MNIST: of the classified triples); None in
+            results saved before toys had one.
         train_seconds: float, wall time of the training call that finished the run.
     """
 
@@ -164,8 +170,8 @@ def measure(samples, dataset, value_range=None, classifier=None):
             (the committed one).
 
     Returns:
-        dict with `modes_captured` (int), `high_quality_fraction` (float or None) and `kl`
-        (float or None).
+        dict with `modes_captured` (int), `high_quality_fraction` (float, toys; else None)
+        and `kl` (float).
     """
     _check_choice("dataset", dataset, DATASETS)
     values = metrics.evaluate_samples(
@@ -173,7 +179,7 @@ def measure(samples, dataset, value_range=None, classifier=None):
     return {
         "modes_captured": int(values["modes_captured"]),
         "high_quality_fraction": values.get("high_quality_fraction"),
-        "kl": values.get("class_kl"),
+        "kl": values["reverse_kl"] if "reverse_kl" in values else values["class_kl"],
     }
 
 
@@ -213,7 +219,9 @@ def run_seed(dataset, remedy, seed, workdir, preset, overrides=(), num_samples=N
     if os.path.exists(result_path):
         with open(result_path) as f:
             saved = json.load(f)
-        if saved["options"] == options and saved["num_samples"] == num_samples:
+        # Results saved before the toys had a KL are measured again from the finished run.
+        if (saved["options"] == options and saved["num_samples"] == num_samples
+                and saved["result"]["kl"] is not None):
             return RunResult(**saved["result"])
     progress = print_fn or (lambda line: None)
     progress(f"{dataset} {remedy} seed {seed}: training in {workdir}")
@@ -277,9 +285,10 @@ def format_row(dataset, remedy, results, overrides=()):
         per_seed = ", ".join(f"{r.modes_captured} / {r.kl:.2f}" for r in results)
     else:
         quality = _mean_spread([r.high_quality_fraction for r in results], scale=100) + " %"
-        kl = "–"
+        kl = _mean_spread([r.kl for r in results], digits=3)
         per_seed = ", ".join(
-            f"{r.modes_captured} / {100 * r.high_quality_fraction:.1f} %" for r in results)
+            f"{r.modes_captured} / {100 * r.high_quality_fraction:.1f} % / {r.kl:.3f}"
+            for r in results)
     minutes = np.mean([r.train_seconds for r in results]) / 60
     cells = [dataset, remedy, ",".join(map(str, seeds)), "/".join(map(str, steps)),
              f"{modes} of {NUM_MODES[dataset]}", quality, kl, per_seed, f"{minutes:.1f}",
@@ -375,8 +384,9 @@ def run_study(dataset, remedy, seeds, root, preset, table_path, overrides=(), nu
         result = run_seed(dataset, remedy, seed, workdir, preset, overrides, num_samples,
                           classifier, print_fn)
         results.append(result)
-        quality = (f"KL {result.kl:.3f}" if result.kl is not None
-                   else f"high quality {100 * result.high_quality_fraction:.1f} %")
+        quality = f"KL {result.kl:.3f}"
+        if result.high_quality_fraction is not None:
+            quality = f"high quality {100 * result.high_quality_fraction:.1f} %, {quality}"
         print_fn(f"{dataset} {remedy} seed {seed}: {result.modes_captured} modes, {quality}, "
                  f"{result.train_seconds / 60:.1f} min")
     row = format_row(dataset, remedy, results, overrides)

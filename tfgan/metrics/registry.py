@@ -51,7 +51,8 @@ def _mode_coverage_on(modes, std):
     def metric(fake, real):
         coverage = mode_coverage(fake, modes, std)
         return {"modes_captured": coverage.modes_captured,
-                "high_quality_fraction": coverage.high_quality_fraction}
+                "high_quality_fraction": coverage.high_quality_fraction,
+                "reverse_kl": coverage.reverse_kl}
     return metric
 
 

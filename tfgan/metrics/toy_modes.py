@@ -6,9 +6,10 @@ import numpy as np
 
 from tfgan.data.toys import GAUSSIAN_1D_MEAN, GAUSSIAN_1D_STD, quadratic_curve
 from tfgan.metrics.checks import check_features, check_same_width
+from tfgan.metrics.class_histogram import kl_from_uniform
 
 ModeCoverage = collections.namedtuple(
-    "ModeCoverage", ["modes_captured", "high_quality_fraction", "mode_counts"])
+    "ModeCoverage", ["modes_captured", "high_quality_fraction", "mode_counts", "reverse_kl"])
 MomentError = collections.namedtuple("MomentError", ["mean_error", "std_error"])
 
 
@@ -23,7 +24,10 @@ def mode_coverage(samples, modes, std, num_std=3.0, min_samples=1):
       nearest mode centre: ||x - mu_nearest|| <= num_std * std;
     - a mode is *captured* if it is the nearest mode of at least `min_samples` high-quality
       samples. VEEGAN and PacGAN's code count a mode with a single sample (`min_samples=1`);
-      raise it to ignore stray samples.
+      raise it to ignore stray samples;
+    - the *reverse KL* is PacGAN's (section 4.1, Table 1): KL(p || u) of the histogram `p` of
+      the high-quality samples over the modes from the data's uniform mixture `u`,
+      `sum_k p_k log(p_k K)`: 0 when every mode holds as many, log K when one holds all.
 
     Args:
         samples: float array `[n, d]` of generated points.
@@ -34,8 +38,9 @@ def mode_coverage(samples, modes, std, num_std=3.0, min_samples=1):
             Defaults to `1`.
 
     Returns:
-        `ModeCoverage(modes_captured, high_quality_fraction, mode_counts)`: an int, a float
-        in [0, 1], and an int numpy array `[num_modes]` of high-quality samples per mode.
+        `ModeCoverage(modes_captured, high_quality_fraction, mode_counts, reverse_kl)`: an
+        int, a float in [0, 1], an int numpy array `[num_modes]` of high-quality samples per
+        mode, and a float in [0, log num_modes] (inf without a high-quality sample).
 
     Raises:
         ValueError: empty `samples`, widths that differ, or `std`, `num_std` or `min_samples`
@@ -53,10 +58,12 @@ def mode_coverage(samples, modes, std, num_std=3.0, min_samples=1):
     nearest = np.argmin(distances, axis=1)
     high_quality = distances[np.arange(len(samples)), nearest] <= num_std * std
     mode_counts = np.bincount(nearest[high_quality], minlength=len(modes))
+    total = mode_counts.sum()
     return ModeCoverage(
         modes_captured=int(np.sum(mode_counts >= min_samples)),
         high_quality_fraction=float(np.mean(high_quality)),
         mode_counts=mode_counts,
+        reverse_kl=kl_from_uniform(mode_counts / total) if total else float("inf"),
     )
 
 
