@@ -157,6 +157,15 @@ def test_run_study_trains_measures_writes_the_row_and_reuses_finished_runs(
                                       print_fn=lines.append)
     assert again == results and same_row == row
 
+    # A result saved before toys had a KL is measured again; its training time is kept.
+    saved["result"].update(kl=None, train_seconds=100.0)
+    (workdir / study.RESULT_FILE).write_text(json.dumps(saved))
+    monkeypatch.undo()
+    (remeasured,), _ = study.run_study("ring", "pack", [3], str(tmp_path / "runs"), tiny_preset,
+                                       table, overrides=["--batch_size=8"], num_samples=40)
+    assert remeasured.kl == result.kl and remeasured.steps == 6
+    assert remeasured.train_seconds >= 100.0
+
 
 @pytest.mark.parametrize("dataset, overrides, expected", [
     ("stacked_mnist", ["--steps=9"], ["--mnist_path=/data/mnist.npz", "--steps=9"]),

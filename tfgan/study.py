@@ -216,18 +216,20 @@ def run_seed(dataset, remedy, seed, workdir, preset, overrides=(), num_samples=N
     num_samples = num_samples or NUM_SAMPLES[dataset]
     result_path = os.path.join(workdir, RESULT_FILE)
     options = json.loads(config.to_json())
+    trained_seconds = 0.0
     if os.path.exists(result_path):
         with open(result_path) as f:
             saved = json.load(f)
-        # Results saved before the toys had a KL are measured again from the finished run.
-        if (saved["options"] == options and saved["num_samples"] == num_samples
-                and saved["result"]["kl"] is not None):
-            return RunResult(**saved["result"])
+        if saved["options"] == options and saved["num_samples"] == num_samples:
+            if saved["result"]["kl"] is not None:
+                return RunResult(**saved["result"])
+            # Saved before the toys had a KL: measured again, its training time kept.
+            trained_seconds = saved["result"]["train_seconds"]
     progress = print_fn or (lambda line: None)
     progress(f"{dataset} {remedy} seed {seed}: training in {workdir}")
     start = time.monotonic()
     gan = training.train(config)
-    train_seconds = time.monotonic() - start
+    train_seconds = trained_seconds + time.monotonic() - start
     value_range = training.data_value_range(config, "points" if dataset in data.TOYS else "image")
     progress(f"{dataset} {remedy} seed {seed}: measuring {num_samples} samples")
     samples = generate(gan, num_samples, config.prior, seed)
