@@ -22,7 +22,7 @@ from tfgan import study
 from tfgan.data import DatasetUnavailableError
 
 _CHECKOUT = _checkout.ROOT
-_MNIST_DATASETS = ("stacked_mnist",)
+_MNIST_DATASETS = ("stacked_mnist", "stacked_mnist_hard")
 
 FLAGS = flags.FlagValues()
 flags.DEFINE_enum("dataset", None, study.DATASETS, "Data set of the row (required).",

@@ -91,6 +91,9 @@ def test_format_row_gives_mean_spread_each_seed_and_the_command():
     stacked = study.format_row("stacked_mnist", "plain", [_result(0, 990, kl=0.1),
                                                            _result(1, 1000, kl=0.3)])
     assert "| 995.0 ± 7.1 of 1000 | – | 0.20 ± 0.14 | 990 / 0.10, 1000 / 0.30 |" in stacked
+    # The hard variant is its own row, measured on Stacked MNIST's 1000 modes.
+    hard = study.format_row("stacked_mnist_hard", "plain", [_result(0, 990, kl=0.1)])
+    assert hard.startswith("| stacked_mnist_hard | plain | 0 | 100 | 990.0 ± 0.0 of 1000 | – |")
 
 
 def test_update_table_replaces_its_row_and_keeps_the_rest(tmp_path):

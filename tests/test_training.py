@@ -93,6 +93,10 @@ def test_resume_with_other_networks_is_refused(tmp_path):
     (dict(output_activation="sigmoid"), "--output_activation=linear"),
     (dict(steps=0), "--steps must be a positive integer"),
     (dict(schedule="worse", d_confidence=0.45), r"--d_confidence must be in \[0.5, 1\), got 0.45"),
+    (dict(d_width=-1.0), r"--d_width must be >= 0 \(0: --width\), got -1.0"),
+    (dict(num_generators=3), r"--batch_size \(128\) must be a multiple of --pack times "
+                             r"--num_generators \(3\)"),
+    (dict(adversary_weighting="median"), "--adversary_weighting must be one of mean, softmax"),
 ])
 def test_bad_options_write_nothing(tmp_path, overrides, message):
     with pytest.raises(ConfigError, match=message):
@@ -136,3 +140,16 @@ def test_eval_every_needs_a_data_set_with_metrics(tmp_path):
     with pytest.raises(ConfigError, match="--eval_every needs a data set with metrics"):
         training.train(_toy_config(tmp_path / "run", dataset="two_curves", eval_every=2))
     assert not os.path.exists(tmp_path / "run")
+
+
+def test_d_width_narrows_only_the_discriminator():
+    # Stacked MNIST's hard setting: D with a quarter of G's filters (--width=0.25,
+    # --d_width=0.0625: D's convolutions have 4 and 8 filters instead of 16 and 32).
+    config = TrainConfig(workdir="unused", dataset="stacked_mnist", architecture="dcgan",
+                         width=0.25, d_width=0.0625, output_activation="tanh")
+    spec = training.DataSpec("image", (28, 28, 3), None)
+    generator, discriminator = training.build_networks(config, spec)
+    assert (generator.width, discriminator.width) == (0.25, 0.0625)
+    filters = sorted(layer.filters for layer in discriminator._flatten_layers()
+               if hasattr(layer, "filters"))
+    assert filters == [4, 8]

@@ -65,6 +65,9 @@ class TrainConfig:
         0, "MLP discriminator: a linear feature layer of this size before the logit (0: none)."
     )
     width: float = _option(1.0, "DCGAN filter-count multiplier.")
+    d_width: float = _option(
+        0.0, "DCGAN discriminator filter-count multiplier (0: --width); a smaller one gives the "
+        "weak discriminators of Metz et al. 2017 and PacGAN's harder Stacked MNIST.")
     dropout: float = _option(0.3, "DCGAN discriminator dropout rate.")
     minibatch: bool = _option(False, "Minibatch discrimination in the discriminator.")
     spectral_norm: bool = _option(
@@ -173,6 +176,7 @@ class TrainConfig:
         _check(all(u > 0 for u in self.g_hidden_units + self.d_hidden_units),
                "--g_hidden_units and --d_hidden_units must be positive integers")
         _check(self.d_feature_units >= 0, "--d_feature_units must be >= 0")
+        _check(self.d_width >= 0, f"--d_width must be >= 0 (0: --width), got {self.d_width}")
         _check(self.eval_every >= 0, "--eval_every must be >= 0")
         for name in ("d_learning_rate", "g_learning_rate"):
             value = getattr(self, name)
@@ -252,8 +256,9 @@ class TrainConfig:
 # resumed with another.
 MODEL_OPTIONS = (
     "dataset", "architecture", "z_dim", "prior", "g_hidden_units", "d_hidden_units",
-    "activation", "output_activation", "d_feature_units", "width", "minibatch", "num_kernels",
-    "kernel_dim", "pack", "num_generators", "num_discriminators", "loss", "schedule", "optimizer", "ema_decay", "image_size",
+    "activation", "output_activation", "d_feature_units", "width", "d_width", "minibatch",
+    "num_kernels", "kernel_dim", "pack", "num_generators", "num_discriminators", "loss",
+    "schedule", "optimizer", "ema_decay", "image_size",
     # Power-iteration vectors are variables of the discriminator.
     "spectral_norm",
     # A scheduled learning rate leaves the optimizers without a learning-rate variable.

@@ -29,7 +29,12 @@ from tfgan.cli.flags import config_from_flags, define_flags
 from tfgan.config import TrainConfig
 from tfgan.data import stacked_mnist
 
-DATASETS = ("ring", "grid", "stacked_mnist")
+# Study data set (a row's name, the preset `configs/<name>.flags`) -> the data it trains on.
+# stacked_mnist_hard is PacGAN's and Metz et al.'s harder setting: a discriminator with a
+# quarter of the generator's filters.
+STUDY_DATA = {"ring": "ring", "grid": "grid", "stacked_mnist": "stacked_mnist",
+              "stacked_mnist_hard": "stacked_mnist"}
+DATASETS = tuple(STUDY_DATA)
 PACK = 4
 # Remedy -> the training flags it adds to the preset.
 REMEDIES = {
@@ -175,7 +180,7 @@ def measure(samples, dataset, value_range=None, classifier=None):
     """
     _check_choice("dataset", dataset, DATASETS)
     values = metrics.evaluate_samples(
-        samples, dataset, classifier=classifier, value_range=value_range or (0.0, 1.0))
+        samples, STUDY_DATA[dataset], classifier=classifier, value_range=value_range or (0.0, 1.0))
     return {
         "modes_captured": int(values["modes_captured"]),
         "high_quality_fraction": values.get("high_quality_fraction"),
@@ -209,11 +214,11 @@ def run_seed(dataset, remedy, seed, workdir, preset, overrides=(), num_samples=N
     """
     flag_args = training_flags(dataset, remedy, preset, overrides)
     config = make_config([*flag_args, f"--seed={seed}", f"--workdir={workdir}"])
-    if config.dataset != dataset:
+    if config.dataset != STUDY_DATA[dataset]:
         raise ValueError(
-            f"the preset trains --dataset={config.dataset}, not {dataset}. Received: "
-            f"preset={preset!r}")
-    num_samples = num_samples or NUM_SAMPLES[dataset]
+            f"the preset trains --dataset={config.dataset}, not {STUDY_DATA[dataset]}. "
+            f"Received: preset={preset!r}")
+    num_samples = num_samples or NUM_SAMPLES[STUDY_DATA[dataset]]
     result_path = os.path.join(workdir, RESULT_FILE)
     options = json.loads(config.to_json())
     trained_seconds = 0.0
@@ -230,7 +235,8 @@ def run_seed(dataset, remedy, seed, workdir, preset, overrides=(), num_samples=N
     start = time.monotonic()
     gan = training.train(config)
     train_seconds = trained_seconds + time.monotonic() - start
-    value_range = training.data_value_range(config, "points" if dataset in data.TOYS else "image")
+    kind = "points" if STUDY_DATA[dataset] in data.TOYS else "image"
+    value_range = training.data_value_range(config, kind)
     progress(f"{dataset} {remedy} seed {seed}: measuring {num_samples} samples")
     samples = generate(gan, num_samples, config.prior, seed)
     result = RunResult(seed=seed, steps=int(gan.step.numpy()), train_seconds=train_seconds,
@@ -281,7 +287,7 @@ def format_row(dataset, remedy, results, overrides=()):
     seeds = [r.seed for r in results]
     steps = sorted({r.steps for r in results})
     modes = _mean_spread([r.modes_captured for r in results])
-    if dataset == "stacked_mnist":
+    if STUDY_DATA[dataset] == "stacked_mnist":
         quality = "–"
         kl = _mean_spread([r.kl for r in results], digits=2)
         per_seed = ", ".join(f"{r.modes_captured} / {r.kl:.2f}" for r in results)
@@ -293,7 +299,7 @@ def format_row(dataset, remedy, results, overrides=()):
             for r in results)
     minutes = np.mean([r.train_seconds for r in results]) / 60
     cells = [dataset, remedy, ",".join(map(str, seeds)), "/".join(map(str, steps)),
-             f"{modes} of {NUM_MODES[dataset]}", quality, kl, per_seed, f"{minutes:.1f}",
+             f"{modes} of {NUM_MODES[STUDY_DATA[dataset]]}", quality, kl, per_seed, f"{minutes:.1f}",
              f"`{study_command(dataset, remedy, seeds, overrides)}`"]
     return "| " + " | ".join(cells) + " |"
 

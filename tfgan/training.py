@@ -123,7 +123,7 @@ def build_networks(config, spec):
                          feature_units=config.d_feature_units or None, **common)
     else:
         g_options = dict(width=config.width, output_activation=config.output_activation)
-        d_options = dict(width=config.width, dropout=config.dropout, **common)
+        d_options = dict(width=config.d_width or config.width, dropout=config.dropout, **common)
     try:
         generators = [
             models_lib.build_generator(config.architecture, z_dim=config.z_dim,

@@ -23,7 +23,8 @@ define_flags(TrainConfig, FLAGS)
 GROUPS = {
     "data": ("dataset", "mnist_path", "data_dir", "image_dir", "image_size"),
     "model": ("architecture", "z_dim", "prior", "g_hidden_units", "d_hidden_units",
-              "activation", "output_activation", "d_feature_units", "width", "dropout",
+              "activation", "output_activation", "d_feature_units", "width", "d_width",
+              "dropout",
               "minibatch", "num_kernels", "kernel_dim", "pack", "spectral_norm",
               "num_generators", "num_discriminators", "adversary_weighting",
               "adversary_temperature"),
