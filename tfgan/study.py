@@ -53,6 +53,11 @@ REMEDIES = {
     # real data, the one of the two that makes the game converge locally (WGAN-GP's
     # one-centred penalty does not; docs/mode_collapse.md).
     "r1": ("--gradient_penalty=r1", "--gradient_penalty_weight=0.1"),
+    # Seed 001's several adversaries (GMAN, Durugkar et al. 2017; MAD-GAN, Ghosh et al. 2018):
+    # two generators sampled as a mixture, two discriminators, each network's loss the softmax-
+    # weighted sum of its losses against the other side (GMAN's soft version, lambda 1).
+    "adversaries": ("--num_generators=2", "--num_discriminators=2",
+                    "--adversary_weighting=softmax"),
 }
 NUM_MODES = {"ring": len(data.ring_modes()), "grid": len(data.grid_modes()),
              "stacked_mnist": stacked_mnist.NUM_MODES}
