@@ -24,6 +24,7 @@ import urllib.request
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow_serving.apis import predict_pb2
 
 from tfgan.serving import single_model_config
 
@@ -224,3 +225,15 @@ def export_tf1_model(path):
             builder.save()
     shutil.rmtree(staging)  # the model must use its own copy under assets/
     return path
+
+
+def declared_rows_request(model_name, rows, values):
+    """A `PredictRequest` whose float `z` declares `[rows, 3]` but carries only `values`."""
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = model_name
+    z = request.inputs["z"]
+    z.dtype = tf.float32.as_datatype_enum
+    z.tensor_shape.dim.add(size=rows)
+    z.tensor_shape.dim.add(size=3)
+    z.float_val.extend(values)
+    return request

@@ -17,6 +17,7 @@ from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
 from serving_fixtures import (
     MODEL_NAME,
+    declared_rows_request,
     exported_model,
     free_port,
     http,
@@ -208,13 +209,8 @@ def send_bad_requests(rest_url, predictions, name):
     for model, rows, code in ((MODEL_NAME, 2**40, grpc.StatusCode.INVALID_ARGUMENT),
                               (MODEL_NAME, 300_000_000, grpc.StatusCode.INVALID_ARGUMENT),
                               (name, 1, grpc.StatusCode.NOT_FOUND)):
-        request = predict_pb2.PredictRequest()
-        request.model_spec.name = model
-        z = request.inputs["z"]
-        z.dtype = tf.float32.as_datatype_enum
-        z.tensor_shape.dim.add(size=rows)
-        z.tensor_shape.dim.add(size=3)
-        z.float_val.append(0.5)  # one value declared to fill the whole shape
+        # One value declared to fill the whole shape.
+        request = declared_rows_request(model, rows, [0.5])
         with pytest.raises(grpc.RpcError) as caught:
             predictions.Predict(request, timeout=30)
         assert caught.value.code() == code

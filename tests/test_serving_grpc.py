@@ -18,6 +18,7 @@ from tensorflow_serving.apis import (
 from serving_fixtures import (
     MODEL_NAME,
     build_networks,
+    declared_rows_request,
     exported_model,
     install_version,
     latent,
@@ -204,13 +205,7 @@ def test_bytes_that_are_not_a_request_are_invalid_argument(channel, method):
     (300_000_000, [0.0], "this server expands such a tensor to at most"),
 ])
 def test_declared_sizes_are_checked_before_allocating(predictions, rows, values, message):
-    request = predict_pb2.PredictRequest()
-    request.model_spec.name = MODEL_NAME
-    z = request.inputs["z"]
-    z.dtype = tf.float32.as_datatype_enum
-    z.tensor_shape.dim.add(size=rows)
-    z.tensor_shape.dim.add(size=3)
-    z.float_val.extend(values)
+    request = declared_rows_request(MODEL_NAME, rows, values)
     with pytest.raises(grpc.RpcError) as caught:
         predictions.Predict(request, timeout=30)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT

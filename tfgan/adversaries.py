@@ -143,15 +143,11 @@ class GeneratorMixture(keras.Model):
         return tf.gather(samples, component_of(z, len(self.members)), axis=1, batch_dims=1)
 
     def get_config(self):
-        return {**super().get_config(),
-                "generators": [keras.saving.serialize_keras_object(g) for g in self.members]}
+        return {**super().get_config(), "generators": _serialized(self.members)}
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["generators"] = [keras.saving.deserialize_keras_object(g)
-                                for g in config["generators"]]
-        return cls(**config)
+        return cls(**{**config, "generators": _deserialized(config["generators"])})
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
@@ -184,16 +180,19 @@ class DiscriminatorEnsemble(keras.Model):
         return tf.reduce_mean(member_logits(self, x, training=training), axis=1, keepdims=True)
 
     def get_config(self):
-        return {**super().get_config(),
-                "discriminators": [keras.saving.serialize_keras_object(d)
-                                   for d in self.members]}
+        return {**super().get_config(), "discriminators": _serialized(self.members)}
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["discriminators"] = [keras.saving.deserialize_keras_object(d)
-                                    for d in config["discriminators"]]
-        return cls(**config)
+        return cls(**{**config, "discriminators": _deserialized(config["discriminators"])})
+
+
+def _serialized(networks):
+    return [keras.saving.serialize_keras_object(network) for network in networks]
+
+
+def _deserialized(configs):
+    return [keras.saving.deserialize_keras_object(config) for config in configs]
 
 
 def members(network):
