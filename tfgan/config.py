@@ -9,6 +9,7 @@ import json
 
 from tfgan import priors
 from tfgan.adversaries import WEIGHTINGS
+from tfgan.distribute import STRATEGIES
 from tfgan.learning_rates import LR_SCHEDULES
 from tfgan.losses import LOSSES
 from tfgan.models import ARCHITECTURES, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
@@ -144,6 +145,10 @@ class TrainConfig:
         False, "Mixed precision: mixed_float16 with loss scaling on GPU, mixed_bfloat16 on CPU."
     )
     jit_compile: bool = _option(False, "Compile the train step with XLA.")
+    strategy: str = _option(
+        "default", "Devices to train on: default (one), mirrored (every GPU, or every logical "
+        "CPU), multi_worker (the processes TF_CONFIG names; the chief writes --workdir). "
+        "--batch_size is the global batch, split across the replicas.")
     steps_per_execution: int = _option(
         0, "Train steps per compiled call (0: chosen from the step's FLOPs, many for small "
         "networks). Logging, grids and checkpoints still happen at their exact steps.")
@@ -216,6 +221,7 @@ class TrainConfig:
                f"({self.steps}) with --lr_schedule={self.lr_schedule}")
         _check(not self.ema_warmup or self.ema_decay > 0, "--ema_warmup needs --ema_decay > 0")
         _check_choice("on_nan", self.on_nan, ON_NAN)
+        _check_choice("strategy", self.strategy, STRATEGIES)
         _check(self.schedule == "alternating" or (self.k_d, self.k_g) == (1, 1),
                f"--k_d/--k_g repeat updates only with --schedule=alternating, got "
                f"--schedule={self.schedule} --k_d={self.k_d} --k_g={self.k_g}")

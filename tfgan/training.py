@@ -32,7 +32,7 @@ from tfgan import callbacks as callbacks_lib
 from tfgan import data as data_lib
 from tfgan import export as export_lib
 from tfgan import models as models_lib
-from tfgan import adversaries, learning_rates, priors, training_loop
+from tfgan import adversaries, distribute, learning_rates, priors, training_loop
 from tfgan.config import MODEL_OPTIONS, ConfigError, TrainConfig
 from tfgan.flops import train_step_flops
 from tfgan.gan import GAN, packed_shape
@@ -394,6 +394,8 @@ def train(config, callbacks=()):
     """
     config.validate()
     _check_resumable(config)
+    # First: a multi-worker strategy configures the runtime, before any TensorFlow op runs.
+    strategy, tf_config = _strategy(config)
     set_precision_policy(config.mixed_precision)
     kind = "points" if config.dataset in data_lib.TOYS else "image"
     try:
@@ -405,17 +407,21 @@ def train(config, callbacks=()):
     except ValueError as error:
         raise ConfigError(f"--dataset={config.dataset}: {error}") from None
     spec = DataSpec.from_info(info)
-    gan = build_gan(config, spec)
-    evaluation = _evaluate_every(config, spec, gan)
-    _check_workdir(config, gan)
-
-    # Everything is checked: from here on the run directory is written.
-    _write_json_atomically(os.path.join(config.workdir, OPTIONS_FILE), config.to_json())
-    _write_json_atomically(os.path.join(config.workdir, DATASET_FILE),
-                           json.dumps(dataclasses.asdict(spec), indent=2))
+    with strategy.scope():
+        gan = build_gan(config, spec)
+    chief = distribute.is_chief(tf_config)
+    evaluation = _evaluate_every(config, spec, gan) if chief else None
+    if chief:
+        _check_workdir(config, gan)
+        # Everything is checked: from here on the run directory is written.
+        _write_json_atomically(os.path.join(config.workdir, OPTIONS_FILE), config.to_json())
+        _write_json_atomically(os.path.join(config.workdir, DATASET_FILE),
+                               json.dumps(dataclasses.asdict(spec), indent=2))
     checkpoint = tf.train.Checkpoint(gan=gan)
     checkpoint_dir = os.path.join(config.workdir, CHECKPOINT_DIR)
-    manager = tf.train.CheckpointManager(checkpoint, checkpoint_dir, max_to_keep=3)
+    manager = tf.train.CheckpointManager(
+        checkpoint, distribute.worker_checkpoint_dir(checkpoint_dir, tf_config), max_to_keep=3)
+    # Every worker resumes from the chief's checkpoints (the workdir is on shared storage).
     restored = restore_good_checkpoint(checkpoint, checkpoint_dir)
     if restored:
         apply_flag_learning_rates(gan, config)
@@ -426,8 +432,8 @@ def train(config, callbacks=()):
         try:
             training_loop.run_steps(
                 gan, dataset, config.steps,
-                callbacks=_callbacks(config, gan, spec, dataset, manager, evaluation)
-                + list(callbacks),
+                callbacks=(_callbacks(config, gan, spec, dataset, manager, evaluation)
+                           if chief else _worker_callbacks(config, manager)) + list(callbacks),
                 steps_per_execution=block, jit_compile=config.jit_compile)
         except callbacks_lib.NonFiniteLossError as error:
             good = manager.latest_checkpoint
@@ -440,9 +446,42 @@ def train(config, callbacks=()):
             gan.reset_metrics()
             print(f"warning: {error}; rolled back to {good} ({rollbacks}/{MAX_ROLLBACKS})",
                   file=sys.stderr, flush=True)
-    if config.export_dir:
+    if config.export_dir and chief:
         export_trained(gan, config, spec, config.export_dir)
     return gan
+
+
+def _strategy(config):
+    """The strategy of `--strategy` and the cluster's `TF_CONFIG` (empty unless multi-worker).
+
+    Raises:
+        ConfigError: the strategy cannot be made, or the global batch does not split evenly
+            across its replicas.
+    """
+    try:
+        tf_config = distribute.read_tf_config() if config.strategy == "multi_worker" else {}
+        strategy = distribute.make_strategy(config.strategy)
+    except distribute.StrategyError as error:
+        raise ConfigError(str(error)) from None
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % (replicas * config.pack * config.num_generators):
+        raise ConfigError(
+            f"--batch_size ({config.batch_size}) must split evenly across the "
+            f"{replicas} replicas of --strategy={config.strategy}, each share a multiple of "
+            f"--pack times --num_generators ({config.pack * config.num_generators})")
+    if config.schedule == "worse" and replicas > 1:
+        raise ConfigError(
+            f"--schedule=worse needs one replica; --strategy={config.strategy} has {replicas} "
+            "(the optimizers' cross-replica sums cannot run inside the choice of network)")
+    return strategy, tf_config
+
+
+def _worker_callbacks(config, manager):
+    """A non-chief worker's callbacks: it writes nothing of the run, only its part of each
+    checkpoint save, which every worker must take part in."""
+    return [callbacks_lib.StopOnNonFiniteLoss(),
+            callbacks_lib.CheckpointEvery(manager, config.checkpoint_every),
+            callbacks_lib.ResetMetricsEvery(config.log_every)]
 
 
 def load_run(workdir):

@@ -35,7 +35,7 @@ GROUPS = {
                   "lr_schedule", "lr_warmup_steps", "beta1", "beta2", "ema_decay", "ema_warmup"),
     "run": ("workdir", "steps", "batch_size", "seed", "sample_every", "num_grid_samples",
             "log_every", "checkpoint_every", "on_nan", "eval_every", "eval_num_samples",
-            "mixed_precision", "jit_compile", "steps_per_execution"),
+            "mixed_precision", "jit_compile", "steps_per_execution", "strategy"),
     "export": ("export_dir", "model_name"),
 }
 _MNIST_DATASETS = ("mnist", "stacked_mnist")
