@@ -427,6 +427,13 @@ def train(config, callbacks=()):
         apply_flag_learning_rates(gan, config)
         print(f"Resumed from {restored} at step {int(gan.step.numpy())}", flush=True)
     block = steps_per_execution(config, gan)
+    jit_compile = config.jit_compile
+    if jit_compile and strategy.num_replicas_in_sync > 1 \
+            and not tf.config.list_logical_devices("GPU"):
+        # XLA cannot compile the replicas' all-reduce on CPUs (TensorFlow b/194942685).
+        jit_compile = False
+        print(f"note: --jit_compile is off under --strategy={config.strategy} on CPUs "
+              "(XLA compiles no cross-replica sums there)", file=sys.stderr, flush=True)
     rollbacks = 0
     while int(gan.step.numpy()) < config.steps:
         try:
@@ -434,7 +441,7 @@ def train(config, callbacks=()):
                 gan, dataset, config.steps,
                 callbacks=(_callbacks(config, gan, spec, dataset, manager, evaluation)
                            if chief else _worker_callbacks(config, manager)) + list(callbacks),
-                steps_per_execution=block, jit_compile=config.jit_compile)
+                steps_per_execution=block, jit_compile=jit_compile)
         except callbacks_lib.NonFiniteLossError as error:
             good = manager.latest_checkpoint
             advice = (f"{error}; the latest checkpoint, {good or 'none'}, is the last good one "
