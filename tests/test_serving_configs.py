@@ -131,3 +131,28 @@ def test_readme_describes_every_deployment_file():
     for path in SERVING_DIR.rglob("*"):
         if path.is_file() and path.name != "README.md":
             assert f"`{path.relative_to(SERVING_DIR)}`" in readme, path
+
+
+def test_autoscaler_and_training_job_fit_the_deployment_and_the_strategy():
+    yaml = pytest.importorskip("yaml", reason="pyyaml is not installed")
+    kubernetes = SERVING_DIR / "kubernetes"
+    deployment = yaml.safe_load((kubernetes / "deployment.yaml").read_text())
+    hpa = yaml.safe_load((kubernetes / "hpa.yaml").read_text())
+    assert hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
+    assert hpa["spec"]["minReplicas"] >= deployment["spec"]["replicas"]
+    # CPU utilisation needs a CPU request on the serving container.
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["requests"]["cpu"]
+    service, job = yaml.safe_load_all((kubernetes / "train-job.yaml").read_text())
+    spec = job["spec"]
+    assert spec["completionMode"] == "Indexed" and spec["completions"] == spec["parallelism"]
+    pod = spec["template"]["spec"]
+    assert pod["subdomain"] == service["metadata"]["name"] and service["spec"]["clusterIP"] == "None"
+    command = pod["containers"][0]["args"][0]
+    workers = re.findall(r'\\"([\w.-]+):(\d+)\\"', command)
+    # One worker per completion index, each the stable pod name under the headless Service.
+    assert [host for host, _ in workers] == [
+        f"{job['metadata']['name']}-{i}.{service['metadata']['name']}"
+        for i in range(spec["completions"])]
+    assert {int(port) for _, port in workers} == {service["spec"]["ports"][0]["port"]}
+    assert "--strategy=multi_worker" in command and "${JOB_COMPLETION_INDEX}" in command
