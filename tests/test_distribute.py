@@ -15,6 +15,7 @@ import textwrap
 import pytest
 import tensorflow as tf
 
+from script_fixtures import write_random_mnist
 from serving_fixtures import free_port
 from tfgan import distribute
 from tfgan.config import ConfigError, TrainConfig
@@ -112,6 +113,48 @@ def test_mirrored_over_two_devices_trains_the_same_weights_as_one(tmp_path):
     assert summary == ["default 1 20", "mirrored 2 20", "OK"]
     assert os.path.exists(tmp_path / "mirrored" / "checkpoints" / "ckpt-20.index")
     assert not os.path.exists(tmp_path / "refused")
+
+
+_BATCH_NORM = textwrap.dedent(
+    """
+    import sys
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import numpy as np
+    from tfgan import training
+    from tfgan.study import make_config
+
+    args = ["--dataset=mnist", f"--mnist_path={sys.argv[2]}", "--architecture=dcgan",
+            "--width=0.125", "--output_activation=tanh", "--z_dim=8", "--batch_size=16",
+            "--steps=4", "--sample_every=4", "--log_every=4", "--checkpoint_every=4",
+            "--num_grid_samples=4", "--ema_decay=0.5", "--dropout=0", "--seed=1"]
+    weights = {}
+    for strategy in ("default", "mirrored"):
+        gan = training.train(make_config([*args, f"--strategy={strategy}",
+                                          f"--workdir={sys.argv[1]}/{strategy}"]))
+        weights[strategy] = [w.numpy() for w in gan.generator.weights
+                             + gan.ema_generator.weights]
+    for variable in gan.generator.non_trainable_weights:  # the moving statistics
+        first, second = (copy.numpy() for copy in variable.value.values)
+        np.testing.assert_array_equal(first, second)
+    for one, two in zip(weights["default"], weights["mirrored"]):
+        np.testing.assert_allclose(one, two, rtol=1e-4, atol=1e-5)
+    print("OK")
+    """
+)
+
+
+def test_batch_norm_statistics_are_the_global_batchs_on_every_replica(tmp_path):
+    # The DCGAN generator's batch norm: two replicas of 8 rows each normalise with the
+    # statistics of all 16, keep the same moving statistics, and train the one-device weights.
+    mnist = tmp_path / "mnist.npz"
+    write_random_mnist(mnist)
+    result = subprocess.run([sys.executable, "-c", _BATCH_NORM, str(tmp_path), str(mnist)],
+                            capture_output=True, text=True, timeout=300, env=ENV)
+    assert result.returncode == 0 and result.stdout.strip().endswith("OK"), \
+        result.stderr[-3000:]
 
 
 def _start_workers(workdir, steps):

@@ -69,7 +69,9 @@ def _upsample(filters, strides):
     return keras.Sequential([
         keras.layers.Conv2DTranspose(filters, KERNEL_SIZE, strides=strides, padding="same",
                                      use_bias=False),
-        keras.layers.BatchNormalization(),
+        # Synchronized: under several replicas the batch statistics are the global batch's,
+        # so every replica keeps the same moving statistics (one device: no difference).
+        keras.layers.BatchNormalization(synchronized=True),
         keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE),
     ])
 
@@ -120,7 +122,7 @@ class DCGANGenerator(keras.Model):
         projected_filters = _filters(256, self.width)
         self.project = keras.Sequential([
             keras.layers.Dense(grid * grid * projected_filters, use_bias=False),
-            keras.layers.BatchNormalization(),
+            keras.layers.BatchNormalization(synchronized=True),
             keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE),
             keras.layers.Reshape((grid, grid, projected_filters)),
         ])
