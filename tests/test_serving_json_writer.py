@@ -80,3 +80,66 @@ def test_empty_inner_axes_and_integers():
     unsigned = json_writer.make_predict_response(
         {"x": np.array([2**64 - 1], np.uint64)}, json_writer.RequestFormat.ROW)
     assert json.loads(unsigned) == {"predictions": [2**64 - 1]}
+
+
+def pretty(value, level, single_line, token):
+    """rapidjson's PrettyWriter (indent 4) written out recursively: the layout reference."""
+    if not isinstance(value, list):
+        return token(value)
+    if not value:
+        return "[]"
+    items = [pretty(v, level + 1, single_line, token) for v in value]
+    if single_line:
+        return "[" + ", ".join(items) + "]"
+    pad = " " * (4 * (level + 1))
+    return "[\n" + pad + (",\n" + pad).join(items) + "\n" + " " * (4 * level) + "]"
+
+
+def reference_answer(outputs, request_format):
+    names = sorted(outputs)
+
+    def token(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, str):
+            return json.dumps(v, ensure_ascii=False)
+        return write_decimal(v, np.float32)
+
+    values = {name: np.asarray(outputs[name]).tolist() for name in names}
+    if request_format == json_writer.RequestFormat.ROW:
+        if len(names) == 1:
+            rows = [pretty(r, 2, True, token) for r in values[names[0]]]
+            body = ", ".join(rows)
+        else:
+            body = ",".join(
+                "\n        {" + ",".join(
+                    f'\n            "{name}": ' + pretty(values[name][i], 3, True, token)
+                    for name in names) + "\n        }"
+                for i in range(len(values[names[0]])))
+        return '{\n    "predictions": [' + body + "\n    ]\n}"
+    if len(names) == 1:
+        return '{\n    "outputs": ' + pretty(values[names[0]], 1, False, token) + "\n}"
+    fields = [f'\n        "{name}": ' + pretty(values[name], 2, False, token) for name in names]
+    return '{\n    "outputs": {' + ",".join(fields) + "\n    }\n}"
+
+
+SHAPES = [(), (1,), (3,), (2, 1), (1, 3), (2, 3, 4), (3, 1, 1, 2), (2, 2, 1, 3, 1), (0,),
+          (2, 0), (3, 0, 2), (2, 3, 0), (1, 1, 1, 1, 1, 1)]
+
+
+@pytest.mark.parametrize("request_format", list(json_writer.RequestFormat))
+@pytest.mark.parametrize("shape", SHAPES)
+def test_layout_matches_pretty_writer_for_every_shape(shape, request_format):
+    rng = np.random.default_rng(len(shape))
+    floats = rng.normal(size=shape).astype(np.float32)
+    ints = rng.integers(-5, 5, size=shape)
+    words = np.array(["a\"b", "\u00e9", "x"] * (int(np.prod(shape)) + 1),
+                     dtype=object)[:int(np.prod(shape))].reshape(shape)
+    cases = [{"x": floats}, {"b": ints > 0}, {"w": words}, {"x": floats, "n": ints}]
+    for outputs in cases:
+        if request_format == json_writer.RequestFormat.ROW and (not shape or not shape[0]):
+            continue  # refused or `[]`: tested above
+        expected = reference_answer(outputs, request_format)
+        assert json_writer.make_predict_response(outputs, request_format) == expected

@@ -155,90 +155,126 @@ def _tokens(values):
     return tf.strings.as_string(values)
 
 
-def nested_json(tokens, rank, depth, single_line, keep=0):
+@functools.lru_cache(maxsize=32)
+def _joined_tokens_function(dtype):
+    """One compiled graph per dtype: a tensor's tokens in row-major order, `\x01` between."""
+    return tf.function(
+        lambda values: tf.strings.reduce_join(
+            tf.reshape(_tokens(values), [-1]), separator=_TOKEN_SEPARATOR.decode("ascii")
+        ),
+        input_signature=[tf.TensorSpec(None, dtype)],
+        autograph=False,
+    )
+
+
+# Control bytes never found in a token: JSON escapes them in strings, and b64 objects hold
+# only newlines (0x0A, left out) and spaces. `nested_json` marks the gaps between tokens with
+# them, then replaces each by the text it stands for in one C-level pass over the answer.
+_TOKEN_SEPARATOR = b"\x01"
+_GAP_CODES = bytes(code for code in range(1, 32) if code != 0x0A)
+
+
+def nested_json(tokens, shape, depth, single_line, keep=0):
     """`AddTensorValues`: nested arrays of tokens, as PrettyWriter lays them out.
 
-    Joins the innermost axis first, up to axis `keep`; the array along axis `a` is written
-    at nesting `depth + a - keep` (the number of containers open around it).
+    The text between two consecutive tokens depends only on how many inner axes start over
+    at the second one, so the gaps of the token stream are marked with one code per kind and
+    each code is replaced by its text with `bytes.replace` (no per-value Python).
 
     Args:
-        tokens: string `tf.Tensor` of rank `rank` (its dimensions may be unknown).
-        rank: int.
-        depth: int, nesting of the outermost array written.
+        tokens: bytes, the tensor's tokens in row-major order with `\x01` between them.
+        shape: tuple of ints, the tensor's shape; every axis non-empty
+            (`encode_predict_response` writes empty arrays as `[]` tokens first).
+        depth: int, nesting of the outermost array written (the number of containers open
+            around it); the array along axis `a` is written at nesting `depth + a - keep`.
         single_line: bool, rapidjson's `kFormatSingleLineArray` (row answers).
-        keep: int, leading axes left unjoined.
+        keep: 0, or 1 to leave the leading axis unjoined.
 
     Returns:
-        string `tf.Tensor` of shape `tokens.shape[:keep]`.
+        `keep=0`: a list of bytes whose concatenation is the text (no copy of the whole);
+        `keep=1`: a list of bytes, the text of each index of the leading axis.
+
+    Raises:
+        ServingError: INVALID_ARGUMENT for more nested axes than there are codes (29).
     """
-    texts = tokens
-    for axis in reversed(range(keep, rank)):
-        if single_line:
-            opening, separator, closing = "[", ", ", "]"
-        else:
-            level = depth + axis - keep
-            inner = " " * (INDENT * (level + 1))
-            opening, separator = "[\n" + inner, ",\n" + inner
-            closing = "\n" + " " * (INDENT * level) + "]"
-        empty = tf.equal(tf.shape(texts)[-1], 0)
-        joined = tf.strings.reduce_join(texts, axis=-1, separator=separator)
-        texts = tf.where(empty, "[]", tf.strings.join([opening, joined, closing]))
-    return texts
-
-
-def _row_body(tensors, names, ranks):
-    """`MakeRowFormatJsonFromTensors` on graph tensors: `{"predictions": [...]}`."""
-    objects = len(names) > 1
-    # Depth at which each row's value is written: inside {"predictions": [ (and a row object).
-    value_depth = 3 if objects else 2
-    rows = [
-        nested_json(_tokens(tensor), rank, value_depth, True, keep=1)
-        for tensor, rank in zip(tensors, ranks)
-    ]
-    if objects:
-        pad2, pad3 = " " * (INDENT * 2), " " * (INDENT * 3)
-        fields = [tf.strings.join([f"\n{pad3}{quote(name)}: ", row])
-                  for name, row in zip(names, rows)]
-        items = tf.strings.join(
-            [f"\n{pad2}{{", tf.strings.join(fields, separator=","), f"\n{pad2}}}"]
+    levels = range(depth, depth + len(shape) - keep)  # nesting of each joined axis
+    if len(levels) >= len(_GAP_CODES):
+        raise ServingError.invalid_argument(
+            f"Cannot write a tensor of rank {len(shape)} as JSON (at most"
+            f" {len(_GAP_CODES) - 1 + keep} axes)"
         )
-        body = tf.strings.reduce_join(items, separator=",")
+
+    def opening(level):
+        return "[" if single_line else "[\n" + " " * (INDENT * (level + 1))
+
+    def closing(level):
+        return "]" if single_line else "\n" + " " * (INDENT * level) + "]"
+
+    def separator(level):
+        return ", " if single_line else ",\n" + " " * (INDENT * (level + 1))
+
+    text = np.frombuffer(tokens, np.uint8).copy()
+    gaps = np.flatnonzero(text == _TOKEN_SEPARATOR[0])
+    # kinds[i]: how many inner axes start over at token i + 1; the last code marks a new row.
+    kinds = np.zeros(len(gaps), np.uint8)
+    row_code = _GAP_CODES[-1]
+    for axis in range(keep + 1, len(shape)):
+        period = int(np.prod(shape[axis:], dtype=np.int64))
+        kinds[period - 1::period] += 1
+    codes = np.frombuffer(_GAP_CODES, np.uint8)[kinds]
+    if keep:
+        row_size = int(np.prod(shape[1:], dtype=np.int64))
+        codes[row_size - 1::row_size] = row_code
+    text[gaps] = codes
+    text = text.tobytes()
+    for restarted in range(len(levels)):
+        advancing = len(levels) - 1 - restarted
+        gap = (
+            "".join(closing(level) for level in reversed(levels[advancing + 1:]))
+            + separator(levels[advancing])
+            + "".join(opening(level) for level in levels[advancing + 1:])
+        )
+        text = text.replace(_GAP_CODES[restarted:restarted + 1], gap.encode("ascii"))
+    first = "".join(opening(level) for level in levels).encode("ascii")
+    last = "".join(closing(level) for level in reversed(levels)).encode("ascii")
+    if not keep:
+        return [first, text, last]
+    return [first + row + last for row in text.split(bytes([row_code]))]
+
+
+def _row_body(texts, names):
+    """`MakeRowFormatJsonFromTensors`: `{"predictions": [...]}` from each output's row texts."""
+    if len(names) == 1:
+        body = b", ".join(texts[0])
     else:
-        body = tf.strings.reduce_join(rows[0], separator=", ")
-    return tf.strings.join(['{\n    "predictions": [', body, "\n    ]\n}"])
+        pad2, pad3 = " " * (INDENT * 2), " " * (INDENT * 3)
+        keys = [f"\n{pad3}{quote(name)}: ".encode("utf-8") for name in names]
+        opening, closing = f"\n{pad2}{{".encode("ascii"), f"\n{pad2}}}".encode("ascii")
+        body = b",".join(
+            opening + b",".join(key + row for key, row in zip(keys, rows)) + closing
+            for rows in zip(*texts)
+        )
+    return b'{\n    "predictions": [' + body + b"\n    ]\n}"
 
 
-def _columnar_body(tensors, names, ranks):
-    """`MakeColumnarFormatJsonFromTensors` on graph tensors: `{"outputs": ...}`."""
-    objects = len(names) > 1
-    value_depth = 2 if objects else 1
-    values = [
-        nested_json(_tokens(tensor), rank, value_depth, False)
-        for tensor, rank in zip(tensors, ranks)
-    ]
-    if not objects:
-        return tf.strings.join(['{\n    "outputs": ', values[0], "\n}"])
+def _columnar_body(texts, names):
+    """`MakeColumnarFormatJsonFromTensors`: `{"outputs": ...}` from each output's text parts."""
+    if len(names) == 1:
+        return b"".join([b'{\n    "outputs": ', *texts[0], b"\n}"])
     pad2 = " " * (INDENT * 2)
-    fields = [tf.strings.join([f"\n{pad2}{quote(name)}: ", value])
-              for name, value in zip(names, values)]
-    body = tf.strings.join(["{", tf.strings.join(fields, separator=","), "\n    }"])
-    return tf.strings.join(['{\n    "outputs": ', body, "\n}"])
+    parts = [b'{\n    "outputs": {']
+    for index, (name, text) in enumerate(zip(names, texts)):
+        parts += [b"," if index else b"", f"\n{pad2}{quote(name)}: ".encode("utf-8"), *text]
+    return b"".join(parts + [b"\n    }\n}"])
 
 
-@functools.lru_cache(maxsize=256)
-def _answer_function(request_format, layout):
-    """One compiled graph per answer layout: ((name, dtype, rank), ...) and request format.
-
-    A graph runs every op of the answer in one call; eager ops cost ~0.1 ms each in
-    dispatch, which is most of the time of a one-sample answer.
-    """
-    names = [name for name, _, _ in layout]
-    ranks = [rank for _, _, rank in layout]
-    body = _row_body if request_format == RequestFormat.ROW else _columnar_body
-    signature = [tf.TensorSpec([None] * rank, dtype) for _, dtype, rank in layout]
-    return tf.function(
-        lambda *tensors: body(tensors, names, ranks), input_signature=signature, autograph=False
-    )
+def _joined_tokens(name, array, leaf_depth):
+    """An array's JSON tokens in row-major order with `\x01` between them, as bytes."""
+    if _is_string(array):
+        return _TOKEN_SEPARATOR.join(string_tokens(name, array, leaf_depth).reshape(-1))
+    if _has_subnormals(array):
+        return _TOKEN_SEPARATOR.join(python_float_tokens(array).reshape(-1))
+    return _joined_tokens_function(tf.as_dtype(array.dtype))(array).numpy()
 
 
 def encode_predict_response(outputs, request_format):
@@ -263,23 +299,20 @@ def encode_predict_response(outputs, request_format):
     arrays = [np.asarray(outputs[name]) for name in names]
     for array in arrays:
         _check_writable(array)
-    if request_format == RequestFormat.ROW:
-        value_depth = 3 if len(names) > 1 else 2
-        if _check_row_batch(names, arrays) == 0:
-            return b'{\n    "predictions": []\n}'
-        leaf = [value_depth + array.ndim - 1 for array in arrays]
-    else:
-        leaf = [(2 if len(names) > 1 else 1) + array.ndim for array in arrays]
-    arrays = [
-        string_tokens(name, array, depth) if _is_string(array)
-        else python_float_tokens(array) if _has_subnormals(array) else array
-        for name, array, depth in zip(names, arrays, leaf)
-    ]
-    layout = tuple(
-        (name, tf.string if array.dtype == object else tf.as_dtype(array.dtype), array.ndim)
-        for name, array in zip(names, arrays)
-    )
-    return _answer_function(request_format, layout)(*arrays).numpy()
+    row = request_format == RequestFormat.ROW
+    if row and _check_row_batch(names, arrays) == 0:
+        return b'{\n    "predictions": []\n}'
+    depth = (2 if len(names) > 1 else 1) + (1 if row else 0)  # nesting of each output's value
+    texts = []
+    for name, array in zip(names, arrays):
+        leaf_depth = depth + array.ndim - (1 if row else 0)
+        if array.size:
+            tokens, shape = _joined_tokens(name, array, leaf_depth), array.shape
+        else:  # PrettyWriter writes an empty array as `[]` at any nesting
+            shape = array.shape[:array.shape.index(0)]
+            tokens = _TOKEN_SEPARATOR.join([b"[]"] * int(np.prod(shape, dtype=np.int64)))
+        texts.append(nested_json(tokens, shape, depth, row, keep=1 if row else 0))
+    return (_row_body if row else _columnar_body)(texts, names)
 
 
 def _check_row_batch(names, arrays):
