@@ -33,7 +33,15 @@ def edge_values(dtype):
         10.0 ** rng.uniform(-30, 30, 1000) * rng.choice([-1, 1], 1000),
     ])
     with np.errstate(over="ignore", under="ignore"):
-        return np.concatenate([np.array(values), randoms]).astype(dtype)
+        values = np.concatenate([np.array(values), randoms]).astype(dtype)
+        # Six-digit decimals and their neighbours: where `%g` starts or stops reading back.
+        max_exponent = 30 if dtype == np.float32 else 300
+        decimals = (rng.integers(100000, 1000000, 1000)
+                    * 10.0 ** rng.integers(-max_exponent, max_exponent, 1000)).astype(dtype)
+        neighbours = [np.nextafter(decimals, dtype(direction)) for direction in (np.inf, -np.inf)]
+        bits = rng.integers(0, 2**32 if dtype == np.float32 else 2**63, 3000, dtype=np.uint64)
+        any_bits = bits.astype(np.uint32 if dtype == np.float32 else np.uint64).view(dtype)
+        return np.concatenate([values, decimals, -decimals, *neighbours, any_bits])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
