@@ -48,11 +48,13 @@ class FakeVersion:
             "scalar": signature({"n": tensor_info()}, {"y": tensor_info(-1)}),
         }
         self.calls = []
+        self.deadlines = []
         self.gate = gate
         self.fail = fail
 
-    def run(self, signature_name, inputs):
+    def run(self, signature_name, inputs, deadline=None):
         self.calls.append((signature_name, {k: v.shape for k, v in inputs.items()}))
+        self.deadlines.append(deadline)
         if self.gate is not None:
             self.gate.wait()
         if self.fail:
@@ -63,15 +65,17 @@ class FakeVersion:
         return {"y": inputs["x"] * 2, "size": np.full(rows, rows)}
 
 
-def run_together(batcher, version, requests, signature_name="double"):
+def run_together(batcher, version, requests, signature_name="double", deadlines=None):
     """Runs each request in its own thread, all released at once; returns results or errors."""
     barrier = threading.Barrier(len(requests))
     results = [None] * len(requests)
+    deadlines = deadlines or [None] * len(requests)
 
     def call(index):
         barrier.wait()
         try:
-            results[index] = batcher.run(version, signature_name, requests[index])
+            results[index] = batcher.run(version, signature_name, requests[index],
+                                         deadline=deadlines[index])
         except ServingError as error:
             results[index] = error
 
@@ -244,6 +248,19 @@ def test_work_past_its_deadline_is_not_run(make_batcher):
     assert caught.value.code == codes.DEADLINE_EXCEEDED and version.calls == []
 
 
+@pytest.mark.parametrize("deadlines, cancelled_at", [
+    ([1e9, 2e9], 2e9),  # every caller gives up: at the last deadline
+    ([1e9, None], None),  # one waits as long as it takes: never
+])
+def test_a_batch_is_cancelled_when_its_last_caller_gives_up(make_batcher, deadlines,
+                                                            cancelled_at):
+    batcher = make_batcher(max_batch_size=2, batch_timeout_micros=30_000_000)
+    version = FakeVersion()
+    run_together(batcher, version, [rows(1), rows(1, start=2)], deadlines=deadlines)
+    assert version.calls == [("double", {"x": (2, 2)})]
+    assert version.deadlines == [cancelled_at]
+
+
 def test_a_queued_request_whose_caller_gave_up_is_dropped(make_batcher):
     gate = threading.Event()
     batcher = make_batcher(max_batch_size=2, num_batch_threads=1)
@@ -267,9 +284,9 @@ def test_batched_predictions_match_unbatched_ones(tmp_path, tmp_path_factory, mo
     calls = []
     real_run = core.LoadedVersion.run
 
-    def counting_run(self, signature_name, inputs):
+    def counting_run(self, signature_name, inputs, deadline=None):
         calls.append((signature_name, {name: value.shape for name, value in inputs.items()}))
-        return real_run(self, signature_name, inputs)
+        return real_run(self, signature_name, inputs, deadline)
 
     monkeypatch.setattr(core.LoadedVersion, "run", counting_run)
     batcher = Batcher(BatchingOptions(max_batch_size=32, batch_timeout_micros=500_000,

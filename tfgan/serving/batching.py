@@ -319,7 +319,10 @@ class Batcher:
                 if size > rows:
                     value = np.concatenate([value, np.repeat(value[:1], size - rows, axis=0)])
                 merged[name] = value
-            outputs = queue.loaded.run(queue.signature_name, merged)
+            deadlines = [task.deadline for task in tasks]
+            # Cancelled only once every caller in the batch has given up.
+            deadline = None if None in deadlines else max(deadlines)
+            outputs = queue.loaded.run(queue.signature_name, merged, deadline)
             for value in outputs.values():
                 if value.ndim == 0 or value.shape[0] != size:
                     raise ServingError.internal(

@@ -416,7 +416,7 @@ class ModelRegistry:
             output_filter: sequence of str, the outputs to return; empty returns all.
             deadline: float or None, the `time.monotonic()` time after which the caller has
                 given up (its REST timeout or gRPC deadline): work not started by then is
-                not run. Defaults to None.
+                not run, and work still running then is cancelled. Defaults to None.
 
         Returns:
             `PredictResult`.
@@ -440,7 +440,7 @@ class ModelRegistry:
             if deadline is not None and time.monotonic() >= deadline:
                 raise ServingError.deadline_exceeded(
                     "Deadline exceeded before the request was run")
-            outputs = loaded.run(name, feeds)
+            outputs = loaded.run(name, feeds, deadline)
         spec = model_pb2.ModelSpec(name=model_spec.name, signature_name=name)
         spec.version.value = loaded.version
         return PredictResult(spec, {alias: outputs[alias] for alias in aliases})
