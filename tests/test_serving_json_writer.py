@@ -151,3 +151,13 @@ def test_layout_matches_pretty_writer_for_every_shape(shape, request_format):
             continue  # refused or `[]`: tested above
         expected = reference_answer(outputs, request_format)
         assert json_writer.make_predict_response(outputs, request_format) == expected
+
+
+def test_ranks_up_to_29_are_written_and_deeper_ones_refused_in_one_line():
+    deep = np.full((1,) * 29, 0.5, np.float32)
+    text = json_writer.make_predict_response({"x": deep}, json_writer.RequestFormat.COLUMNAR)
+    assert text == reference_answer({"x": deep}, json_writer.RequestFormat.COLUMNAR)
+    with pytest.raises(json_writer.ServingError) as caught:
+        json_writer.make_predict_response({"x": deep[..., None]},
+                                          json_writer.RequestFormat.COLUMNAR)
+    assert caught.value.message == "Cannot write a tensor of rank 30 as JSON (at most 29 axes)"

@@ -160,8 +160,8 @@ def _tokens(values):
 def _joined_tokens_function(dtype):
     """One compiled graph per dtype: a tensor's tokens in row-major order, `\x01` between."""
     return tf.function(
-        lambda values: tf.strings.reduce_join(
-            tf.reshape(_tokens(values), [-1]), separator=_TOKEN_SEPARATOR.decode("ascii")
+        lambda values: tf.strings.reduce_join(  # flat first: where() broadcasts up to rank 8
+            _tokens(tf.reshape(values, [-1])), separator=_TOKEN_SEPARATOR.decode("ascii")
         ),
         input_signature=[tf.TensorSpec(None, dtype)],
         autograph=False,
