@@ -63,15 +63,21 @@ def test_resume_restores_step_weights_and_optimizer_state(tmp_path):
     assert steps == [10, 20, 30]  # one row per --log_every steps, none lost or repeated
 
 
-def test_checkpoint_restores_every_variable_of_a_batch_norm_dcgan(tmp_path):
-    # Batch-norm statistics are not trainable, so no optimizer holds them: the checkpoint
-    # must reach them through the networks themselves (and through the EMA copy).
+@pytest.mark.parametrize("architecture, adversaries", [("dcgan", 1), ("mlp", 1), ("mlp", 2)])
+def test_checkpoint_restores_every_variable_of_each_network(tmp_path, architecture,
+                                                            adversaries):
+    # Batch-norm statistics are not trainable and no optimizer trains the EMA copy: the
+    # checkpoint must reach them through the networks themselves. (The MLPs' hidden layers
+    # and a mixture's members used to be saved only through the optimizers, so the EMA
+    # generator came back with its initial hidden layers.)
     write_random_mnist(tmp_path / "mnist.npz", num_test=16)
     config = TrainConfig(
         workdir=str(tmp_path / "run"), dataset="mnist", mnist_path=str(tmp_path / "mnist.npz"),
-        architecture="dcgan", width=0.125, z_dim=8, prior="normal", output_activation="tanh",
+        architecture=architecture, width=0.125, z_dim=8, prior="normal",
+        output_activation="tanh", g_hidden_units=(16, 16), d_hidden_units=(16,),
         batch_size=16, steps=3, sample_every=3, log_every=3, checkpoint_every=3,
-        num_grid_samples=4, ema_decay=0.5)
+        num_grid_samples=4, ema_decay=0.5, num_generators=adversaries,
+        num_discriminators=adversaries)
     gan = training.train(config)
     restored, _, _ = training.load_run(config.workdir)
     for name in ("generator", "discriminator", "ema_generator"):

@@ -22,6 +22,8 @@ term, so training is exactly the plain GAN's.
 import keras
 import tensorflow as tf
 
+from tfgan.models.tracking import track_layers
+
 WEIGHTINGS = ("mean", "softmax", "min", "max")
 
 
@@ -130,6 +132,7 @@ class GeneratorMixture(keras.Model):
             raise ValueError("The generators of a mixture must share z_dim, data_shape and "
                              f"output_activation. Received: {sorted(contract)}")
         self.members = generators
+        track_layers(self, generators, "generator")
         self.z_dim, data_shape, self.output_activation = contract.pop()
         self.data_shape = data_shape
 
@@ -170,6 +173,7 @@ class DiscriminatorEnsemble(keras.Model):
             raise ValueError("DiscriminatorEnsemble needs at least 2 discriminators. "
                              f"Received: {len(discriminators)}")
         self.members = discriminators
+        track_layers(self, discriminators, "discriminator")
 
     def features(self, x, training=None):
         """The first member's features (the feature-space plots show one discriminator)."""

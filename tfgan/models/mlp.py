@@ -24,6 +24,7 @@ from tfgan.models.argument_validation import (
 )
 from tfgan.models.minibatch import MinibatchDiscrimination
 from tfgan.models.spectral_norm import maybe_spectral_norm
+from tfgan.models.tracking import track_layers
 
 # "leaky_relu" is keras.activations.leaky_relu, whose slope 0.2 is tf.nn.leaky_relu's (seed 000).
 HIDDEN_ACTIVATIONS = ("relu", "leaky_relu")
@@ -84,6 +85,7 @@ class MLPGenerator(keras.Model):
         self.output_activation = output_activation
 
         self.hidden_layers = _hidden_layers(self.hidden_units, activation)
+        track_layers(self, self.hidden_layers, "hidden")
         self.to_data = keras.layers.Dense(
             math.prod(self.data_shape), kernel_initializer="glorot_uniform",
             bias_initializer="zeros")
@@ -171,11 +173,9 @@ class MLPDiscriminator(keras.Model):
         self.flatten = keras.layers.Flatten()
         self.hidden_layers = [maybe_spectral_norm(layer, self.spectral_norm)
                               for layer in _hidden_layers(self.hidden_units, activation)]
-        if self.spectral_norm:
-            # tf.train.Checkpoint does not follow a Keras 3 list attribute, and no optimizer
-            # reaches the wrappers' power-iteration vectors: name each wrapper.
-            for index, layer in enumerate(self.hidden_layers):
-                setattr(self, f"spectral_norm_hidden_{index}", layer)
+        # The wrappers kept their own names when only they were tracked.
+        track_layers(self, self.hidden_layers,
+                     "spectral_norm_hidden" if self.spectral_norm else "hidden")
         self.feature_layer = None
         if feature_units is not None:
             self.feature_layer = maybe_spectral_norm(keras.layers.Dense(
