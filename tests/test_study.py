@@ -36,6 +36,27 @@ def tiny_preset(tmp_path):
     return str(path)
 
 
+def _preset_config(name):
+    return json.loads(study.make_config(
+        [f"--flagfile={os.path.join(ROOT, 'configs', name + '.flags')}"]).to_json())
+
+
+def test_every_study_data_set_has_a_preset_that_trains_its_data():
+    for name, data_set in study.STUDY_DATA.items():
+        assert _preset_config(name)["dataset"] == data_set
+
+
+@pytest.mark.parametrize("data_set, recipe", [
+    ("ring", {"lr_schedule": "linear"}),
+    ("grid", {"ema_decay": 0.999, "ema_warmup": True}),
+])
+def test_the_toy_presets_are_the_tutorials_gan_plus_their_recipe(data_set, recipe):
+    tutorial, preset = _preset_config(f"{data_set}_tutorial"), _preset_config(data_set)
+    changed = {key: preset[key] for key in preset if preset[key] != tutorial[key]}
+    assert changed == {"gradient_penalty": "r1", "gradient_penalty_weight": 0.1,
+                       "steps": 60000, **recipe}
+
+
 def _result(seed, modes, quality=None, kl=0.1, seconds=60.0):
     return study.RunResult(seed=seed, steps=100, modes_captured=modes,
                            high_quality_fraction=quality, kl=kl, train_seconds=seconds)
