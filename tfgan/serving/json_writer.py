@@ -1,35 +1,46 @@
 """Tensors -> the JSON answers of TF Serving's `util/json_tensor.cc`, without per-value Python.
 
-The stock server writes answers with rapidjson's `PrettyWriter` and prints each float with
-`WriteDecimal`: `absl::StrCat` (printf `%g`, six significant digits) unless that does not read
-back as the same value, then `%.9g` (`%.17g` for doubles); `.0` is appended to tokens with
-neither `.` nor `e`; NaN and infinities are the bare tokens `NaN`, `Infinity`, `-Infinity`.
+The stock server writes answers with rapidjson's `PrettyWriter`: the columnar layout puts
+every value on its own line, indented four spaces per open container; the row layout writes
+each row's arrays on one line. `json_tokens` holds how each value prints (`WriteDecimal` for
+floats); this module lays the values out.
 
-A generator's answer holds tens of thousands of floats, so every step here is one vectorised
-TensorFlow string op over the whole tensor (`tf.strings.as_string` is printf in C++,
-`tf.strings.to_number` is strtof/strtod, `reduce_join` nests the arrays): a 64-sample MNIST
-answer (56k floats, 4.3 MB in the columnar layout) takes ~25 ms instead of ~270 ms with a
-token per value in Python. Only string outputs (a few PNGs) are formatted value by value.
+The text between two consecutive values depends only on how many arrays close and open between
+them, so an answer is its values' tokens, each after one of a few separators. Each value's
+token is a row of bytes (`json_tokens.token_rows`) that starts with a marker naming the
+separator before it; dropping the NUL bytes of a slab of rows gives the compact text (markers
+and tokens), and one `bytes.replace` per separator, the commonest last, gives the answer.
+Each step is one C loop over a slab of ~1 MB of rows; no step loops over values in Python.
+Answers come as a list of chunks, which the REST server sends without joining them.
 
 `make_predict_response` writes `{"predictions": ...}` (row requests) or `{"outputs": ...}`
 (columnar requests) exactly as the stock server lays them out.
 """
 
-import base64
+import dataclasses
 import enum
-import functools
 
 import numpy as np
-import tensorflow as tf
 
+from tfgan.serving import json_tokens
 from tfgan.serving.errors import ServingError, datatype_of, dtype_name
 from tfgan.serving.json_text import INDENT, quote
+from tfgan.serving.json_tokens import (  # noqa: F401 - re-exported: the token functions
+    float_tokens,
+    python_float_tokens,
+    string_tokens,
+)
 
-BYTES_SUFFIX = "_bytes"
-# Significant digits of the round-trip format, and the first power of ten printed with an
-# exponent by that format (integers below it print without `.` or `e` and get `.0`).
-_FLOAT_FORMATS = {np.dtype(np.float32): (9, 1e9), np.dtype(np.float64): (17, 1e17)}
-_INT_KINDS = "iu"
+# Markers are bytes no token or separator holds: one control byte (not "\n") when an answer
+# has at most 30 separators, else that byte and one from 0x21 up (up to 30 x 223).
+_MARKER_LEADS = np.frombuffer(bytes([b for b in range(1, 32) if b != 0x0A]), np.uint8)
+_MARKER_FIRST = 0x21
+_MARKER_SPAN = 256 - _MARKER_FIRST
+# Bytes of token rows handled at once: enough that Python's per-slab calls cost nothing, few
+# enough to stay in the CPU's cache.
+_SLAB_BYTES = 1 << 20
+# A guess of a string token's bytes, for sizing slabs.
+_STRING_BYTES = 256
 
 
 class RequestFormat(enum.Enum):
@@ -39,247 +50,262 @@ class RequestFormat(enum.Enum):
     COLUMNAR = "columnar"
 
 
-def float_tokens(values):
-    """`WriteDecimal` for every value of a float32 or float64 tensor.
+def _indent(level):
+    return " " * (INDENT * level)
+
+
+@dataclasses.dataclass
+class _Block:
+    """How one output's values are written: one array per row (row layout) or the whole tensor.
+
+    Attributes:
+        shape: tuple of int, the shape of one block of values.
+        opening, closing: str, the text before the block's first value and after its last.
+        separators: list of str; `separators[k]` goes between two values when the `k` innermost
+            arrays close (and open again) between them.
+        empty_text: str or None, the whole block when it holds no value.
+    """
+
+    shape: tuple
+    opening: str
+    closing: str
+    separators: list
+    empty_text: str = None
+
+    @classmethod
+    def pretty(cls, shape, depth):
+        """An array written at nesting `depth` by PrettyWriter: one value per line."""
+        rank = len(shape)
+
+        def close(axis):
+            return "\n" + _indent(depth + axis) + "]"
+
+        def open_(axis):
+            return "[\n" + _indent(depth + axis + 1)
+
+        return cls(
+            shape=shape,
+            opening="".join(open_(a) for a in range(rank)),
+            closing="".join(close(a) for a in reversed(range(rank))),
+            separators=[
+                "".join(close(a) for a in range(rank - 1, rank - 1 - k, -1))
+                + ",\n" + _indent(depth + rank - k)
+                + "".join(open_(a) for a in range(rank - k, rank))
+                for k in range(rank)
+            ],
+            empty_text=_empty_text(shape, depth, False) if 0 in shape else None,
+        )
+
+    @classmethod
+    def single_line(cls, shape):
+        """An array written on one line (rapidjson's `kFormatSingleLineArray`)."""
+        rank = len(shape)
+        return cls(shape=shape, opening="[" * rank, closing="]" * rank,
+                   separators=["]" * k + ", " + "[" * k for k in range(rank)],
+                   empty_text=_empty_text(shape, 0, True) if 0 in shape else None)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def separator_indices(self):
+        """For each value of a block, the index of the separator before it: `len(shape)` for
+        the first, else the number of arrays that close before it."""
+        counts = np.zeros(self.size, np.intp)
+        period = 1
+        for dim in reversed(self.shape[1:]):
+            period *= dim
+            counts[::period] += 1
+        counts[0] = len(self.shape)
+        return counts
+
+
+def _empty_text(shape, depth, single_line):
+    """An array with no values (a dimension is 0), as `AddTensorValues` writes it."""
+    if shape[0] == 0:
+        return "[]"
+    child = _empty_text(shape[1:], depth + 1, single_line)
+    if single_line:
+        return "[" + ", ".join([child] * shape[0]) + "]"
+    inner = _indent(depth + 1)
+    return ("[\n" + inner + (",\n" + inner).join([child] * shape[0]) + "\n" + _indent(depth)
+            + "]")
+
+
+@dataclasses.dataclass
+class _Document:
+    """An answer's text around its values: `prefix`, `repeats` units joined by `between`, `suffix`.
+
+    Attributes:
+        unit: list of str (text) and int (an output's block of values, by index).
+        blocks: list of `_Block`, one per output.
+    """
+
+    prefix: str
+    unit: list
+    repeats: int
+    between: str
+    suffix: str
+    blocks: list
+
+
+def _document(names, arrays, request_format):
+    """`MakeColumnarFormatJsonFromTensors` / `MakeRowFormatJsonFromTensors` as a `_Document`."""
+    pad2, pad3 = _indent(2), _indent(3)
+    several = len(names) > 1
+    if request_format == RequestFormat.COLUMNAR:
+        depth = 2 if several else 1
+        blocks = [_Block.pretty(array.shape, depth) for array in arrays]
+        if not several:
+            return _Document('{\n    "outputs": ', [0], 1, "", "\n}", blocks)
+        unit = []
+        for index, name in enumerate(names):
+            unit += [("," if index else "") + f"\n{pad2}{quote(name)}: ", index]
+        return _Document('{\n    "outputs": {', unit, 1, "", "\n    }\n}", blocks)
+    blocks = [_Block.single_line(array.shape[1:]) for array in arrays]
+    batch = arrays[0].shape[0]
+    if not several:
+        return _Document('{\n    "predictions": [', [0], batch, ", ", "\n    ]\n}", blocks)
+    unit = [f"\n{pad2}{{"]
+    for index, name in enumerate(names):
+        unit += [("," if index else "") + f"\n{pad3}{quote(name)}: ", index]
+    unit.append(f"\n{pad2}}}")
+    return _Document('{\n    "predictions": [', unit, batch, ",", "\n    ]\n}", blocks)
+
+
+class _Answer:
+    """One answer: its values' token rows with their markers, and the separators they name.
 
     Args:
-        values: float32 / float64 `tf.Tensor` or numpy array (graph-friendly: any shape).
-
-    Returns:
-        string `tf.Tensor` of the same shape holding each value's JSON token.
+        document: `_Document`.
+        tokens: list, per output: uint8 token rows (`json_tokens.token_rows`) or an object
+            array of `bytes` tokens (strings), in C order.
     """
-    values = tf.convert_to_tensor(values)
-    digits, exponent_from = _FLOAT_FORMATS[np.dtype(values.dtype.as_numpy_dtype)]
-    six = tf.strings.as_string(values, shortest=True)
-    finite = tf.math.is_finite(values)
-    safe = tf.where(finite, values, tf.zeros_like(values))  # to_number must not meet "nan"
-    six_ok = tf.equal(tf.strings.to_number(tf.where(finite, six, "0"), values.dtype), safe)
-    exact = tf.strings.as_string(values, precision=digits, shortest=True)
-    tokens = tf.where(six_ok, six, exact)
-    magnitude = tf.abs(safe)
-    plain_integer = (
-        finite
-        & tf.equal(safe, tf.floor(safe))
-        & ((magnitude < 1e6) | (~six_ok & (magnitude < exponent_from)))
-    )
-    tokens = tf.where(plain_integer, tf.strings.join([tokens, ".0"]), tokens)
-    tokens = tf.where(tf.math.is_nan(values), "NaN", tokens)
-    infinity = tf.math.is_inf(values)
-    return tf.where(infinity & (values > 0), "Infinity", tf.where(infinity, "-Infinity", tokens))
 
+    def __init__(self, document, tokens):
+        self.document = document
+        self.tokens = tokens
+        items = []  # the unit with each block opened and closed: str, or ("values", index)
+        for item in document.unit:
+            block = None if isinstance(item, str) else document.blocks[item]
+            if block is None:
+                items.append(item)
+            elif block.empty_text is not None:
+                items.append(block.empty_text)
+            else:
+                items += [block.opening, ("values", item), block.closing]
+        places = [i for i, item in enumerate(items) if not isinstance(item, str)]
+        self.order = [items[i][1] for i in places]  # outputs with values, in document order
+        if not places:
+            unit = "".join(items)
+            self.text = (document.prefix + document.between.join([unit] * document.repeats)
+                         + document.suffix)
+            return
+        self.text = None
+        head, tail = "".join(items[:places[0]]), "".join(items[places[-1] + 1:])
+        separators = [document.prefix + head]  # before the answer's first value
+        self.trailer = (tail + document.suffix).encode("utf-8")
+        self.ids = []  # per output in `order`: the separator before each value
+        for position, (place, index) in enumerate(zip(places, self.order)):
+            block = document.blocks[index]
+            if position == 0:
+                first = tail + document.between + head  # before each later unit's first value
+            else:
+                first = "".join(items[places[position - 1] + 1:place])
+            indices = block.separator_indices()
+            ids = np.where(indices == len(block.shape), len(separators), len(separators) + 1
+                           + indices)
+            separators += [first] + block.separators
+            ids = np.tile(ids, document.repeats)
+            if position == 0:
+                ids[0] = 0
+            self.ids.append(ids)
+        if len(separators) > len(_MARKER_LEADS) * _MARKER_SPAN:
+            raise ServingError.invalid_argument(
+                "Too many outputs and dimensions to write as JSON")
+        self.short_markers = len(separators) <= len(_MARKER_LEADS)
+        for index, ids in zip(self.order, self.ids):
+            rows = tokens[index]
+            if rows.dtype == np.uint8:
+                rows[:, 0] = _MARKER_LEADS[ids if self.short_markers else ids // _MARKER_SPAN]
+                rows[:, 1] = 0 if self.short_markers else _MARKER_FIRST + ids % _MARKER_SPAN
+        counts = np.bincount(np.concatenate(self.ids), minlength=len(separators))
+        encoded = [text.encode("utf-8") for text in separators]
+        # The commonest expansions last, so that the others run over the compact text.
+        self.replaces = [(self._marker(i), encoded[i]) for i in sorted(
+            np.flatnonzero(counts).tolist(), key=lambda i: counts[i] * len(encoded[i]))]
 
-def python_float_tokens(array):
-    """`float_tokens` value by value in Python, for arrays holding subnormal numbers.
+    def _marker(self, separator_id):
+        if self.short_markers:
+            return _MARKER_LEADS[separator_id:separator_id + 1].tobytes()
+        return bytes([_MARKER_LEADS[separator_id // _MARKER_SPAN],
+                      _MARKER_FIRST + separator_id % _MARKER_SPAN])
 
-    TensorFlow's CPU kernels treat subnormals as zero (flush-to-zero), so `float_tokens`
-    would print them as `0.0`; the stock server's writer prints them. They are rare (one
-    value in a float32 output below 1.2e-38), so they take this slow path.
+    def _compact(self, index, start, stop):
+        """The compact text (markers and tokens) of values `[start, stop)` of an output."""
+        tokens = self.tokens[index]
+        if tokens.dtype == np.uint8:
+            rows = tokens[start:stop]
+            return rows[rows != 0].tobytes()
+        ids = self.ids[self.order.index(index)][start:stop]
+        pieces = [None] * (2 * len(ids))
+        pieces[0::2] = [self._marker(i) for i in ids.tolist()]
+        pieces[1::2] = tokens[start:stop].tolist()
+        return b"".join(pieces)
 
-    Returns:
-        numpy `object` array of bytes, of the array's shape.
-    """
-    digits, _ = _FLOAT_FORMATS[array.dtype]
-    tokens = []
-    for value in array.reshape(-1).tolist():
-        if value != value:
-            text = "NaN"
-        elif value in (float("inf"), float("-inf")):
-            text = "Infinity" if value > 0 else "-Infinity"
+    def _expand(self, compact):
+        for marker, separator in self.replaces:
+            compact = compact.replace(marker, separator)
+        return compact
+
+    def _width(self, index):
+        tokens = self.tokens[index]
+        return tokens.shape[1] if tokens.dtype == np.uint8 else _STRING_BYTES
+
+    def chunks(self):
+        """The answer's text as a list of `bytes` chunks."""
+        if self.text is not None:
+            return [self.text.encode("utf-8", "surrogateescape")]
+        document = self.document
+        chunks = []
+        if len(self.order) == 1 or document.repeats == 1:
+            for index in self.order:
+                size = len(self.tokens[index])
+                step = max(1, _SLAB_BYTES // self._width(index))
+                chunks += [self._expand(self._compact(index, start, min(size, start + step)))
+                           for start in range(0, size, step)]
         else:
-            text = "%g" % value
-            if array.dtype.type(float(text)) != array.dtype.type(value):
-                text = "%.*g" % (digits, value)
-            if "." not in text and "e" not in text:
-                text += ".0"
-        tokens.append(text.encode("ascii"))
-    out = np.empty(len(tokens), dtype=object)
-    out[:] = tokens
-    return out.reshape(array.shape)
+            per_row = [document.blocks[i].size for i in self.order]
+            row_bytes = sum(size * self._width(i) for size, i in zip(per_row, self.order))
+            step = max(1, _SLAB_BYTES // row_bytes)
+            for start in range(0, document.repeats, step):
+                stop = min(document.repeats, start + step)
+                chunks.append(self._expand(self._interleave(start, stop, per_row)))
+        chunks.append(self.trailer)
+        return chunks
 
-
-def _has_subnormals(array):
-    if array.dtype not in _FLOAT_FORMATS:
-        return False
-    magnitude = np.abs(array)
-    return bool(((magnitude > 0) & (magnitude < np.finfo(array.dtype).tiny)).any())
-
-
-def _b64_token(data, depth):
-    """A `{"b64": ...}` object written at nesting `depth` (number of open containers)."""
-    inner = " " * (INDENT * (depth + 1))
-    encoded = base64.b64encode(data).decode("ascii")
-    return "{\n" + inner + '"b64": "' + encoded + '"\n' + " " * (INDENT * depth) + "}"
-
-
-def string_tokens(name, array, leaf_depth):
-    """The JSON tokens of a string array, value by value (`*_bytes` outputs as `b64` objects).
-
-    Returns:
-        numpy `object` array of bytes, of the array's shape.
-    """
-    as_bytes = [v if isinstance(v, bytes) else str(v).encode("utf-8") for v in array.reshape(-1)]
-    if name.endswith(BYTES_SUFFIX):
-        tokens = [_b64_token(v, leaf_depth).encode("ascii") for v in as_bytes]
-    else:
-        tokens = [
-            quote(v.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
-            for v in as_bytes
-        ]
-    out = np.empty(len(tokens), dtype=object)
-    out[:] = tokens
-    return out.reshape(array.shape)
-
-
-def _is_string(array):
-    return array.dtype == object or array.dtype.kind in "SU"
+    def _interleave(self, start, stop, per_row):
+        """The compact text of rows `[start, stop)` when each row holds several blocks."""
+        parts = []
+        for index, size in zip(self.order, per_row):
+            tokens = self.tokens[index][start * size:stop * size]
+            if tokens.dtype == np.uint8:
+                lengths = np.count_nonzero(tokens.reshape(stop - start, -1), axis=1)
+            else:
+                marker = 1 if self.short_markers else 2
+                lengths = (np.fromiter(map(len, tokens), np.int64, len(tokens)) + marker).reshape(
+                    stop - start, size).sum(axis=1)
+            compact = memoryview(self._compact(index, start * size, stop * size))
+            ends = np.cumsum(lengths).tolist()
+            parts.append([compact[a:b] for a, b in zip([0] + ends[:-1], ends)])
+        return b"".join(piece for row in zip(*parts) for piece in row)
 
 
 def _check_writable(array):
-    if _is_string(array) or array.dtype in _FLOAT_FORMATS or array.dtype == np.bool_:
-        return
-    if array.dtype.kind in _INT_KINDS and array.dtype.itemsize <= 8:
-        return
-    raise ServingError.invalid_argument(
-        f"Failed to write JSON value for tensor type: {dtype_name(datatype_of(array))}"
-    )
-
-
-def _tokens(values):
-    """Graph side of `AddSingleValueAndAdvance`: numbers and bools as tokens (strings pass)."""
-    if values.dtype == tf.string:
-        return values  # made by string_tokens or python_float_tokens
-    if values.dtype.is_floating:
-        return float_tokens(values)
-    if values.dtype == tf.bool:
-        return tf.where(values, "true", "false")
-    return tf.strings.as_string(values)
-
-
-def nested_json(tokens, rank, depth, single_line, keep=0):
-    """`AddTensorValues`: nested arrays of tokens, as PrettyWriter lays them out.
-
-    Joins the innermost axis first, up to axis `keep`; the array along axis `a` is written
-    at nesting `depth + a - keep` (the number of containers open around it).
-
-    Args:
-        tokens: string `tf.Tensor` of rank `rank` (its dimensions may be unknown).
-        rank: int.
-        depth: int, nesting of the outermost array written.
-        single_line: bool, rapidjson's `kFormatSingleLineArray` (row answers).
-        keep: int, leading axes left unjoined.
-
-    Returns:
-        string `tf.Tensor` of shape `tokens.shape[:keep]`.
-    """
-    texts = tokens
-    for axis in reversed(range(keep, rank)):
-        if single_line:
-            opening, separator, closing = "[", ", ", "]"
-        else:
-            level = depth + axis - keep
-            inner = " " * (INDENT * (level + 1))
-            opening, separator = "[\n" + inner, ",\n" + inner
-            closing = "\n" + " " * (INDENT * level) + "]"
-        empty = tf.equal(tf.shape(texts)[-1], 0)
-        joined = tf.strings.reduce_join(texts, axis=-1, separator=separator)
-        texts = tf.where(empty, "[]", tf.strings.join([opening, joined, closing]))
-    return texts
-
-
-def _row_body(tensors, names, ranks):
-    """`MakeRowFormatJsonFromTensors` on graph tensors: `{"predictions": [...]}`."""
-    objects = len(names) > 1
-    # Depth at which each row's value is written: inside {"predictions": [ (and a row object).
-    value_depth = 3 if objects else 2
-    rows = [
-        nested_json(_tokens(tensor), rank, value_depth, True, keep=1)
-        for tensor, rank in zip(tensors, ranks)
-    ]
-    if objects:
-        pad2, pad3 = " " * (INDENT * 2), " " * (INDENT * 3)
-        fields = [tf.strings.join([f"\n{pad3}{quote(name)}: ", row])
-                  for name, row in zip(names, rows)]
-        items = tf.strings.join(
-            [f"\n{pad2}{{", tf.strings.join(fields, separator=","), f"\n{pad2}}}"]
+    if not json_tokens.is_writable(array):
+        raise ServingError.invalid_argument(
+            f"Failed to write JSON value for tensor type: {dtype_name(datatype_of(array))}"
         )
-        body = tf.strings.reduce_join(items, separator=",")
-    else:
-        body = tf.strings.reduce_join(rows[0], separator=", ")
-    return tf.strings.join(['{\n    "predictions": [', body, "\n    ]\n}"])
-
-
-def _columnar_body(tensors, names, ranks):
-    """`MakeColumnarFormatJsonFromTensors` on graph tensors: `{"outputs": ...}`."""
-    objects = len(names) > 1
-    value_depth = 2 if objects else 1
-    values = [
-        nested_json(_tokens(tensor), rank, value_depth, False)
-        for tensor, rank in zip(tensors, ranks)
-    ]
-    if not objects:
-        return tf.strings.join(['{\n    "outputs": ', values[0], "\n}"])
-    pad2 = " " * (INDENT * 2)
-    fields = [tf.strings.join([f"\n{pad2}{quote(name)}: ", value])
-              for name, value in zip(names, values)]
-    body = tf.strings.join(["{", tf.strings.join(fields, separator=","), "\n    }"])
-    return tf.strings.join(['{\n    "outputs": ', body, "\n}"])
-
-
-@functools.lru_cache(maxsize=256)
-def _answer_function(request_format, layout):
-    """One compiled graph per answer layout: ((name, dtype, rank), ...) and request format.
-
-    A graph runs every op of the answer in one call; eager ops cost ~0.1 ms each in
-    dispatch, which is most of the time of a one-sample answer.
-    """
-    names = [name for name, _, _ in layout]
-    ranks = [rank for _, _, rank in layout]
-    body = _row_body if request_format == RequestFormat.ROW else _columnar_body
-    signature = [tf.TensorSpec([None] * rank, dtype) for _, dtype, rank in layout]
-    return tf.function(
-        lambda *tensors: body(tensors, names, ranks), input_signature=signature, autograph=False
-    )
-
-
-def encode_predict_response(outputs, request_format):
-    """`MakeJsonFromTensors`: the body of a `:predict` answer, as UTF-8 bytes.
-
-    Args:
-        outputs: dict of output name -> numpy array (`object` arrays of `bytes` for strings).
-        request_format: `RequestFormat` of the request; `ROW` answers `{"predictions": ...}`
-            (one entry per batch row; objects per row when there are several outputs),
-            `COLUMNAR` answers `{"outputs": ...}`.
-
-    Returns:
-        bytes, the JSON text exactly as the stock server lays it out.
-
-    Raises:
-        ServingError: INVALID_ARGUMENT for an empty map, a rank-0 output or outputs of
-            different batch sizes in the row format, or a dtype JSON cannot carry.
-    """
-    if not outputs:
-        raise ServingError.invalid_argument("Cannot convert empty tensor map to JSON")
-    names = sorted(outputs)
-    arrays = [np.asarray(outputs[name]) for name in names]
-    for array in arrays:
-        _check_writable(array)
-    if request_format == RequestFormat.ROW:
-        value_depth = 3 if len(names) > 1 else 2
-        if _check_row_batch(names, arrays) == 0:
-            return b'{\n    "predictions": []\n}'
-        leaf = [value_depth + array.ndim - 1 for array in arrays]
-    else:
-        leaf = [(2 if len(names) > 1 else 1) + array.ndim for array in arrays]
-    arrays = [
-        string_tokens(name, array, depth) if _is_string(array)
-        else python_float_tokens(array) if _has_subnormals(array) else array
-        for name, array, depth in zip(names, arrays, leaf)
-    ]
-    layout = tuple(
-        (name, tf.string if array.dtype == object else tf.as_dtype(array.dtype), array.ndim)
-        for name, array in zip(names, arrays)
-    )
-    return _answer_function(request_format, layout)(*arrays).numpy()
 
 
 def _check_row_batch(names, arrays):
@@ -297,9 +323,77 @@ def _check_row_batch(names, arrays):
     return batch_size
 
 
+def _answer(outputs, request_format):
+    """Checks the outputs as `MakeJsonFromTensors` does and formats their tokens: `_Answer`."""
+    if not outputs:
+        raise ServingError.invalid_argument("Cannot convert empty tensor map to JSON")
+    names = sorted(outputs)
+    arrays = [np.asarray(outputs[name]) for name in names]
+    for array in arrays:
+        _check_writable(array)
+    several = len(names) > 1
+    if request_format == RequestFormat.ROW:
+        if _check_row_batch(names, arrays) == 0:
+            return _Answer(_Document('{\n    "predictions": []\n}', [], 1, "", "", []), [])
+        leaf_depths = [(3 if several else 2) + array.ndim - 1 for array in arrays]
+    else:
+        leaf_depths = [(2 if several else 1) + array.ndim for array in arrays]
+    tokens = [
+        json_tokens.string_tokens(name, array, depth).reshape(-1)
+        if json_tokens.is_string(array) else json_tokens.token_rows(array)
+        for name, array, depth in zip(names, arrays, leaf_depths)
+    ]
+    return _Answer(_document(names, arrays, request_format), tokens)
+
+
+def predict_response_chunks(outputs, request_format):
+    """`MakeJsonFromTensors`: the body of a `:predict` answer, as a list of `bytes` chunks.
+
+    Args:
+        outputs: dict of output name -> numpy array (`object` arrays of `bytes` for strings).
+        request_format: `RequestFormat` of the request; `ROW` answers `{"predictions": ...}`
+            (one entry per batch row; objects per row when there are several outputs),
+            `COLUMNAR` answers `{"outputs": ...}`.
+
+    Returns:
+        list of `bytes`: joined, the JSON text exactly as the stock server lays it out.
+
+    Raises:
+        ServingError: INVALID_ARGUMENT for an empty map, a rank-0 output or outputs of
+            different batch sizes in the row format, or a dtype JSON cannot carry.
+    """
+    return _answer(outputs, request_format).chunks()
+
+
+def encode_predict_response(outputs, request_format):
+    """`predict_response_chunks` joined: the answer as one `bytes`."""
+    return b"".join(predict_response_chunks(outputs, request_format))
+
+
 def make_predict_response(outputs, request_format):
     """`encode_predict_response` as a `str` (non-UTF-8 string outputs surrogate-escaped)."""
     return encode_predict_response(outputs, request_format).decode("utf-8", "surrogateescape")
+
+
+def answer_stages(outputs, request_format):
+    """The writer's steps one by one, for `scripts/bench_serve.py --json_only`.
+
+    Returns:
+        dict of name -> callable, each run once already and to be called in order: `tokens`
+        (checks and token rows), `layout` (the chunks), `bytes` (the chunks joined, which the
+        REST server does not do).
+    """
+    state = {}
+
+    def tokens():
+        state["answer"] = _answer(outputs, request_format)
+
+    def layout():
+        state["chunks"] = state["answer"].chunks()
+
+    tokens()
+    layout()
+    return {"tokens": tokens, "layout": layout, "bytes": lambda: b"".join(state["chunks"])}
 
 
 def _score_token(value):
