@@ -35,32 +35,30 @@ _INT_KINDS = "iu"
 # `%g` with P significant digits prints the value rounded to P digits, D x 10^(E-P+1) with
 # 10^(P-1) <= D < 10^P: in fixed notation when -4 <= E < P, else as d.ddde+XX, without the
 # fraction's trailing zeros (nor a bare "."). Here D always has nine digits (a six-digit D
-# times 1000), so every token is a choice of bytes from one 32-byte row:
+# times 1000), so every token is a choice of bytes from one row of five uint64 words:
 #
-#   column 0-1  marker (the writer's)     8-25  d0 . d1 . d2 . ... d8 .   the digits of D,
-#   2           "-" or NUL                       each followed by a possible decimal point
-#   3-7         0 . 0 0 0   (0.000ddd)    26    0  (the ".0" of a nine-digit integer)
-#                                         27-30 e-05
+#   bytes 0-7    marker (2, the writer's), "-" or NUL, "0.000" (for 0.000ddd)
+#   bytes 8-31   "0.0.0." then d0 . d1 . ... d8 .   D's digits, each with a possible point
+#   bytes 32-39  "0" (the ".0" of a nine-digit integer), "e-05", 3 NULs
 #
 # and which bytes are kept depends only on the notation, E and the number of digits of D
 # without its trailing zeros: one of 126 masks.
 
-_FLOAT32_WIDTH = 32
+_FLOAT32_WIDTH = 40
 _FLOAT32_SLAB = 16384
 _POW10_OFFSET = 64
 _POW10 = np.array([float(f"1e{k}") for k in range(-_POW10_OFFSET, _POW10_OFFSET + 1)])
-# The digits of 0-999 as three (digit, ".") pairs, and their trailing zeros (3 for 0).
-_DIGIT_PAIRS = np.array([[ord(d) | ord(".") << 8 for d in "%03d" % i] for i in range(1000)],
-                        np.uint16)
-_TRAILING_ZEROS3 = np.array([3 - len(("%03d" % i).rstrip("0")) for i in range(1000)], np.int32)
-# Columns 28-31 for the exponent E: its sign and two digits.
-_EXPONENT_PAIRS = np.frombuffer(
-    b"".join(b"%+03d\0" % e for e in range(-_POW10_OFFSET, _POW10_OFFSET + 1)), np.uint8
-).view("<u2").reshape(-1, 2)
-_TEMPLATE = np.frombuffer(b"\0\0\0" + b"0.000" + b"0." * 9 + b"0e" + b"\0" * 4,
-                          np.uint8).view("<u2")
+_PREFIXES = np.array([int.from_bytes(b"\0\0" + sign + b"0.000", "little")
+                      for sign in (b"\0", b"-")], np.uint64)
+# The digits of 0-9999, each followed by a ".", and their trailing zeros (4 for 0).
+_DIGIT_WORDS = np.array([int.from_bytes(b"".join(b"%c." % d for d in b"%04d" % i), "little")
+                         for i in range(10000)], np.uint64)
+_TRAILING_ZEROS4 = np.array([4 - len((b"%04d" % i).rstrip(b"0")) for i in range(10000)],
+                            np.int32)
+_EXPONENT_WORDS = np.array([int.from_bytes(b"0e%+03d\0\0\0" % e, "little")
+                            for e in range(-_POW10_OFFSET, _POW10_OFFSET + 1)], np.uint64)
 # floor(log10(2^(b - 127))) for each biased float32 exponent b: floor(log10(|x|)) or one less.
-_LOG10_OF_BINADE = np.floor((np.arange(256) - 127) * np.log10(2.0)).astype(np.int64)
+_LOG10_OF_BINADE = np.floor((np.arange(256) - 127) * np.log10(2.0)).astype(np.int32)
 # How far from a rounding tie a value computed in float64 must be to round without doubt: the
 # products below carry a relative error under 2^-51, i.e. under 5e-7 on nine-digit numbers.
 _TIE_MARGIN = 1e-6
@@ -73,19 +71,20 @@ _NORMAL_RANGE = (1.0001 * float(np.finfo(np.float32).tiny), 3.4e38)
 
 
 def _float32_masks():
-    """The 32-byte masks by code: scientific `nd - 1`, fixed `9 * (E + 5) + nd - 1`."""
+    """The row masks by code: scientific `nd - 1`, fixed `9 * (E + 5) + nd - 1`."""
+    def digit(i):
+        return 14 + 2 * i
+
     def columns(scientific, exponent, length):
-        keep = {2}
+        keep = {2} | {digit(i) for i in range(length)}
         if scientific:
-            keep |= {8 + 2 * i for i in range(length)} | {27, 28, 29, 30}
-            if length > 1:
-                keep.add(9)
+            keep |= {33, 34, 35, 36} | ({digit(0) + 1} if length > 1 else set())
         elif exponent < 0:
-            keep |= {3, 4} | set(range(5, 5 - exponent - 1)) | {8 + 2 * i for i in range(length)}
+            keep |= {3, 4} | set(range(5, 5 - exponent - 1))
         else:
-            keep |= {8 + 2 * i for i in range(max(exponent + 1, length))} | {9 + 2 * exponent}
-            if length <= exponent + 1:
-                keep.add(8 + 2 * (exponent + 1) if exponent < 8 else 26)
+            keep |= {digit(i) for i in range(exponent + 1)} | {digit(exponent) + 1}
+            if length <= exponent + 1:  # no fraction: ".0"
+                keep.add(digit(exponent + 1) if exponent < 8 else 32)
         return sorted(keep)
 
     masks = np.zeros((9 + 13 * 9, _FLOAT32_WIDTH), np.uint8)
@@ -105,20 +104,19 @@ def _float32_slab(x, rows):
     Returns:
         bool array: the values the arithmetic leaves to the exact paths.
     """
-    bits = x.view(np.uint32)
-    biased = (bits >> 23) & 0xFF
+    biased = (x.view(np.uint32) >> 23) & 0xFF
     special = (biased == 0) | (biased == 255)  # zeros, subnormals, infinities, NaN
     magnitude = np.abs(x).astype(np.float64)
     magnitude[special] = 1.0
     biased[special] = 127
     # E = floor(log10(magnitude)): from the binary exponent, then one comparison.
-    exponent = _LOG10_OF_BINADE[biased]
-    exponent += magnitude >= _POW10[exponent + (1 + _POW10_OFFSET)]
-    scaled = magnitude * _POW10[(8 + _POW10_OFFSET) - exponent]  # nine digits before the point
+    exponent = _LOG10_OF_BINADE.take(biased)
+    exponent += magnitude >= _POW10.take(exponent + (1 + _POW10_OFFSET))
+    scaled = magnitude * _POW10.take((8 + _POW10_OFFSET) - exponent)  # nine digits, a point
     off = np.flatnonzero((scaled < 1e8) | (scaled >= 1e9))  # 10^-k is rounded in float64
     if off.size:
         exponent[off] += np.where(scaled[off] < 1e8, -1, 1)
-        scaled[off] = magnitude[off] * _POW10[(8 + _POW10_OFFSET) - exponent[off]]
+        scaled[off] = magnitude[off] * _POW10.take((8 + _POW10_OFFSET) - exponent[off])
     whole = np.floor(scaled)
     fraction = scaled - whole
     nine = whole.astype(np.int32) + (fraction > 0.5)
@@ -128,12 +126,13 @@ def _float32_slab(x, rows):
     fraction = scaled - whole
     six = whole.astype(np.int32) + (fraction > 0.5)
     unsure |= np.abs(fraction - 0.5) < _TIE_MARGIN
-    # 9.9999999 rounds to 10.0000000: one digit more, the exponent one up.
+    # 9.99999999 rounds to 10.0000000: one digit more, the exponent one up.
     nine_carry, six_carry = nine == 10**9, six == 10**6
-    nine, nine_exponent = np.where(nine_carry, 10**8, nine), exponent + nine_carry
-    six, six_exponent = np.where(six_carry, 10**5, six), exponent + six_carry
+    nine -= nine_carry * np.int32(9 * 10**8)
+    six -= six_carry * np.int32(9 * 10**5)
+    nine_exponent, six_exponent = exponent + nine_carry, exponent + six_carry
     # Does the six-digit token read back as the same float32 (strtof: nearest, ties to even)?
-    read_back = six * _POW10[six_exponent + (_POW10_OFFSET - 5)]
+    read_back = six * _POW10.take(six_exponent + (_POW10_OFFSET - 5))
     six_ok = read_back.astype(np.float32) == np.abs(x)
     midpoint = (read_back.view(np.uint64) & _LOW29).astype(np.int64) - _HALF29
     unsure |= np.abs(midpoint) <= _MIDPOINT_MARGIN
@@ -141,22 +140,21 @@ def _float32_slab(x, rows):
 
     digits = np.where(six_ok, six * 1000, nine)
     exponent = np.where(six_ok, six_exponent, nine_exponent)
-    high, low = digits // 1000000, digits % 1000
-    middle = digits // 1000 % 1000
-    length = 9 - np.where(low != 0, _TRAILING_ZEROS3[low], np.where(
-        middle != 0, 3 + _TRAILING_ZEROS3[middle], 6 + _TRAILING_ZEROS3[high]))
+    upper = digits // 10000
+    first = upper // 10000
+    middle, last = upper - first * 10000, digits - upper * 10000
+    length = 9 - np.where(last != 0, _TRAILING_ZEROS4.take(last), np.where(
+        middle != 0, 4 + _TRAILING_ZEROS4.take(middle), 8 + _TRAILING_ZEROS4.take(first)))
     scientific = (exponent < -4) | (exponent >= np.where(six_ok, 6, 9))
     code = np.where(scientific, length - 1, 9 * (exponent + 5) + length - 1)
 
-    pairs = rows.view("<u2")
-    pairs[:] = _TEMPLATE
-    pairs[:, 1] |= np.where(np.signbit(x), ord("-"), 0).astype(np.uint16)
-    pairs[:, 4:7] = _DIGIT_PAIRS[high]
-    pairs[:, 7:10] = _DIGIT_PAIRS[middle]
-    pairs[:, 10:13] = _DIGIT_PAIRS[low]
-    pairs[:, 14:16] = _EXPONENT_PAIRS[np.clip(exponent, -_POW10_OFFSET, _POW10_OFFSET)
-                                      + _POW10_OFFSET]
-    rows.view("<u8")[:] &= _FLOAT32_MASKS[code]
+    words = rows.view("<u8")
+    words[:, 0] = _PREFIXES.take(np.signbit(x).view(np.uint8))
+    words[:, 1] = _DIGIT_WORDS.take(first)
+    words[:, 2] = _DIGIT_WORDS.take(middle)
+    words[:, 3] = _DIGIT_WORDS.take(last)
+    words[:, 4] = _EXPONENT_WORDS.take(exponent + _POW10_OFFSET)
+    words &= _FLOAT32_MASKS.take(code, axis=0)
     return special | unsure
 
 
@@ -172,7 +170,7 @@ def float32_rows(values):
         values: float32 numpy array, any shape.
 
     Returns:
-        uint8 array `[values.size, 32]`; columns 0-1 are zero (the writer's marker).
+        uint8 array `[values.size, 40]`; columns 0-1 are zero (the writer's marker).
     """
     x = np.ascontiguousarray(values, np.float32).reshape(-1)
     rows = np.empty((x.size, _FLOAT32_WIDTH), np.uint8)

@@ -245,8 +245,8 @@ class _Answer:
         """The compact text (markers and tokens) of values `[start, stop)` of an output."""
         tokens = self.tokens[index]
         if tokens.dtype == np.uint8:
-            rows = tokens[start:stop]
-            return rows[rows != 0].tobytes()
+            # translate drops NULs at ~0.6 ns a byte, numpy's boolean indexing at ~1.5.
+            return tokens[start:stop].tobytes().translate(None, b"\0")
         ids = self.ids[self.order.index(index)][start:stop]
         pieces = [None] * (2 * len(ids))
         pieces[0::2] = [self._marker(i) for i in ids.tolist()]
@@ -287,17 +287,20 @@ class _Answer:
     def _interleave(self, start, stop, per_row):
         """The compact text of rows `[start, stop)` when each row holds several blocks."""
         parts = []
-        for index, size in zip(self.order, per_row):
-            tokens = self.tokens[index][start * size:stop * size]
-            if tokens.dtype == np.uint8:
-                lengths = np.count_nonzero(tokens.reshape(stop - start, -1), axis=1)
-            else:
-                marker = 1 if self.short_markers else 2
-                lengths = (np.fromiter(map(len, tokens), np.int64, len(tokens)) + marker).reshape(
-                    stop - start, size).sum(axis=1)
-            compact = memoryview(self._compact(index, start * size, stop * size))
-            ends = np.cumsum(lengths).tolist()
-            parts.append([compact[a:b] for a, b in zip([0] + ends[:-1], ends)])
+        for position, (index, size) in enumerate(zip(self.order, per_row)):
+            compact = self._compact(index, start * size, stop * size)
+            # Each block starts with its first value's marker (the answer's first with 0's).
+            marker = self._marker(self.ids[position][size] if self.document.repeats > 1
+                                  else 0)
+            found = np.frombuffer(compact, np.uint8)
+            hits = found[:len(found) - len(marker) + 1] == marker[0]
+            if len(marker) == 2:
+                hits &= found[1:] == marker[1]
+            starts = np.flatnonzero(hits).tolist()
+            if start == 0 and position == 0:
+                starts.insert(0, 0)
+            view = memoryview(compact)
+            parts.append([view[a:b] for a, b in zip(starts, starts[1:] + [len(compact)])])
         return b"".join(piece for row in zip(*parts) for piece in row)
 
 
