@@ -10,11 +10,13 @@ appended to tokens with neither `.` nor `e`; NaN and infinities are the bare tok
 row are not part of the token and are dropped when rows are joined, so a digit can stay in a
 fixed column whatever the token's length, and no step loops over values in Python. float32
 values, by far the commonest in a generator's answer, are formatted with numpy arithmetic
-(`float32_rows`), several times faster than TensorFlow's string ops (`float_tokens`, printf
-and strtof in C++), which remain for float64 and the values arithmetic cannot settle.
+(`float32_rows`), ~8x faster than TensorFlow's string ops (`float_tokens`: printf and strtof
+in C++), which remain for float64; the few float32 values the arithmetic cannot settle are
+formatted exactly in Python (`exact_float32_tokens`).
 """
 
 import base64
+import fractions
 
 import numpy as np
 import tensorflow as tf
@@ -35,27 +37,28 @@ _INT_KINDS = "iu"
 # `%g` with P significant digits prints the value rounded to P digits, D x 10^(E-P+1) with
 # 10^(P-1) <= D < 10^P: in fixed notation when -4 <= E < P, else as d.ddde+XX, without the
 # fraction's trailing zeros (nor a bare "."). Here D always has nine digits (a six-digit D
-# times 1000), so every token is a choice of bytes from one row of five uint64 words:
+# times 1000), so every token is a choice of bytes from one row of four uint64 words:
 #
 #   bytes 0-7    marker (2, the writer's), "-" or NUL, "0.000" (for 0.000ddd)
-#   bytes 8-31   "0.0.0." then d0 . d1 . ... d8 .   D's digits, each with a possible point
-#   bytes 32-39  "0" (the ".0" of a nine-digit integer), "e-05", 3 NULs
+#   bytes 8-25   d0 . d1 . ... d8 .   D's digits, each followed by a possible decimal point
+#   bytes 26-31  "0" (the ".0" of a nine-digit integer), "e-05", NUL
 #
 # and which bytes are kept depends only on the notation, E and the number of digits of D
 # without its trailing zeros: one of 126 masks.
 
-_FLOAT32_WIDTH = 40
-_FLOAT32_SLAB = 16384
+FLOAT32_WIDTH = 32
 _POW10_OFFSET = 64
 _POW10 = np.array([float(f"1e{k}") for k in range(-_POW10_OFFSET, _POW10_OFFSET + 1)])
 _PREFIXES = np.array([int.from_bytes(b"\0\0" + sign + b"0.000", "little")
                       for sign in (b"\0", b"-")], np.uint64)
-# The digits of 0-9999, each followed by a ".", and their trailing zeros (4 for 0).
+# The digits of 0-9999, each followed by a "."; their trailing zeros (4 for 0); one digit.
 _DIGIT_WORDS = np.array([int.from_bytes(b"".join(b"%c." % d for d in b"%04d" % i), "little")
                          for i in range(10000)], np.uint64)
 _TRAILING_ZEROS4 = np.array([4 - len((b"%04d" % i).rstrip(b"0")) for i in range(10000)],
                             np.int32)
-_EXPONENT_WORDS = np.array([int.from_bytes(b"0e%+03d\0\0\0" % e, "little")
+_LAST_DIGIT_WORDS = np.array([ord(str(d)) | ord(".") << 8 for d in range(10)], np.uint64)
+# Bytes 26-31 for the exponent E: "0e", its sign and two digits, NUL.
+_EXPONENT_WORDS = np.array([int.from_bytes(b"\0\0" + b"0e%+03d\0" % e, "little")
                             for e in range(-_POW10_OFFSET, _POW10_OFFSET + 1)], np.uint64)
 # floor(log10(2^(b - 127))) for each biased float32 exponent b: floor(log10(|x|)) or one less.
 _LOG10_OF_BINADE = np.floor((np.arange(256) - 127) * np.log10(2.0)).astype(np.int32)
@@ -68,28 +71,27 @@ _TIE_MARGIN = 1e-6
 # such as 3e10, converts exactly.)
 _MIDPOINT_MARGIN = 16
 _LOW29 = np.uint64((1 << 29) - 1)
-_HALF29 = 1 << 28
-_NORMAL_RANGE = (1.0001 * float(np.finfo(np.float32).tiny), 3.4e38)
+_MIDPOINT_SHIFT = np.uint64((1 << 28) + _MIDPOINT_MARGIN)
 
 
 def _float32_masks():
     """The row masks by code: scientific `nd - 1`, fixed `9 * (E + 5) + nd - 1`."""
     def digit(i):
-        return 14 + 2 * i
+        return 8 + 2 * i
 
     def columns(scientific, exponent, length):
         keep = {2} | {digit(i) for i in range(length)}
         if scientific:
-            keep |= {33, 34, 35, 36} | ({digit(0) + 1} if length > 1 else set())
+            keep |= {27, 28, 29, 30} | ({digit(0) + 1} if length > 1 else set())
         elif exponent < 0:
             keep |= {3, 4} | set(range(5, 5 - exponent - 1))
         else:
             keep |= {digit(i) for i in range(exponent + 1)} | {digit(exponent) + 1}
             if length <= exponent + 1:  # no fraction: ".0"
-                keep.add(digit(exponent + 1) if exponent < 8 else 32)
+                keep.add(digit(exponent + 1) if exponent < 8 else 26)
         return sorted(keep)
 
-    masks = np.zeros((9 + 13 * 9, _FLOAT32_WIDTH), np.uint8)
+    masks = np.zeros((9 + 13 * 9, FLOAT32_WIDTH), np.uint8)
     for length in range(1, 10):
         masks[length - 1, columns(True, 0, length)] = 0xFF
         for exponent in range(-4, 9):
@@ -100,14 +102,28 @@ def _float32_masks():
 _FLOAT32_MASKS = _float32_masks()
 
 
-def _float32_slab(x, rows):
-    """`float32_rows` for one slab of values `x`, written into `rows`.
+def float32_rows(values, out=None):
+    """`WriteDecimal` for each value of a float32 array, as rows of bytes.
+
+    Values are rounded in float64 arithmetic, exactly; the few whose rounding that cannot
+    settle (within 1e-6 of a decimal tie, or near a float32 rounding midpoint when read back)
+    are printed by `exact_float32_tokens`, and zeros, subnormals, NaN and infinities as the old
+    writer printed them. Meant for slabs of ~16k values (numpy's temporaries stay in cache).
+
+    Args:
+        values: float32 numpy array, any shape.
+        out: uint8 array `[values.size, 32]` to write into, or None for a new one.
 
     Returns:
-        bool array: the values the arithmetic leaves to the exact paths.
+        uint8 array `[values.size, 32]` (`out` if given); columns 0-1 are zero (the writer's
+        marker).
     """
+    x = np.ascontiguousarray(values, np.float32).reshape(-1)
+    rows = np.empty((x.size, FLOAT32_WIDTH), np.uint8) if out is None else out
     biased = (x.view(np.uint32) >> 23) & 0xFF
-    special = (biased == 0) | (biased == 255)  # zeros, subnormals, infinities, NaN
+    # Zeros, subnormals, infinities, NaN, and the binades next to them (where reading back
+    # leaves the normal range): the exact paths.
+    special = ((biased - 2) & 0xFF) >= 252
     magnitude = np.abs(x).astype(np.float64)
     magnitude[special] = 1.0
     biased[special] = 127
@@ -129,67 +145,47 @@ def _float32_slab(x, rows):
     six = whole.astype(np.int32) + (fraction > 0.5)
     unsure |= np.abs(fraction - 0.5) < _TIE_MARGIN
     # 9.99999999 rounds to 10.0000000: one digit more, the exponent one up.
-    nine_carry, six_carry = nine == 10**9, six == 10**6
-    nine -= nine_carry * np.int32(9 * 10**8)
-    six -= six_carry * np.int32(9 * 10**5)
-    nine_exponent, six_exponent = exponent + nine_carry, exponent + six_carry
+    nine_exponent, six_exponent = exponent, exponent
+    carry = nine == 10**9
+    if carry.any():
+        nine, nine_exponent = np.where(carry, 10**8, nine), exponent + carry
+    carry = six == 10**6
+    if carry.any():
+        six, six_exponent = np.where(carry, 10**5, six), exponent + carry
     # Does the six-digit token read back as the same float32 (strtof: nearest, ties to even)?
     read_back = six * _POW10.take(six_exponent + (_POW10_OFFSET - 5))
     six_ok = read_back.astype(np.float32) == np.abs(x)
-    midpoint = (read_back.view(np.uint64) & _LOW29).astype(np.int64) - _HALF29
-    unsure |= np.abs(midpoint) <= _MIDPOINT_MARGIN
-    unsure |= (magnitude < _NORMAL_RANGE[0]) | (magnitude > _NORMAL_RANGE[1])
+    # Within _MIDPOINT_MARGIN of bit pattern 2^28 in the 29 bits float32 drops: unsure.
+    unsure |= ((read_back.view(np.uint64) + _MIDPOINT_SHIFT) & _LOW29) <= 2 * _MIDPOINT_MARGIN
 
     digits = np.where(six_ok, six * 1000, nine)
     exponent = np.where(six_ok, six_exponent, nine_exponent)
-    upper = digits // 10000
-    first = upper // 10000
-    middle, last = upper - first * 10000, digits - upper * 10000
-    length = 9 - np.where(last != 0, _TRAILING_ZEROS4.take(last), np.where(
-        middle != 0, 4 + _TRAILING_ZEROS4.take(middle), 8 + _TRAILING_ZEROS4.take(first)))
-    scientific = (exponent < -4) | (exponent >= np.where(six_ok, 6, 9))
-    code = np.where(scientific, length - 1, 9 * (exponent + 5) + length - 1)
+    tens = digits // 10
+    high = tens // 10000
+    middle, last = tens - high * 10000, digits - tens * 10
+    length = 9 - np.where(last != 0, 0, np.where(
+        middle != 0, 1 + _TRAILING_ZEROS4.take(middle), 5 + _TRAILING_ZEROS4.take(high)))
+    scientific = (exponent < -4) | (exponent >= 9 - 3 * six_ok)
+    code = length - 1 + np.where(scientific, 0, 9 * (exponent + 5))
 
     words = rows.view("<u8")
     words[:, 0] = _PREFIXES.take(np.signbit(x).view(np.uint8))
-    words[:, 1] = _DIGIT_WORDS.take(first)
+    words[:, 1] = _DIGIT_WORDS.take(high)
     words[:, 2] = _DIGIT_WORDS.take(middle)
-    words[:, 3] = _DIGIT_WORDS.take(last)
-    words[:, 4] = _EXPONENT_WORDS.take(exponent + _POW10_OFFSET)
+    words[:, 3] = _LAST_DIGIT_WORDS.take(last) | _EXPONENT_WORDS.take(exponent
+                                                                      + _POW10_OFFSET)
     words &= _FLOAT32_MASKS.take(code, axis=0)
-    return special | unsure
 
-
-def float32_rows(values):
-    """`WriteDecimal` for each value of a float32 array, as rows of bytes.
-
-    Values are rounded in float64 arithmetic, exactly; the few whose rounding that cannot
-    settle (within 1e-6 of a decimal tie, or near a float32 rounding midpoint when read back),
-    zeros, subnormals, NaN and infinities are printed by `float_tokens` /
-    `python_float_tokens` or as constants.
-
-    Args:
-        values: float32 numpy array, any shape.
-
-    Returns:
-        uint8 array `[values.size, 40]`; columns 0-1 are zero (the writer's marker).
-    """
-    x = np.ascontiguousarray(values, np.float32).reshape(-1)
-    rows = np.empty((x.size, _FLOAT32_WIDTH), np.uint8)
-    exact = [np.zeros(0, np.intp)]
-    for start in range(0, x.size, _FLOAT32_SLAB):
-        stop = min(x.size, start + _FLOAT32_SLAB)
-        exact.append(start + np.flatnonzero(_float32_slab(x[start:stop], rows[start:stop])))
-    exact = np.concatenate(exact)
+    exact = np.flatnonzero(special | unsure)
     if exact.size:
+        rows[exact] = 0
         rows[exact, MARKER_COLUMNS:] = _bytes_matrix(
-            _special_float_tokens(x[exact]), _FLOAT32_WIDTH - MARKER_COLUMNS)
-    rows[:, :MARKER_COLUMNS] = 0
+            _exceptional_float32_tokens(x[exact]), FLOAT32_WIDTH - MARKER_COLUMNS)
     return rows
 
 
-def _special_float_tokens(values):
-    """Tokens of the values `float32_rows` leaves to the exact paths (a few per answer)."""
+def _exceptional_float32_tokens(values):
+    """Tokens of the values `float32_rows` does not format (a few per answer)."""
     tokens = np.empty(values.size, object)
     zero = values == 0
     tokens[zero] = np.where(np.signbit(values[zero]), b"-0.0", b"0.0")
@@ -201,9 +197,41 @@ def _special_float_tokens(values):
     if subnormal.any():
         tokens[subnormal] = python_float_tokens(values[subnormal])
     rest = ~(zero | nan | infinite | subnormal)
-    if rest.any():
-        tokens[rest] = list(float_tokens(values[rest]).numpy())
+    tokens[rest] = exact_float32_tokens(values[rest])
     return tokens.astype("S")
+
+
+def _reads_back_as(text, value):
+    """Whether strtof (correctly rounded, ties to even) reads `text` as the float32 `value`."""
+    value = abs(value)
+    exact = fractions.Fraction(float(value))
+    below = fractions.Fraction(float(np.nextafter(value, np.float32(0))))
+    above = 2 * exact - below if value == np.finfo(np.float32).max else fractions.Fraction(
+        float(np.nextafter(value, np.float32(np.inf))))
+    low, high = (exact + below) / 2, (exact + above) / 2
+    read = abs(fractions.Fraction(text))
+    even = int(value.view(np.uint32)) % 2 == 0
+    return low < read < high or (read in (low, high) and even)
+
+
+def exact_float32_tokens(values):
+    """`WriteDecimal` for normal float32 values, exactly, in Python (a few values per answer).
+
+    Python's `%g` rounds exactly as printf does; whether six digits read back as the value is
+    decided with fractions, as a correctly rounded strtof would.
+
+    Returns:
+        list of bytes.
+    """
+    tokens = []
+    for value in values.reshape(-1):
+        text = "%g" % float(value)
+        if not _reads_back_as(text, value):
+            text = "%.9g" % float(value)
+        if "." not in text and "e" not in text:
+            text += ".0"
+        tokens.append(text.encode("ascii"))
+    return tokens
 
 
 # ---- the exact paths: TensorFlow string ops and Python ---------------------------------------
@@ -342,7 +370,7 @@ def token_rows(array):
     """
     flat = array.reshape(-1)
     if flat.dtype == np.float32:
-        return float32_rows(flat)
+        return float32_rows(flat)  # for the whole array; the writer calls it slab by slab
     if flat.dtype == np.float64:
         tokens = float_tokens(flat).numpy()
         subnormal = _subnormal(flat)

@@ -6,12 +6,13 @@ each row's arrays on one line. `json_tokens` holds how each value prints (`Write
 floats); this module lays the values out.
 
 The text between two consecutive values depends only on how many arrays close and open between
-them, so an answer is its values' tokens, each after one of a few separators. Each value's
-token is a row of bytes (`json_tokens.token_rows`) that starts with a marker naming the
-separator before it; dropping the NUL bytes of a slab of rows gives the compact text (markers
-and tokens), and one `bytes.replace` per separator, the commonest last, gives the answer.
-Each step is one C loop over a slab of ~1 MB of rows; no step loops over values in Python.
-Answers come as a list of chunks, which the REST server sends without joining them.
+them, so an answer is its values' tokens, each after one of a few separators. Slab by slab
+(16k values), each value's token is a row of bytes (`json_tokens.float32_rows`, made into one
+reused buffer, or `token_rows`) that starts with a marker naming the separator before it;
+dropping the rows' NUL bytes gives the compact text (markers and tokens), and one
+`bytes.replace` per separator, the commonest last, gives the answer. Each step is one C loop
+over the slab; no step loops over values in Python. Answers come as a list of chunks (one
+per slab), which the REST server sends without joining them.
 
 `make_predict_response` writes `{"predictions": ...}` (row requests) or `{"outputs": ...}`
 (columnar requests) exactly as the stock server lays them out.
@@ -36,9 +37,9 @@ from tfgan.serving.json_tokens import (  # noqa: F401 - re-exported: the token f
 _MARKER_LEADS = np.frombuffer(bytes([b for b in range(1, 32) if b != 0x0A]), np.uint8)
 _MARKER_FIRST = 0x21
 _MARKER_SPAN = 256 - _MARKER_FIRST
-# Bytes of token rows handled at once: enough that Python's per-slab calls cost nothing, few
-# enough to stay in the CPU's cache.
-_SLAB_BYTES = 1 << 20
+# Bytes of token rows handled at once: enough that Python's per-slab calls cost little, few
+# enough that numpy's temporaries stay in the CPU's cache.
+_SLAB_BYTES = 1 << 19
 # A guess of a string token's bytes, for sizing slabs.
 _STRING_BYTES = 256
 
@@ -111,7 +112,7 @@ class _Block:
     def separator_indices(self):
         """For each value of a block, the index of the separator before it: `len(shape)` for
         the first, else the number of arrays that close before it."""
-        counts = np.zeros(self.size, np.intp)
+        counts = np.zeros(self.size, np.uint8)
         period = 1
         for dim in reversed(self.shape[1:]):
             period *= dim
@@ -178,8 +179,9 @@ class _Answer:
 
     Args:
         document: `_Document`.
-        tokens: list, per output: uint8 token rows (`json_tokens.token_rows`) or an object
-            array of `bytes` tokens (strings), in C order.
+        tokens: list, per output, in C order: float32 values (formatted slab by slab), uint8
+            token rows (`json_tokens.token_rows`) or an object array of `bytes` tokens
+            (strings).
     """
 
     def __init__(self, document, tokens):
@@ -205,35 +207,49 @@ class _Answer:
         head, tail = "".join(items[:places[0]]), "".join(items[places[-1] + 1:])
         separators = [document.prefix + head]  # before the answer's first value
         self.trailer = (tail + document.suffix).encode("utf-8")
-        self.ids = []  # per output in `order`: the separator before each value
+        self.ids = []  # per output in `order`: the separator before each value of one block
+        counts = []  # how many values each separator precedes
         for position, (place, index) in enumerate(zip(places, self.order)):
             block = document.blocks[index]
             if position == 0:
                 first = tail + document.between + head  # before each later unit's first value
             else:
                 first = "".join(items[places[position - 1] + 1:place])
-            indices = block.separator_indices()
-            ids = np.where(indices == len(block.shape), len(separators), len(separators) + 1
-                           + indices)
+            rank = len(block.shape)
+            # Separator index k -> id: k arrays close (k < rank) or the block starts (rank).
+            by_index = np.array([len(separators) + 1 + k for k in range(rank)]
+                                + [len(separators)], np.uint16)
             separators += [first] + block.separators
-            ids = np.tile(ids, document.repeats)
-            if position == 0:
-                ids[0] = 0
-            self.ids.append(ids)
+            indices = block.separator_indices()
+            self.ids.append(by_index.take(indices))
+            counts += list(zip(by_index.tolist(),
+                               (np.bincount(indices, minlength=rank + 1)
+                                * document.repeats).tolist()))
+        counts += [(0, 1), (int(self.ids[0][0]), -1)]  # the answer's first value
         if len(separators) > len(_MARKER_LEADS) * _MARKER_SPAN:
             raise ServingError.invalid_argument(
                 "Too many outputs and dimensions to write as JSON")
         self.short_markers = len(separators) <= len(_MARKER_LEADS)
-        for index, ids in zip(self.order, self.ids):
-            rows = tokens[index]
-            if rows.dtype == np.uint8:
-                rows[:, 0] = _MARKER_LEADS[ids if self.short_markers else ids // _MARKER_SPAN]
-                rows[:, 1] = 0 if self.short_markers else _MARKER_FIRST + ids % _MARKER_SPAN
-        counts = np.bincount(np.concatenate(self.ids), minlength=len(separators))
+        self._buffer = None
+        totals = np.zeros(len(separators), np.int64)
+        for separator_id, count in counts:
+            totals[separator_id] += count
         encoded = [text.encode("utf-8") for text in separators]
         # The commonest expansions last, so that the others run over the compact text.
         self.replaces = [(self._marker(i), encoded[i]) for i in sorted(
-            np.flatnonzero(counts).tolist(), key=lambda i: counts[i] * len(encoded[i]))]
+            np.flatnonzero(totals).tolist(), key=lambda i: totals[i] * len(encoded[i]))]
+
+    def _slab_ids(self, position, start, stop):
+        """The separator ids of values `[start, stop)` of the output at `position`."""
+        block_ids = self.ids[position]
+        if stop <= len(block_ids):
+            ids = block_ids[start:stop]
+        else:
+            ids = block_ids.take(np.arange(start, stop) % len(block_ids))
+        if start == 0 and position == 0:
+            ids = ids.copy()
+            ids[0] = 0
+        return ids
 
     def _marker(self, separator_id):
         if self.short_markers:
@@ -244,14 +260,25 @@ class _Answer:
     def _compact(self, index, start, stop):
         """The compact text (markers and tokens) of values `[start, stop)` of an output."""
         tokens = self.tokens[index]
-        if tokens.dtype == np.uint8:
-            # translate drops NULs at ~0.6 ns a byte, numpy's boolean indexing at ~1.5.
-            return tokens[start:stop].tobytes().translate(None, b"\0")
-        ids = self.ids[self.order.index(index)][start:stop]
-        pieces = [None] * (2 * len(ids))
-        pieces[0::2] = [self._marker(i) for i in ids.tolist()]
-        pieces[1::2] = tokens[start:stop].tolist()
-        return b"".join(pieces)
+        ids = self._slab_ids(self.order.index(index), start, stop)
+        if tokens.dtype == object:
+            pieces = [None] * (2 * len(ids))
+            pieces[0::2] = [self._marker(i) for i in ids.tolist()]
+            pieces[1::2] = tokens[start:stop].tolist()
+            return b"".join(pieces)
+        if tokens.dtype == np.float32:
+            if self._buffer is None or len(self._buffer) < stop - start:
+                self._buffer = np.empty((stop - start, json_tokens.FLOAT32_WIDTH), np.uint8)
+            rows = json_tokens.float32_rows(tokens[start:stop], out=self._buffer[:stop - start])
+        else:
+            rows = tokens[start:stop]
+        if self.short_markers:
+            rows[:, 0] = _MARKER_LEADS.take(ids)
+        else:
+            rows[:, 0] = _MARKER_LEADS.take(ids // _MARKER_SPAN)
+            rows[:, 1] = _MARKER_FIRST + ids % _MARKER_SPAN
+        # translate drops NULs at ~0.6 ns a byte, numpy's boolean indexing at ~1.5.
+        return rows.tobytes().translate(None, b"\0")
 
     def _expand(self, compact):
         for marker, separator in self.replaces:
@@ -260,6 +287,8 @@ class _Answer:
 
     def _width(self, index):
         tokens = self.tokens[index]
+        if tokens.dtype == np.float32:
+            return json_tokens.FLOAT32_WIDTH
         return tokens.shape[1] if tokens.dtype == np.uint8 else _STRING_BYTES
 
     def chunks(self):
@@ -290,8 +319,7 @@ class _Answer:
         for position, (index, size) in enumerate(zip(self.order, per_row)):
             compact = self._compact(index, start * size, stop * size)
             # Each block starts with its first value's marker (the answer's first with 0's).
-            marker = self._marker(self.ids[position][size] if self.document.repeats > 1
-                                  else 0)
+            marker = self._marker(self.ids[position][0])
             found = np.frombuffer(compact, np.uint8)
             hits = found[:len(found) - len(marker) + 1] == marker[0]
             if len(marker) == 2:
@@ -343,7 +371,9 @@ def _answer(outputs, request_format):
         leaf_depths = [(2 if several else 1) + array.ndim for array in arrays]
     tokens = [
         json_tokens.string_tokens(name, array, depth).reshape(-1)
-        if json_tokens.is_string(array) else json_tokens.token_rows(array)
+        if json_tokens.is_string(array)
+        else np.ascontiguousarray(array).reshape(-1) if array.dtype == np.float32
+        else json_tokens.token_rows(array)
         for name, array, depth in zip(names, arrays, leaf_depths)
     ]
     return _Answer(_document(names, arrays, request_format), tokens)
@@ -379,24 +409,28 @@ def make_predict_response(outputs, request_format):
 
 
 def answer_stages(outputs, request_format):
-    """The writer's steps one by one, for `scripts/bench_serve.py --json_only`.
+    """The writer's steps, for `scripts/bench_serve.py --json_only`.
 
     Returns:
-        dict of name -> callable, each run once already and to be called in order: `tokens`
-        (checks and token rows), `layout` (the chunks), `bytes` (the chunks joined, which the
-        REST server does not do).
+        dict of name -> callable, each run once already: `tokens` (every value's token row, in
+        one pass apart: what the writer does slab by slab within `tokens_and_layout`),
+        `tokens_and_layout` (the checks and the chunks) and `bytes` (the chunks joined, which
+        the REST server does not do).
     """
     state = {}
 
     def tokens():
-        state["answer"] = _answer(outputs, request_format)
+        for array in outputs.values():
+            if not json_tokens.is_string(np.asarray(array)):
+                json_tokens.token_rows(np.asarray(array))
 
-    def layout():
-        state["chunks"] = state["answer"].chunks()
+    def tokens_and_layout():
+        state["chunks"] = predict_response_chunks(outputs, request_format)
 
     tokens()
-    layout()
-    return {"tokens": tokens, "layout": layout, "bytes": lambda: b"".join(state["chunks"])}
+    tokens_and_layout()
+    return {"tokens": tokens, "tokens_and_layout": tokens_and_layout,
+            "bytes": lambda: b"".join(state["chunks"])}
 
 
 def _score_token(value):
