@@ -357,20 +357,22 @@ def reference_stages(writer, outputs, request_format):
 
 
 def writer_stages(writer, outputs, request_format):
-    """The new writer's steps (`tfgan.serving.json_writer.answer_stages`)."""
+    """The new writer's steps (`tfgan.serving.json_writer.answer_stages`): its `compact` and
+    `layout` are what the REST server does, the second while it sends."""
     return writer.answer_stages(outputs, request_format), (
         lambda: writer.encode_predict_response(outputs, request_format))
 
 
 class BodyServer:
-    """An aiohttp server on a free port answering GETs with a fixed body, sent as tfgan's REST
-    server sends answers (`send_answer`), or in one `web.Response` as before; a context manager.
+    """An aiohttp server on a free port answering GETs with a fixed body: bytes in one
+    `web.Response`, as the server before sent answers, or a callable making a new
+    `json_writer.PredictResponse` for each request, sent by `rest.send_answer` as the server
+    sends answers now; a context manager.
     """
 
     def __init__(self):
         self.port = free_port()
         self.body = b""
-        self.streamed = False
         self._loop = None
         self._ready = threading.Event()
 
@@ -385,8 +387,8 @@ class BodyServer:
         from tfgan.serving import rest
 
         async def handle(request):
-            if self.streamed:
-                return await rest.send_answer(request, 200, self.body)
+            if callable(self.body):
+                return await rest.send_answer(request, 200, self.body())
             return web.Response(body=self.body, content_type="application/json")
 
         async def start():
@@ -422,13 +424,13 @@ def json_writer_rows(repeats):
     from tfgan.serving import json_writer
 
     outputs = sample_answer(FLAGS.json_samples)
-    writers = {"before": (load_reference_writer(), reference_stages, False),
-               "after": (json_writer, writer_stages, True)}
+    writers = {"before": (load_reference_writer(), reference_stages),
+               "after": (json_writer, writer_stages)}
     rows = []
     with BodyServer() as server:
         for layout in (json_writer.RequestFormat.COLUMNAR, json_writer.RequestFormat.ROW):
             bodies = {}
-            for name, (writer, stages_of, streamed) in writers.items():
+            for name, (writer, stages_of) in writers.items():
                 request_format = writer.RequestFormat[layout.name]
                 stages, whole = stages_of(writer, outputs, request_format)
                 row = {"writer": name, "layout": layout.value}
@@ -438,7 +440,10 @@ def json_writer_rows(repeats):
                 row["total_ms"] = [round(best * 1e3, 1), round(median * 1e3, 1)]
                 bodies[name] = body
                 row["mb"] = round(len(body) / 1e6, 2)
-                server.body, server.streamed = body, streamed
+                server.body = body
+                if name == "after":
+                    chunks = list(json_writer.predict_response(outputs, request_format))
+                    server.body = lambda: json_writer.PredictResponse(chunks, len(body))
                 url = f"http://127.0.0.1:{server.port}/"
                 curl_seconds(url)
                 sends = sorted(curl_seconds(url)[0] for _ in range(repeats))

@@ -66,7 +66,9 @@ def predict_documents():
 def check_rest(registry, method, path, body):
     answer = RestApiHandler(registry).process(method, path, body)
     assert answer.status < 500 and answer.code not in SERVER_FAULTS, (path, body, answer)
-    body = b"".join(answer.body) if isinstance(answer.body, list) else answer.body  # chunks
+    body = answer.body
+    if not isinstance(body, (str, bytes)):
+        body = b"".join(body)  # a json_writer.PredictResponse: chunks
     assert isinstance(json.loads(body), dict)  # TF Serving's shape, errors included
 
 

@@ -47,6 +47,8 @@ _INT_KINDS = "iu"
 # without its trailing zeros: one of 126 masks.
 
 FLOAT32_WIDTH = 32
+# Values formatted at once: numpy's temporaries of a slab stay in the CPU's cache.
+FLOAT32_SLAB = 16384
 _POW10_OFFSET = 64
 _POW10 = np.array([float(f"1e{k}") for k in range(-_POW10_OFFSET, _POW10_OFFSET + 1)])
 _PREFIXES = np.array([int.from_bytes(b"\0\0" + sign + b"0.000", "little")
@@ -369,8 +371,11 @@ def token_rows(array):
         uint8 array `[array.size, width]`; the first `MARKER_COLUMNS` columns are zero.
     """
     flat = array.reshape(-1)
-    if flat.dtype == np.float32:
-        return float32_rows(flat)  # for the whole array; the writer calls it slab by slab
+    if flat.dtype == np.float32:  # (the writer calls float32_rows slab by slab itself)
+        rows = np.empty((flat.size, FLOAT32_WIDTH), np.uint8)
+        for start in range(0, flat.size, FLOAT32_SLAB):
+            float32_rows(flat[start:start + FLOAT32_SLAB], out=rows[start:start + FLOAT32_SLAB])
+        return rows
     if flat.dtype == np.float64:
         tokens = float_tokens(flat).numpy()
         subnormal = _subnormal(flat)
