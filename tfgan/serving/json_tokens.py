@@ -58,12 +58,16 @@ _DIGIT_WORDS = np.array([int.from_bytes(b"".join(b"%c." % d for d in b"%04d" % i
                          for i in range(10000)], np.uint64)
 _TRAILING_ZEROS4 = np.array([4 - len((b"%04d" % i).rstrip(b"0")) for i in range(10000)],
                             np.int32)
+# The trailing zeros of d0..d7 given the key d4..d7 if not 0000, else 10000 + d0..d3.
+_TRAILING_ZEROS8 = np.concatenate([_TRAILING_ZEROS4, 4 + _TRAILING_ZEROS4])
 _LAST_DIGIT_WORDS = np.array([ord(str(d)) | ord(".") << 8 for d in range(10)], np.uint64)
 # Bytes 26-31 for the exponent E: "0e", its sign and two digits, NUL.
 _EXPONENT_WORDS = np.array([int.from_bytes(b"\0\0" + b"0e%+03d\0" % e, "little")
                             for e in range(-_POW10_OFFSET, _POW10_OFFSET + 1)], np.uint64)
-# floor(log10(2^(b - 127))) for each biased float32 exponent b: floor(log10(|x|)) or one less.
+# floor(log10(2^(b - 127))) for each biased float32 exponent b: floor(log10(|x|)) or one less,
+# and the power of ten (10^that+1) that tells which.
 _LOG10_OF_BINADE = np.floor((np.arange(256) - 127) * np.log10(2.0)).astype(np.int32)
+_NEXT_POWER_OF_BINADE = _POW10.take(_LOG10_OF_BINADE + 1 + _POW10_OFFSET)
 # How far from a rounding tie a value computed in float64 must be to round without doubt: the
 # products below carry a relative error under 2^-51, i.e. under 5e-7 on nine-digit numbers.
 _TIE_MARGIN = 1e-6
@@ -131,7 +135,7 @@ def float32_rows(values, out=None):
     biased[special] = 127
     # E = floor(log10(magnitude)): from the binary exponent, then one comparison.
     exponent = _LOG10_OF_BINADE.take(biased)
-    exponent += magnitude >= _POW10.take(exponent + (1 + _POW10_OFFSET))
+    exponent += magnitude >= _NEXT_POWER_OF_BINADE.take(biased)
     scaled = magnitude * _POW10.take((8 + _POW10_OFFSET) - exponent)  # nine digits, a point
     off = np.flatnonzero((scaled < 1e8) | (scaled >= 1e9))  # 10^-k is rounded in float64
     if off.size:
@@ -165,10 +169,10 @@ def float32_rows(values, out=None):
     tens = digits // 10
     high = tens // 10000
     middle, last = tens - high * 10000, digits - tens * 10
-    length = 9 - np.where(last != 0, 0, np.where(
-        middle != 0, 1 + _TRAILING_ZEROS4.take(middle), 5 + _TRAILING_ZEROS4.take(high)))
+    trailing = _TRAILING_ZEROS8.take(np.where(middle != 0, middle, high + 10000)) + 1
+    trailing[last != 0] = 0
     scientific = (exponent < -4) | (exponent >= 9 - 3 * six_ok)
-    code = length - 1 + np.where(scientific, 0, 9 * (exponent + 5))
+    code = np.where(scientific, 8, 9 * exponent + 53) - trailing  # nd - 1 (+ 9 * (E + 5))
 
     words = rows.view("<u8")
     words[:, 0] = _PREFIXES.take(np.signbit(x).view(np.uint8))

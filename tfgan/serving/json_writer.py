@@ -326,12 +326,22 @@ class _Answer:
                 slabs += [self._compact(index, start, min(size, start + step))
                           for start in range(0, size, step)]
         else:
+            # Each output's compact text in its own slabs (whole rows), cut into rows, then
+            # the rows' pieces interleaved: row 0's blocks, row 1's, ...
             per_row = [document.blocks[i].size for i in self.order]
+            pieces = []
+            for position, (index, size) in enumerate(zip(self.order, per_row)):
+                step = max(1, _SLAB_BYTES // (self._width(index) * size))
+                pieces.append([])
+                for start in range(0, document.repeats, step):
+                    stop = min(document.repeats, start + step)
+                    compact = self._compact(index, start * size, stop * size)
+                    pieces[-1] += self._rows(compact, position, start)
             row_bytes = sum(size * self._width(i) for size, i in zip(per_row, self.order))
             step = max(1, _SLAB_BYTES // row_bytes)
             for start in range(0, document.repeats, step):
-                stop = min(document.repeats, start + step)
-                slabs.append(self._interleave(start, stop, per_row))
+                rows = zip(*(output[start:start + step] for output in pieces))
+                slabs.append(b"".join(piece for row in rows for piece in row))
         return slabs
 
     def response(self):
@@ -343,23 +353,18 @@ class _Answer:
         length = sum(len(slab) for slab in slabs) + self.growth + len(self.trailer)
         return PredictResponse(itertools.chain(map(self.expand, slabs), [self.trailer]), length)
 
-    def _interleave(self, start, stop, per_row):
-        """The compact text of rows `[start, stop)` when each row holds several blocks."""
-        parts = []
-        for position, (index, size) in enumerate(zip(self.order, per_row)):
-            compact = self._compact(index, start * size, stop * size)
-            # Each block starts with its first value's marker (the answer's first with 0's).
-            marker = self._marker(self.ids[position][0])
-            found = np.frombuffer(compact, np.uint8)
-            hits = found[:len(found) - len(marker) + 1] == marker[0]
-            if len(marker) == 2:
-                hits &= found[1:] == marker[1]
-            starts = np.flatnonzero(hits).tolist()
-            if start == 0 and position == 0:
-                starts.insert(0, 0)
-            view = memoryview(compact)
-            parts.append([view[a:b] for a, b in zip(starts, starts[1:] + [len(compact)])])
-        return b"".join(piece for row in zip(*parts) for piece in row)
+    def _rows(self, compact, position, first_row):
+        """The compact text of whole rows of one output, cut at each row's first marker."""
+        marker = self._marker(self.ids[position][0])  # (the answer's first value has 0's)
+        found = np.frombuffer(compact, np.uint8)
+        hits = found[:len(found) - len(marker) + 1] == marker[0]
+        if len(marker) == 2:
+            hits &= found[1:] == marker[1]
+        starts = np.flatnonzero(hits).tolist()
+        if first_row == 0 and position == 0:
+            starts.insert(0, 0)
+        view = memoryview(compact)
+        return [view[a:b] for a, b in zip(starts, starts[1:] + [len(compact)])]
 
 
 def _check_writable(array):
