@@ -15,14 +15,25 @@ and concurrency (1, 8, 64), a bounded closed loop of `--seconds_per_row` seconds
 issue's targets as ratios (batching vs none at c=64 for 1-sample requests; 64-sample requests
 vs in-process; p99 at c=8), and writes everything as JSON to `--out`. About 4 minutes on a
 2-core CPU.
+
+`--json_only` measures instead the REST answer of `--json_samples` (1024) MNIST samples of
+issue 16, with the writer of `tests/json_writer_reference.py` (before) and
+`tfgan.serving.json_writer` (after) in the same run: each writer's stages on sigmoid outputs
+`[n, 28, 28, 1]` and their z `[n, 100]` in both layouts (tokens, layout, the body as bytes,
+HTTP send of that body to curl as the server sends it), then whole requests to a served
+generator: REST (curl, both layouts) and gRPC, against this checkout's server and, with
+`--before_repo`, a checkout of the code before (e.g. `git archive 043b7a9`). About 2 minutes.
 """
 
 import asyncio
+import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -61,6 +72,15 @@ flags.DEFINE_integer("large_answer_requests", 7, "Measured requests per large-an
                      lower_bound=1, flag_values=FLAGS)
 flags.DEFINE_float("inprocess_seconds", 3.0, "Time of each in-process measurement.",
                    lower_bound=0.1, flag_values=FLAGS)
+flags.DEFINE_bool("json_only", False, "Only measure the REST answer of --json_samples samples "
+                  "(issue 16): writer stages before / after, HTTP send, whole requests.",
+                  flag_values=FLAGS)
+flags.DEFINE_integer("json_samples", 1024, "Samples in the --json_only answers.", lower_bound=1,
+                     flag_values=FLAGS)
+flags.DEFINE_integer("json_repeats", 5, "Repeats of each --json_only timing (the best and the "
+                     "median are kept).", lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_string("before_repo", "", "--json_only: a checkout of the code before, whose "
+                    "server is timed beside this one's.", flag_values=FLAGS)
 
 
 def export_untrained_mnist_mlp(export_base):
@@ -128,9 +148,16 @@ def free_port():
 
 
 class ServerProcess:
-    """`tfgan-serve` in a subprocess on free loopback ports; a context manager."""
+    """`tfgan-serve` in a subprocess on free loopback ports; a context manager.
 
-    def __init__(self, base_path, batching_file, log_path):
+    Args:
+        base_path: str, the model base path.
+        batching_file: str, a `BatchingParameters` file, or "" for no batching.
+        log_path: str, where the server's output goes.
+        repo: str, the checkout whose `tfgan` runs. Defaults to this one.
+    """
+
+    def __init__(self, base_path, batching_file, log_path, repo=REPO):
         self.rest_port, self.grpc_port = free_port(), free_port()
         self.args = [
             sys.executable, "-m", "tfgan.cli.serve", f"--model_name={MODEL_NAME}",
@@ -141,12 +168,14 @@ class ServerProcess:
         if batching_file:
             self.args += ["--enable_batching", f"--batching_parameters_file={batching_file}"]
         self.log_path = log_path
+        self.repo = repo
         self.process = None
 
     def __enter__(self):
-        env = {**os.environ, "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        path = self.repo + os.pathsep + os.environ.get("PYTHONPATH", "")
+        env = {**os.environ, "PYTHONPATH": path}
         self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(self.args, cwd=REPO, env=env, stdout=self._log,
+        self.process = subprocess.Popen(self.args, cwd=self.repo, env=env, stdout=self._log,
                                         stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{self.rest_port}/v1/models/{MODEL_NAME}"
         deadline = time.monotonic() + 180
@@ -332,6 +361,230 @@ def targets(rows, in_process):
                 out[key] = row["p99_ms"]
     return out
 
+# ---- --json_only: the REST answer of issue 16 ----------------------------------------------
+
+
+def timed(function, repeats):
+    """(best, median) seconds of `repeats` calls of `function()`, and its last result."""
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        seconds.append(time.perf_counter() - start)
+    seconds.sort()
+    return (seconds[0], seconds[len(seconds) // 2]), result
+
+
+def sample_answer(samples, seed=0):
+    """What `sample` answers for `samples` MNIST samples: sigmoid outputs and their z."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(0.0, 4.0, (samples, 28, 28, 1))
+    return {"samples": (1 / (1 + np.exp(-logits))).astype(np.float32),
+            "z": rng.uniform(-1, 1, (samples, 100)).astype(np.float32)}
+
+
+def load_reference_writer():
+    """`tests/json_writer_reference.py`, the writer before issue 16's work."""
+    path = os.path.join(REPO, "tests", "json_writer_reference.py")
+    spec = importlib.util.spec_from_file_location("json_writer_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def reference_stages(writer, outputs, request_format):
+    """The old writer's steps: TF string ops, then `.numpy()` copies the body out."""
+    import tensorflow as tf
+
+    names = sorted(outputs)
+    tokens_of = tf.function(writer.float_tokens, autograph=False)
+    layout = tuple((name, tf.string, outputs[name].ndim) for name in names)
+    lay_out = writer._answer_function(request_format, layout)  # noqa: SLF001 - its own step
+    stages = {
+        "tokens": lambda: [tokens_of(outputs[name]) for name in names],
+        "layout": lambda: lay_out(*tokens),
+        "bytes": lambda: body_tensor.numpy(),
+    }
+    tokens = stages["tokens"]()
+    body_tensor = stages["layout"]()
+    return stages, lambda: writer.encode_predict_response(outputs, request_format)
+
+
+def writer_stages(writer, outputs, request_format):
+    """The new writer's steps (`tfgan.serving.json_writer.answer_stages`): its `compact` and
+    `layout` are what the REST server does, the second while it sends."""
+    return writer.answer_stages(outputs, request_format), (
+        lambda: writer.encode_predict_response(outputs, request_format))
+
+
+class BodyServer:
+    """An aiohttp server on a free port answering GETs with a fixed body: bytes in one
+    `web.Response`, as the server before sent answers, or a callable making a new
+    `json_writer.PredictResponse` for each request, sent by `rest.send_answer` as the server
+    sends answers now; a context manager.
+    """
+
+    def __init__(self):
+        self.port = free_port()
+        self.body = b""
+        self._loop = None
+        self._ready = threading.Event()
+
+    def __enter__(self):
+        threading.Thread(target=self._serve, daemon=True).start()
+        self._ready.wait(30)
+        return self
+
+    def _serve(self):
+        from aiohttp import web
+
+        from tfgan.serving import rest
+
+        async def handle(request):
+            if callable(self.body):
+                return await rest.send_answer(request, 200, self.body())
+            return web.Response(body=self.body, content_type="application/json")
+
+        async def start():
+            app = web.Application()
+            app.router.add_get("/", handle)
+            self._runner = web.AppRunner(app, access_log=None)
+            await self._runner.setup()
+            await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+            self._ready.set()
+
+        self._loop = asyncio.new_event_loop()
+        self._loop.run_until_complete(start())
+        self._loop.run_forever()
+
+    def __exit__(self, *exc_info):
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+def curl_seconds(url, body_file=None):
+    """curl's `time_total` for one request (a POST of `body_file` if given), and bytes read."""
+    args = ["curl", "-s", "-o", "/dev/null", "-w", "%{time_total} %{size_download}", url]
+    if body_file:
+        args += ["-X", "POST", "-H", "Content-Type: application/json", "--data-binary",
+                 f"@{body_file}"]
+    seconds, size = subprocess.run(args, check=True, capture_output=True, text=True,
+                                   timeout=120).stdout.split()
+    return float(seconds), int(size)
+
+
+def json_writer_rows(repeats):
+    """Each writer's stages and HTTP send, both layouts, on one `sample` answer."""
+    from tfgan.serving import json_writer
+
+    outputs = sample_answer(FLAGS.json_samples)
+    writers = {"before": (load_reference_writer(), reference_stages),
+               "after": (json_writer, writer_stages)}
+    rows = []
+    with BodyServer() as server:
+        for layout in (json_writer.RequestFormat.COLUMNAR, json_writer.RequestFormat.ROW):
+            bodies = {}
+            for name, (writer, stages_of) in writers.items():
+                request_format = writer.RequestFormat[layout.name]
+                stages, whole = stages_of(writer, outputs, request_format)
+                row = {"writer": name, "layout": layout.value}
+                for stage, function in stages.items():
+                    row[f"{stage}_ms"] = [round(s * 1e3, 1) for s in timed(function, repeats)[0]]
+                (best, median), body = timed(whole, repeats)
+                row["total_ms"] = [round(best * 1e3, 1), round(median * 1e3, 1)]
+                bodies[name] = body
+                row["mb"] = round(len(body) / 1e6, 2)
+                server.body = body
+                if name == "after":
+                    chunks = list(json_writer.predict_response(outputs, request_format))
+                    server.body = lambda: json_writer.PredictResponse(chunks, len(body))
+                url = f"http://127.0.0.1:{server.port}/"
+                curl_seconds(url)
+                sends = sorted(curl_seconds(url)[0] for _ in range(repeats))
+                row["http_send_ms"] = [round(sends[0] * 1e3, 1),
+                                       round(sends[len(sends) // 2] * 1e3, 1)]
+                print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+                rows.append(row)
+            if bodies["before"] != bodies["after"]:
+                raise RuntimeError(f"the writers differ on the {layout.value} answer")
+    return rows
+
+
+def request_rows(base_path, repos, repeats, workdir):
+    """Whole requests for `--json_samples` samples: REST (curl) both layouts, and gRPC."""
+    import grpc
+    import numpy as np
+
+    from tfgan.serving import loadgen
+    from tfgan.serving.protocol import CHANNEL_OPTIONS
+
+    seeds = np.arange(FLAGS.json_samples, dtype=np.int64)
+    bodies = {}
+    for layout in ("columnar", "row"):
+        bodies[layout] = os.path.join(workdir, f"request_{layout}.json")
+        with open(bodies[layout], "wb") as f:
+            f.write(loadgen.predict_body(SIGNATURE, {"seeds": seeds},
+                                         row_format=layout == "row"))
+    request = loadgen.predict_request_bytes(MODEL_NAME, SIGNATURE, {"seeds": seeds})
+    rows = []
+    for name, repo in repos.items():
+        log = os.path.join(workdir, f"server_{name}.log")
+        with ServerProcess(base_path, "", log, repo=repo) as server:
+            url = f"http://127.0.0.1:{server.rest_port}/v1/models/{MODEL_NAME}:predict"
+            for layout, body_file in bodies.items():
+                curl_seconds(url, body_file)
+                timings = sorted(curl_seconds(url, body_file) for _ in range(repeats))
+                rows.append({"server": name, "transport": f"rest {layout}",
+                             "best_ms": round(timings[0][0] * 1e3, 1),
+                             "median_ms": round(timings[len(timings) // 2][0] * 1e3, 1),
+                             "mb": round(timings[0][1] / 1e6, 2)})
+                print(rows[-1], flush=True)
+            send = loadgen.grpc_sender(f"127.0.0.1:{server.grpc_port}", request)
+
+            async def run():
+                try:
+                    await loadgen.run_closed_loop(send, concurrency=1, max_requests=3,
+                                                  max_seconds=60)
+                    return await loadgen.run_closed_loop(send, concurrency=1,
+                                                         max_requests=repeats, max_seconds=60)
+                finally:
+                    await send.close()
+
+            result = asyncio.run(run())
+            with grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}",
+                                       options=CHANNEL_OPTIONS) as channel:
+                answer = channel.unary_unary(loadgen.PREDICT_METHOD)(request, timeout=60)
+            rows.append({"server": name, "transport": "grpc",
+                         "best_ms": round(min(result.latencies_s) * 1e3, 1),
+                         "median_ms": round(result.latency_ms(50), 1),
+                         "mb": round(len(answer) / 1e6, 2)})
+            print(rows[-1], flush=True)
+    return rows
+
+
+def json_main(started):
+    if shutil.which("curl") is None:
+        fail("--json_only times HTTP with curl, which is not on PATH", USAGE)
+    repos = {"after": REPO}
+    if FLAGS.before_repo:
+        repos = {"before": os.path.abspath(FLAGS.before_repo), **repos}
+    writer_rows = json_writer_rows(FLAGS.json_repeats)
+    with tempfile.TemporaryDirectory(prefix="bench_serve_json_") as workdir:
+        base_path = FLAGS.model_base_path or export_untrained_mnist_mlp(
+            os.path.join(workdir, "export"))
+        requests = request_rows(base_path, repos, FLAGS.json_repeats, workdir)
+    report = {
+        "samples": FLAGS.json_samples, "repeats": FLAGS.json_repeats, "cpus": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(), "writer_rows": writer_rows,
+        "request_rows": requests, "wall_seconds": round(time.time() - started, 1),
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
+    with open(FLAGS.out, "w") as f:
+        json.dump(report, f, indent=1)
+    print(f"wrote {FLAGS.out} ({report['wall_seconds']} s)")
+
 
 def main(argv):
     del argv
@@ -341,6 +594,9 @@ def main(argv):
     if not set(FLAGS.transports) <= {"rest", "grpc"} or not set(FLAGS.batching) <= {"on", "off"}:
         fail("--transports takes rest,grpc and --batching takes off,on", USAGE)
     started = time.time()
+    if FLAGS.json_only:
+        json_main(started)
+        return
     with tempfile.TemporaryDirectory(prefix="bench_serve_") as workdir:
         base_path = FLAGS.model_base_path or export_untrained_mnist_mlp(
             os.path.join(workdir, "export"))

@@ -23,7 +23,7 @@ from serving_fixtures import (
     model_config,
     raw_exchange,
 )
-from tfgan.serving import BackgroundServer, ServerOptions
+from tfgan.serving import BackgroundServer, ServerOptions, rest
 from tfgan.serving.core import read_signature_defs
 
 METRICS_PATH = "/monitoring/prometheus/metrics"
@@ -121,6 +121,25 @@ def test_bytes_outputs_come_back_as_base64(server):
     assert status == 200 and len(answer["outputs"]) == 2
     png = base64.b64decode(answer["outputs"][0]["b64"])
     assert png.startswith(b"\x89PNG") and tf.io.decode_png(png).shape == (4, 4, 1)
+
+
+def test_large_answers_are_sent_in_chunks_whole_and_with_their_length(server, monkeypatch):
+    body = json.dumps({"signature_name": "sample", "inputs": {"num_samples": 64, "seed": 5}})
+    path = f"/v1/models/{MODEL_NAME}:predict"
+    request = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n"
+               f"{body}").encode()
+    whole = raw_exchange(server.rest_url, request)
+    monkeypatch.setattr(rest, "SEND_CHUNK_BYTES", 1000)  # this answer: ~30 writes
+    status, head, text = raw_exchange(server.rest_url, request)
+    assert (status, text) == (whole[0], whole[2]) and status == 200
+    assert f"Content-Length: {len(text.encode())}" in head and "Transfer-Encoding" not in head
+    assert "Content-Type: application/json" in head
+    # A client that hangs up mid-answer costs the server nothing.
+    host, port = server.rest_url[len("http://"):].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(request)
+        sock.recv(100)
+    assert predict(server, json.loads(body))[0] == 200
 
 
 def test_version_and_label_paths(server):
