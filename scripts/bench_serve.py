@@ -65,11 +65,6 @@ flags.DEFINE_float("seconds_per_row", 4.0, "Longest measured time per row.", low
                    flag_values=FLAGS)
 flags.DEFINE_integer("max_requests_per_row", 20000, "Most requests per row.", lower_bound=1,
                      flag_values=FLAGS)
-flags.DEFINE_integer("large_answer_samples", 1024, "Samples per request of the large-answer "
-                     "rows (REST columnar, REST row, gRPC; one at a time); 0 skips them.",
-                     lower_bound=0, flag_values=FLAGS)
-flags.DEFINE_integer("large_answer_requests", 7, "Measured requests per large-answer row.",
-                     lower_bound=1, flag_values=FLAGS)
 flags.DEFINE_float("inprocess_seconds", 3.0, "Time of each in-process measurement.",
                    lower_bound=0.1, flag_values=FLAGS)
 flags.DEFINE_bool("json_only", False, "Only measure the REST answer of --json_samples samples "
@@ -267,57 +262,6 @@ def measure_rows(server, batching):
                 }
                 print(format_row(row), flush=True)
                 rows.append(row)
-    return rows
-
-
-def measure_large_answers(server):
-    """One client asking for `--large_answer_samples` samples at a time, per answer form.
-
-    The stock server's columnar JSON puts every value on its own line (69 MB for 1024 MNIST
-    samples and their z), the row form on one line per sample, gRPC sends the raw floats:
-    the rows say what each costs from request to the last byte read.
-    """
-    import numpy as np
-
-    from tfgan.serving import loadgen
-
-    seeds = np.arange(FLAGS.large_answer_samples, dtype=np.int64)
-    url = f"http://127.0.0.1:{server.rest_port}"
-    senders = {
-        "rest columnar": loadgen.rest_sender(url, MODEL_NAME, loadgen.predict_body(
-            SIGNATURE, {"seeds": seeds})),
-        "rest row": loadgen.rest_sender(url, MODEL_NAME, loadgen.predict_body(
-            SIGNATURE, {"seeds": seeds}, row_format=True)),
-        "grpc": loadgen.grpc_sender(f"127.0.0.1:{server.grpc_port}", loadgen.predict_request_bytes(
-            MODEL_NAME, SIGNATURE, {"seeds": seeds})),
-    }
-    answer_bytes = {}
-    for form in ("rest columnar", "rest row"):
-        request = urllib.request.Request(senders[form]._url, data=senders[form]._body)
-        with urllib.request.urlopen(request, timeout=120) as answer:
-            answer_bytes[form] = len(answer.read())
-
-    async def run(send):
-        try:
-            await loadgen.run_closed_loop(send, concurrency=1, max_requests=2, max_seconds=120)
-            return await loadgen.run_closed_loop(
-                send, concurrency=1, max_requests=FLAGS.large_answer_requests, max_seconds=120)
-        finally:
-            await send.close()
-
-    rows = {}
-    for form, send in senders.items():
-        result = asyncio.run(run(send))
-        rows[form] = {"p50_ms": round(result.latency_ms(50), 1),
-                      "min_ms": round(min(result.latencies_s, default=float("nan")) * 1e3, 1),
-                      "requests": result.successes, "failures": dict(result.failures),
-                      "answer_bytes": answer_bytes.get(form)}
-        size = f"{answer_bytes[form] / 1e6:6.1f} MB" if form in answer_bytes else " " * 9
-        print(f"{form:13} n={FLAGS.large_answer_samples} {size}  p50 {rows[form]['p50_ms']:8.1f}"
-              f" ms  min {rows[form]['min_ms']:8.1f} ms", flush=True)
-    grpc_ms = rows["grpc"]["p50_ms"]
-    for form in ("rest columnar", "rest row"):
-        rows[form]["vs_grpc"] = round(rows[form]["p50_ms"] / grpc_ms, 1) if grpc_ms else None
     return rows
 
 
@@ -607,16 +551,10 @@ def main(argv):
             log = os.path.join(workdir, f"server_batching_{batching}.log")
             with ServerProcess(base_path, batching_file, log) as server:
                 rows += measure_rows(server, batching)
-                if batching == FLAGS.batching[0] and FLAGS.large_answer_samples:
-                    large = measure_large_answers(server)
     ratios = targets(rows, in_process)
     print("\ntargets (issue 14):")
     for key, value in ratios.items():
         print(f"  {key}: {value}")
-    if FLAGS.large_answer_samples:
-        print("large answers, REST p50 / gRPC p50 (issue 16: within a few times):")
-        for form in ("rest columnar", "rest row"):
-            print(f"  {form}: {large[form]['vs_grpc']}x")
     report = {
         "model": FLAGS.model_base_path or "untrained mnist_mlp (z 100 -> 128 -> 784)",
         "signature": SIGNATURE, "rest_format": FLAGS.rest_format,
@@ -624,7 +562,6 @@ def main(argv):
         "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),
         "in_process_samples_per_second": in_process, "in_process_tries": in_process_tries,
         "rows": rows, "targets": ratios,
-        "large_answers": large if FLAGS.large_answer_samples else None,
         "wall_seconds": round(time.time() - started, 1),
     }
     os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
