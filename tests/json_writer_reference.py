@@ -1,9 +1,11 @@
 """The answer writer tfgan served with up to commit 043b7a9: the reference for the new one.
 
 `tfgan.serving.json_writer` replaced it (it took ~0.6 s for the 69 MB columnar answer of 1024
-MNIST samples, issue 16). Kept verbatim below the line, byte for byte the stock server's text,
-so that tests can check the new writer against it on random tensors and
-`scripts/bench_serve.py --json_only` can time both in one run.
+MNIST samples, issue 16). Kept below the line, byte for byte the stock server's text, so that
+tests can check the new writer against it on random tensors and `scripts/bench_serve.py
+--json_only` can time both in one run. Its float token functions are the ones
+`tfgan.serving.json_tokens` still uses (for float64 and the values numpy cannot settle), so
+they are imported, not copied; the classify / regress writers it had are not needed here.
 
 ----
 Tensors -> the JSON answers of TF Serving's `util/json_tensor.cc`, without per-value Python.
@@ -23,7 +25,6 @@ token per value in Python. Only string outputs (a few PNGs) are formatted value 
 (columnar requests) exactly as the stock server lays them out.
 """
 
-import base64
 import enum
 import functools
 
@@ -32,8 +33,10 @@ import tensorflow as tf
 
 from tfgan.serving.errors import ServingError, datatype_of, dtype_name
 from tfgan.serving.json_text import INDENT, quote
+from tfgan.serving.json_tokens import float_tokens, python_float_tokens, string_tokens
+from tfgan.serving.json_tokens import is_string as _is_string
+from tfgan.serving.json_writer import _check_row_batch
 
-BYTES_SUFFIX = "_bytes"
 # Significant digits of the round-trip format, and the first power of ten printed with an
 # exponent by that format (integers below it print without `.` or `e` and get `.0`).
 _FLOAT_FORMATS = {np.dtype(np.float32): (9, 1e9), np.dtype(np.float64): (17, 1e17)}
@@ -47,99 +50,11 @@ class RequestFormat(enum.Enum):
     COLUMNAR = "columnar"
 
 
-def float_tokens(values):
-    """`WriteDecimal` for every value of a float32 or float64 tensor.
-
-    Args:
-        values: float32 / float64 `tf.Tensor` or numpy array (graph-friendly: any shape).
-
-    Returns:
-        string `tf.Tensor` of the same shape holding each value's JSON token.
-    """
-    values = tf.convert_to_tensor(values)
-    digits, exponent_from = _FLOAT_FORMATS[np.dtype(values.dtype.as_numpy_dtype)]
-    six = tf.strings.as_string(values, shortest=True)
-    finite = tf.math.is_finite(values)
-    safe = tf.where(finite, values, tf.zeros_like(values))  # to_number must not meet "nan"
-    six_ok = tf.equal(tf.strings.to_number(tf.where(finite, six, "0"), values.dtype), safe)
-    exact = tf.strings.as_string(values, precision=digits, shortest=True)
-    tokens = tf.where(six_ok, six, exact)
-    magnitude = tf.abs(safe)
-    plain_integer = (
-        finite
-        & tf.equal(safe, tf.floor(safe))
-        & ((magnitude < 1e6) | (~six_ok & (magnitude < exponent_from)))
-    )
-    tokens = tf.where(plain_integer, tf.strings.join([tokens, ".0"]), tokens)
-    tokens = tf.where(tf.math.is_nan(values), "NaN", tokens)
-    infinity = tf.math.is_inf(values)
-    return tf.where(infinity & (values > 0), "Infinity", tf.where(infinity, "-Infinity", tokens))
-
-
-def python_float_tokens(array):
-    """`float_tokens` value by value in Python, for arrays holding subnormal numbers.
-
-    TensorFlow's CPU kernels treat subnormals as zero (flush-to-zero), so `float_tokens`
-    would print them as `0.0`; the stock server's writer prints them. They are rare (one
-    value in a float32 output below 1.2e-38), so they take this slow path.
-
-    Returns:
-        numpy `object` array of bytes, of the array's shape.
-    """
-    digits, _ = _FLOAT_FORMATS[array.dtype]
-    tokens = []
-    for value in array.reshape(-1).tolist():
-        if value != value:
-            text = "NaN"
-        elif value in (float("inf"), float("-inf")):
-            text = "Infinity" if value > 0 else "-Infinity"
-        else:
-            text = "%g" % value
-            if array.dtype.type(float(text)) != array.dtype.type(value):
-                text = "%.*g" % (digits, value)
-            if "." not in text and "e" not in text:
-                text += ".0"
-        tokens.append(text.encode("ascii"))
-    out = np.empty(len(tokens), dtype=object)
-    out[:] = tokens
-    return out.reshape(array.shape)
-
-
 def _has_subnormals(array):
     if array.dtype not in _FLOAT_FORMATS:
         return False
     magnitude = np.abs(array)
     return bool(((magnitude > 0) & (magnitude < np.finfo(array.dtype).tiny)).any())
-
-
-def _b64_token(data, depth):
-    """A `{"b64": ...}` object written at nesting `depth` (number of open containers)."""
-    inner = " " * (INDENT * (depth + 1))
-    encoded = base64.b64encode(data).decode("ascii")
-    return "{\n" + inner + '"b64": "' + encoded + '"\n' + " " * (INDENT * depth) + "}"
-
-
-def string_tokens(name, array, leaf_depth):
-    """The JSON tokens of a string array, value by value (`*_bytes` outputs as `b64` objects).
-
-    Returns:
-        numpy `object` array of bytes, of the array's shape.
-    """
-    as_bytes = [v if isinstance(v, bytes) else str(v).encode("utf-8") for v in array.reshape(-1)]
-    if name.endswith(BYTES_SUFFIX):
-        tokens = [_b64_token(v, leaf_depth).encode("ascii") for v in as_bytes]
-    else:
-        tokens = [
-            quote(v.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
-            for v in as_bytes
-        ]
-    out = np.empty(len(tokens), dtype=object)
-    out[:] = tokens
-    return out.reshape(array.shape)
-
-
-def _is_string(array):
-    return array.dtype == object or array.dtype.kind in "SU"
 
 
 def _check_writable(array):
@@ -290,48 +205,6 @@ def encode_predict_response(outputs, request_format):
     return _answer_function(request_format, layout)(*arrays).numpy()
 
 
-def _check_row_batch(names, arrays):
-    """The row format's checks: every output has the same leading dimension; returns it."""
-    batch_size = -1
-    for name, array in zip(names, arrays):
-        if array.ndim == 0:
-            raise ServingError.invalid_argument(f"Tensor name: {name} has no shape information ")
-        if batch_size >= 0 and batch_size != array.shape[0]:
-            raise ServingError.invalid_argument(
-                f"Tensor name: {name} has inconsistent batch size: {array.shape[0]}"
-                f" expecting: {batch_size}"
-            )
-        batch_size = array.shape[0]
-    return batch_size
-
-
 def make_predict_response(outputs, request_format):
     """`encode_predict_response` as a `str` (non-UTF-8 string outputs surrogate-escaped)."""
     return encode_predict_response(outputs, request_format).decode("utf-8", "surrogateescape")
-
-
-def _score_token(value):
-    return python_float_tokens(np.array([value], np.float32))[0].decode("ascii")
-
-
-def classification_json(result):
-    """`MakeJsonFromClassificationResult`: `{"result": [[["label", score], ...], ...]}`."""
-    if not result.classifications:
-        raise ServingError.invalid_argument("Cannot convert empty ClassificationResults to JSON")
-    rows = []
-    for classifications in result.classifications:
-        pairs = [
-            "[" + quote(entry.label) + ", "
-            + _score_token(entry.score) + "]"
-            for entry in classifications.classes
-        ]
-        rows.append("[" + ", ".join(pairs) + "]")
-    return '{\n    "result": [' + ", ".join(rows) + "\n    ]\n}"
-
-
-def regression_json(result):
-    """`MakeJsonFromRegressionResult`: `{"result": [value, ...]}`."""
-    if not result.regressions:
-        raise ServingError.invalid_argument("Cannot convert empty RegressionResults to JSON")
-    values = [_score_token(regression.value) for regression in result.regressions]
-    return '{\n    "result": [' + ", ".join(values) + "]\n}"
