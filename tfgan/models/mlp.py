@@ -173,9 +173,7 @@ class MLPDiscriminator(keras.Model):
         self.flatten = keras.layers.Flatten()
         self.hidden_layers = [maybe_spectral_norm(layer, self.spectral_norm)
                               for layer in _hidden_layers(self.hidden_units, activation)]
-        # The wrappers kept their own names when only they were tracked.
-        track_layers(self, self.hidden_layers,
-                     "spectral_norm_hidden" if self.spectral_norm else "hidden")
+        track_layers(self, self.hidden_layers, "hidden")
         self.feature_layer = None
         if feature_units is not None:
             self.feature_layer = maybe_spectral_norm(keras.layers.Dense(
