@@ -59,8 +59,8 @@ def edge_values(dtype):
 def test_float_tokens_match_write_decimal_value_by_value(dtype):
     values = edge_values(dtype)
     normal = values[~((values != 0) & (np.abs(values) < np.finfo(dtype).tiny))]
-    for tokens, checked in ((json_writer.float_tokens(normal).numpy(), normal),
-                            (json_writer.python_float_tokens(values), values)):
+    for tokens, checked in ((json_tokens.float_tokens(normal).numpy(), normal),
+                            (json_tokens.python_float_tokens(values), values)):
         expected = [write_decimal(v, dtype) for v in checked]
         mismatches = [(v, t.decode(), e) for v, t, e in zip(checked, tokens, expected)
                       if t.decode() != e]

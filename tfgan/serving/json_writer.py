@@ -29,11 +29,7 @@ import numpy as np
 from tfgan.serving import json_tokens
 from tfgan.serving.errors import ServingError, datatype_of, dtype_name
 from tfgan.serving.json_text import INDENT, quote
-from tfgan.serving.json_tokens import (  # noqa: F401 - re-exported: the token functions
-    float_tokens,
-    python_float_tokens,
-    string_tokens,
-)
+from tfgan.serving.json_tokens import python_float_tokens
 
 # Markers are bytes no token or separator holds: one control byte (not "\n") when an answer
 # has at most 30 separators, else that byte and one from 0x21 up (up to 30 x 223).
