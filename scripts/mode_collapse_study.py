@@ -22,7 +22,6 @@ from tfgan import study
 from tfgan.data import DatasetUnavailableError
 
 _CHECKOUT = _checkout.ROOT
-_MNIST_DATASETS = ("stacked_mnist", "stacked_mnist_hard")
 
 FLAGS = flags.FlagValues()
 flags.DEFINE_enum("dataset", None, study.DATASETS, "Data set of the row (required).",
@@ -49,7 +48,7 @@ def _with_mnist_path(dataset, overrides):
     the flags name none (as every tool takes it)."""
     mnist_path = os.environ.get("MNIST_PATH")
     named = any(flag.startswith("--mnist_path") for flag in overrides)
-    if dataset in _MNIST_DATASETS and mnist_path and not named:
+    if study.STUDY_DATA[dataset] == "stacked_mnist" and mnist_path and not named:
         return [f"--mnist_path={mnist_path}", *overrides]
     return list(overrides)
 

@@ -30,12 +30,13 @@ from tfgan.config import TrainConfig
 from tfgan.data import stacked_mnist
 
 # Study data set (a row's name, the preset `configs/<name>.flags`) -> the data it trains on.
-# ring_tutorial and grid_tutorial are the tutorials' GAN with no remedy, the baseline the
-# remedies are measured on; ring and grid are the presets with their recipes.
-# stacked_mnist_hard is PacGAN's and Metz et al.'s harder setting: a discriminator with a
-# quarter of the generator's filters.
+# The `*_tutorial` presets are the tutorials' GAN with no remedy, the baseline the remedies are
+# measured on; the others are the presets with their recipes. stacked_mnist_hard is PacGAN's
+# and Metz et al.'s harder setting: a discriminator with a quarter of the generator's filters.
 STUDY_DATA = {"ring_tutorial": "ring", "ring": "ring", "grid_tutorial": "grid", "grid": "grid",
-              "stacked_mnist": "stacked_mnist", "stacked_mnist_hard": "stacked_mnist"}
+              "stacked_mnist_tutorial": "stacked_mnist", "stacked_mnist": "stacked_mnist",
+              "stacked_mnist_hard_tutorial": "stacked_mnist",
+              "stacked_mnist_hard": "stacked_mnist"}
 DATASETS = tuple(STUDY_DATA)
 PACK = 4
 # Remedy -> the training flags it adds to the preset.
