@@ -74,6 +74,18 @@ def test_the_watcher_cancels_what_has_expired_and_nothing_else():
     assert late.cancelled and not ended.cancelled
 
 
+def test_the_watcher_thread_is_woken_only_by_a_new_earliest_deadline():
+    watcher = cancellation.DeadlineWatcher(clock=lambda: 0.0)
+    wakeups = []
+    notify = watcher._changed.notify
+    watcher._changed.notify = lambda: (wakeups.append(True), notify())
+    watcher.watch(FAR + 10, FakeManager())
+    watcher.watch(FAR + 20, FakeManager())  # later: the thread's wait is still right
+    assert len(wakeups) == 1
+    watcher.watch(FAR + 5, FakeManager())
+    assert len(wakeups) == 2
+
+
 def test_a_running_call_is_cancelled_and_others_run_on():
     spinner = Spinner()
     other = Spinner()

@@ -75,7 +75,8 @@ class DeadlineWatcher:
                     target=self._run, name="deadline-watcher", daemon=True
                 )
                 self._thread.start()
-            self._changed.notify()
+            if self._heap[0] is key:  # the thread sleeps until a later deadline otherwise
+                self._changed.notify()
         return key
 
     def forget(self, key):
