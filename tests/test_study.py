@@ -46,6 +46,12 @@ def test_every_study_data_set_has_a_preset_that_trains_its_data():
         assert _preset_config(name)["dataset"] == data_set
 
 
+def _preset_changes(base, preset):
+    """The options in which `configs/<preset>.flags` differs from `configs/<base>.flags`."""
+    base, preset = _preset_config(base), _preset_config(preset)
+    return {key: preset[key] for key in preset if preset[key] != base[key]}
+
+
 _STACKED_RECIPE = {"gradient_penalty": "r1", "gradient_penalty_weight": 1.0, "ema_decay": 0.999,
                    "ema_warmup": True}
 
@@ -59,17 +65,13 @@ _STACKED_RECIPE = {"gradient_penalty": "r1", "gradient_penalty_weight": 1.0, "em
     ("stacked_mnist_hard", {**_STACKED_RECIPE, "steps": 18000}),
 ])
 def test_the_presets_are_the_tutorials_gan_plus_their_recipe(data_set, recipe):
-    tutorial, preset = _preset_config(f"{data_set}_tutorial"), _preset_config(data_set)
-    changed = {key: preset[key] for key in preset if preset[key] != tutorial[key]}
-    assert changed == recipe
+    assert _preset_changes(f"{data_set}_tutorial", data_set) == recipe
 
 
 @pytest.mark.parametrize("suffix, also_changed", [("_tutorial", {}), ("", {"steps": 18000})])
 def test_the_hard_stacked_mnist_presets_narrow_the_discriminator(suffix, also_changed):
-    easy, hard = _preset_config(f"stacked_mnist{suffix}"), _preset_config(
-        f"stacked_mnist_hard{suffix}")
-    changed = {key: hard[key] for key in hard if hard[key] != easy[key]}
-    assert changed == {"d_width": 0.0625, **also_changed}
+    assert _preset_changes(f"stacked_mnist{suffix}", f"stacked_mnist_hard{suffix}") == {
+        "d_width": 0.0625, **also_changed}
 
 
 def _result(seed, modes, quality=None, kl=0.1, seconds=60.0):
