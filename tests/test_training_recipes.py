@@ -93,6 +93,25 @@ def test_spectral_norm_learns_the_gaussian_and_exports(tmp_path):
     np.testing.assert_allclose(logits, gan.discriminator(samples)[:, 0], rtol=1e-5, atol=1e-6)
 
 
+def test_packing_learns_the_gaussian_and_exports_without_a_discriminator(tmp_path):
+    # PacGAN's setting: D judges packs of 4 samples, as many packs per step as the unpacked
+    # run's batch has samples.
+    config = _config(pack=4, batch_size=4 * 128)
+    gan = _short_run(config)
+    assert gan.discriminator.data_shape == (4,)
+    _assert_learns_the_gaussian(gan)
+    # A packed discriminator scores packs, not samples: the export leaves `discriminate` out
+    # and samples as Python does.
+    path = training.export_trained(gan, config, SPEC, str(tmp_path / "export"))
+    loaded = tf.saved_model.load(path)
+    assert "discriminate" not in loaded.signatures
+    expected = export.sample_from_seed(gan.sampling_generator, 16, 7, prior=config.prior,
+                                       value_range=None)["samples"]
+    samples = loaded.signatures["sample"](num_samples=tf.constant(16, tf.int32),
+                                          seed=tf.constant(7, tf.int64))["samples"]
+    np.testing.assert_allclose(samples, expected, rtol=1e-6)
+
+
 def test_several_adversaries_learn_the_gaussian_export_and_serve(tmp_path):
     # Two generators sampled as a mixture, three discriminators whose losses the softmax
     # weighs (seed 001's "weighted sum ... against all of its adversaries").
