@@ -18,7 +18,7 @@ vs in-process; p99 at c=8), and writes everything as JSON to `--out`. About 4 mi
 
 `--json_only` measures instead the REST answer of `--json_samples` (1024) MNIST samples of
 issue 16, with the writer of `tests/json_writer_reference.py` (before) and
-`tfgan.serving.json_writer` (after) in the same run: each writer's stages on sigmoid outputs
+`tfgan.serving.json_response` (after) in the same run: each writer's stages on sigmoid outputs
 `[n, 28, 28, 1]` and their z `[n, 100]` in both layouts (tokens, layout, the body as bytes,
 HTTP send of that body to curl as the server sends it), then whole requests to a served
 generator: REST (curl, both layouts) and gRPC, against this checkout's server and, with
@@ -357,7 +357,7 @@ def reference_stages(writer, outputs, request_format):
 
 
 def writer_stages(writer, outputs, request_format):
-    """The new writer's steps (`tfgan.serving.json_writer.answer_stages`): its `compact` and
+    """The new writer's steps (`tfgan.serving.json_response.answer_stages`): its `compact` and
     `layout` are what the REST server does, the second while it sends."""
     return writer.answer_stages(outputs, request_format), (
         lambda: writer.encode_predict_response(outputs, request_format))
@@ -366,7 +366,7 @@ def writer_stages(writer, outputs, request_format):
 class BodyServer:
     """An aiohttp server on a free port answering GETs with a fixed body: bytes in one
     `web.Response`, as the server before sent answers, or a callable making a new
-    `json_writer.PredictResponse` for each request, sent by `rest.send_answer` as the server
+    `json_response.PredictResponse` for each request, sent by `rest.send_answer` as the server
     sends answers now; a context manager.
     """
 
@@ -421,14 +421,14 @@ def curl_seconds(url, body_file=None):
 
 def json_writer_rows(repeats):
     """Each writer's stages and HTTP send, both layouts, on one `sample` answer."""
-    from tfgan.serving import json_writer
+    from tfgan.serving import json_response
 
     outputs = sample_answer(FLAGS.json_samples)
     writers = {"before": (load_reference_writer(), reference_stages),
-               "after": (json_writer, writer_stages)}
+               "after": (json_response, writer_stages)}
     rows = []
     with BodyServer() as server:
-        for layout in (json_writer.RequestFormat.COLUMNAR, json_writer.RequestFormat.ROW):
+        for layout in (json_response.RequestFormat.COLUMNAR, json_response.RequestFormat.ROW):
             bodies = {}
             for name, (writer, stages_of) in writers.items():
                 request_format = writer.RequestFormat[layout.name]
@@ -442,8 +442,8 @@ def json_writer_rows(repeats):
                 row["mb"] = round(len(body) / 1e6, 2)
                 server.body = body
                 if name == "after":
-                    chunks = list(json_writer.predict_response(outputs, request_format))
-                    server.body = lambda: json_writer.PredictResponse(chunks, len(body))
+                    chunks = list(json_response.predict_response(outputs, request_format))
+                    server.body = lambda: json_response.PredictResponse(chunks, len(body))
                 url = f"http://127.0.0.1:{server.port}/"
                 curl_seconds(url)
                 sends = sorted(curl_seconds(url)[0] for _ in range(repeats))

@@ -32,10 +32,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan.serving.errors import ServingError, datatype_of, dtype_name
-from tfgan.serving.json_text import INDENT, quote
-from tfgan.serving.json_tokens import float_tokens, python_float_tokens, string_tokens
-from tfgan.serving.json_tokens import is_string as _is_string
-from tfgan.serving.json_writer import _check_row_batch
+from tfgan.serving.json_response import INDENT, _check_row_batch, float_tokens, quote
+from tfgan.serving.json_response import is_string as _is_string
+from tfgan.serving.json_response import python_float_tokens, string_tokens
 
 # Significant digits of the round-trip format, and the first power of ten printed with an
 # exponent by that format (integers below it print without `.` or `e` and get `.0`).

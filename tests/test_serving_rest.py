@@ -252,7 +252,7 @@ def test_prometheus_metrics_count_requests(server):
      "Request body is larger than this server's limit of 200000 bytes"),
     (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http\r\n\r\n", 400, ""),
     (b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 20001\r\n\r\n"
-     + b"[" * 20001, 400, "JSON Parse error: Invalid value. at offset: 20001"),
+     + b"[" * 20001, 400, "JSON Parse error: arrays and objects nested too deeply."),
 ])
 def test_malformed_http_gets_a_json_4xx(server, request_bytes, expected_status, message):
     status, head, body = raw_exchange(server.rest_url, request_bytes)

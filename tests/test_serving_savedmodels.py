@@ -90,15 +90,15 @@ def test_rest_classify_and_regress_answer_results(server):
     status, text = http("POST", f"{server.rest_url}/v1/models/toy:classify", json.dumps(
         {"signature_name": "classify", "examples": [{"x": [1.0, 2.0]}, {"x": [0.5, 0.25]}]}))[::2]
     assert status == 200
-    assert text == '{\n    "result": [[["pos", 5.0]], [["pos", 1.0]]\n    ]\n}'  # stock layout
+    assert text == '{\n    "results": [[["pos", 5.0]], [["pos", 1.0]]\n    ]\n}'  # stock layout
     # The context goes under every example; an example's own features win.
     status, answer = rest(server, "POST", ":regress",
                           json.dumps({"signature_name": "regress", "context": {"x": [9.0, 9.0]},
                                       "examples": [{"x": [1.0, 1.0]}]}))
-    assert (status, answer) == (200, {"result": [3.0]})
+    assert (status, answer) == (200, {"results": [3.0]})
     status, answer = rest(server, "POST", ":regress", json.dumps(
         {"signature_name": "regress", "context": {"x": [2.0, 0.0]}, "examples": [{}]}))
-    assert (status, answer) == (200, {"result": [2.0]})
+    assert (status, answer) == (200, {"results": [2.0]})
     status, answer = rest(server, "POST", ":classify", json.dumps(
         {"signature_name": "predict_y", "examples": [{"x": [1.0, 2.0]}]}))
     assert status == 400 and answer["error"].startswith("No classification inputs found")

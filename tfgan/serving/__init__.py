@@ -1,9 +1,9 @@
 """The embedded model server: TF Serving's REST and gRPC APIs over SavedModel directories.
 
 `ModelRegistry` (core) loads and polls versions and runs signatures; `rest` and `grpc_api` are
-thin edges over it; `codec` reads JSON requests and `json_writer` writes answers exactly as the
-stock server; `batching` gathers concurrent requests; `server` runs both APIs on one event
-loop; `client` talks to any TF Serving server over either API.
+thin edges over it; `json_request` reads JSON requests and `json_response` writes answers
+exactly as the stock server; `batching` gathers concurrent requests; `server` runs both APIs
+on one event loop; `client` talks to any TF Serving server over either API.
 
 Names are imported on first use, so `from tfgan.serving import connect` (a client) loads the
 client, `errors` and `protocol` only, and none of the server's modules.

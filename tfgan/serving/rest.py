@@ -10,7 +10,7 @@ Prometheus page when a monitoring config enables it.
 | `GET /v1/models/{name}[/versions/{n}\\|/labels/{l}]` | `GetModelStatusResponse` as JSON |
 | `GET /v1/models/{name}[/versions/{n}\\|/labels/{l}]/metadata` | signature defs |
 | `POST /v1/models/{name}[/versions/{n}\\|/labels/{l}]:predict` | `predictions` / `outputs` |
-| `POST ...:classify`, `...:regress` | `{"result": ...}` of a tf.Example signature |
+| `POST ...:classify`, `...:regress` | `{"results": ...}` of a tf.Example signature |
 
 Errors answer `{"error": "<message>"}` with the HTTP status of their canonical code; a path
 under `/v1/` that matches no API is `400 Malformed request: <method> <path>`, as in the stock
@@ -30,10 +30,10 @@ from google.protobuf import json_format
 from tensorflow.core.protobuf import error_codes_pb2 as codes
 from tensorflow_serving.apis import get_model_metadata_pb2, model_pb2
 
-from tfgan.serving import codec, json_writer
+from tfgan.serving import json_request, json_response
 from tfgan.serving.core import SIGNATURE_DEF_FIELD, MonitoringConfig, monotonic_us, read_text_proto
 from tfgan.serving.errors import HTTP_STATUS, ServingError  # noqa: F401 - HTTP_STATUS re-exported
-from tfgan.serving.json_text import make_error_json
+from tfgan.serving.json_response import make_error_json
 
 DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
@@ -123,7 +123,7 @@ class RestAnswer:
     """One REST answer: HTTP status, JSON text, and what the metrics record."""
 
     status: int
-    body: object  # str, bytes, or a `json_writer.PredictResponse` over SEND_CHUNK_BYTES
+    body: object  # str, bytes, or a `json_response.PredictResponse` over SEND_CHUNK_BYTES
     code: int
     model_name: str
     api: str
@@ -177,25 +177,25 @@ class RestApiHandler:
 
     def _predict(self, route, body, deadline):
         spec = model_spec_of(route)
-        request = codec.parse_predict_request(
+        request = json_request.parse_predict_request(
             body, lambda signature: self._registry.signature_input_dtypes(spec, signature)
         )
         spec.signature_name = request.signature_name
         result = self._registry.predict(spec, request.inputs, deadline=deadline)
-        response = json_writer.predict_response(result.outputs, request.request_format)
+        response = json_response.predict_response(result.outputs, request.request_format)
         if response.length <= SEND_CHUNK_BYTES:
             return b"".join(response)
         return response  # expanded as it is sent (`send_answer`)
 
     def _classify_or_regress(self, route, body, deadline):
         spec = model_spec_of(route)
-        request = codec.parse_classify_regress_request(body)
+        request = json_request.parse_classify_regress_request(body)
         spec.signature_name = request.signature_name
         _, result = self._registry.classify_or_regress(
             spec, route.api, request.examples, request.context, deadline=deadline)
         if route.api == "classify":
-            return json_writer.classification_json(result)
-        return json_writer.regression_json(result)
+            return json_response.classification_json(result)
+        return json_response.regression_json(result)
 
     def _status(self, route):
         if not route.model_name:
@@ -287,7 +287,7 @@ def _json_response(status, text, close=False):
 
 
 async def send_answer(request, status, body, executor=None):
-    """Sends a JSON answer: `str`, `bytes` or a `json_writer.PredictResponse`.
+    """Sends a JSON answer: `str`, `bytes` or a `json_response.PredictResponse`.
 
     A `PredictResponse` goes out as a `StreamResponse` with its Content-Length, in writes of at
     most `SEND_CHUNK_BYTES`, each awaited, while `executor` makes its next chunk: the text is
@@ -297,14 +297,14 @@ async def send_answer(request, status, body, executor=None):
     Args:
         request: `aiohttp.web.Request`.
         status: int, the HTTP status.
-        body: str, bytes or `json_writer.PredictResponse`.
+        body: str, bytes or `json_response.PredictResponse`.
         executor: `concurrent.futures.Executor` that makes a `PredictResponse`'s chunks, or
             None for the loop's default executor.
 
     Returns:
         the `web.StreamResponse` sent.
     """
-    if not isinstance(body, json_writer.PredictResponse):
+    if not isinstance(body, json_response.PredictResponse):
         return _json_response(status, body)
     response = web.StreamResponse(status=status)
     response.content_type = "application/json"

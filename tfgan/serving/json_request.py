@@ -1,127 +1,76 @@
-"""JSON requests -> tensors for the REST API, following TF Serving's `util/json_tensor.cc`.
+"""JSON requests -> tensors for the REST API, as TF Serving's `util/json_tensor.cc`.
 
-The stock model server parses request bodies with rapidjson (iterative parser, `NaN` and
-`Infinity` tokens allowed, stop after the first value). This module reproduces it, rule for
-rule and message for message, so that a client cannot tell the embedded server from the stock
-one (answers are written by `json_writer`, error texts by `json_text`):
+Bodies are read by python-rapidjson, the library the stock server is built on, so malformed
+JSON gets rapidjson's own message and byte offset (`JSON Parse error: Invalid value. at offset:
+0`). Where the Python binding (a recursive parser) answers differently from the stock server
+(rapidjson's iterative parser, `kParseStopWhenDoneFlag`), this module adapts it, each case
+said where it is handled: text after the document is ignored, a document that starts with
+`]` is "empty", a repeated member name keeps its first value (`FindMember`).
+Two differences are kept on purpose: bytes that are not UTF-8 and nesting past Python's
+recursion limit answer 400 here (the stock server reads the first as they are, and a tensor
+that deep cannot exist).
 
-- `parse_json_object` reads a body; malformed JSON gives rapidjson's own error text and byte
-  offset, e.g. `JSON Parse error: Invalid value. at offset: 0`.
-- `parse_predict_request` turns a `:predict` body into named numpy arrays, from the row
+- `parse_json_object`: a body as a JSON object.
+- `parse_predict_request`: a `:predict` body as named numpy arrays, from the row
   (`instances`) or the columnar (`inputs`) format.
-- `parse_classify_regress_request` turns a `:classify` / `:regress` body into `tf.Example`s.
+- `parse_classify_regress_request`: a `:classify` / `:regress` body as `tf.Example`s.
 
-Every error is a `ServingError` with the canonical code the stock server uses.
+Every error is a `ServingError` with the stock server's canonical code and message.
 """
 
 import base64
 import binascii
+import dataclasses
 import math
 import re
 
-import rapidjson
-
 import numpy as np
+import rapidjson
 from tensorflow.core.example import example_pb2, feature_pb2
 from tensorflow.core.framework import types_pb2
 
 from tfgan.serving.errors import ServingError, dtype_name
-from tfgan.serving.json_text import (  # noqa: F401 - re-exported for callers of the codec
-    JsonObject,
-    debug_string,
-    format_double,
-    format_error,
-    json_type_name,
-    make_error_json,
-    make_object,
-    members,
-    quote,
-)
-from tfgan.serving.json_writer import (  # noqa: F401 - re-exported for callers of the codec
-    RequestFormat,
-    encode_predict_response,
-    make_predict_response,
-)
+from tfgan.serving.json_response import RequestFormat, debug_string
 
 ROW_KEY = "instances"
 COLUMNAR_KEY = "inputs"
 SIGNATURE_KEY = "signature_name"
 BASE64_KEY = "b64"
 
-# --------------------------------------------------------------------------------------------
-# Parsing: rapidjson's grammar, values and error messages.
-# --------------------------------------------------------------------------------------------
+
+class JsonObject(dict):
+    """A JSON object that repeats a member name: lookups see the first member of each name
+    (rapidjson's `FindMember`); `pairs` keeps every member in order, for error messages."""
+
+    def __init__(self, pairs):
+        super().__init__(reversed(pairs))
+        self.pairs = pairs
 
 
-def _parse_number(text):
-    """rapidjson's reading of a number token (used by the exact reader).
-
-    Raises:
-        OverflowError: if the number does not fit a double.
-    """
-    if any(c in text for c in ".eE"):
-        value = float(text)
-        if math.isinf(value):
-            raise OverflowError(text)
-        return value
-    value = int(text)
-    if -(2**63) <= value < 2**64:
-        return value
-    return float(value)  # rapidjson keeps out-of-range integers as doubles
+def members(obj):
+    """Every `(name, value)` member of a parsed JSON object, in document order."""
+    return obj.pairs if isinstance(obj, JsonObject) else list(obj.items())
 
 
-class _RapidJsonDecoder(rapidjson.Decoder):
-    """python-rapidjson, reading numbers and repeated member names as TF Serving's rapidjson.
-
-    `NM_NATIVE`: integers in the int64/uint64 range are ints, others doubles, as in
-    rapidjson's DOM; `NM_NAN`: the `NaN`, `Inf`, `Infinity` tokens of `kParseNanAndInfFlag`.
-    Objects keep every member in order (`make_object`), where Python dicts keep the last.
-    """
+class _Decoder(rapidjson.Decoder):
+    """python-rapidjson with the stock parse flags: `NaN` / `Infinity` tokens, integers in the
+    int64/uint64 range as ints and others as doubles (rapidjson's DOM), first member wins."""
 
     def start_object(self):
         return []
 
     def end_object(self, pairs):
-        return make_object(pairs)
+        obj = dict(pairs)
+        return obj if len(obj) == len(pairs) else JsonObject(pairs)
 
 
-_FAST_DECODER = _RapidJsonDecoder(number_mode=rapidjson.NM_NAN | rapidjson.NM_NATIVE)
-# Where python-rapidjson answers differently from the stock server's parse flags, it raises,
-# and the exact reader below decides: text after the document (kParseStopWhenDoneFlag reads
-# the first value only), bytes that are not UTF-8 (read as they are), nesting past 1,000
-# (the iterative parser has no limit), and every malformed body (for the error's offset).
-_FAST_FAILURES = (rapidjson.JSONDecodeError, ValueError, RecursionError, OverflowError)
-_WHITESPACE = " \t\n\r"
-
-_PARSE_ERRORS = {
-    "empty": "The document is empty.",
-    "value": "Invalid value.",
-    "name": "Missing a name for object member.",
-    "colon": "Missing a colon after a name of object member.",
-    "object_comma": "Missing a comma or '}' after an object member.",
-    "array_comma": "Missing a comma or ']' after an array element.",
-    "hex": "Incorrect hex digit after \\u escape in string.",
-    "surrogate": "The surrogate pair in string is invalid.",
-    "escape": "Invalid escape character in string.",
-    "quote": "Missing a closing quotation mark in string.",
-    "encoding": "Invalid encoding in string.",
-    "too_big": "Number too big to be stored in double.",
-    "fraction": "Miss fraction part in number.",
-    "exponent": "Miss exponent in number.",
-}
-
-
-class _SyntaxError(Exception):
-    """A rapidjson parse error: its kind (a key of `_PARSE_ERRORS`) and character offset."""
-
-    def __init__(self, kind, offset):
-        super().__init__(kind)
-        self.kind = kind
-        self.offset = offset
+_DECODE = _Decoder(number_mode=rapidjson.NM_NAN | rapidjson.NM_NATIVE)
+_PARSE_ERROR = re.compile(r"Parse error at offset (\d+): (.*)", re.DOTALL)
+_TRAILING_TEXT = "The document root must not be followed by other values."
 
 
 def parse_json_object(body):
-    """Parses a request body as rapidjson does in `json_tensor.cc`'s `ParseJson`.
+    """Parses a request body as `json_tensor.cc`'s `ParseJson`.
 
     Args:
         body: bytes, the HTTP request body.
@@ -136,232 +85,47 @@ def parse_json_object(body):
     """
     if not body:
         raise ServingError.invalid_argument("JSON Parse error: The document is empty")
-    skipped = 0
-    if body.startswith(b"\xef\xbb\xbf"):  # rapidjson's UTF-8 stream drops a byte order mark
-        body, skipped = body[3:], 3
-    body = body.split(b"\0", 1)[0]  # rapidjson reads a NUL byte as the end of the input
     try:
-        value = _FAST_DECODER(body)
-    except _FAST_FAILURES:
-        text = body.decode("utf-8", "surrogateescape")
         try:
-            value = _RapidJsonReader(text).parse()
-        except _SyntaxError as error:
-            offset = skipped + len(text[: error.offset].encode("utf-8", "surrogateescape"))
-            raise ServingError.invalid_argument(
-                f"JSON Parse error: {_PARSE_ERRORS[error.kind]} at offset: {offset}"
-            ) from None
+            value = _DECODE(body)
+        except rapidjson.JSONDecodeError as error:
+            offset, text = _PARSE_ERROR.match(str(error)).groups()
+            if text != _TRAILING_TEXT:
+                raise
+            value = _DECODE(body[: int(offset)])  # the stock parser stops after one value
+    except rapidjson.JSONDecodeError as error:
+        offset, text = _PARSE_ERROR.match(str(error)).groups()
+        if not body[: int(offset)].strip(b" \t\n\r") and body[int(offset):][:1] in b"]},:":
+            text = "The document is empty."  # the stock, iterative, parser's word for it
+        raise ServingError.invalid_argument(
+            f"JSON Parse error: {text} at offset: {offset}") from None
+    except UnicodeDecodeError as error:
+        raise ServingError.invalid_argument(
+            "JSON Parse error: Invalid encoding in string. at offset:"
+            f" {error.start} (send UTF-8, or bytes as {{\"b64\": ...}})") from None
+    except RecursionError as error:
+        offset = _PARSE_ERROR.match(str(error))
+        raise ServingError.invalid_argument(
+            "JSON Parse error: arrays and objects nested too deeply."
+            f" at offset: {offset.group(1) if offset else '?'}") from None
     if not isinstance(value, dict):
         raise format_error(value, "Is not object")
     return value
 
 
-class _RapidJsonReader:
-    """rapidjson's iterative parser: the same grammar, error kinds and offsets.
-
-    Only used when python-rapidjson (much faster) fails, to read what the stock server's
-    flags accept and python-rapidjson refuses, or to produce the stock error message.
-    """
-
-    def __init__(self, text):
-        self.text = text
-        self.pos = 0
-
-    def _peek(self):
-        return self.text[self.pos] if self.pos < len(self.text) else "\0"
-
-    def _skip_whitespace(self):
-        while self.pos < len(self.text) and self.text[self.pos] in _WHITESPACE:
-            self.pos += 1
-
-    def parse(self):
-        self._skip_whitespace()
-        if self.pos >= len(self.text):
-            raise _SyntaxError("empty", self.pos)
-        stack = []  # one [members or elements, is_object, pending member name] per container
-        state = "start"
-        while True:
-            self._skip_whitespace()
-            char = self._peek()
-            if char == "\0":
-                raise _SyntaxError(_END_ERRORS[state], self.pos)
-            if state in ("start", "value", "array_start", "element_delimiter"):
-                if char == "]" and state == "array_start":
-                    self.pos += 1
-                    value = stack.pop()[0]
-                elif char in "]},:":
-                    raise _SyntaxError("empty" if state == "start" else "value", self.pos)
-                elif char in "[{":
-                    self.pos += 1
-                    stack.append([[], char == "{", None])
-                    state = "object_start" if char == "{" else "array_start"
-                    continue
-                else:
-                    value = self._scalar(char)
-            elif state in ("object_start", "member_delimiter"):
-                if char == "}" and state == "object_start":
-                    self.pos += 1
-                    value = make_object(stack.pop()[0])
-                elif char == '"':
-                    stack[-1][2] = self._string()
-                    state = "member_name"
-                    continue
-                else:
-                    raise _SyntaxError("name", self.pos)
-            elif state == "member_name":
-                if char != ":":
-                    raise _SyntaxError("colon", self.pos)
-                self.pos += 1
-                state = "value"
-                continue
-            elif state == "member_value":
-                if char not in ",}":
-                    raise _SyntaxError("object_comma", self.pos)
-                self.pos += 1
-                if char == ",":
-                    state = "member_delimiter"
-                    continue
-                value = make_object(stack.pop()[0])
-            else:  # "element"
-                if char not in ",]":
-                    raise _SyntaxError("array_comma", self.pos)
-                self.pos += 1
-                if char == ",":
-                    state = "element_delimiter"
-                    continue
-                value = stack.pop()[0]
-            if not stack:
-                return value
-            container, is_object, name = stack[-1]
-            container.append((name, value) if is_object else value)
-            state = "member_value" if is_object else "element"
-
-    def _scalar(self, char):
-        if char == '"':
-            return self._string()
-        for literal, value in (("null", None), ("true", True), ("false", False)):
-            if char == literal[0]:
-                self.pos += 1
-                if not self._consume(literal[1:]):
-                    raise _SyntaxError("value", self.pos)
-                return value
-        return self._number()
-
-    def _string(self):
-        self.pos += 1  # opening quote
-        chars = []
-        while True:
-            char = self._peek()
-            if char == '"':
-                self.pos += 1
-                return "".join(chars)
-            if char == "\\":
-                escape_offset = self.pos
-                self.pos += 1
-                escaped = self._peek()
-                if escaped in _SIMPLE_ESCAPES:
-                    chars.append(_SIMPLE_ESCAPES[escaped])
-                    self.pos += 1
-                elif escaped == "u":
-                    self.pos += 1
-                    code = self._hex4(escape_offset)
-                    if 0xD800 <= code <= 0xDBFF:
-                        if self.text[self.pos : self.pos + 2] != "\\u":
-                            raise _SyntaxError("surrogate", escape_offset)
-                        self.pos += 2
-                        low = self._hex4(escape_offset)
-                        if not 0xDC00 <= low <= 0xDFFF:
-                            raise _SyntaxError("surrogate", escape_offset)
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    elif 0xDC00 <= code <= 0xDFFF:
-                        raise _SyntaxError("surrogate", escape_offset)
-                    chars.append(chr(code))
-                else:
-                    raise _SyntaxError("escape", escape_offset)
-            elif char == "\0":
-                raise _SyntaxError("quote", self.pos)
-            elif ord(char) < 0x20:
-                raise _SyntaxError("encoding", self.pos)
-            else:
-                chars.append(char)
-                self.pos += 1
-
-    def _hex4(self, escape_offset):
-        digits = self.text[self.pos : self.pos + 4]
-        if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
-            raise _SyntaxError("hex", escape_offset)
-        self.pos += 4
-        return int(digits, 16)
-
-    def _digits(self):
-        start = self.pos
-        while "0" <= self._peek() <= "9":
-            self.pos += 1
-        return self.pos > start
-
-    def _consume(self, word):
-        for expected in word:
-            if self._peek() != expected:
-                return False
-            self.pos += 1
-        return True
-
-    def _number(self):
-        start = self.pos
-        minus = self._peek() == "-"
-        if minus:
-            self.pos += 1
-        char = self._peek()
-        if char == "0":
-            self.pos += 1
-        elif "1" <= char <= "9":
-            self._digits()
-        elif char == "N":
-            self.pos += 1
-            if not self._consume("aN"):
-                raise _SyntaxError("value", self.pos)
-            return math.nan
-        elif char == "I":
-            self.pos += 1
-            if not self._consume("nf"):
-                raise _SyntaxError("value", self.pos)
-            if self._peek() == "i" and not self._consume("inity"):
-                raise _SyntaxError("value", self.pos)
-            return -math.inf if minus else math.inf
-        else:
-            raise _SyntaxError("value", self.pos)
-        if self._peek() == ".":
-            self.pos += 1
-            if not self._digits():
-                raise _SyntaxError("fraction", self.pos)
-        if self._peek() in ("e", "E"):
-            self.pos += 1
-            if self._peek() in ("+", "-"):
-                self.pos += 1
-            if not self._digits():
-                raise _SyntaxError("exponent", self.pos)
-        try:
-            return _parse_number(self.text[start : self.pos])
-        except OverflowError:
-            raise _SyntaxError("too_big", start) from None
+def json_type_name(value):
+    """rapidjson's type names, as `JsonTypeString`: Null, False, True, Object, Array, ..."""
+    if value is None or isinstance(value, bool):
+        return str(value).replace("None", "Null")
+    for kind, name in ((dict, "Object"), (list, "Array"), (str, "String")):
+        if isinstance(value, kind):
+            return name
+    return "Number"
 
 
-_SIMPLE_ESCAPES = {
-    '"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"
-}
-# The error rapidjson reports when the input ends in each parser state.
-_END_ERRORS = {
-    "start": "empty",
-    "object_start": "name",
-    "member_delimiter": "name",
-    "member_name": "colon",
-    "value": "value",
-    "member_value": "object_comma",
-    "array_start": "value",
-    "element_delimiter": "value",
-    "element": "array_comma",
-}
-
+def format_error(value, *parts):
+    """`FormatError`: `JSON Value: <value> <parts...>` as INVALID_ARGUMENT."""
+    return ServingError.invalid_argument(f"JSON Value: {debug_string(value)} " + "".join(parts))
 
 # --------------------------------------------------------------------------------------------
 # JSON values -> tensors.
@@ -383,10 +147,6 @@ _NUMPY_TYPES = {
 }
 
 
-def _is_int(value, low, high):
-    return type(value) is int and low <= value < high
-
-
 def _type_error(value, dtype):
     return ServingError.invalid_argument(
         f"JSON Value: {debug_string(value)} Type: {json_type_name(value)}"
@@ -396,27 +156,16 @@ def _type_error(value, dtype):
 
 def _convert_scalar(value, dtype):
     """`AddValueToTensor`: one JSON scalar as a value of `dtype`."""
-    if dtype in (types_pb2.DT_FLOAT, types_pb2.DT_DOUBLE):
-        ok = type(value) in (int, float)
-    elif dtype in _INT32_TYPES:
-        ok = _is_int(value, -(2**31), 2**31)
-    elif dtype == types_pb2.DT_STRING:
-        ok = isinstance(value, str)
-        if ok:
-            return value.encode("utf-8", "surrogateescape")
-    elif dtype == types_pb2.DT_INT64:
-        ok = _is_int(value, -(2**63), 2**63)
-    elif dtype == types_pb2.DT_BOOL:
-        ok = isinstance(value, bool)
-    elif dtype == types_pb2.DT_UINT32:
-        ok = _is_int(value, 0, 2**32)
-    elif dtype == types_pb2.DT_UINT64:
-        ok = _is_int(value, 0, 2**64)
-    else:
+    if dtype == types_pb2.DT_STRING:
+        if isinstance(value, str):
+            return value.encode("utf-8")
+        raise _type_error(value, dtype)
+    if dtype not in _PLAIN_TYPES:
         raise ServingError.unimplemented(
             f"Conversion of JSON Value: {debug_string(value)} to type: {dtype_name(dtype)}"
         )
-    if not ok:
+    allowed, bounds = _PLAIN_TYPES[dtype]
+    if type(value) not in allowed or (bounds and not bounds[0] <= value < bounds[1]):
         raise _type_error(value, dtype)
     return value
 
@@ -514,7 +263,7 @@ def _extend_with_plain_values(values, dtype, out):
     if dtype == types_pb2.DT_STRING:
         if not set(map(type, values)) <= {str}:
             return False
-        out.extend(v.encode("utf-8", "surrogateescape") for v in values)
+        out.extend(v.encode("utf-8") for v in values)
         return True
     allowed, bounds = _PLAIN_TYPES.get(dtype, (set(), None))
     if not values or not set(map(type, values)) <= allowed:
@@ -549,7 +298,9 @@ def _to_array(name, values, shape, dtype):
         with np.errstate(over="ignore"):  # a double past float32's range is inf, as in C++
             array = np.array(values, dtype=numpy_type)
     if array.size != math.prod(shape):
-        raise ServingError.invalid_argument(f"tensor parsing error: {name}")
+        raise ServingError.invalid_argument(
+            f"tensor parsing error: {name}: {array.size} values do not fill the shape"
+            f" {_shape_string(shape)} (every list at one level must have the same length)")
     return array.reshape(shape)
 
 
@@ -662,6 +413,7 @@ def read_signature_name(document):
     return name
 
 
+@dataclasses.dataclass(frozen=True)
 class PredictRequestJson:
     """A parsed `:predict` body.
 
@@ -672,10 +424,9 @@ class PredictRequestJson:
         request_format: `RequestFormat`, which decides the shape of the answer.
     """
 
-    def __init__(self, signature_name, inputs, request_format):
-        self.signature_name = signature_name
-        self.inputs = inputs
-        self.request_format = request_format
+    signature_name: str
+    inputs: dict
+    request_format: RequestFormat
 
 
 def parse_predict_request(body, input_dtypes_for):
@@ -760,7 +511,7 @@ def _add_feature_value(value, name, feature):
         feature.bytes_list.value.append(_decode_base64(value))
     elif isinstance(value, str):
         check_kind("bytes_list")
-        feature.bytes_list.value.append(value.encode("utf-8", "surrogateescape"))
+        feature.bytes_list.value.append(value.encode("utf-8"))
     elif isinstance(value, float):
         check_kind("float_list")
         feature.float_list.value.append(value)
@@ -788,6 +539,7 @@ def _example_from_json(value):
     return example
 
 
+@dataclasses.dataclass(frozen=True)
 class ExamplesRequestJson:
     """A parsed `:classify` / `:regress` body.
 
@@ -797,10 +549,9 @@ class ExamplesRequestJson:
         context: `tf.train.Example` or None, features shared by every example.
     """
 
-    def __init__(self, signature_name, examples, context):
-        self.signature_name = signature_name
-        self.examples = examples
-        self.context = context
+    signature_name: str
+    examples: list
+    context: object
 
 
 def parse_classify_regress_request(body):

@@ -1,9 +1,10 @@
-"""tfgan.serving.json_writer: TF Serving's float tokens and answer layout, vectorised.
+"""tfgan.serving.json_response: TF Serving's float tokens and answer layout, vectorised.
 
 The writer before issue 16's work (`json_writer_reference`, TensorFlow string ops) is the
 reference: the new one must give the same bytes on any tensors.
 """
 
+import base64
 import json
 
 import numpy as np
@@ -11,9 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from tensorflow.core.protobuf import error_codes_pb2 as codes
 
 import json_writer_reference
-from tfgan.serving import json_tokens, json_writer
+from tfgan.serving import json_response
+from tfgan.serving.errors import ServingError
 
 SETTINGS = settings(max_examples=250, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -59,8 +62,8 @@ def edge_values(dtype):
 def test_float_tokens_match_write_decimal_value_by_value(dtype):
     values = edge_values(dtype)
     normal = values[~((values != 0) & (np.abs(values) < np.finfo(dtype).tiny))]
-    for tokens, checked in ((json_tokens.float_tokens(normal).numpy(), normal),
-                            (json_tokens.python_float_tokens(values), values)):
+    for tokens, checked in ((json_response.float_tokens(normal).numpy(), normal),
+                            (json_response.python_float_tokens(values), values)):
         expected = [write_decimal(v, dtype) for v in checked]
         mismatches = [(v, t.decode(), e) for v, t, e in zip(checked, tokens, expected)
                       if t.decode() != e]
@@ -69,7 +72,7 @@ def test_float_tokens_match_write_decimal_value_by_value(dtype):
 
 def test_subnormals_print_as_the_stock_server_prints_them():
     values = np.array([[5e-324, 0.5]], np.float64)  # TensorFlow's kernels flush it to zero
-    text = json_writer.make_predict_response({"x": values}, json_writer.RequestFormat.ROW)
+    text = json_response.make_predict_response({"x": values}, json_response.RequestFormat.ROW)
     assert text == '{\n    "predictions": [[4.94066e-324, 0.5]\n    ]\n}'
 
 
@@ -78,11 +81,11 @@ def test_large_answers_are_the_same_json_in_both_layouts():
     samples = rng.random((5, 3, 2, 1)).astype(np.float32)
     z = rng.normal(size=(5, 4)).astype(np.float32)
     outputs = {"samples": samples, "z": z}
-    row = json.loads(json_writer.make_predict_response(outputs, json_writer.RequestFormat.ROW))
+    row = json.loads(json_response.make_predict_response(outputs, json_response.RequestFormat.ROW))
     assert [r["z"] for r in row["predictions"]] == [
         [float(write_decimal(v, np.float32)) for v in r] for r in z
     ]
-    columnar = json_writer.make_predict_response(outputs, json_writer.RequestFormat.COLUMNAR)
+    columnar = json_response.make_predict_response(outputs, json_response.RequestFormat.COLUMNAR)
     parsed = json.loads(columnar)["outputs"]
     np.testing.assert_array_equal(np.array(parsed["samples"], np.float32), samples)
     # PrettyWriter: one value per line, four spaces per open container.
@@ -91,14 +94,112 @@ def test_large_answers_are_the_same_json_in_both_layouts():
 
 def test_empty_inner_axes_and_integers():
     outputs = {"x": np.zeros((2, 0), np.int64)}
-    assert json_writer.make_predict_response(outputs, json_writer.RequestFormat.ROW) == (
+    assert json_response.make_predict_response(outputs, json_response.RequestFormat.ROW) == (
         '{\n    "predictions": [[], []\n    ]\n}')
-    text = json_writer.make_predict_response(
-        {"x": np.array([[-(2**63), 2**63 - 1]], np.int64)}, json_writer.RequestFormat.COLUMNAR)
+    text = json_response.make_predict_response(
+        {"x": np.array([[-(2**63), 2**63 - 1]], np.int64)}, json_response.RequestFormat.COLUMNAR)
     assert json.loads(text) == {"outputs": [[-(2**63), 2**63 - 1]]}
-    unsigned = json_writer.make_predict_response(
-        {"x": np.array([2**64 - 1], np.uint64)}, json_writer.RequestFormat.ROW)
+    unsigned = json_response.make_predict_response(
+        {"x": np.array([2**64 - 1], np.uint64)}, json_response.RequestFormat.ROW)
     assert json.loads(unsigned) == {"predictions": [2**64 - 1]}
+
+
+# ---- the debug strings inside error messages ------------------------------------------------
+
+
+@pytest.mark.parametrize("value, text", [
+    (0.1, "0.1"), (1e30, "1e30"), (1.5e-7, "1.5e-7"), (100.0, "100.0"), (1e20,
+     "100000000000000000000.0"), (1e21, "1e21"), (1e-6, "0.000001"), (-0.0, "-0.0"),
+])
+def test_doubles_print_as_rapidjson_writes_them(value, text):
+    assert json_response.format_double(value) == text
+
+
+def test_debug_string_layout_truncation_and_nan():
+    nested = {"a": [1, [2.5, "x"]], "b": {"c": None, "d": True}}
+    assert json_response.debug_string(nested) == (
+        '{\n    "a": [1, [2.5, "x"]],\n    "b": {\n        "c": null,\n        "d": true\n    }\n}'
+    )
+    long_list = list(range(1000))
+    text = json_response.debug_string(long_list)
+    assert text.startswith("[0, 1, 2") and not text.endswith("]")
+    assert 256 <= len(text) < 262  # stops at the first value written past 256 bytes
+    assert json_response.debug_string([1.0, float("nan"), 2.0]) == "[1.0, "  # rapidjson stops at NaN
+    assert json_response.quote('a"b\\c\n\x1f/') == '"a\\"b\\\\c\\n\\u001F/"'
+
+
+# ---- answers ---------------------------------------------------------------------------------
+
+
+def test_row_answer_with_one_output_is_its_rows():
+    text = json_response.make_predict_response(
+        {"x": np.array([[2.5, 3.0], [3.5, 4.0]], np.float32)}, json_response.RequestFormat.ROW
+    )
+    assert text == '{\n    "predictions": [[2.5, 3.0], [3.5, 4.0]\n    ]\n}'
+
+
+def test_row_answer_with_several_outputs_is_objects_per_row():
+    outputs = {
+        "b": np.array([[True], [False]]),
+        "i": np.array([7, -(2**40)], np.int64),
+        "s": np.array([b"a\n", b"\x01b"], object),
+    }
+    assert json.loads(json_response.make_predict_response(outputs, json_response.RequestFormat.ROW)) == {
+        "predictions": [{"b": [True], "i": 7, "s": "a\n"},
+                        {"b": [False], "i": -(2**40), "s": "\x01b"}]
+    }
+
+
+def test_columnar_answer_layout():
+    text = json_response.make_predict_response(
+        {"x": np.array([3.5, 4.0], np.float32)}, json_response.RequestFormat.COLUMNAR
+    )
+    assert text == '{\n    "outputs": [\n        3.5,\n        4.0\n    ]\n}'
+    scalar = json_response.make_predict_response({"x": np.float32(1.5)}, json_response.RequestFormat.COLUMNAR)
+    assert scalar == '{\n    "outputs": 1.5\n}'
+
+
+def test_floats_print_like_strcat_and_tokens_for_non_finite():
+    values = np.array([9e6, 999999, 0.5, 0.0003, 0.00003, 555557.5, 0.1, np.nan, np.inf,
+                       -np.inf, 1 / 3], np.float32)
+    text = json_response.make_predict_response({"x": values}, json_response.RequestFormat.ROW)
+    assert text == ('{\n    "predictions": [9e+06, 999999.0, 0.5, 0.0003, 3e-05, 555557.5, 0.1,'
+                    ' NaN, Infinity, -Infinity, 0.333333343\n    ]\n}')
+
+
+def test_bytes_outputs_are_base64_objects():
+    png = np.array([b"\x89PNG", b"hi"], object)
+    text = json_response.make_predict_response({"png_bytes": png}, json_response.RequestFormat.ROW)
+    assert text == ('{\n    "predictions": [{\n            "b64": "iVBORw=="\n        }, {\n'
+                    '            "b64": "aGk="\n        }\n    ]\n}')
+    both = json.loads(json_response.make_predict_response(
+        {"png_bytes": png, "name": np.array([b"a", b"b"], object)}, json_response.RequestFormat.COLUMNAR
+    ))
+    assert both == {"outputs": {"png_bytes": [{"b64": "iVBORw=="}, {"b64": "aGk="}],
+                                "name": ["a", "b"]}}
+    assert base64.b64decode(both["outputs"]["png_bytes"][0]["b64"]) == b"\x89PNG"
+
+
+@pytest.mark.parametrize("outputs, request_format, message", [
+    ({}, "ROW", "Cannot convert empty tensor map to JSON"),
+    ({"x": np.float32(1)}, "ROW", "Tensor name: x has no shape information "),
+    ({"x": np.zeros(2), "y": np.zeros(3)}, "ROW",
+     "Tensor name: y has inconsistent batch size: 3 expecting: 2"),
+    ({"x": np.zeros(2, np.complex64)}, "COLUMNAR",
+     "Failed to write JSON value for tensor type: complex64"),
+])
+def test_answer_errors(outputs, request_format, message):
+    with pytest.raises(ServingError) as caught:
+        json_response.make_predict_response(outputs, json_response.RequestFormat[request_format])
+    assert caught.value.code == codes.INVALID_ARGUMENT
+    assert caught.value.message == message
+
+
+def test_empty_batch_and_error_body():
+    empty = json_response.make_predict_response({"x": np.zeros((0, 2), np.float32)},
+                                        json_response.RequestFormat.ROW)
+    assert empty == '{\n    "predictions": []\n}'
+    assert json_response.make_error_json('bad "x"') == '{\n    "error": "bad \\"x\\""\n}'
 
 
 # ---- the float32 arithmetic against printf and strtof, and the whole answer against the old
@@ -114,7 +215,7 @@ def row_tokens(rows):
 
 def reference_tokens(values):
     """The old writer's tokens: TensorFlow's printf / strtof, Python's for subnormals."""
-    normal = ~json_tokens._subnormal(values)
+    normal = ~json_response._subnormal(values)
     tokens = np.empty(values.size, object)
     tokens[normal] = list(json_writer_reference.float_tokens(values[normal]).numpy())
     tokens[~normal] = list(json_writer_reference.python_float_tokens(values[~normal]))
@@ -135,7 +236,7 @@ def test_float32_rows_match_printf_and_strtof_across_the_float32_range():
             edge_values(np.float32),
         ]).astype(np.float32)
     values = np.concatenate([values, -values])
-    tokens = row_tokens(json_tokens.float32_rows(values))
+    tokens = row_tokens(json_response.float32_rows(values))
     expected = reference_tokens(values)
     mismatches = [(v, t, e) for v, t, e in zip(values, tokens, expected) if t != e]
     assert mismatches == []
@@ -165,7 +266,7 @@ def arrays_of(dtype, shape):
 @st.composite
 def answers(draw):
     """1-3 outputs of a few dtypes and shapes (some with a 0 dimension), a request format."""
-    request_format = draw(st.sampled_from(list(json_writer.RequestFormat)))
+    request_format = draw(st.sampled_from(list(json_response.RequestFormat)))
     batch = draw(st.integers(0, 3))
     count = draw(st.integers(1, 3))
     names = draw(st.lists(st.sampled_from(["samples", "z", "png_bytes", "a\"b", "\u00e9"]),
@@ -175,7 +276,7 @@ def answers(draw):
         dtype = draw(st.sampled_from([np.float32, np.float32, np.float64, np.int64, np.int8,
                                       np.uint64, np.bool_, object]))
         dims = draw(st.lists(st.integers(0, 4), max_size=3))
-        if request_format == json_writer.RequestFormat.ROW:
+        if request_format == json_response.RequestFormat.ROW:
             dims = [batch] + dims
         elif not dims and draw(st.booleans()):
             dims = []  # a scalar (columnar only)
@@ -190,19 +291,19 @@ def test_answers_are_the_old_writers_bytes(answer):
     old_format = json_writer_reference.RequestFormat[request_format.name]
     with np.errstate(all="ignore"):
         expected = json_writer_reference.encode_predict_response(outputs, old_format)
-    response = json_writer.predict_response(outputs, request_format)
+    response = json_response.predict_response(outputs, request_format)
     assert response.length == len(expected)
     assert b"".join(response) == expected
 
 
-@pytest.mark.parametrize("request_format", list(json_writer.RequestFormat))
+@pytest.mark.parametrize("request_format", list(json_response.RequestFormat))
 def test_a_1024_sample_answer_is_the_old_writers_bytes(request_format):
     rng = np.random.default_rng(3)
     logits = rng.normal(0, 8, (1024, 28, 28, 1))
     samples = (1 / (1 + np.exp(-logits))).astype(np.float32)  # tiny values, exponents, ties
     outputs = {"samples": samples, "z": rng.normal(size=(1024, 100)).astype(np.float32)}
     old_format = json_writer_reference.RequestFormat[request_format.name]
-    response = json_writer.predict_response(outputs, request_format)
+    response = json_response.predict_response(outputs, request_format)
     chunks = list(response)
     assert len(chunks) > 2 and max(map(len, chunks)) < 4 << 20  # never one 69 MB string
     body = b"".join(chunks)
@@ -236,7 +337,7 @@ def reference_answer(outputs, request_format):
         return write_decimal(v, np.float32)
 
     values = {name: np.asarray(outputs[name]).tolist() for name in names}
-    if request_format == json_writer.RequestFormat.ROW:
+    if request_format == json_response.RequestFormat.ROW:
         if len(names) == 1:
             rows = [pretty(r, 2, True, token) for r in values[names[0]]]
             body = ", ".join(rows)
@@ -257,7 +358,7 @@ SHAPES = [(), (1,), (3,), (2, 1), (1, 3), (2, 3, 4), (3, 1, 1, 2), (2, 2, 1, 3, 
           (2, 0), (3, 0, 2), (2, 3, 0), (1, 1, 1, 1, 1, 1)]
 
 
-@pytest.mark.parametrize("request_format", list(json_writer.RequestFormat))
+@pytest.mark.parametrize("request_format", list(json_response.RequestFormat))
 @pytest.mark.parametrize("shape", SHAPES)
 def test_layout_matches_pretty_writer_for_every_shape(shape, request_format):
     rng = np.random.default_rng(len(shape))
@@ -267,10 +368,10 @@ def test_layout_matches_pretty_writer_for_every_shape(shape, request_format):
                      dtype=object)[:int(np.prod(shape))].reshape(shape)
     cases = [{"x": floats}, {"b": ints > 0}, {"w": words}, {"x": floats, "n": ints}]
     for outputs in cases:
-        if request_format == json_writer.RequestFormat.ROW and (not shape or not shape[0]):
+        if request_format == json_response.RequestFormat.ROW and (not shape or not shape[0]):
             continue  # refused or `[]`: tested above
         expected = reference_answer(outputs, request_format)
-        assert json_writer.make_predict_response(outputs, request_format) == expected
+        assert json_response.make_predict_response(outputs, request_format) == expected
 
 
 @pytest.mark.parametrize("rank", [9, 30, 40])
@@ -278,6 +379,6 @@ def test_deep_tensors_are_written(rank):
     # TensorFlow's where() broadcasts up to rank 8, and one control byte per kind of gap
     # would run out at rank 30: the writer must depend on neither.
     deep = np.full((1,) * (rank - 1) + (2,), 0.5, np.float32)
-    for request_format in json_writer.RequestFormat:
-        assert json_writer.make_predict_response({"x": deep}, request_format) == (
+    for request_format in json_response.RequestFormat:
+        assert json_response.make_predict_response({"x": deep}, request_format) == (
             reference_answer({"x": deep}, request_format))

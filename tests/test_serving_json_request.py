@@ -1,14 +1,12 @@
-"""tfgan.serving.codec follows json_tensor.cc: its rules, its layout and its error texts."""
+"""tfgan.serving.json_request follows json_tensor.cc: its request rules and its error texts."""
 
-import base64
-import json
 
 import numpy as np
 import pytest
 from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import error_codes_pb2 as codes
 
-from tfgan.serving import codec
+from tfgan.serving import json_request, json_response
 from tfgan.serving.core import ServingError
 
 FLOAT = {"x": types_pb2.DT_FLOAT}
@@ -17,7 +15,7 @@ SAMPLE = {"num_samples": types_pb2.DT_INT32, "seed": types_pb2.DT_INT64}
 
 def parse(body, dtypes=FLOAT):
     body = body.encode("utf-8") if isinstance(body, str) else body
-    return codec.parse_predict_request(body, lambda signature: dtypes)
+    return json_request.parse_predict_request(body, lambda signature: dtypes)
 
 
 def error_of(body, dtypes=FLOAT):
@@ -83,33 +81,9 @@ def test_numbers_beyond_uint64_are_doubles_as_in_rapidjson():
 
 
 def test_repeated_members_use_the_first_and_print_all():
-    document = codec.parse_json_object(b'{"a": 1, "a": 2}')
+    document = json_request.parse_json_object(b'{"a": 1, "a": 2}')
     assert document["a"] == 1
-    assert codec.debug_string(document) == '{\n    "a": 1,\n    "a": 2\n}'
-
-
-# ---- the debug strings inside error messages ------------------------------------------------
-
-
-@pytest.mark.parametrize("value, text", [
-    (0.1, "0.1"), (1e30, "1e30"), (1.5e-7, "1.5e-7"), (100.0, "100.0"), (1e20,
-     "100000000000000000000.0"), (1e21, "1e21"), (1e-6, "0.000001"), (-0.0, "-0.0"),
-])
-def test_doubles_print_as_rapidjson_writes_them(value, text):
-    assert codec.format_double(value) == text
-
-
-def test_debug_string_layout_truncation_and_nan():
-    nested = {"a": [1, [2.5, "x"]], "b": {"c": None, "d": True}}
-    assert codec.debug_string(nested) == (
-        '{\n    "a": [1, [2.5, "x"]],\n    "b": {\n        "c": null,\n        "d": true\n    }\n}'
-    )
-    long_list = list(range(1000))
-    text = codec.debug_string(long_list)
-    assert text.startswith("[0, 1, 2") and not text.endswith("]")
-    assert 256 <= len(text) < 262  # stops at the first value written past 256 bytes
-    assert codec.debug_string([1.0, float("nan"), 2.0]) == "[1.0, "  # rapidjson stops at NaN
-    assert codec.quote('a"b\\c\n\x1f/') == '"a\\"b\\\\c\\n\\u001F/"'
+    assert json_response.debug_string(document) == '{\n    "a": 1,\n    "a": 2\n}'
 
 
 # ---- predict requests: row format ----------------------------------------------------------
@@ -117,7 +91,7 @@ def test_debug_string_layout_truncation_and_nan():
 
 def test_instances_with_one_input_are_its_rows():
     request = parse('{"instances": [[1, 2.5], [3, 4]]}')
-    assert request.request_format == codec.RequestFormat.ROW
+    assert request.request_format == json_response.RequestFormat.ROW
     assert request.signature_name == ""
     np.testing.assert_array_equal(request.inputs["x"], np.array([[1, 2.5], [3, 4]], np.float32))
     assert request.inputs["x"].dtype == np.float32
@@ -173,7 +147,7 @@ def test_row_format_errors(body, dtypes, message):
 
 def test_inputs_take_whole_tensors_and_scalars():
     request = parse('{"inputs": {"num_samples": 4, "seed": 7, "ignored": 1}}', SAMPLE)
-    assert request.request_format == codec.RequestFormat.COLUMNAR
+    assert request.request_format == json_response.RequestFormat.COLUMNAR
     assert request.inputs["num_samples"].shape == () and request.inputs["num_samples"] == 4
     assert request.inputs["num_samples"].dtype == np.int32
     assert request.inputs["seed"].dtype == np.int64
@@ -225,85 +199,11 @@ def test_value_types_follow_the_signature_dtype():
     assert error.message == "Conversion of JSON Value: 1.5 to type: half"
 
 
-# ---- answers ---------------------------------------------------------------------------------
-
-
-def test_row_answer_with_one_output_is_its_rows():
-    text = codec.make_predict_response(
-        {"x": np.array([[2.5, 3.0], [3.5, 4.0]], np.float32)}, codec.RequestFormat.ROW
-    )
-    assert text == '{\n    "predictions": [[2.5, 3.0], [3.5, 4.0]\n    ]\n}'
-
-
-def test_row_answer_with_several_outputs_is_objects_per_row():
-    outputs = {
-        "b": np.array([[True], [False]]),
-        "i": np.array([7, -(2**40)], np.int64),
-        "s": np.array([b"a\n", b"\x01b"], object),
-    }
-    assert json.loads(codec.make_predict_response(outputs, codec.RequestFormat.ROW)) == {
-        "predictions": [{"b": [True], "i": 7, "s": "a\n"},
-                        {"b": [False], "i": -(2**40), "s": "\x01b"}]
-    }
-
-
-def test_columnar_answer_layout():
-    text = codec.make_predict_response(
-        {"x": np.array([3.5, 4.0], np.float32)}, codec.RequestFormat.COLUMNAR
-    )
-    assert text == '{\n    "outputs": [\n        3.5,\n        4.0\n    ]\n}'
-    scalar = codec.make_predict_response({"x": np.float32(1.5)}, codec.RequestFormat.COLUMNAR)
-    assert scalar == '{\n    "outputs": 1.5\n}'
-
-
-def test_floats_print_like_strcat_and_tokens_for_non_finite():
-    values = np.array([9e6, 999999, 0.5, 0.0003, 0.00003, 555557.5, 0.1, np.nan, np.inf,
-                       -np.inf, 1 / 3], np.float32)
-    text = codec.make_predict_response({"x": values}, codec.RequestFormat.ROW)
-    assert text == ('{\n    "predictions": [9e+06, 999999.0, 0.5, 0.0003, 3e-05, 555557.5, 0.1,'
-                    ' NaN, Infinity, -Infinity, 0.333333343\n    ]\n}')
-
-
-def test_bytes_outputs_are_base64_objects():
-    png = np.array([b"\x89PNG", b"hi"], object)
-    text = codec.make_predict_response({"png_bytes": png}, codec.RequestFormat.ROW)
-    assert text == ('{\n    "predictions": [{\n            "b64": "iVBORw=="\n        }, {\n'
-                    '            "b64": "aGk="\n        }\n    ]\n}')
-    both = json.loads(codec.make_predict_response(
-        {"png_bytes": png, "name": np.array([b"a", b"b"], object)}, codec.RequestFormat.COLUMNAR
-    ))
-    assert both == {"outputs": {"png_bytes": [{"b64": "iVBORw=="}, {"b64": "aGk="}],
-                                "name": ["a", "b"]}}
-    assert base64.b64decode(both["outputs"]["png_bytes"][0]["b64"]) == b"\x89PNG"
-
-
-@pytest.mark.parametrize("outputs, request_format, message", [
-    ({}, "ROW", "Cannot convert empty tensor map to JSON"),
-    ({"x": np.float32(1)}, "ROW", "Tensor name: x has no shape information "),
-    ({"x": np.zeros(2), "y": np.zeros(3)}, "ROW",
-     "Tensor name: y has inconsistent batch size: 3 expecting: 2"),
-    ({"x": np.zeros(2, np.complex64)}, "COLUMNAR",
-     "Failed to write JSON value for tensor type: complex64"),
-])
-def test_answer_errors(outputs, request_format, message):
-    with pytest.raises(ServingError) as caught:
-        codec.make_predict_response(outputs, codec.RequestFormat[request_format])
-    assert caught.value.code == codes.INVALID_ARGUMENT
-    assert caught.value.message == message
-
-
-def test_empty_batch_and_error_body():
-    empty = codec.make_predict_response({"x": np.zeros((0, 2), np.float32)},
-                                        codec.RequestFormat.ROW)
-    assert empty == '{\n    "predictions": []\n}'
-    assert codec.make_error_json('bad "x"') == '{\n    "error": "bad \\"x\\""\n}'
-
-
 # ---- tf.Example requests ----------------------------------------------------------------------
 
 
 def test_examples_become_tf_examples():
-    request = codec.parse_classify_regress_request(
+    request = json_request.parse_classify_regress_request(
         b'{"signature_name": "c", "context": {"k": "v"},'
         b' "examples": [{"x": [1.5, 2.5], "n": 3, "b": true, "s": {"b64": "aGk="}}]}'
     )
@@ -332,5 +232,5 @@ def test_examples_become_tf_examples():
 ])
 def test_example_errors(body, message):
     with pytest.raises(ServingError) as caught:
-        codec.parse_classify_regress_request(body)
+        json_request.parse_classify_regress_request(body)
     assert caught.value.message == message
