@@ -1,7 +1,10 @@
-"""tfgan.serving.batching: concurrent requests become one call, and results split back."""
+"""tfgan.serving.batching: concurrent requests become one call, and results split back.
+
+The batcher's clock is injected and its batches are run by the test (`run_ready_batch`):
+nothing here sleeps or depends on when threads arrive.
+"""
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -41,50 +44,28 @@ def signature(inputs, outputs):
 class FakeVersion:
     """Stands in for a `LoadedVersion`: `double` returns 2x and the batch size of each row."""
 
-    def __init__(self, gate=None, fail=False):
-        self.signature_defs = {
-            "double": signature({"x": tensor_info(-1, 2)},
-                                {"y": tensor_info(-1, 2), "size": tensor_info(-1)}),
-            "scalar": signature({"n": tensor_info()}, {"y": tensor_info(-1)}),
-        }
+    def __init__(self, fail=False):
         self.calls = []
-        self.deadlines = []
-        self.gate = gate
         self.fail = fail
 
-    def run(self, signature_name, inputs, deadline=None):
+    def run(self, signature_name, inputs):
         self.calls.append((signature_name, {k: v.shape for k, v in inputs.items()}))
-        self.deadlines.append(deadline)
-        if self.gate is not None:
-            self.gate.wait()
         if self.fail:
             raise ServingError.invalid_argument("the graph failed")
-        if signature_name == "scalar":
-            return {"y": np.arange(int(inputs["n"]), dtype=np.float32)}
         rows = len(inputs["x"])
         return {"y": inputs["x"] * 2, "size": np.full(rows, rows)}
 
 
-def run_together(batcher, version, requests, signature_name="double", deadlines=None):
-    """Runs each request in its own thread, all released at once; returns results or errors."""
-    barrier = threading.Barrier(len(requests))
-    results = [None] * len(requests)
-    deadlines = deadlines or [None] * len(requests)
+class Clock:
+    """A clock the test sets; each reading advances it by `step`."""
 
-    def call(index):
-        barrier.wait()
-        try:
-            results[index] = batcher.run(version, signature_name, requests[index],
-                                         deadline=deadlines[index])
-        except ServingError as error:
-            results[index] = error
+    def __init__(self, step=0.0):
+        self.now = 0.0
+        self.step = step
 
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(requests))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+    def __call__(self):
+        self.now += self.step
+        return self.now
 
 
 def rows(count, start=0.0):
@@ -93,16 +74,13 @@ def rows(count, start=0.0):
 
 @pytest.fixture()
 def make_batcher():
-    batchers = []
+    """A batcher without threads of its own: the test runs its batches (`run_ready_batch`)."""
 
-    def make(**options):
-        options.setdefault("num_batch_threads", 1)
-        batchers.append(Batcher(BatchingOptions(**options)))
-        return batchers[-1]
+    def make(clock=None, **options):
+        return Batcher(BatchingOptions(num_batch_threads=1, **options), clock=clock or Clock(),
+                       background=False)
 
-    yield make
-    for batcher in batchers:
-        batcher.close()
+    return make
 
 
 # ---- options ----------------------------------------------------------------------------------
@@ -145,134 +123,115 @@ def test_batchable_signatures_are_those_with_a_batch_dimension_everywhere(tmp_pa
 # ---- the batcher ------------------------------------------------------------------------------
 
 
-def test_concurrent_requests_become_one_call(make_batcher):
-    batcher = make_batcher(max_batch_size=16, batch_timeout_micros=500_000)
+def test_queued_requests_become_one_call_once_the_oldest_has_waited_the_timeout(make_batcher):
+    clock = Clock()
+    batcher = make_batcher(clock, max_batch_size=16, batch_timeout_micros=1000)
     version = FakeVersion()
     requests = [rows(count, start=10 * i) for i, count in enumerate([1, 3, 2, 1, 2])]
-    results = run_together(batcher, version, requests)
+    tasks = [batcher.submit(version, "double", request) for request in requests]
+    assert batcher.run_ready_batch() == pytest.approx(0.001)  # not yet: the time left
+    assert version.calls == []
+    clock.now = 0.001
+    assert batcher.run_ready_batch() is None
     assert version.calls == [("double", {"x": (9, 2)})]
-    for request, result in zip(requests, results):
-        np.testing.assert_array_equal(result["y"], request["x"] * 2)
-        np.testing.assert_array_equal(result["size"], [9] * len(request["x"]))
+    for request, task in zip(requests, tasks):
+        assert task.done.is_set() and task.error is None
+        np.testing.assert_array_equal(task.outputs["y"], request["x"] * 2)
+        np.testing.assert_array_equal(task.outputs["size"], [9] * len(request["x"]))
 
 
 def test_a_full_batch_does_not_wait_for_the_timeout(make_batcher):
     batcher = make_batcher(max_batch_size=4, batch_timeout_micros=30_000_000)
     version = FakeVersion()
-    start = time.monotonic()
-    results = run_together(batcher, version, [rows(2), rows(2, start=4)])
-    assert time.monotonic() - start < 5
+    first, second = (batcher.submit(version, "double", rows(2, start=s)) for s in (0, 4))
+    batcher.run_ready_batch()
     assert version.calls == [("double", {"x": (4, 2)})]
-    np.testing.assert_array_equal(results[1]["y"], rows(2, start=4)["x"] * 2)
+    np.testing.assert_array_equal(second.outputs["y"], rows(2, start=4)["x"] * 2)
 
 
 def test_batches_are_padded_to_allowed_sizes(make_batcher):
     batcher = make_batcher(max_batch_size=8, allowed_batch_sizes=(4, 8))
     version = FakeVersion()
-    result = batcher.run(version, "double", rows(3))
+    task = batcher.submit(version, "double", rows(3))
+    batcher.run_ready_batch()
     assert version.calls == [("double", {"x": (4, 2)})]
-    np.testing.assert_array_equal(result["y"], rows(3)["x"] * 2)
-    np.testing.assert_array_equal(result["size"], [4, 4, 4])
+    np.testing.assert_array_equal(task.outputs["y"], rows(3)["x"] * 2)
+    np.testing.assert_array_equal(task.outputs["size"], [4, 4, 4])
 
 
 def test_requests_of_other_shapes_run_in_their_own_batch(make_batcher):
-    batcher = make_batcher(max_batch_size=16, batch_timeout_micros=300_000)
+    batcher = make_batcher(max_batch_size=16)
     version = FakeVersion()
     wide = {"x": np.ones((2, 3), np.float32)}
-    results = run_together(batcher, version, [rows(1), wide, rows(2)])
-    assert sorted(call[1]["x"] for call in version.calls) == [(2, 3), (3, 2)]
-    np.testing.assert_array_equal(results[1]["y"], wide["x"] * 2)
-
-
-def test_signatures_with_scalar_inputs_are_refused_as_the_stock_server_does(make_batcher):
-    batcher = make_batcher(max_batch_size=16, batch_timeout_micros=300_000)
-    version = FakeVersion()
-    results = run_together(batcher, version, [{"n": np.int32(2)}, {"n": np.int32(3)}], "scalar")
-    assert version.calls == []
-    assert [result.message for result in results] == [
-        "Batching Run() input tensors must have at least one dimension"] * 2
+    tasks = [batcher.submit(version, "double", request) for request in (rows(1), wide, rows(2))]
+    batcher.run_ready_batch()
+    batcher.run_ready_batch()
+    assert version.calls == [("double", {"x": (3, 2)}), ("double", {"x": (2, 3)})]
+    np.testing.assert_array_equal(tasks[1].outputs["y"], wide["x"] * 2)
+    assert batcher.run_ready_batch() is None  # nothing left
 
 
 @pytest.mark.parametrize("inputs, message", [
     (rows(5), "Task size 5 is larger than maximum input batch size 4"),
     ({"x": np.float32(1)}, "Batching Run() input tensors must have at least one dimension"),
+    ({"x": np.ones((2, 2)), "n": np.ones(3)},
+     "Batching Run() input tensors must have equal 0th-dimension size"),
 ])
 def test_refused_requests(make_batcher, inputs, message):
+    # Scalar inputs (tfgan's `sample` signature) are refused as the stock batching session does.
     batcher = make_batcher(max_batch_size=4)
     with pytest.raises(ServingError) as caught:
-        batcher.run(FakeVersion(), "double", inputs)
+        batcher.submit(FakeVersion(), "double", inputs)
     assert (caught.value.code, caught.value.message) == (codes.INVALID_ARGUMENT, message)
 
 
 def test_an_error_reaches_every_request_of_the_batch(make_batcher):
-    batcher = make_batcher(max_batch_size=16, batch_timeout_micros=300_000)
+    batcher = make_batcher(max_batch_size=16)
     version = FakeVersion(fail=True)
-    results = run_together(batcher, version, [rows(1), rows(2)])
+    tasks = [batcher.submit(version, "double", rows(n)) for n in (1, 2)]
+    batcher.run_ready_batch()
     assert len(version.calls) == 1
-    assert [result.message for result in results] == ["the graph failed"] * 2
-
-
-def hold_the_batch_thread(batcher, version):
-    """Starts a first batch that holds the only batch thread until `version.gate` is set."""
-    running = threading.Thread(target=batcher.run, args=(version, "double", rows(2)))
-    running.start()
-    while not version.calls:  # polls for the event; nothing is timed
-        time.sleep(0.01)
-    return running
+    assert [task.error.message for task in tasks] == ["the graph failed"] * 2
 
 
 def test_a_full_queue_refuses_with_unavailable(make_batcher):
-    gate = threading.Event()
-    batcher = make_batcher(max_batch_size=2, max_enqueued_batches=1, num_batch_threads=1)
-    version = FakeVersion(gate=gate)
-    running = hold_the_batch_thread(batcher, version)
-    queued = threading.Thread(target=batcher.run, args=(version, "double", rows(2)))
-    queued.start()
-    while not any(queue.tasks for queue in batcher._queues.values()):  # it is queued
-        time.sleep(0.01)
+    batcher = make_batcher(max_batch_size=2, max_enqueued_batches=1)
+    version = FakeVersion()
+    batcher.submit(version, "double", rows(2))
     with pytest.raises(ServingError) as caught:
-        batcher.run(version, "double", rows(1))
-    gate.set()
-    running.join()
-    queued.join()
+        batcher.submit(version, "double", rows(1))
     assert caught.value.code == codes.UNAVAILABLE
     assert caught.value.message == (
         "The batch scheduling queue to which this task was submitted is full")
 
 
 def test_work_past_its_deadline_is_not_run(make_batcher):
-    batcher = make_batcher(max_batch_size=4, num_batch_threads=1)
-    version = FakeVersion()
+    clock = Clock()
+    clock.now = 10.0
+    batcher = make_batcher(clock, max_batch_size=4)
     with pytest.raises(ServingError) as caught:
-        batcher.run(version, "double", rows(1), deadline=time.monotonic() - 1)
-    assert caught.value.code == codes.DEADLINE_EXCEEDED and version.calls == []
-
-
-@pytest.mark.parametrize("deadlines, cancelled_at", [
-    ([1e9, 2e9], 2e9),  # every caller gives up: at the last deadline
-    ([1e9, None], None),  # one waits as long as it takes: never
-])
-def test_a_batch_is_cancelled_when_its_last_caller_gives_up(make_batcher, deadlines,
-                                                            cancelled_at):
-    batcher = make_batcher(max_batch_size=2, batch_timeout_micros=30_000_000)
-    version = FakeVersion()
-    run_together(batcher, version, [rows(1), rows(1, start=2)], deadlines=deadlines)
-    assert version.calls == [("double", {"x": (2, 2)})]
-    assert version.deadlines == [cancelled_at]
+        batcher.submit(FakeVersion(), "double", rows(1), deadline=9.0)
+    assert caught.value.code == codes.DEADLINE_EXCEEDED
 
 
 def test_a_queued_request_whose_caller_gave_up_is_dropped(make_batcher):
-    gate = threading.Event()
-    batcher = make_batcher(max_batch_size=2, num_batch_threads=1)
-    version = FakeVersion(gate=gate)
-    running = hold_the_batch_thread(batcher, version)
-    with pytest.raises(ServingError) as caught:  # queued behind it; its caller waits 50 ms
-        batcher.run(version, "double", rows(1), deadline=time.monotonic() + 0.05)
-    gate.set()
-    running.join()
-    batcher.close()
+    clock = Clock()
+    batcher = make_batcher(clock, max_batch_size=4, batch_timeout_micros=30_000_000)
+    version = FakeVersion()
+    task = batcher.submit(version, "double", rows(1), deadline=5.0)
+    clock.now = 5.0
+    batcher.run_ready_batch()
+    assert task.error.code == codes.DEADLINE_EXCEEDED
+    assert version.calls == []  # the dropped request never ran
+
+
+def test_a_caller_whose_deadline_passes_while_queued_gets_deadline_exceeded(make_batcher):
+    batcher = make_batcher(Clock(step=10.0), max_batch_size=4)  # 10 s pass per reading
+    version = FakeVersion()
+    with pytest.raises(ServingError) as caught:
+        batcher.run(version, "double", rows(1), deadline=15.0)  # queued at 10, waits at 20
     assert caught.value.code == codes.DEADLINE_EXCEEDED
-    assert version.calls == [("double", {"x": (2, 2)})]  # the dropped request never ran
+    assert batcher.run_ready_batch() is None and version.calls == []  # no longer queued
 
 
 # ---- through the registry, on a real model -----------------------------------------------------
@@ -284,12 +243,14 @@ def test_batched_predictions_match_unbatched_ones(tmp_path, tmp_path_factory, mo
     calls = []
     real_run = core.LoadedVersion.run
 
-    def counting_run(self, signature_name, inputs, deadline=None):
+    def counting_run(self, signature_name, inputs):
         calls.append((signature_name, {name: value.shape for name, value in inputs.items()}))
-        return real_run(self, signature_name, inputs, deadline)
+        return real_run(self, signature_name, inputs)
 
     monkeypatch.setattr(core.LoadedVersion, "run", counting_run)
-    batcher = Batcher(BatchingOptions(max_batch_size=32, batch_timeout_micros=500_000,
+    # The batch runs once all 13 rows are queued (full), whenever the threads arrive: the
+    # timeout (an hour) never decides it.
+    batcher = Batcher(BatchingOptions(max_batch_size=13, batch_timeout_micros=3_600_000_000,
                                       num_batch_threads=1))
     registry = core.ModelRegistry(model_config(base), file_system_poll_wait_seconds=-1,
                                   batcher=batcher)

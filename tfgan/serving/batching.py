@@ -150,29 +150,24 @@ def _deadline_error():
 
 
 class _Task:
-    """One request waiting in a queue."""
+    """One request waiting in a queue; `done` is set once it has `outputs` or an `error`."""
 
-    def __init__(self, inputs, rows, deadline=None):
+    def __init__(self, key, inputs, rows, deadline, enqueued_at):
+        self.key = key  # (loaded version, signature name): its queue
         self.inputs = inputs
         self.rows = rows
-        self.deadline = deadline  # time.monotonic() seconds; None waits as long as it takes
+        self.deadline = deadline  # clock time past which its caller no longer waits, or None
+        self.enqueued_at = enqueued_at
         self.shape_key = tuple(
             sorted((name, value.dtype.str, value.shape[1:]) for name, value in inputs.items())
         )
-        self.enqueued_at = time.monotonic()
         self.done = threading.Event()
         self.outputs = None
         self.error = None
 
-
-class _Queue:
-    """The waiting tasks of one signature of one loaded version."""
-
-    def __init__(self, loaded, signature_name):
-        self.loaded = loaded
-        self.signature_name = signature_name
-        self.tasks = collections.deque()
-        self.rows = 0
+    def finish(self, outputs=None, error=None):
+        self.outputs, self.error = outputs, error
+        self.done.set()
 
 
 class Batcher:
@@ -180,6 +175,10 @@ class Batcher:
 
     Args:
         options: `BatchingOptions`. Defaults to the stock server's defaults.
+        clock: callable returning seconds, the time of timeouts and deadlines. Defaults to
+            `time.monotonic`.
+        background: bool, run batches on `options.num_batch_threads` threads of its own;
+            False leaves that to calls of `run_ready_batch` (tests). Defaults to `True`.
 
     Example:
 
@@ -189,72 +188,94 @@ class Batcher:
     ```
     """
 
-    def __init__(self, options=None):
+    def __init__(self, options=None, clock=time.monotonic, background=True):
         self.options = options or BatchingOptions()
+        self._clock = clock
         self._cond = threading.Condition()
-        self._queues = {}
+        self._queues = {}  # (loaded version, signature name) -> deque of _Task
         self._closed = False
         self._threads = [
             threading.Thread(target=self._work, name=f"tfgan-batch-{i}", daemon=True)
-            for i in range(self.options.num_batch_threads)
+            for i in range(self.options.num_batch_threads if background else 0)
         ]
         for thread in self._threads:
             thread.start()
 
-    def run(self, loaded, signature_name, inputs, deadline=None):
-        """Runs one request, batched with others when its signature allows.
+    def submit(self, loaded, signature_name, inputs, deadline=None):
+        """Queues one request and returns at once; `run` waits for it too.
 
         Args:
             loaded: `LoadedVersion` to run on.
             signature_name: str, a signature of `loaded`.
             inputs: dict of input alias -> numpy array.
-            deadline: float or None, a `time.monotonic()` time after which the request's
-                caller no longer waits: a task still queued then is dropped, not run.
-                Defaults to None.
+            deadline: float or None, the clock time after which the request's caller no
+                longer waits: a task still queued then is dropped, not run. Defaults to None.
+
+        Returns:
+            the queued task: `task.done` is set once it has `outputs` or an `error`.
+
+        Raises:
+            ServingError: INVALID_ARGUMENT for a scalar input, inputs without a common leading
+                dimension or with more rows than `max_batch_size`; DEADLINE_EXCEEDED past its
+                deadline; UNAVAILABLE when the queue is full or the batcher closed.
+        """
+        rows = _task_rows(inputs)
+        max_rows = self.options.max_batch_size
+        if rows > max_rows:
+            raise ServingError.invalid_argument(
+                f"Task size {rows} is larger than maximum input batch size {max_rows}"
+            )
+        now = self._clock()
+        if deadline is not None and now >= deadline:
+            raise _deadline_error()
+        task = _Task((loaded, signature_name), inputs, rows, deadline, now)
+        with self._cond:
+            if self._closed:
+                raise ServingError.unavailable("The batch scheduler is shutting down")
+            queue = self._queues.setdefault(task.key, collections.deque())
+            if sum(t.rows for t in queue) + rows > self.options.max_enqueued_batches * max_rows:
+                raise ServingError.unavailable(
+                    "The batch scheduling queue to which this task was submitted is full"
+                )
+            queue.append(task)
+            self._cond.notify()
+        return task
+
+    def run(self, loaded, signature_name, inputs, deadline=None):
+        """Runs one request, batched with others: `submit`, then wait for its batch.
 
         Returns:
             dict of output alias -> numpy array, this request's rows only.
 
         Raises:
-            ServingError: INVALID_ARGUMENT for a scalar input, inputs without a common leading
-                dimension or with more rows than `max_batch_size`, UNAVAILABLE when the queue is full, or
-                the error of the batch the request ran in.
+            ServingError: what `submit` raises, DEADLINE_EXCEEDED if the deadline passes while
+                it is queued, or the error of the batch it ran in.
         """
-        rows = _task_rows(inputs)
-        if rows > self.options.max_batch_size:
-            raise ServingError.invalid_argument(
-                f"Task size {rows} is larger than maximum input batch size"
-                f" {self.options.max_batch_size}"
-            )
-        if deadline is not None and time.monotonic() >= deadline:
-            raise _deadline_error()
-        task = _Task(inputs, rows, deadline)
-        key = (id(loaded), signature_name)
-        with self._cond:
-            if self._closed:
-                raise ServingError.unavailable("The batch scheduler is shutting down")
-            queue = self._queues.get(key)
-            if queue is None:
-                queue = self._queues[key] = _Queue(loaded, signature_name)
-            limit = self.options.max_enqueued_batches * self.options.max_batch_size
-            if queue.rows + rows > limit:
-                raise ServingError.unavailable(
-                    "The batch scheduling queue to which this task was submitted is full"
-                )
-            queue.tasks.append(task)
-            queue.rows += rows
-            self._cond.notify_all()
-        if not task.done.wait(None if deadline is None else deadline - time.monotonic()):
+        task = self.submit(loaded, signature_name, inputs, deadline)
+        wait = None if deadline is None else max(0.0, deadline - self._clock())
+        if not task.done.wait(wait):
             with self._cond:
-                queue = self._queues.get(key)
-                if queue is not None and task in queue.tasks:  # not started: drop it
-                    queue.tasks.remove(task)
-                    queue.rows -= task.rows
+                queue = self._queues.get(task.key, ())
+                if task in queue:  # not started: its caller has given up, drop it
+                    queue.remove(task)
                     raise _deadline_error()
             task.done.wait()  # running: its batch answers soon
         if task.error is not None:
-            raise ServingError(task.error.code, task.error.message)  # one instance per thread
+            raise ServingError(task.error.code, task.error.message)  # one instance per caller
         return task.outputs
+
+    def run_ready_batch(self):
+        """Runs one batch that is ready at the clock's time, on this thread.
+
+        Returns:
+            None if a batch ran (or tasks were dropped), else the seconds until one may be
+            ready (None when nothing is queued).
+        """
+        with self._cond:
+            picked, wait = self._take_batch(self._clock())
+        if picked is not None:
+            self._execute(*picked)
+        return wait
 
     def close(self):
         """Runs what is queued, then stops the batch threads."""
@@ -268,7 +289,7 @@ class Batcher:
         while True:
             with self._cond:
                 while True:
-                    picked, wait = self._take_batch()
+                    picked, wait = self._take_batch(self._clock())
                     if picked is not None:
                         break
                     if self._closed and wait is None:
@@ -276,41 +297,34 @@ class Batcher:
                     self._cond.wait(wait)
             self._execute(*picked)
 
-    def _take_batch(self):
-        """A ready batch as (queue, tasks), else (None, seconds until one may be ready)."""
-        now = time.monotonic()
+    def _take_batch(self, now):
+        """A ready batch as ((loaded, signature name), tasks), else (None, seconds until one
+        may be ready, or None when nothing is queued). Drops tasks past their deadline."""
         timeout = self.options.batch_timeout_micros / 1e6
         max_rows = self.options.max_batch_size
         wait = None
         for key, queue in list(self._queues.items()):
-            if not queue.tasks:
+            for task in [t for t in queue if t.deadline is not None and now >= t.deadline]:
+                queue.remove(task)  # its caller has given up: never run it
+                task.finish(error=_deadline_error())
+            if not queue:
                 del self._queues[key]
                 continue
-            deadline = queue.tasks[0].enqueued_at + timeout
-            if queue.rows < max_rows and now < deadline and not self._closed:
-                wait = deadline - now if wait is None else min(wait, deadline - now)
+            ready_at = queue[0].enqueued_at + timeout
+            if sum(t.rows for t in queue) < max_rows and now < ready_at and not self._closed:
+                wait = ready_at - now if wait is None else min(wait, ready_at - now)
                 continue
-            shape_key, rows, tasks, kept = queue.tasks[0].shape_key, 0, [], []
-            while queue.tasks:
-                task = queue.tasks.popleft()
-                if task.deadline is not None and now >= task.deadline:
-                    queue.rows -= task.rows  # its caller has given up: never run it
-                    task.error = _deadline_error()
-                    task.done.set()
-                elif task.shape_key == shape_key and rows + task.rows <= max_rows:
+            shape_key, rows, tasks = queue[0].shape_key, 0, []
+            for task in list(queue):
+                if task.shape_key == shape_key and rows + task.rows <= max_rows:
+                    queue.remove(task)
                     tasks.append(task)
                     rows += task.rows
-                else:
-                    kept.append(task)
-            queue.tasks.extend(kept)
-            queue.rows -= rows
-            if not tasks:
-                continue
-            return (queue, tasks), None
+            return (key, tasks), None
         return None, wait
 
-    def _execute(self, queue, tasks):
-        rows = sum(task.rows for task in tasks)
+    def _execute(self, key, tasks):
+        (loaded, signature_name), rows = key, sum(task.rows for task in tasks)
         size = self.options.padded_size(rows) if rows else 0
         try:
             merged = {}
@@ -319,10 +333,7 @@ class Batcher:
                 if size > rows:
                     value = np.concatenate([value, np.repeat(value[:1], size - rows, axis=0)])
                 merged[name] = value
-            deadlines = [task.deadline for task in tasks]
-            # Cancelled only once every caller in the batch has given up.
-            deadline = None if None in deadlines else max(deadlines)
-            outputs = queue.loaded.run(queue.signature_name, merged, deadline)
+            outputs = loaded.run(signature_name, merged)
             for value in outputs.values():
                 if value.ndim == 0 or value.shape[0] != size:
                     raise ServingError.internal(
@@ -331,17 +342,12 @@ class Batcher:
                     )
             offset = 0
             for task in tasks:
-                task.outputs = {
-                    name: value[offset : offset + task.rows] for name, value in outputs.items()
-                }
+                task.finish({name: value[offset:offset + task.rows]
+                             for name, value in outputs.items()})
                 offset += task.rows
-        except ServingError as error:
-            for task in tasks:
-                task.error = error
         except Exception as error:  # noqa: BLE001 - every waiting request must be answered
-            _log.exception("a batch failed")
+            if not isinstance(error, ServingError):
+                _log.exception("a batch failed")
+                error = ServingError.internal(str(error))
             for task in tasks:
-                task.error = ServingError.internal(str(error))
-        finally:
-            for task in tasks:
-                task.done.set()
+                task.finish(error=error)

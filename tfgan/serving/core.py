@@ -416,7 +416,8 @@ class ModelRegistry:
             output_filter: sequence of str, the outputs to return; empty returns all.
             deadline: float or None, the `time.monotonic()` time after which the caller has
                 given up (its REST timeout or gRPC deadline): work not started by then is
-                not run, and work still running then is cancelled. Defaults to None.
+                not run; work already running finishes (the caller is answered at its
+                deadline). Defaults to None.
 
         Returns:
             `PredictResult`.
@@ -440,7 +441,7 @@ class ModelRegistry:
             if deadline is not None and time.monotonic() >= deadline:
                 raise ServingError.deadline_exceeded(
                     "Deadline exceeded before the request was run")
-            outputs = loaded.run(name, feeds, deadline)
+            outputs = loaded.run(name, feeds)
         spec = model_pb2.ModelSpec(name=model_spec.name, signature_name=name)
         spec.version.value = loaded.version
         return PredictResult(spec, {alias: outputs[alias] for alias in aliases})

@@ -17,7 +17,6 @@ import tensorflow as tf
 from google.protobuf.message import DecodeError
 from tensorflow.core.protobuf import error_codes_pb2, saved_model_pb2
 
-from tfgan.serving import cancellation
 from tfgan.serving.errors import ServingError
 
 _log = logging.getLogger("tfgan.serving")
@@ -145,21 +144,18 @@ class LoadedVersion:
         if warmup:
             self.warm_up()
 
-    def run(self, signature_name, inputs, deadline=None):
+    def run(self, signature_name, inputs):
         """Runs one signature.
 
         Args:
             signature_name: str, a key of `signature_defs`.
             inputs: dict of input alias -> numpy array of the signature's dtype.
-            deadline: float or None, the `time.monotonic()` time at which the call is
-                cancelled if it is still running (its callers gave up). Defaults to None.
 
         Returns:
             dict of output alias -> numpy array (`object` arrays of `bytes` for strings).
 
         Raises:
-            ServingError: with the code of the TensorFlow error the graph raised;
-                DEADLINE_EXCEEDED when the deadline passed while it ran.
+            ServingError: with the code of the TensorFlow error the graph raised.
         """
         function = self._functions.get(signature_name)
         if function is None:
@@ -167,14 +163,7 @@ class LoadedVersion:
                 f'Serving signature key "{signature_name}" has no function to run.'
             )
         try:
-            outputs = cancellation.call_before(
-                deadline, function,
-                **{alias: tf.constant(value) for alias, value in inputs.items()},
-            )
-        except cancellation.DeadlineExceeded:
-            raise ServingError.deadline_exceeded(
-                "Deadline exceeded while the request was run; the call was cancelled"
-            ) from None
+            outputs = function(**{alias: tf.constant(value) for alias, value in inputs.items()})
         except tf.errors.OpError as error:
             raise ServingError.from_tf_error(error) from None
         except (TypeError, ValueError) as error:
