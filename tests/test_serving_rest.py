@@ -2,8 +2,13 @@
 
 import asyncio
 import base64
+import gc
+import gzip
 import json
+import logging
 import socket
+import threading
+import tracemalloc
 
 import aiohttp
 
@@ -251,15 +256,90 @@ def test_prometheus_metrics_count_requests(server):
     (b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n", 413,
      "Request body is larger than this server's limit of 200000 bytes"),
     (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http\r\n\r\n", 400, ""),
+    (b"GET /v1/models/to\ny HTTP/1.1\r\nHost: x\r\n\r\n", 400, "Invalid header token"),
+    (b"GET /v1/models/toy%0a HTTP/1.1\r\nHost: x\r\n\r\n", 404,
+     "Could not find any versions of model toy\n"),
+    (b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 404,
+     "Not found: CONNECT example.com:443"),
+    (b"FOO / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "Invalid method encountered"),
+    (b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n"
+     b"Content-Length: 2\r\n\r\n{}", 417, "Unknown Expect header: '200-ok' (only 100-continue)"),
+    (b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+     b"Content-Length: 300000\r\n\r\n", 413,  # refused before `100 Continue` is sent
+     "Request body is larger than this server's limit of 200000 bytes"),
+    (b"GET /v1/models/toy/versions/" + b"1" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+     "Failed to convert version: 111"),
     (b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 20001\r\n\r\n"
      + b"[" * 20001, 400, "JSON Parse error: arrays and objects nested too deeply."),
 ])
-def test_malformed_http_gets_a_json_4xx(server, request_bytes, expected_status, message):
-    status, head, body = raw_exchange(server.rest_url, request_bytes)
+def test_malformed_http_gets_a_json_4xx(server, request_bytes, expected_status, message,
+                                        caplog):
+    with caplog.at_level(logging.INFO, logger="tfgan.serving"):
+        status, head, body = raw_exchange(server.rest_url, request_bytes)
     assert status == expected_status
-    assert "application/json" in head
+    assert "application/json" in head and "100 Continue" not in head
     assert message in json.loads(body)["error"]
+    # Logged, if at all, in one line without a traceback: a client's fault, not the server's.
+    assert all("\n" not in r.getMessage() and not r.exc_info for r in caplog.records)
     assert good_request_still_works(server)
+
+
+@pytest.mark.parametrize("body, message", [
+    ('{"signature_name": "sample", "inputs": {"num_samples": 1, "seed": 1' + "1" * 4999 + "}}",
+     "JSON Parse error: Number too big to be stored in double. at offset: 66"),
+    ('{"signature_name": "sample", "inputs": {"num_samples": [2], "seed": 1}}',
+     "Input num_samples of signature sample takes a scalar, not a list; the request gave"
+     " shape [1]"),
+    ('{"signature_name": "sample_seeds", "inputs": {"seeds": 3}}',
+     "Input seeds of signature sample_seeds takes shape [-1] (-1: any size); the request gave"
+     " shape []"),
+])
+def test_inputs_the_graph_cannot_take_get_a_400_that_says_why(server, body, message):
+    status, answer = predict(server, body)
+    assert (status, answer) == (400, {"error": message})
+    assert good_request_still_works(server)
+
+
+def test_a_huge_number_in_an_example_is_a_400(server):
+    status, answer = post(server, f"/v1/models/{MODEL_NAME}:classify",
+                          '{"examples": [{"x": ' + "1" * 5000 + "}]}")
+    assert (status, answer) == (400, {"error": "JSON Parse error: Number too big to be stored in"
+                                               " double. at offset: 20"})
+
+
+def test_gzip_bodies_are_read_and_a_gzip_bomb_is_refused_without_keeping_memory(server):
+    path = f"/v1/models/{MODEL_NAME}:predict"
+    good = gzip.compress(json.dumps({"instances": [[0.0, 1.0, 2.0]]}).encode())
+    request = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
+               f"Content-Length: {len(good)}\r\n\r\n").encode()
+    status, _, text = raw_exchange(server.rest_url, request + good)
+    assert status == 200 and np.shape(json.loads(text)["predictions"]) == (1, 4, 4, 1)
+    bomb = gzip.compress(b" " * 50_000_000)  # 49 kB inflating to 50 MB; the limit is 200 kB
+    request = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
+               f"Content-Length: {len(bomb)}\r\n\r\n").encode()
+    raw_exchange(server.rest_url, request + bomb)  # once, so that lazy imports are done
+    tracemalloc.start()
+    try:
+        status, _, text = raw_exchange(server.rest_url, request + bomb)
+        gc.collect()
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert status == 413 and "once decompressed" in json.loads(text)["error"]
+    assert peak < 5_000_000  # inflated no further than the limit
+    assert held < 1_000_000  # and nothing of it kept
+    assert good_request_still_works(server)
+
+
+def test_expect_100_continue_gets_it_once_the_declared_size_is_checked(server):
+    body = json.dumps({"instances": [[0.0, 1.0, 2.0]]}).encode()
+    host, port = server.rest_url[len("http://"):].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(f"POST /v1/models/{MODEL_NAME}:predict HTTP/1.1\r\nHost: x\r\n"
+                     f"Expect: 100-continue\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        assert sock.recv(100).startswith(b"HTTP/1.1 200 OK")
 
 
 @pytest.fixture(scope="module")
@@ -269,15 +349,16 @@ def guarded(tmp_path_factory, export):
     options = ServerOptions(
         model_config(base), grpc_port=None, rest_port=0, file_system_poll_wait_seconds=-1,
         rest_max_connections=3, rest_header_timeout_seconds=0.5, rest_body_timeout_seconds=0.5,
+        rest_api_timeout_in_ms=500,
     )
     with BackgroundServer(options) as running:
         yield running
 
 
-def test_slow_headers_and_bodies_get_408_and_the_connection_closes(guarded):
-    # The answers come once the timeouts pass; the client only waits for them.
-    status, head, body = raw_exchange(guarded.rest_url, b"GET /v1/models/toy HTTP/1.1\r\nHo")
-    assert status == 408 and "No complete request within 0.5 s" in json.loads(body)["error"]
+def test_slow_headers_close_the_connection_and_slow_bodies_get_408(guarded):
+    # The server acts once the timeouts pass; the client only waits for it. Headers that do
+    # not arrive are not a request, so there is nothing to answer: the connection closes.
+    assert raw_exchange(guarded.rest_url, b"GET /v1/models/toy HTTP/1.1\r\nHo") == (0, "", "")
     status, head, body = raw_exchange(
         guarded.rest_url, b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\n"
                           b"Content-Length: 50\r\n\r\n{\"instances\"")
@@ -290,11 +371,31 @@ def test_connections_past_the_limit_get_503(guarded):
     held = [socket.create_connection((host, int(port)), timeout=20) for _ in range(3)]
     try:
         status, head, body = raw_exchange(guarded.rest_url,
-                                          b"GET /v1/models/toy HTTP/1.1\r\n\r\n")
+                                          b"GET /v1/models/toy HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status == 503 and "Too many connections" in json.loads(body)["error"]
     finally:
         for sock in held:
             sock.close()
+
+
+def test_a_call_past_its_deadline_is_answered_504_and_finishes_on_its_own(guarded, monkeypatch):
+    release, finished = threading.Event(), threading.Event()
+    predict_now = guarded.registry.predict
+
+    def held_predict(*args, **kwargs):  # runs until the test has its answer
+        release.wait()
+        try:
+            return predict_now(*args, **kwargs)
+        finally:
+            finished.set()
+
+    monkeypatch.setattr(guarded.registry, "predict", held_predict)
+    status, answer = predict(guarded, {"instances": [[0.0, 1.0, 2.0]]})
+    assert (status, answer) == (504, {"error": "Timed out waiting for notification"})
+    release.set()
+    assert finished.wait(60)  # the call was not abandoned: it ran to its end
+    monkeypatch.undo()
+    assert good_request_still_works(guarded)
 
 
 # ---- a new version while the server runs ------------------------------------------------------

@@ -14,26 +14,38 @@ Prometheus page when a monitoring config enables it.
 
 Errors answer `{"error": "<message>"}` with the HTTP status of their canonical code; a path
 under `/v1/` that matches no API is `400 Malformed request: <method> <path>`, as in the stock
-server.
+server. `create_server` puts this on aiohttp's public low-level server (`web.Server`, one
+handler for every path, as the stock server's one dispatcher), with the edge's limits:
+declared sizes checked before a byte is read (and before `100 Continue`), compressed bodies
+inflated in a bounded way, a body deadline, an answer deadline, a connection cap, and
+aiohttp's own errors for malformed HTTP in TF Serving's JSON shape, logged in one line.
 """
 
 import asyncio
 import dataclasses
+import logging
 import re
 import time
 import urllib.parse
+import zlib
 
-import aiohttp
-import aiohttp.http_exceptions
-from aiohttp import web, web_protocol, web_server
+from aiohttp import web
 from google.protobuf import json_format
 from tensorflow.core.protobuf import error_codes_pb2 as codes
 from tensorflow_serving.apis import get_model_metadata_pb2, model_pb2
 
 from tfgan.serving import json_request, json_response
-from tfgan.serving.core import SIGNATURE_DEF_FIELD, MonitoringConfig, monotonic_us, read_text_proto
-from tfgan.serving.errors import HTTP_STATUS, ServingError  # noqa: F401 - HTTP_STATUS re-exported
+from tfgan.serving.core import (
+    DEFAULT_SIGNATURE,
+    SIGNATURE_DEF_FIELD,
+    MonitoringConfig,
+    monotonic_us,
+    read_text_proto,
+)
+from tfgan.serving.errors import HTTP_STATUS, ServingError
 from tfgan.serving.json_response import make_error_json
+
+_log = logging.getLogger("tfgan.serving")
 
 DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
@@ -97,12 +109,16 @@ def parse_route(http_method, path):
     if match is None:
         return Route(matched=False)
     name, version, label, api = match.groups()
-    if version is not None and int(version) >= 2**63:
-        raise ServingError.invalid_argument(f"Failed to convert version: {version} to numeric.")
+    if version is not None:
+        digits = version.lstrip("0") or "0"  # past 19 digits, no int64 (nor int() past 4,300)
+        if len(digits) > 19 or int(digits) >= 2**63:
+            raise ServingError.invalid_argument(
+                f"Failed to convert version: {version} to numeric.")
+        version = int(digits)
     return Route(
         matched=True,
         model_name=_url_decode(name) if name else "",
-        version=int(version) if version is not None else None,
+        version=version,
         label=_url_decode(label) if label is not None else None,
         api=api or "",
     )
@@ -127,6 +143,19 @@ class RestAnswer:
     code: int
     model_name: str
     api: str
+
+
+def _check_ranks(signature_name, signature, inputs):
+    """Refuses an input of another rank than its signature's (a list for a scalar, ...): the
+    graph would refuse it too, in words about its nodes."""
+    for alias, value in inputs.items():
+        shape = signature.inputs[alias].tensor_shape if alias in signature.inputs else None
+        if shape is not None and not shape.unknown_rank and len(shape.dim) != value.ndim:
+            dims = [dim.size for dim in shape.dim]
+            wanted = f"shape {dims} (-1: any size)" if dims else "a scalar, not a list"
+            raise ServingError.invalid_argument(
+                f"Input {alias} of signature {signature_name} takes {wanted}; the request"
+                f" gave shape {list(value.shape)}")
 
 
 class RestApiHandler:
@@ -181,6 +210,10 @@ class RestApiHandler:
             body, lambda signature: self._registry.signature_input_dtypes(spec, signature)
         )
         spec.signature_name = request.signature_name
+        signature_name = request.signature_name or DEFAULT_SIGNATURE
+        signature = self._registry.resolve(spec).signature_defs.get(signature_name)
+        if signature is not None:
+            _check_ranks(signature_name, signature, request.inputs)
         result = self._registry.predict(spec, request.inputs, deadline=deadline)
         response = json_response.predict_response(result.outputs, request.request_format)
         if response.length <= SEND_CHUNK_BYTES:
@@ -278,15 +311,20 @@ def prometheus_text(metrics):
     return "\n".join(lines) + "\n"
 
 
-def _json_response(status, text, close=False):
-    body = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
-    response = web.Response(status=status, body=body, content_type="application/json")
+def _json_response(status, text, close=False, headers=None):
+    body = text if isinstance(text, bytes) else text.encode("utf-8")
+    response = web.Response(status=status, body=body, content_type="application/json",
+                            headers=headers)
     if close:
         response.force_close()
     return response
 
 
-async def send_answer(request, status, body, executor=None):
+def _error(status, message, close=False):
+    return _json_response(status, make_error_json(message), close=close)
+
+
+async def send_answer(request, status, body, executor=None, headers=None):
     """Sends a JSON answer: `str`, `bytes` or a `json_response.PredictResponse`.
 
     A `PredictResponse` goes out as a `StreamResponse` with its Content-Length, in writes of at
@@ -295,18 +333,19 @@ async def send_answer(request, status, body, executor=None):
     into its buffer and took ~110 ms to send it here; in 1 MiB writes, ~16 ms.)
 
     Args:
-        request: `aiohttp.web.Request`.
+        request: `aiohttp.web.BaseRequest`.
         status: int, the HTTP status.
         body: str, bytes or `json_response.PredictResponse`.
         executor: `concurrent.futures.Executor` that makes a `PredictResponse`'s chunks, or
             None for the loop's default executor.
+        headers: dict or None, extra headers (CORS). Defaults to None.
 
     Returns:
         the `web.StreamResponse` sent.
     """
     if not isinstance(body, json_response.PredictResponse):
-        return _json_response(status, body)
-    response = web.StreamResponse(status=status)
+        return _json_response(status, body, headers=headers)
+    response = web.StreamResponse(status=status, headers=headers)
     response.content_type = "application/json"
     response.content_length = body.length
     await response.prepare(request)
@@ -322,196 +361,192 @@ async def send_answer(request, status, body, executor=None):
     return response
 
 
-def _too_large(limit):
-    return _json_response(413, make_error_json(
-        f"Request body is larger than this server's limit of {limit} bytes"), close=True)
+class _BodyError(Exception):
+    """A request body that cannot be read: the answer's status and message."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
 
 
-class GuardedRequestHandler(web_protocol.RequestHandler):
-    """aiohttp's connection handler with a connection cap, a header deadline and JSON errors.
+# Content-Encoding -> zlib's `wbits` (gzip header; zlib header; as aiohttp reads them).
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
-    - Past `max_connections` open connections, a new one is answered `503` and closed.
-    - A connection must deliver a request's headers within `header_timeout` seconds of
-      connecting or of its previous answer, or it is answered `408` and closed (aiohttp's
-      keep-alive timeout alone lets a client that sends a byte now and then hold it).
-    - Errors aiohttp answers itself (a bad request line, bytes that are not HTTP) come in TF
-      Serving's shape, `{"error": ...}`, with aiohttp's status.
+
+def inflate(body, encoding, limit):
+    """A request body decoded per its `Content-Encoding`, never more than `limit` bytes.
+
+    zlib inflates at most `limit + 1` bytes, so a small body that would inflate to gigabytes
+    costs `limit` bytes at most and is refused.
+
+    Raises:
+        _BodyError: 413 past the limit, 400 for data that does not inflate or an unknown
+            encoding.
+    """
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in _WBITS:
+        raise _BodyError(400, f"Cannot read the request body: Content-Encoding {encoding!r}"
+                              " is not supported (send gzip, deflate or none)")
+    inflater = zlib.decompressobj(_WBITS[encoding])
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error as error:
+        raise _BodyError(400, f"Cannot read the request body: {error}") from None
+    if len(data) > limit:
+        raise _BodyError(413, f"Request body is larger than this server's limit of {limit}"
+                              " bytes once decompressed")
+    if not inflater.eof:
+        raise _BodyError(400, f"Cannot read the request body: truncated {encoding} data")
+    return data
+
+
+class _Connection(web.RequestHandler):
+    """aiohttp's handler of one HTTP connection, answering its errors in TF Serving's shape.
+
+    Errors aiohttp answers itself (a bad request line, a bad header, bytes that are not HTTP)
+    come as `{"error": ...}` with aiohttp's status, logged in one line (a traceback only for
+    a fault of this server, a 500). `over_limit` is set on a connection opened while
+    `max_connections` others were open: its request is answered 503.
     """
 
-    def __init__(self, manager, *, max_connections, header_timeout, **kwargs):
-        super().__init__(manager, **kwargs)
-        self._max_connections = max_connections
-        self._header_timeout = header_timeout
-        self._header_deadline = None
+    def __init__(self, server, *, max_connections, **kwargs):
+        super().__init__(server, **kwargs)
+        self.server = server
+        self.max_connections = max_connections
+        self.over_limit = False
 
     def connection_made(self, transport):
-        super().connection_made(transport)
-        if self._max_connections and len(self._manager.connections) > self._max_connections:
-            self._refuse(503, "Too many connections: this server's limit is"
-                              f" {self._max_connections}")
-            return
-        self.request_finished()
-
-    def request_started(self):
-        """The headers of a request have arrived."""
-        if self._header_deadline is not None:
-            self._header_deadline.cancel()
-            self._header_deadline = None
-
-    def request_finished(self):
-        """An answer is out: the next request's headers are due within the timeout."""
-        self.request_started()
-        if self._header_timeout > 0:
-            self._header_deadline = self._loop.call_later(
-                self._header_timeout, self._refuse, 408,
-                f"No complete request within {self._header_timeout} s")
-
-    def _refuse(self, status, message):
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            return
-        body = make_error_json(message).encode("utf-8")
-        reason = {408: "Request Timeout", 503: "Service Unavailable"}[status]
-        transport.write(
-            f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode("ascii") + body
-        )
-        self.force_close()
-        transport.close()
-        task = getattr(self, "_task_handler", None)  # aiohttp's reader, waiting for a request
-        if task is not None and not task.done():
-            task.cancel()
-
-    def connection_lost(self, exc):
-        self.request_started()
-        super().connection_lost(exc)
+        super().connection_made(transport)  # counted in `server.connections` from here
+        if self.max_connections:
+            open_now = sum(connection.connected for connection in self.server.connections)
+            self.over_limit = open_now > self.max_connections
 
     def handle_error(self, request, status=500, exc=None, message=None):
-        super().handle_error(request, status, exc, message)  # logs; raises if output began
-        code = getattr(exc, "code", None)
-        if isinstance(exc, aiohttp.http_exceptions.HttpProcessingError) and isinstance(
-                code, int) and 400 <= code < 500:
-            status = code  # a malformed request (e.g. a broken gzip body), not a server fault
-            message = f"Cannot read the request: {exc.message}"
+        if request.writer.output_size > 0:  # an answer has begun: only closing is left
+            raise ConnectionError("The answer was being sent when it failed")
         if status == 500:
+            _log.error("REST request from %s failed", request.remote, exc_info=exc)
             text = f"Internal error: {exc}" if exc is not None else "Internal error"
         else:
-            text = message or (exc.message if hasattr(exc, "message") else str(exc)) or "Bad request"
-        response = web.Response(status=status, body=make_error_json(text).encode("utf-8"),
-                                content_type="application/json")
-        response.force_close()
-        return response
+            text = message or getattr(exc, "message", None) or str(exc) or "Bad request"
+            _log.info("malformed HTTP request from %s: %d %s", request.remote, status,
+                      text.partition("\n")[0])
+        return _json_response(status, make_error_json(text), close=True)
 
 
-class _GuardedServer(web_server.Server):
-    """`web.Server` whose connections are `GuardedRequestHandler`s (see `GuardedAppRunner`)."""
+class _Server(web.Server):
+    """`web.Server` whose connections are `_Connection`s."""
+
+    def __init__(self, handler, **connection_args):
+        super().__init__(handler, **connection_args)
+        self.connection_args = connection_args
 
     def __call__(self):
-        return GuardedRequestHandler(self, loop=self._loop, **self.guard, **self._kwargs)
+        return _Connection(self, loop=asyncio.get_running_loop(), **self.connection_args)
 
 
-class GuardedAppRunner(web.AppRunner):
-    """`web.AppRunner` serving through `GuardedRequestHandler`.
-
-    Args:
-        app: `aiohttp.web.Application`.
-        max_connections: int, open connections past which new ones are refused; 0 means no
-            limit.
-        header_timeout: float, seconds a connection has to send a request's headers; 0 means
-            no limit.
-        **kwargs: `web.AppRunner` arguments (`keepalive_timeout` closes idle connections).
-    """
-
-    def __init__(self, app, *, max_connections=0, header_timeout=0.0, **kwargs):
-        super().__init__(app, **kwargs)
-        self._guard = {"max_connections": max_connections, "header_timeout": header_timeout}
-
-    async def _make_server(self):
-        server = await super()._make_server()
-        server.__class__ = _GuardedServer  # same layout; only __call__ differs
-        server.guard = self._guard
-        return server
+_CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
+_CORS_PREFLIGHT_HEADERS = {**_CORS_HEADERS, "Access-Control-Allow-Methods": "POST, GET",
+                           "Access-Control-Allow-Headers": "Content-Type"}
 
 
-def create_app(registry, executor, *, rest_api_timeout_in_ms=30000,
-               max_request_bytes=DEFAULT_MAX_REQUEST_BYTES, prometheus_path=None,
-               body_timeout_seconds=DEFAULT_BODY_TIMEOUT_SECONDS):
-    """The aiohttp application of the REST API.
+def create_server(registry, executor, *, rest_api_timeout_in_ms=30000,
+                  max_request_bytes=DEFAULT_MAX_REQUEST_BYTES, prometheus_path=None,
+                  body_timeout_seconds=DEFAULT_BODY_TIMEOUT_SECONDS, max_connections=0,
+                  header_timeout_seconds=30.0, cors=False):
+    """The REST API as an aiohttp low-level server: serve it with `web.ServerRunner`.
 
     Args:
         registry: `ModelRegistry`.
         executor: `concurrent.futures.Executor` that runs the blocking handler, so the event
             loop keeps accepting requests.
         rest_api_timeout_in_ms: int, how long a request may take before it is answered
-            `504 DEADLINE_EXCEEDED`; 0 means no limit. Defaults to `30000`.
-        max_request_bytes: int, the largest request body; larger ones answer 413. Defaults to
-            64 MiB.
+            `504 DEADLINE_EXCEEDED` (the call itself finishes in its thread); 0 means no
+            limit. Defaults to `30000`.
+        max_request_bytes: int, the largest request body, before and after decompression;
+            larger ones answer 413. Defaults to 64 MiB.
         prometheus_path: str or None, where to serve Prometheus metrics (see
             `read_monitoring_config`). Defaults to None: no metrics page.
         body_timeout_seconds: float, how long a client may take to send its body before it is
             answered `408`; 0 means no limit. Defaults to `30`.
+        max_connections: int, open connections past which a new one's request is answered
+            `503`; 0 means no limit. Defaults to `0`.
+        header_timeout_seconds: float, how long a connection may take to send a request's
+            headers, from connecting or from its previous answer, before it is closed (also
+            the idle limit: aiohttp's keep-alive timeout). Defaults to `30`.
+        cors: bool, answer CORS preflights and allow any origin, as the stock server's
+            `--rest_api_enable_cors_support`. Defaults to `False`.
 
     Returns:
-        `aiohttp.web.Application`.
+        `aiohttp.web.Server`.
     """
     handler = RestApiHandler(registry)
     timeout = rest_api_timeout_in_ms / 1000 if rest_api_timeout_in_ms > 0 else None
     body_timeout = body_timeout_seconds if body_timeout_seconds > 0 else None
+    headers = _CORS_HEADERS if cors else None
 
-    async def serve(request):
-        guard = request.protocol if isinstance(request.protocol, GuardedRequestHandler) else None
-        if guard is not None:
-            guard.request_started()
+    async def read_body(request):
+        """The body, decoded: at most `max_request_bytes` read, and no more inflated."""
+        declared = request.content_length
+        if declared is not None and declared > max_request_bytes:
+            raise _BodyError(413, "Request body is larger than this server's limit of"
+                                  f" {max_request_bytes} bytes")
+        expect = request.headers.get("Expect", "")
+        if expect.lower() == "100-continue":
+            # aiohttp has no call for an interim answer: its own expect handler writes this.
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        elif expect:
+            raise _BodyError(417, f"Unknown Expect header: {expect!r} (only 100-continue)")
+        body = bytearray()
         try:
-            return await answer_request(request)
-        finally:
-            if guard is not None:
-                guard.request_finished()
+            async with asyncio.timeout(body_timeout):
+                while chunk := await request.content.readany():
+                    body += chunk
+                    if len(body) > max_request_bytes:
+                        raise _BodyError(413, "Request body is larger than this server's"
+                                              f" limit of {max_request_bytes} bytes")
+        except TimeoutError:
+            raise _BodyError(408, "The request body did not arrive within"
+                                  f" {body_timeout_seconds} s") from None
+        except (web.HTTPException, ValueError, OSError) as error:  # a broken chunked body
+            raise _BodyError(400, f"Cannot read the request body: {error}") from None
+        encoding = request.headers.get("Content-Encoding", "").strip().lower()
+        if encoding in ("", "identity"):
+            return bytes(body)
+        return await asyncio.get_running_loop().run_in_executor(
+            executor, inflate, body, encoding, max_request_bytes)
 
-    async def answer_request(request):
-        path = request.rel_url.raw_path
+    async def answer(request):
+        if request.protocol.over_limit:
+            return _error(503, "Too many connections: this server's limit is"
+                               f" {max_connections}", close=True)
+        path = request.raw_path.partition("?")[0]
         if prometheus_path is not None and path == prometheus_path:
             return web.Response(text=prometheus_text(registry.metrics), content_type="text/plain")
         if not _API_PATH.fullmatch(path):
-            return _json_response(
-                404, make_error_json(f"Not found: {request.method} {path}")
-            )
-        if request.content_length is not None and request.content_length > max_request_bytes:
-            return _too_large(max_request_bytes)  # refused before a byte of it is read
+            return _error(404, f"Not found: {request.method} {path}")
         try:
-            body = await asyncio.wait_for(request.read(), body_timeout)
-        except web.HTTPRequestEntityTooLarge:
-            return _too_large(max_request_bytes)
-        except asyncio.TimeoutError:
-            return _json_response(408, make_error_json(
-                f"The request body did not arrive within {body_timeout_seconds} s"), close=True)
-        except (web_protocol.RequestPayloadError, aiohttp.ClientPayloadError,
-                aiohttp.http_exceptions.HttpProcessingError, ValueError, OSError) as error:
-            return _json_response(400, make_error_json(
-                f"Cannot read the request body: {error}"), close=True)
+            body = await read_body(request)
+        except _BodyError as error:
+            return _error(error.status, str(error), close=True)
         if request.method == "OPTIONS":  # CORS preflight
-            if re.search(r"https?://", request.headers.get("Origin", "")):
-                return web.Response(status=200)
-            return _json_response(
-                400, make_error_json("Origin header is missing in CORS preflight")
-            )
+            if not re.search(r"https?://", request.headers.get("Origin", "")):
+                return _error(400, "Origin header is missing in CORS preflight")
+            return web.Response(status=200, headers=_CORS_PREFLIGHT_HEADERS if cors else None)
         start = monotonic_us()
         deadline = None if timeout is None else time.monotonic() + timeout
         work = asyncio.get_running_loop().run_in_executor(
-            executor, handler.process, request.method, path, body, deadline
-        )
+            executor, handler.process, request.method, path, body, deadline)
         try:
-            answer = await asyncio.wait_for(work, timeout)
-        except asyncio.TimeoutError:
-            answer = RestAnswer(
-                504, make_error_json("Timed out waiting for notification"),
-                codes.DEADLINE_EXCEEDED, "", "",
-            )
+            async with asyncio.timeout(timeout):
+                result = await work
+        except TimeoutError:  # the caller is answered now; the call finishes in its thread
+            result = RestAnswer(504, make_error_json("Timed out waiting for notification"),
+                                codes.DEADLINE_EXCEEDED, "", "")
         registry.metrics.record(
-            answer.model_name, answer.api, "REST", answer.code, monotonic_us() - start
-        )
-        return await send_answer(request, answer.status, answer.body, executor)
+            result.model_name, result.api, "REST", result.code, monotonic_us() - start)
+        return await send_answer(request, result.status, result.body, executor, headers)
 
-    app = web.Application(client_max_size=max_request_bytes)
-    app.router.add_route("*", "/{tail:.*}", serve)
-    return app
+    return _Server(answer, max_connections=max_connections, access_log=None,
+                   keepalive_timeout=header_timeout_seconds, auto_decompress=False)

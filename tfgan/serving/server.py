@@ -169,19 +169,16 @@ class ModelServer:
         try:
             await asyncio.get_running_loop().run_in_executor(self._executor, self.registry.start)
             if options.rest_port is not None:
-                app = rest.create_app(
+                self._runner = web.ServerRunner(rest.create_server(
                     self.registry, self._executor,
                     rest_api_timeout_in_ms=options.rest_api_timeout_in_ms,
                     max_request_bytes=options.max_request_bytes,
                     prometheus_path=options.prometheus_path,
                     body_timeout_seconds=options.rest_body_timeout_seconds,
-                )
-                self._runner = rest.GuardedAppRunner(
-                    app, access_log=None, shutdown_timeout=options.grace_seconds,
-                    keepalive_timeout=options.rest_idle_timeout_seconds,
                     max_connections=options.rest_max_connections,
-                    header_timeout=options.rest_header_timeout_seconds,
-                )
+                    header_timeout_seconds=min(options.rest_header_timeout_seconds,
+                                               options.rest_idle_timeout_seconds),
+                ), shutdown_timeout=options.grace_seconds)
                 await self._runner.setup()
                 await web.TCPSite(self._runner, options.host, options.rest_port).start()
                 port = self._runner.addresses[0][1]
