@@ -19,9 +19,11 @@ infinities are the bare tokens `NaN`, `Infinity`, `-Infinity`; outputs named `*_
 """
 
 import base64
+import copy
 import dataclasses
 import enum
 import fractions
+import functools
 import itertools
 import math
 import re
@@ -662,21 +664,21 @@ class _Document:
     blocks: list
 
 
-def _document(names, arrays, request_format):
+def _document(names, shapes, request_format):
     """`MakeColumnarFormatJsonFromTensors` / `MakeRowFormatJsonFromTensors` as a `_Document`."""
     pad2, pad3 = _indent(2), _indent(3)
     several = len(names) > 1
     if request_format == RequestFormat.COLUMNAR:
         depth = 2 if several else 1
-        blocks = [_Block.pretty(array.shape, depth) for array in arrays]
+        blocks = [_Block.pretty(shape, depth) for shape in shapes]
         if not several:
             return _Document('{\n    "outputs": ', [0], 1, "", "\n}", blocks)
         unit = []
         for index, name in enumerate(names):
             unit += [("," if index else "") + f"\n{pad2}{quote(name)}: ", index]
         return _Document('{\n    "outputs": {', unit, 1, "", "\n    }\n}", blocks)
-    blocks = [_Block.single_line(array.shape[1:]) for array in arrays]
-    batch = arrays[0].shape[0]
+    blocks = [_Block.single_line(shape[1:]) for shape in shapes]
+    batch = shapes[0][0]
     if not several:
         return _Document('{\n    "predictions": [', [0], batch, ", ", "\n    ]\n}", blocks)
     unit = [f"\n{pad2}{{"]
@@ -920,7 +922,30 @@ def _answer(outputs, request_format):
         else token_rows(array)
         for name, array, depth in zip(names, arrays, leaf_depths)
     ]
-    return _Answer(_document(names, arrays, request_format), tokens)
+    floats = [i for i, array in enumerate(arrays) if array.dtype == np.float32]
+    if 1 < len(floats) and sum(arrays[i].size for i in floats) <= FLOAT32_SLAB:
+        # Few values: one call formats them all (numpy's cost here is per call, not value).
+        rows = float32_rows(np.concatenate([tokens[i] for i in floats]))
+        ends = np.cumsum([arrays[i].size for i in floats]).tolist()
+        for i, start, end in zip(floats, [0] + ends, ends):
+            tokens[i] = rows[start:end]
+    shapes = tuple(array.shape for array in arrays)
+    if sum(array.size for array in arrays) <= _CACHED_LAYOUT_VALUES:
+        answer = copy.copy(_cached_layout(request_format, tuple(names), shapes))
+        answer.tokens = tokens
+        return answer
+    return _Answer(_document(names, shapes, request_format), tokens)
+
+
+# Answers of up to this many values keep their layout (separators, markers) cached by names,
+# shapes and format: a server answers the same shapes again and again, and the layout costs
+# more than the values' tokens in a small answer.
+_CACHED_LAYOUT_VALUES = 1 << 16
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_layout(request_format, names, shapes):
+    return _Answer(_document(names, shapes, request_format), None)
 
 
 def predict_response(outputs, request_format):
