@@ -8,19 +8,21 @@ generator's own samples/s in this process (the `sample_seeds` signature called d
 one thread and from one per CPU; the best counts), then
 starts `tfgan-serve` as a subprocess on free loopback ports, once with batching off and once
 with `--enable_batching` (`--batching_parameters_file`, default `serving/batching.config`),
-and drives it with `tfgan.serving.loadgen`: for each transport (REST, gRPC), request size
-(1 and 64 samples: `sample_seeds` with that many seeds, the batchable way to ask for samples)
-and concurrency (1, 8, 64), a bounded closed loop of `--seconds_per_row` seconds or
-`--max_requests_per_row` requests. It prints samples/s and p50/p99 latency per row, the
-issue's targets as ratios (batching vs none at c=64 for 1-sample requests; 64-sample requests
-vs in-process; p99 at c=8), and writes everything as JSON to `--out`. About 4 minutes on a
-2-core CPU.
+and drives it: REST with `wrk` (Debian's C HTTP load generator; installed with
+`apt-get install -y wrk` when missing, so that the client costs the server's CPUs little),
+gRPC with `tfgan.serving.loadgen`. For each transport, request size (1 and 64 samples:
+`sample_seeds` with that many seeds, the batchable way to ask for samples) and concurrency
+(1, 8, 64): `--seconds_per_row` seconds (gRPC: or `--max_requests_per_row` requests). It
+prints req/s, samples/s and p50/p99 latency per row beside the in-process calls/s of the same
+run, the issue's targets (REST n=1 c=64: >= 2,000 req/s unbatched, >= 3,000 batched; p99 at
+c=8 < 50 ms; REST req/s over in-process calls/s), and writes everything as JSON to `--out`.
+About 4 minutes on a 2-core CPU.
 
 `--json_only` measures instead the REST answer of `--json_samples` (1024) MNIST samples of
 issue 16, with the writer of `tests/json_writer_reference.py` (before) and
-`tfgan.serving.json_response` (after) in the same run: each writer's stages on sigmoid outputs
-`[n, 28, 28, 1]` and their z `[n, 100]` in both layouts (tokens, layout, the body as bytes,
-HTTP send of that body to curl as the server sends it), then whole requests to a served
+`tfgan.serving.json_response` (after) in the same run: each writer's whole answer on sigmoid
+outputs `[n, 28, 28, 1]` and their z `[n, 100]` in both layouts, the HTTP send of that body
+to curl as the server sends it, then whole requests to a served
 generator: REST (curl, both layouts) and gRPC, against this checkout's server and, with
 `--before_repo`, a checkout of the code before (e.g. `git archive 043b7a9`). About 2 minutes.
 """
@@ -68,14 +70,15 @@ flags.DEFINE_integer("max_requests_per_row", 20000, "Most requests per row.", lo
 flags.DEFINE_float("inprocess_seconds", 3.0, "Time of each in-process measurement.",
                    lower_bound=0.1, flag_values=FLAGS)
 flags.DEFINE_bool("json_only", False, "Only measure the REST answer of --json_samples samples "
-                  "(issue 16): writer stages before / after, HTTP send, whole requests.",
+                  "(issue 16): each writer before / after, HTTP send, whole requests.",
                   flag_values=FLAGS)
 flags.DEFINE_integer("json_samples", 1024, "Samples in the --json_only answers.", lower_bound=1,
                      flag_values=FLAGS)
 flags.DEFINE_integer("json_repeats", 5, "Repeats of each --json_only timing (the best and the "
                      "median are kept).", lower_bound=1, flag_values=FLAGS)
-flags.DEFINE_string("before_repo", "", "--json_only: a checkout of the code before, whose "
-                    "server is timed beside this one's.", flag_values=FLAGS)
+flags.DEFINE_string("before_repo", "", "A checkout of the code before (e.g. `git archive "
+                    "2423a41`), whose server is timed beside this one's in the same run.",
+                    flag_values=FLAGS)
 
 
 def export_untrained_mnist_mlp(export_base):
@@ -221,12 +224,17 @@ def measure_rows(server, batching):
                 if transport == "rest":
                     body = loadgen.predict_body(SIGNATURE, {"seeds": seeds},
                                                 row_format=FLAGS.rest_format == "row")
-                    send = loadgen.rest_sender(f"http://127.0.0.1:{server.rest_port}",
-                                               MODEL_NAME, body)
-                else:
-                    request = loadgen.predict_request_bytes(MODEL_NAME, SIGNATURE,
-                                                            {"seeds": seeds})
-                    send = loadgen.grpc_sender(f"127.0.0.1:{server.grpc_port}", request)
+                    url = (f"http://127.0.0.1:{server.rest_port}/v1/models/{MODEL_NAME}"
+                           ":predict")
+                    row = wrk_row(url, body, concurrency, server.process.pid)
+                    row.update(transport=transport, batching=batching,
+                               samples_per_request=size,
+                               samples_per_second=round(row["requests_per_second"] * size, 1))
+                    print(format_row(row), flush=True)
+                    rows.append(row)
+                    continue
+                request = loadgen.predict_request_bytes(MODEL_NAME, SIGNATURE, {"seeds": seeds})
+                send = loadgen.grpc_sender(f"127.0.0.1:{server.grpc_port}", request)
 
                 async def run():
                     try:
@@ -253,6 +261,7 @@ def measure_rows(server, batching):
                     "transport": transport, "batching": batching, "samples_per_request": size,
                     "concurrency": concurrency, "requests": result.successes,
                     "failures": dict(result.failures), "seconds": round(result.seconds, 3),
+                    "requests_per_second": round(result.requests_per_second, 1),
                     "samples_per_second": round(result.requests_per_second * size, 1),
                     "p50_ms": round(result.latency_ms(50), 2),
                     "p99_ms": round(result.latency_ms(99), 2),
@@ -265,10 +274,66 @@ def measure_rows(server, batching):
     return rows
 
 
+def ensure_wrk():
+    """`wrk` on PATH, installed from Debian's archive if missing (as root)."""
+    if shutil.which("wrk") is None:
+        print("wrk is missing: apt-get install -y wrk", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=False)
+    if shutil.which("wrk") is None:
+        fail("REST rows need wrk (apt-get install -y wrk), which could not be installed", USAGE)
+
+
+_WRK_SCRIPT = """wrk.method = "POST"
+wrk.body = %s
+wrk.headers["Content-Type"] = "application/json"
+"""
+_WRK_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
+
+
+def _wrk_ms(text):
+    number = text.rstrip("usm")
+    return float(number) * _WRK_UNITS[text[len(number):]]
+
+
+def wrk_row(url, body, concurrency, server_pid):
+    """One closed-loop row of wrk (one thread, `concurrency` connections) POSTing `body`."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(_WRK_SCRIPT % json.dumps(body.decode()))
+        script.flush()
+
+        def run(seconds):
+            args = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--latency",
+                    "-s", script.name, url]
+            return subprocess.run(args, check=True, capture_output=True, text=True,
+                                  timeout=seconds + 60).stdout
+
+        run(1)  # warm-up: connections, the server's traces for this batch size
+        server_cpu = process_cpu_seconds(server_pid)
+        client_cpu = os.times().children_user + os.times().children_system
+        text = run(max(1, round(FLAGS.seconds_per_row)))
+        server_cpu = process_cpu_seconds(server_pid) - server_cpu
+        client_cpu = os.times().children_user + os.times().children_system - client_cpu
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    latency = dict(line.split() for line in text.splitlines()
+                   if line.strip().endswith(("us", "ms", "s")) and "%" in line.split()[0])
+    requests = int(text.split(" requests in ")[0].split()[-1])
+    failed = int(fields.get("Non-2xx or 3xx responses", "0"))
+    return {
+        "concurrency": concurrency, "requests": requests - failed,
+        "failures": {"non-2xx": failed} if failed else {},
+        "seconds": float(text.split(" requests in ")[1].split("s,")[0]),
+        "requests_per_second": float(fields["Requests/sec"]),
+        "p50_ms": round(_wrk_ms(latency["50%"]), 2), "p99_ms": round(_wrk_ms(latency["99%"]), 2),
+        "server_cpu_ms_per_request": round(server_cpu * 1e3 / max(requests, 1), 3),
+        "client_cpu_ms_per_request": round(client_cpu * 1e3 / max(requests, 1), 3),
+    }
+
+
 def format_row(row):
     failed = sum(row["failures"].values())
     return (f"{row['transport']:5} batching={row['batching']:3} n={row['samples_per_request']:<3}"
-            f" c={row['concurrency']:<3} {row['samples_per_second']:>10.1f} samples/s"
+            f" c={row['concurrency']:<3} {row['requests_per_second']:>8.1f} req/s"
+            f" {row['samples_per_second']:>9.1f} samples/s"
             f"  p50 {row['p50_ms']:>8.2f} ms  p99 {row['p99_ms']:>8.2f} ms"
             f"  cpu/req server {row['server_cpu_ms_per_request']:.2f} ms"
             f" client {row['client_cpu_ms_per_request']:.2f} ms"
@@ -283,27 +348,26 @@ def find(rows, **keys):
 
 
 def targets(rows, in_process):
-    """The issue's three targets as ratios (>= 1 means met), per transport."""
+    """Issue 28's targets for 1-sample requests, and each transport's req/s over the
+    in-process calls/s of the same run (n=1: the Python around a call against the call)."""
     out = {}
     for transport in FLAGS.transports:
-        on = find(rows, transport=transport, batching="on", samples_per_request=1,
-                  concurrency=64)
-        off = find(rows, transport=transport, batching="off", samples_per_request=1,
-                   concurrency=64)
-        if on and off and off["samples_per_second"]:
-            ratio = on["samples_per_second"] / off["samples_per_second"]
-            out[f"{transport} batching/none c=64 n=1 (target >= 5x)"] = round(ratio, 2)
-        big = [r["samples_per_second"] for r in rows
-               if r["transport"] == transport and r["samples_per_request"] == 64]
-        if big and in_process.get(64):
-            fraction = max(big) / in_process[64]
-            out[f"{transport} best n=64 / in-process (target >= 0.80)"] = round(fraction, 3)
+        for batching, goal in (("off", 2000), ("on", 3000)):
+            row = find(rows, transport=transport, batching=batching, samples_per_request=1,
+                       concurrency=64)
+            if row:
+                out[f"{transport} n=1 c=64 batching={batching} req/s (target >= {goal})"] = (
+                    row["requests_per_second"])
+                if in_process.get(1):
+                    out[f"{transport} n=1 c=64 batching={batching} req/s / in-process calls/s"] = (
+                        round(row["requests_per_second"] / in_process[1], 3))
         for row in rows:
             if row["transport"] == transport and row["concurrency"] == 8:
                 key = (f"{transport} p99 c=8 n={row['samples_per_request']} "
                        f"batching={row['batching']} ms (target < 50)")
                 out[key] = row["p99_ms"]
     return out
+
 
 # ---- --json_only: the REST answer of issue 16 ----------------------------------------------
 
@@ -336,31 +400,6 @@ def load_reference_writer():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def reference_stages(writer, outputs, request_format):
-    """The old writer's steps: TF string ops, then `.numpy()` copies the body out."""
-    import tensorflow as tf
-
-    names = sorted(outputs)
-    tokens_of = tf.function(writer.float_tokens, autograph=False)
-    layout = tuple((name, tf.string, outputs[name].ndim) for name in names)
-    lay_out = writer._answer_function(request_format, layout)  # noqa: SLF001 - its own step
-    stages = {
-        "tokens": lambda: [tokens_of(outputs[name]) for name in names],
-        "layout": lambda: lay_out(*tokens),
-        "bytes": lambda: body_tensor.numpy(),
-    }
-    tokens = stages["tokens"]()
-    body_tensor = stages["layout"]()
-    return stages, lambda: writer.encode_predict_response(outputs, request_format)
-
-
-def writer_stages(writer, outputs, request_format):
-    """The new writer's steps (`tfgan.serving.json_response.answer_stages`): its `compact` and
-    `layout` are what the REST server does, the second while it sends."""
-    return writer.answer_stages(outputs, request_format), (
-        lambda: writer.encode_predict_response(outputs, request_format))
 
 
 class BodyServer:
@@ -420,23 +459,20 @@ def curl_seconds(url, body_file=None):
 
 
 def json_writer_rows(repeats):
-    """Each writer's stages and HTTP send, both layouts, on one `sample` answer."""
+    """Each writer's whole answer and its HTTP send, both layouts, on one `sample` answer."""
     from tfgan.serving import json_response
 
     outputs = sample_answer(FLAGS.json_samples)
-    writers = {"before": (load_reference_writer(), reference_stages),
-               "after": (json_response, writer_stages)}
+    writers = {"before": load_reference_writer(), "after": json_response}
     rows = []
     with BodyServer() as server:
         for layout in (json_response.RequestFormat.COLUMNAR, json_response.RequestFormat.ROW):
             bodies = {}
-            for name, (writer, stages_of) in writers.items():
+            for name, writer in writers.items():
                 request_format = writer.RequestFormat[layout.name]
-                stages, whole = stages_of(writer, outputs, request_format)
                 row = {"writer": name, "layout": layout.value}
-                for stage, function in stages.items():
-                    row[f"{stage}_ms"] = [round(s * 1e3, 1) for s in timed(function, repeats)[0]]
-                (best, median), body = timed(whole, repeats)
+                (best, median), body = timed(
+                    lambda: writer.encode_predict_response(outputs, request_format), repeats)
                 row["total_ms"] = [round(best * 1e3, 1), round(median * 1e3, 1)]
                 bodies[name] = body
                 row["mb"] = round(len(body) / 1e6, 2)
@@ -538,6 +574,8 @@ def main(argv):
     if not set(FLAGS.transports) <= {"rest", "grpc"} or not set(FLAGS.batching) <= {"on", "off"}:
         fail("--transports takes rest,grpc and --batching takes off,on", USAGE)
     started = time.time()
+    if "rest" in FLAGS.transports and not FLAGS.json_only:
+        ensure_wrk()
     if FLAGS.json_only:
         json_main(started)
         return
@@ -546,13 +584,19 @@ def main(argv):
             os.path.join(workdir, "export"))
         in_process, in_process_tries = in_process_rates(base_path)
         rows = []
+        repos = {"after": REPO}
+        if FLAGS.before_repo:
+            repos = {"before": os.path.abspath(FLAGS.before_repo), **repos}
         for batching in FLAGS.batching:
             batching_file = FLAGS.batching_parameters_file if batching == "on" else ""
-            log = os.path.join(workdir, f"server_batching_{batching}.log")
-            with ServerProcess(base_path, batching_file, log) as server:
-                rows += measure_rows(server, batching)
-    ratios = targets(rows, in_process)
-    print("\ntargets (issue 14):")
+            for name, repo in repos.items():
+                print(f"-- server: {name} ({repo})", flush=True)
+                log = os.path.join(workdir, f"server_{name}_batching_{batching}.log")
+                with ServerProcess(base_path, batching_file, log, repo=repo) as server:
+                    rows += [{**row, "server": name} for row in measure_rows(server, batching)]
+    ratios = targets([row for row in rows if row["server"] == "after"], in_process)
+    print(f"\nin-process {SIGNATURE} n=1: {in_process.get(1)} calls/s")
+    print("targets (issue 28):")
     for key, value in ratios.items():
         print(f"  {key}: {value}")
     report = {

@@ -1,11 +1,11 @@
 """The answer writer tfgan served with up to commit 043b7a9: the reference for the new one.
 
-`tfgan.serving.json_writer` replaced it (it took ~0.6 s for the 69 MB columnar answer of 1024
-MNIST samples, issue 16). Kept below the line, byte for byte the stock server's text, so that
-tests can check the new writer against it on random tensors and `scripts/bench_serve.py
---json_only` can time both in one run. Its float token functions are the ones
-`tfgan.serving.json_tokens` still uses (for float64 and the values numpy cannot settle), so
-they are imported, not copied; the classify / regress writers it had are not needed here.
+`tfgan.serving.json_response` replaced it (it took ~0.6 s for the 69 MB columnar answer of
+1024 MNIST samples, issue 16). Kept below the line, byte for byte the stock server's text, so
+that tests can check the new writer against it on random tensors and `scripts/bench_serve.py
+--json_only` can time both in one run. `float_tokens` (TensorFlow's printf and strtof) lives
+only here now; the functions the server still uses are imported, not copied; the classify /
+regress writers it had are not needed here.
 
 ----
 Tensors -> the JSON answers of TF Serving's `util/json_tensor.cc`, without per-value Python.
@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan.serving.errors import ServingError, datatype_of, dtype_name
-from tfgan.serving.json_response import INDENT, _check_row_batch, float_tokens, quote
+from tfgan.serving.json_response import INDENT, _check_row_batch, quote
 from tfgan.serving.json_response import is_string as _is_string
 from tfgan.serving.json_response import python_float_tokens, string_tokens
 
@@ -40,6 +40,39 @@ from tfgan.serving.json_response import python_float_tokens, string_tokens
 # exponent by that format (integers below it print without `.` or `e` and get `.0`).
 _FLOAT_FORMATS = {np.dtype(np.float32): (9, 1e9), np.dtype(np.float64): (17, 1e17)}
 _INT_KINDS = "iu"
+
+
+def float_tokens(values):
+    """`WriteDecimal` for every value of a float32 or float64 tensor, in TensorFlow string ops.
+
+    `tf.strings.as_string` is printf and `tf.strings.to_number` strtof / strtod, in C++: the
+    stock server's functions. TensorFlow's kernels flush subnormals to zero: those go to
+    `python_float_tokens`.
+
+    Args:
+        values: float32 / float64 `tf.Tensor` or numpy array (graph-friendly: any shape).
+
+    Returns:
+        string `tf.Tensor` of the same shape holding each value's JSON token.
+    """
+    values = tf.convert_to_tensor(values)
+    digits, exponent_from = _FLOAT_FORMATS[np.dtype(values.dtype.as_numpy_dtype)]
+    six = tf.strings.as_string(values, shortest=True)
+    finite = tf.math.is_finite(values)
+    safe = tf.where(finite, values, tf.zeros_like(values))  # to_number must not meet "nan"
+    six_ok = tf.equal(tf.strings.to_number(tf.where(finite, six, "0"), values.dtype), safe)
+    exact = tf.strings.as_string(values, precision=digits, shortest=True)
+    tokens = tf.where(six_ok, six, exact)
+    magnitude = tf.abs(safe)
+    plain_integer = (
+        finite
+        & tf.equal(safe, tf.floor(safe))
+        & ((magnitude < 1e6) | (~six_ok & (magnitude < exponent_from)))
+    )
+    tokens = tf.where(plain_integer, tf.strings.join([tokens, ".0"]), tokens)
+    tokens = tf.where(tf.math.is_nan(values), "NaN", tokens)
+    infinity = tf.math.is_inf(values)
+    return tf.where(infinity & (values > 0), "Infinity", tf.where(infinity, "-Infinity", tokens))
 
 
 class RequestFormat(enum.Enum):

@@ -22,14 +22,12 @@ import base64
 import copy
 import dataclasses
 import enum
-import fractions
 import functools
 import itertools
 import math
 import re
 
 import numpy as np
-import tensorflow as tf
 
 from tfgan.serving.errors import ServingError, datatype_of, dtype_name
 
@@ -341,102 +339,19 @@ def float32_rows(values, out=None):
     if exact.size:
         rows[exact] = 0
         rows[exact, MARKER_COLUMNS:] = _bytes_matrix(
-            _exceptional_float32_tokens(x[exact]), FLOAT32_WIDTH - MARKER_COLUMNS)
+            python_float_tokens(x[exact]), FLOAT32_WIDTH - MARKER_COLUMNS)
     return rows
 
 
-def _exceptional_float32_tokens(values):
-    """Tokens of the values `float32_rows` does not format (a few per answer)."""
-    tokens = np.empty(values.size, object)
-    zero = values == 0
-    tokens[zero] = np.where(np.signbit(values[zero]), b"-0.0", b"0.0")
-    nan = np.isnan(values)
-    tokens[nan] = b"NaN"
-    infinite = np.isinf(values)
-    tokens[infinite] = np.where(values[infinite] > 0, b"Infinity", b"-Infinity")
-    subnormal = _subnormal(values)
-    if subnormal.any():
-        tokens[subnormal] = python_float_tokens(values[subnormal])
-    rest = ~(zero | nan | infinite | subnormal)
-    tokens[rest] = exact_float32_tokens(values[rest])
-    return tokens.astype("S")
-
-
-def _reads_back_as(text, value):
-    """Whether strtof (correctly rounded, ties to even) reads `text` as the float32 `value`."""
-    value = abs(value)
-    exact = fractions.Fraction(float(value))
-    below = fractions.Fraction(float(np.nextafter(value, np.float32(0))))
-    above = 2 * exact - below if value == np.finfo(np.float32).max else fractions.Fraction(
-        float(np.nextafter(value, np.float32(np.inf))))
-    low, high = (exact + below) / 2, (exact + above) / 2
-    read = abs(fractions.Fraction(text))
-    even = int(value.view(np.uint32)) % 2 == 0
-    return low < read < high or (read in (low, high) and even)
-
-
-def exact_float32_tokens(values):
-    """`WriteDecimal` for normal float32 values, exactly, in Python (a few values per answer).
-
-    Python's `%g` rounds exactly as printf does; whether six digits read back as the value is
-    decided with fractions, as a correctly rounded strtof would.
-
-    Returns:
-        list of bytes.
-    """
-    tokens = []
-    for value in values.reshape(-1):
-        text = "%g" % float(value)
-        if not _reads_back_as(text, value):
-            text = "%.9g" % float(value)
-        if "." not in text and "e" not in text:
-            text += ".0"
-        tokens.append(text.encode("ascii"))
-    return tokens
-
-
-# ---- the exact paths: TensorFlow string ops and Python ---------------------------------------
-
-
-def float_tokens(values):
-    """`WriteDecimal` for every value of a float32 or float64 tensor, in TensorFlow string ops.
-
-    `tf.strings.as_string` is printf and `tf.strings.to_number` strtof / strtod, in C++: the
-    stock server's functions. Used for float64 and for the values `float32_rows` cannot settle.
-    TensorFlow's kernels flush subnormals to zero: those go to `python_float_tokens`.
-
-    Args:
-        values: float32 / float64 `tf.Tensor` or numpy array (graph-friendly: any shape).
-
-    Returns:
-        string `tf.Tensor` of the same shape holding each value's JSON token.
-    """
-    values = tf.convert_to_tensor(values)
-    digits, exponent_from = _FLOAT_FORMATS[np.dtype(values.dtype.as_numpy_dtype)]
-    six = tf.strings.as_string(values, shortest=True)
-    finite = tf.math.is_finite(values)
-    safe = tf.where(finite, values, tf.zeros_like(values))  # to_number must not meet "nan"
-    six_ok = tf.equal(tf.strings.to_number(tf.where(finite, six, "0"), values.dtype), safe)
-    exact = tf.strings.as_string(values, precision=digits, shortest=True)
-    tokens = tf.where(six_ok, six, exact)
-    magnitude = tf.abs(safe)
-    plain_integer = (
-        finite
-        & tf.equal(safe, tf.floor(safe))
-        & ((magnitude < 1e6) | (~six_ok & (magnitude < exponent_from)))
-    )
-    tokens = tf.where(plain_integer, tf.strings.join([tokens, ".0"]), tokens)
-    tokens = tf.where(tf.math.is_nan(values), "NaN", tokens)
-    infinity = tf.math.is_inf(values)
-    return tf.where(infinity & (values > 0), "Infinity", tf.where(infinity, "-Infinity", tokens))
+# ---- value by value, for the few values the arithmetic does not settle ----------------------
 
 
 def python_float_tokens(array):
-    """`WriteDecimal` value by value in Python, for subnormal numbers and single scores.
-
-    TensorFlow's CPU kernels treat subnormals as zero (flush-to-zero), so `float_tokens`
-    would print them as `0.0`; the stock server's writer prints them. They are rare (one
-    value in a float32 output below 1.2e-38), so they take this slow path.
+    """`WriteDecimal` value by value in Python: float64 outputs (rare: tfgan exports float32),
+    single scores, and the float32 values `float32_rows` leaves (zeros, subnormals, NaN,
+    infinities, values within 1e-6 of a decimal tie). Python's `%g` rounds as printf does, and
+    `float(text)` is correctly rounded; a six-digit decimal is never near enough a float32
+    rounding midpoint for the double between them to round differently from strtof.
 
     Returns:
         numpy `object` array of bytes, of the array's shape.
@@ -458,11 +373,6 @@ def python_float_tokens(array):
     out = np.empty(len(tokens), dtype=object)
     out[:] = tokens
     return out.reshape(array.shape)
-
-
-def _subnormal(array):
-    magnitude = np.abs(array)
-    return (magnitude > 0) & (magnitude < np.finfo(array.dtype).tiny)
 
 
 # ---- other dtypes ----------------------------------------------------------------------------
@@ -536,14 +446,10 @@ def token_rows(array):
             float32_rows(flat[start:start + FLOAT32_SLAB], out=rows[start:start + FLOAT32_SLAB])
         return rows
     if flat.dtype == np.float64:
-        tokens = float_tokens(flat).numpy()
-        subnormal = _subnormal(flat)
-        if subnormal.any():
-            tokens[subnormal] = python_float_tokens(flat[subnormal])
-        return _with_marker_columns(_bytes_matrix(tokens))
+        return _with_marker_columns(_bytes_matrix(python_float_tokens(flat)))
     if flat.dtype == np.bool_:
         return _with_marker_columns(_bytes_matrix(np.where(flat, b"true", b"false")))
-    return _with_marker_columns(_bytes_matrix(tf.strings.as_string(flat).numpy()))
+    return _with_marker_columns(_bytes_matrix(flat.astype("S")))
 
 
 # Markers are bytes no token or separator holds: one control byte (not "\n") when an answer
@@ -978,37 +884,6 @@ def encode_predict_response(outputs, request_format):
 def make_predict_response(outputs, request_format):
     """`encode_predict_response` as a `str` (non-UTF-8 string outputs surrogate-escaped)."""
     return encode_predict_response(outputs, request_format).decode("utf-8", "surrogateescape")
-
-
-def answer_stages(outputs, request_format):
-    """The writer's steps, for `scripts/bench_serve.py --json_only`.
-
-    Returns:
-        dict of name -> callable, each run once already: `tokens` (every value's token row in
-        one pass apart, for comparison: the writer makes them slab by slab within `compact`),
-        `compact` (the checks, the tokens, the compact text: `predict_response`), `layout`
-        (the separators written: iterating it) and `bytes` (the chunks joined, which the REST
-        server does not do).
-    """
-    state = {}
-
-    def tokens():
-        for array in outputs.values():
-            if not is_string(np.asarray(array)):
-                token_rows(np.asarray(array))
-
-    def compact():
-        state["answer"] = _answer(outputs, request_format)
-        state["slabs"] = state["answer"].compact_slabs()
-
-    def layout():
-        answer = state["answer"]
-        state["chunks"] = [answer.expand(slab) for slab in state["slabs"]] + [answer.trailer]
-
-    for stage in (tokens, compact, layout):
-        stage()
-    return {"tokens": tokens, "compact": compact, "layout": layout,
-            "bytes": lambda: b"".join(state["chunks"])}
 
 
 def _score_token(value):

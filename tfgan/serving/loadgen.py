@@ -1,14 +1,14 @@
-"""A bounded closed-loop load generator for TF Serving's REST and gRPC predict APIs.
+"""A bounded closed-loop load generator for TF Serving's gRPC predict API (REST: `wrk`).
 
 `concurrency` workers each send a request, wait for its answer and send the next, until
 `max_requests` answers have come back or `max_seconds` have passed (whichever is first), so a
-run always stops by itself. Requests are encoded once; answers are read whole but not decoded
-(a client's decoding is not the server's cost), and each is counted as a success or by its
-HTTP status / gRPC code. Meant for servers on this machine (loopback), as in
-`scripts/bench_serve.py` and the reliability tests.
+run always stops by itself. Requests are encoded once (`predict_request_bytes`; REST bodies
+for `wrk`: `predict_body`); answers are read whole but not decoded (a client's decoding is not
+the server's cost), and each is counted as a success or by its gRPC code. Meant for servers on
+this machine (loopback), as in `scripts/bench_serve.py`.
 
 ```python
-sender = rest_sender("http://127.0.0.1:8501", "mnist", predict_body("sample_seeds", seeds))
+sender = grpc_sender("127.0.0.1:8500", predict_request_bytes("mnist", "sample_seeds", inputs))
 result = asyncio.run(run_closed_loop(sender, concurrency=8, max_requests=500, max_seconds=5))
 result.requests_per_second, result.latency_ms(99)
 ```
@@ -20,7 +20,6 @@ import dataclasses
 import json
 import time
 
-import aiohttp
 import grpc
 import numpy as np
 import tensorflow as tf
@@ -116,37 +115,6 @@ def predict_request_bytes(model_name, signature_name, inputs):
     for name, value in inputs.items():
         request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
     return request.SerializeToString()
-
-
-class rest_sender:  # noqa: N801 - used like a function returning a callable
-    """An async callable that POSTs one body to `<url>/v1/models/<model>:predict`.
-
-    Call `close()` (a coroutine) when done, inside the loop that used it.
-    """
-
-    def __init__(self, url, model_name, body, timeout=60.0):
-        self._url = f"{url.rstrip('/')}/v1/models/{model_name}:predict"
-        self._body = body
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session = None
-
-    async def __call__(self):
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=0, force_close=False)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
-        try:
-            async with self._session.post(
-                self._url, data=self._body, headers={"Content-Type": "application/json"}
-            ) as answer:
-                await answer.read()
-                return answer.status == 200, str(answer.status)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            return False, type(error).__name__
-
-    async def close(self):
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
 
 class grpc_sender:  # noqa: N801 - used like a function returning a callable
