@@ -1,5 +1,6 @@
 """tfgan.serving.json_request follows json_tensor.cc: its request rules and its error texts."""
 
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -78,6 +79,18 @@ def test_numbers_beyond_uint64_are_doubles_as_in_rapidjson():
     error = error_of('{"inputs": [18446744073709551616]}', {"x": types_pb2.DT_INT64})
     assert error.message == (
         "JSON Value: 18446744073709552000.0 Type: Number is not of expected type: int64")
+
+
+@pytest.mark.parametrize("unit", [b"0,", b"[],", b"{},", b'"ab",'])
+def test_reading_a_body_costs_a_few_bytes_per_body_byte(unit):
+    body = b'{"inputs": [' + unit * (1_000_000 // len(unit)) + b"0]}"  # 1 MB
+    tracemalloc.start()
+    try:
+        json_request.parse_json_object(body)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * len(body)  # the hand reader it replaced took ~163 bytes per byte
 
 
 def test_repeated_members_use_the_first_and_print_all():
