@@ -1,4 +1,5 @@
-"""The stock server's request metrics (`:tensorflow:serving:request_count`, `..._latency`)."""
+"""The stock server's request metrics (`:tensorflow:serving:request_count`, `..._latency`),
+and their Prometheus text."""
 
 import threading
 
@@ -50,3 +51,33 @@ class Metrics:
         """Copies of (request_count, request_latency)."""
         with self._lock:
             return dict(self.request_count), dict(self.request_latency)
+
+    def prometheus_text(self):
+        """The metrics in the Prometheus text format (the REST monitoring page).
+
+        Returns:
+            str: `:tensorflow:serving:request_count` (by model and status) and
+            `:tensorflow:serving:request_latency` (a histogram in microseconds, by model, API
+            and entry point).
+        """
+        counts, latencies = self.snapshot()
+        lines = ["# TYPE :tensorflow:serving:request_count counter"]
+        for (model, status), count in sorted(counts.items()):
+            lines.append(f":tensorflow:serving:request_count{{model_name={_label(model)},"
+                         f"status={_label(status)}}} {count}")
+        lines.append("# TYPE :tensorflow:serving:request_latency histogram")
+        for (model, api, entrypoint), (count, total, buckets) in sorted(latencies.items()):
+            labels = (f"API={_label(api)},entrypoint={_label(entrypoint)},"
+                      f"model_name={_label(model)}")
+            for bound, below in zip(self.LATENCY_BUCKETS_US, buckets):
+                lines.append(f':tensorflow:serving:request_latency_bucket{{{labels},le="{bound:g}"}}'
+                             f" {below}")
+            lines.append(
+                f':tensorflow:serving:request_latency_bucket{{{labels},le="+Inf"}} {count}')
+            lines.append(f":tensorflow:serving:request_latency_sum{{{labels}}} {total:g}")
+            lines.append(f":tensorflow:serving:request_latency_count{{{labels}}} {count}")
+        return "\n".join(lines) + "\n"
+
+
+def _label(value):
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

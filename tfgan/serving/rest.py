@@ -276,41 +276,6 @@ def read_monitoring_config(path):
     return metrics_path
 
 
-def _label(value):
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def prometheus_text(metrics):
-    """The stock server's request metrics in the Prometheus text format.
-
-    Args:
-        metrics: `tfgan.serving.core.Metrics`.
-
-    Returns:
-        str: `:tensorflow:serving:request_count` (by model and status) and
-        `:tensorflow:serving:request_latency` (a histogram in microseconds, by model, API and
-        entry point).
-    """
-    counts, latencies = metrics.snapshot()
-    lines = ["# TYPE :tensorflow:serving:request_count counter"]
-    for (model, status), count in sorted(counts.items()):
-        lines.append(
-            f":tensorflow:serving:request_count{{model_name={_label(model)},"
-            f"status={_label(status)}}} {count}"
-        )
-    lines.append("# TYPE :tensorflow:serving:request_latency histogram")
-    for (model, api, entrypoint), (count, total, buckets) in sorted(latencies.items()):
-        labels = f"API={_label(api)},entrypoint={_label(entrypoint)},model_name={_label(model)}"
-        for bound, below in zip(metrics.LATENCY_BUCKETS_US, buckets):
-            lines.append(
-                f':tensorflow:serving:request_latency_bucket{{{labels},le="{bound:g}"}} {below}'
-            )
-        lines.append(f':tensorflow:serving:request_latency_bucket{{{labels},le="+Inf"}} {count}')
-        lines.append(f":tensorflow:serving:request_latency_sum{{{labels}}} {total:g}")
-        lines.append(f":tensorflow:serving:request_latency_count{{{labels}}} {count}")
-    return "\n".join(lines) + "\n"
-
-
 def _json_response(status, text, close=False, headers=None):
     body = text if isinstance(text, bytes) else text.encode("utf-8")
     response = web.Response(status=status, body=body, content_type="application/json",
@@ -523,7 +488,8 @@ def create_server(registry, executor, *, rest_api_timeout_in_ms=30000,
                                f" {max_connections}", close=True)
         path = request.raw_path.partition("?")[0]
         if prometheus_path is not None and path == prometheus_path:
-            return web.Response(text=prometheus_text(registry.metrics), content_type="text/plain")
+            return web.Response(text=registry.metrics.prometheus_text(),
+                                content_type="text/plain")
         if not _API_PATH.fullmatch(path):
             return _error(404, f"Not found: {request.method} {path}")
         try:
