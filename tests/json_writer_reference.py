@@ -31,15 +31,13 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from tfgan.serving.errors import ServingError, datatype_of, dtype_name
-from tfgan.serving.json_response import INDENT, _check_row_batch, quote
+from tfgan.serving.json_response import INDENT, checked_outputs, quote
 from tfgan.serving.json_response import is_string as _is_string
 from tfgan.serving.json_response import python_float_tokens, string_tokens
 
 # Significant digits of the round-trip format, and the first power of ten printed with an
 # exponent by that format (integers below it print without `.` or `e` and get `.0`).
 _FLOAT_FORMATS = {np.dtype(np.float32): (9, 1e9), np.dtype(np.float64): (17, 1e17)}
-_INT_KINDS = "iu"
 
 
 def float_tokens(values):
@@ -87,16 +85,6 @@ def _has_subnormals(array):
         return False
     magnitude = np.abs(array)
     return bool(((magnitude > 0) & (magnitude < np.finfo(array.dtype).tiny)).any())
-
-
-def _check_writable(array):
-    if _is_string(array) or array.dtype in _FLOAT_FORMATS or array.dtype == np.bool_:
-        return
-    if array.dtype.kind in _INT_KINDS and array.dtype.itemsize <= 8:
-        return
-    raise ServingError.invalid_argument(
-        f"Failed to write JSON value for tensor type: {dtype_name(datatype_of(array))}"
-    )
 
 
 def _tokens(values):
@@ -212,15 +200,10 @@ def encode_predict_response(outputs, request_format):
         ServingError: INVALID_ARGUMENT for an empty map, a rank-0 output or outputs of
             different batch sizes in the row format, or a dtype JSON cannot carry.
     """
-    if not outputs:
-        raise ServingError.invalid_argument("Cannot convert empty tensor map to JSON")
-    names = sorted(outputs)
-    arrays = [np.asarray(outputs[name]) for name in names]
-    for array in arrays:
-        _check_writable(array)
+    names, arrays, batch_size = checked_outputs(outputs, request_format)
     if request_format == RequestFormat.ROW:
         value_depth = 3 if len(names) > 1 else 2
-        if _check_row_batch(names, arrays) == 0:
+        if batch_size == 0:
             return b'{\n    "predictions": []\n}'
         leaf = [value_depth + array.ndim - 1 for array in arrays]
     else:

@@ -784,16 +784,24 @@ class _Answer:
         return [view[a:b] for a, b in zip(starts, starts[1:] + [len(compact)])]
 
 
-def _check_writable(array):
-    if not is_writable(array):
-        raise ServingError.invalid_argument(
-            f"Failed to write JSON value for tensor type: {dtype_name(datatype_of(array))}"
-        )
+def checked_outputs(outputs, request_format):
+    """`MakeJsonFromTensors`'s checks of the outputs to answer.
 
-
-def _check_row_batch(names, arrays):
-    """The row format's checks: every output has the same leading dimension; returns it."""
-    batch_size = -1
+    Returns:
+        (sorted output names, their numpy arrays, the common leading dimension for a `ROW`
+        request or None).
+    """
+    if not outputs:
+        raise ServingError.invalid_argument("Cannot convert empty tensor map to JSON")
+    names = sorted(outputs)
+    arrays = [np.asarray(outputs[name]) for name in names]
+    for array in arrays:
+        if not is_writable(array):
+            raise ServingError.invalid_argument(
+                f"Failed to write JSON value for tensor type: {dtype_name(datatype_of(array))}")
+    if request_format.name != "ROW":
+        return names, arrays, None
+    batch_size = -1  # the row format's checks: one leading dimension everywhere
     for name, array in zip(names, arrays):
         if array.ndim == 0:
             raise ServingError.invalid_argument(f"Tensor name: {name} has no shape information ")
@@ -803,20 +811,15 @@ def _check_row_batch(names, arrays):
                 f" expecting: {batch_size}"
             )
         batch_size = array.shape[0]
-    return batch_size
+    return names, arrays, batch_size
 
 
 def _answer(outputs, request_format):
     """Checks the outputs as `MakeJsonFromTensors` does and formats their tokens: `_Answer`."""
-    if not outputs:
-        raise ServingError.invalid_argument("Cannot convert empty tensor map to JSON")
-    names = sorted(outputs)
-    arrays = [np.asarray(outputs[name]) for name in names]
-    for array in arrays:
-        _check_writable(array)
+    names, arrays, batch_size = checked_outputs(outputs, request_format)
     several = len(names) > 1
     if request_format == RequestFormat.ROW:
-        if _check_row_batch(names, arrays) == 0:
+        if batch_size == 0:
             return _Answer(_Document('{\n    "predictions": []\n}', [], 1, "", "", []), [])
         leaf_depths = [(3 if several else 2) + array.ndim - 1 for array in arrays]
     else:
@@ -855,19 +858,10 @@ def _cached_layout(request_format, names, shapes):
 
 
 def predict_response(outputs, request_format):
-    """`MakeJsonFromTensors`: the body of a `:predict` answer, as a `PredictResponse`.
-
-    Every value's token is made here; the separators between them are written as the answer
-    is iterated.
-
-    Args:
-        outputs: dict of output name -> numpy array (`object` arrays of `bytes` for strings).
-        request_format: `RequestFormat` of the request; `ROW` answers `{"predictions": ...}`
-            (one entry per batch row; objects per row when there are several outputs),
-            `COLUMNAR` answers `{"outputs": ...}`.
-
-    Returns:
-        `PredictResponse`: the JSON text exactly as the stock server lays it out.
+    """`MakeJsonFromTensors`: the `:predict` answer to `outputs` (name -> numpy array, `object`
+    arrays of `bytes` for strings), `{"predictions": ...}` for a `ROW` request, `{"outputs":
+    ...}` for a `COLUMNAR` one, as a `PredictResponse`: every token is made here, the
+    separators between them as it is iterated.
 
     Raises:
         ServingError: INVALID_ARGUMENT for an empty map, a rank-0 output or outputs of
