@@ -207,7 +207,7 @@ def test_empty_batch_and_error_body():
 
 
 def row_tokens(rows):
-    """The tokens in `json_tokens` rows (NULs dropped), one per row."""
+    """The tokens in `json_response.float32_rows` rows (NULs dropped), one per row."""
     rows = rows.copy()
     rows[:, 0] = ord("\n")
     return rows.tobytes().translate(None, b"\0").split(b"\n")[1:]

@@ -68,7 +68,7 @@ def check_rest(registry, method, path, body):
     assert answer.status < 500 and answer.code not in SERVER_FAULTS, (path, body, answer)
     body = answer.body
     if not isinstance(body, (str, bytes)):
-        body = b"".join(body)  # a json_writer.PredictResponse: chunks
+        body = b"".join(body)  # a json_response.PredictResponse: chunks
     assert isinstance(json.loads(body), dict)  # TF Serving's shape, errors included
 
 

@@ -10,11 +10,12 @@ infinities are the bare tokens `NaN`, `Infinity`, `-Infinity`; outputs named `*_
 
 - `debug_string`: `JsonValueToDebugString`, a value quoted in an error message;
   `make_error_json`: the `{"error": ...}` body.
-- `predict_response`: a `:predict` answer, without per-value Python. Each value's token is a
-  row of bytes (float32 in numpy arithmetic, `float32_rows`; float64 in TensorFlow's printf
-  and strtof, `float_tokens`) starting with a marker byte that names the separator before it;
-  dropping the rows' NUL bytes gives a compact text, and one `bytes.replace` per separator
-  gives the answer, made slab by slab as the REST server sends it.
+- `predict_response`: a `:predict` answer, without per-value Python for float32. Each value's
+  token is a row of bytes (float32 in numpy arithmetic, `float32_rows`; the rare float64
+  value by value, `python_float_tokens`) starting with a marker byte that names the separator
+  before it; dropping the rows' NUL bytes gives a compact text, and one `bytes.replace` per
+  separator gives the answer, made slab by slab as the REST server sends it. The layout of
+  a small answer is cached by its format, names and shapes.
 - `classification_json`, `regression_json`: `:classify` / `:regress` answers (`"results"`).
 """
 
