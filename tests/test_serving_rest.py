@@ -2,6 +2,7 @@
 
 import asyncio
 import base64
+import concurrent.futures
 import gc
 import gzip
 import json
@@ -11,10 +12,10 @@ import threading
 import tracemalloc
 
 import aiohttp
-
 import numpy as np
 import pytest
 import tensorflow as tf
+from aiohttp import web
 from google.protobuf import json_format
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2
 
@@ -238,6 +239,31 @@ def test_prometheus_metrics_count_requests(server):
     assert int(counts[':tensorflow:serving:request_count{model_name="toy",status="OK"}']) >= 1
     assert ':tensorflow:serving:request_latency_count{API="predict",entrypoint="REST",' \
            'model_name="toy"}' in counts
+
+
+def test_cors_when_enabled_answers_preflights_and_allows_any_origin(server):
+    async def exchange():
+        with concurrent.futures.ThreadPoolExecutor(2) as executor:
+            runner = web.ServerRunner(rest.create_server(server.registry, executor, cors=True))
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            url = f"http://127.0.0.1:{runner.addresses[0][1]}/v1/models/{MODEL_NAME}:predict"
+            try:
+                async with aiohttp.ClientSession() as session:
+                    async with session.options(url, headers={"Origin": "http://a.b"}) as answer:
+                        preflight = answer.status, dict(answer.headers)
+                    async with session.post(url, data=b'{"instances": [[0, 1, 2]]}') as answer:
+                        return preflight, (answer.status, dict(answer.headers))
+            finally:
+                await runner.cleanup()
+
+    (status, headers), (predict_status, predict_headers) = asyncio.run(exchange())
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
+    assert headers["Access-Control-Allow-Methods"] == "POST, GET"
+    assert predict_status == 200 and predict_headers["Access-Control-Allow-Origin"] == "*"
+    _, head, _ = raw_exchange(server.rest_url, b"GET /v1/models/toy HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert "Access-Control-Allow-Origin" not in head  # off unless asked for
 
 
 # ---- bad input at the HTTP level ----------------------------------------------------------------
