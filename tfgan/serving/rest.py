@@ -339,7 +339,8 @@ _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate":
 
 
 def inflate(body, encoding, limit):
-    """A request body decoded per its `Content-Encoding`, never more than `limit` bytes.
+    """A request body decoded per its `Content-Encoding` (not identity), never more than
+    `limit` bytes.
 
     zlib inflates at most `limit + 1` bytes, so a small body that would inflate to gigabytes
     costs `limit` bytes at most and is refused.
@@ -348,8 +349,6 @@ def inflate(body, encoding, limit):
         _BodyError: 413 past the limit, 400 for data that does not inflate or an unknown
             encoding.
     """
-    if encoding in ("", "identity"):
-        return body
     if encoding not in _WBITS:
         raise _BodyError(400, f"Cannot read the request body: Content-Encoding {encoding!r}"
                               " is not supported (send gzip, deflate or none)")
@@ -359,6 +358,7 @@ def inflate(body, encoding, limit):
     except zlib.error as error:
         raise _BodyError(400, f"Cannot read the request body: {error}") from None
     if len(data) > limit:
+        del data  # the error's traceback keeps this frame: not the inflated bytes
         raise _BodyError(413, f"Request body is larger than this server's limit of {limit}"
                               " bytes once decompressed")
     if not inflater.eof:
