@@ -316,6 +316,10 @@ def test_malformed_http_gets_a_json_4xx(server, request_bytes, expected_status, 
     ('{"signature_name": "sample", "inputs": {"num_samples": [2], "seed": 1}}',
      "Input num_samples of signature sample takes a scalar, not a list; the request gave"
      " shape [1]"),
+    ('{"signature_name": "sample", "instances": [{"num_samples": 2, "seed": 1}]}',
+     "Input num_samples of signature sample takes a scalar, not a list; the request gave"
+     " shape [1] (`instances` adds a batch dimension to every input: send scalars in"
+     " `inputs`)"),
     ('{"signature_name": "sample_seeds", "inputs": {"seeds": 3}}',
      "Input seeds of signature sample_seeds takes shape [-1] (-1: any size); the request gave"
      " shape []"),

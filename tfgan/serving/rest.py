@@ -145,17 +145,20 @@ class RestAnswer:
     api: str
 
 
-def _check_ranks(signature_name, signature, inputs):
+def _check_ranks(signature_name, signature, request):
     """Refuses an input of another rank than its signature's (a list for a scalar, ...): the
     graph would refuse it too, in words about its nodes."""
-    for alias, value in inputs.items():
+    for alias, value in request.inputs.items():
         shape = signature.inputs[alias].tensor_shape if alias in signature.inputs else None
         if shape is not None and not shape.unknown_rank and len(shape.dim) != value.ndim:
             dims = [dim.size for dim in shape.dim]
             wanted = f"shape {dims} (-1: any size)" if dims else "a scalar, not a list"
+            row_form = (" (`instances` adds a batch dimension to every input: send scalars in"
+                        " `inputs`)" if request.request_format == json_response.RequestFormat.ROW
+                        and not dims else "")
             raise ServingError.invalid_argument(
                 f"Input {alias} of signature {signature_name} takes {wanted}; the request"
-                f" gave shape {list(value.shape)}")
+                f" gave shape {list(value.shape)}{row_form}")
 
 
 class RestApiHandler:
@@ -213,7 +216,7 @@ class RestApiHandler:
         signature_name = request.signature_name or DEFAULT_SIGNATURE
         signature = self._registry.resolve(spec).signature_defs.get(signature_name)
         if signature is not None:
-            _check_ranks(signature_name, signature, request.inputs)
+            _check_ranks(signature_name, signature, request)
         result = self._registry.predict(spec, request.inputs, deadline=deadline)
         response = json_response.predict_response(result.outputs, request.request_format)
         if response.length <= SEND_CHUNK_BYTES:
