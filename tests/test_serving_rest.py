@@ -277,6 +277,8 @@ def test_cors_when_enabled_answers_preflights_and_allows_any_origin(server):
     (b"GET /v1/models/\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n", 400, "Invalid char in url path"),
     (b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
      b"Content-Length: 10\r\n\r\n0123456789", 400, "Cannot read the request body"),
+    (b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"5\r\n{\"ins\r\nzz\r\n", 400, "Invalid character in chunk size"),
     (b"GET /v1/models/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", 400,
      "Malformed request: GET /v1/models/../../etc/passwd"),
     (b"POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n", 413,

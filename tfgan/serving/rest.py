@@ -477,7 +477,7 @@ def create_server(registry, executor, *, rest_api_timeout_in_ms=30000,
         except TimeoutError:
             raise _BodyError(408, "The request body did not arrive within"
                                   f" {body_timeout_seconds} s") from None
-        except (web.HTTPException, ValueError, OSError) as error:  # a broken chunked body
+        except (web.RequestPayloadError, ValueError, OSError) as error:  # a broken chunked body
             raise _BodyError(400, f"Cannot read the request body: {error}") from None
         encoding = request.headers.get("Content-Encoding", "").strip().lower()
         if encoding in ("", "identity"):
