@@ -423,7 +423,8 @@ def create_server(registry, executor, *, rest_api_timeout_in_ms=30000,
                   max_request_bytes=DEFAULT_MAX_REQUEST_BYTES, prometheus_path=None,
                   body_timeout_seconds=DEFAULT_BODY_TIMEOUT_SECONDS, max_connections=0,
                   header_timeout_seconds=30.0, cors=False):
-    """The REST API as an aiohttp low-level server: serve it with `web.ServerRunner`.
+    """The REST API as an aiohttp low-level server: serve it with `web.ServerRunner`. Call it
+    in the event loop that will serve it.
 
     Args:
         registry: `ModelRegistry`.
