@@ -60,19 +60,19 @@ def test_flags_map_to_server_options(base, tmp_path):
                           f"--monitoring_config_file={monitoring}", "--host=0.0.0.0")
     assert options.grpc_port is None and options.rest_port == 9000
     assert options.host == "0.0.0.0" and options.max_samples_per_request == 1024
-    assert options.batching.max_batch_size == 16
-    assert options.batching.batch_timeout_micros == 500
-    assert options.prometheus_path == "/monitoring/prometheus/metrics"
-    [model] = options.model_config.model_config_list.config
+    assert options.batching_options().max_batch_size == 16
+    assert options.batching_options().batch_timeout_micros == 500
+    assert options.metrics_path() == "/monitoring/prometheus/metrics"
+    [model] = options.models().model_config_list.config
     assert (model.name, model.base_path) == ("toy", str(base))
     defaults = options_for(f"--model_base_path={base}", "--enable_batching")
-    assert defaults.batching == BatchingOptions()
+    assert defaults.batching_options() == BatchingOptions()
     # The stock server's defaults for the flags it shares.
     assert (defaults.max_num_load_retries, defaults.load_retry_interval_micros) == (5, 60_000_000)
     assert defaults.enable_model_warmup and not defaults.allow_version_labels_for_unavailable_models
     assert defaults.model_config_file_poll_wait_seconds == 0
     assert (defaults.grpc_port, defaults.rest_port, defaults.host) == (8500, 8501, "127.0.0.1")
-    assert defaults.model_config.model_config_list.config[0].name == "default"
+    assert defaults.models().model_config_list.config[0].name == "default"
 
 
 def test_stock_flags_the_project_passes_are_taken(tmp_path, base):

@@ -127,7 +127,7 @@ def spinner_version(tmp_path_factory):
 def test_a_served_signature_past_its_deadline_answers_deadline_exceeded(spinner_version):
     deadline = time.monotonic() + 3600
     call, outcome = start(spinner_version.run, "spin", {"steps": np.int64(ENDLESS)}, deadline)
-    iterations = spinner_version._loaded.iterations
+    iterations = spinner_version._signatures.loaded.iterations
     wait_until(lambda: int(iterations.numpy()) > 0)
     cancellation.WATCHER.cancel_expired(deadline)  # as its thread does at that time
     call.join(120)

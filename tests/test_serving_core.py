@@ -89,7 +89,8 @@ def test_only_integer_directories_are_versions(tmp_path):
     ('model_config_list { config { name: "a" } }', "model a needs a base_path."),
     ('model_config_list { config { name: "a" base_path: "/x" model_platform: "pytorch" } }',
      "only the tensorflow model platform is served."),
-    ('model_config_list { config { nam: "a" } }', "cannot read ModelServerConfig"),
+    ('model_config_list { config { nam: "a" } }',
+     "Error parsing text-format tensorflow.serving.ModelServerConfig: 1:30 : Message type "),
 ])
 def test_bad_model_configs_are_refused(tmp_path, text, message):
     path = tmp_path / "models.config"
@@ -226,15 +227,17 @@ def test_metrics_keys_are_bounded_to_served_models(latest_registry):
     assert counts == {("<unknown model>", "NOT_FOUND"): 50, (MODEL_NAME, "OK"): 1}
 
 
-def test_an_emptied_base_path_unloads_everything(latest_registry):
+def test_an_emptied_base_path_unloads_everything_and_status_forgets_it(latest_registry):
     registry, base = latest_registry
     os.rename(base / "1", base / "old")
     registry.poll_once()
-    assert states(registry) == [(1, State.END)]
     with pytest.raises(ServingError) as caught:
         registry.resolve(spec())
     assert caught.value.code == codes.NOT_FOUND
     assert caught.value.message == "Servable not found for request: Latest(toy)"
+    with pytest.raises(ServingError) as caught:
+        registry.model_status(spec())
+    assert caught.value.message == "Could not find any versions of model toy"
 
 
 def test_specific_policy_with_labels(tmp_path, two_exports):

@@ -43,9 +43,11 @@ def base(tmp_path_factory, export):
 
 
 @pytest.fixture(scope="module")
-def channel(base):
+def channel(base, tmp_path_factory):
     options = ServerOptions(model_config(base), grpc_port=0, rest_port=None,
-                            file_system_poll_wait_seconds=-1)
+                            file_system_poll_wait_seconds=-1, max_samples_per_request=0,
+                            allow_reload_config_requests=True,
+                            allowed_model_roots=(str(tmp_path_factory.getbasetemp()),))
     with BackgroundServer(options) as running:
         target = running.grpc_url[len("grpc://"):]
         with grpc.insecure_channel(target, options=[

@@ -38,6 +38,8 @@ from tfgan.serving.json_text import make_error_json
 DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 DEFAULT_BODY_TIMEOUT_SECONDS = 30.0
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "POST, GET",
+                "Access-Control-Allow-Headers": "Content-Type"}  # http_rest_api_util.cc
 # Answers larger than this go out in writes of this size (`send_answer`).
 SEND_CHUNK_BYTES = 1 << 20
 
@@ -435,7 +437,7 @@ class GuardedAppRunner(web.AppRunner):
 
 def create_app(registry, executor, *, rest_api_timeout_in_ms=30000,
                max_request_bytes=DEFAULT_MAX_REQUEST_BYTES, prometheus_path=None,
-               body_timeout_seconds=DEFAULT_BODY_TIMEOUT_SECONDS):
+               body_timeout_seconds=DEFAULT_BODY_TIMEOUT_SECONDS, cors=False):
     """The aiohttp application of the REST API.
 
     Args:
@@ -450,6 +452,8 @@ def create_app(registry, executor, *, rest_api_timeout_in_ms=30000,
             `read_monitoring_config`). Defaults to None: no metrics page.
         body_timeout_seconds: float, how long a client may take to send its body before it is
             answered `408`; 0 means no limit. Defaults to `30`.
+        cors: bool, add the stock server's CORS headers to every answer
+            (`--rest_api_enable_cors_support`). Defaults to `False`.
 
     Returns:
         `aiohttp.web.Application`.
@@ -514,4 +518,9 @@ def create_app(registry, executor, *, rest_api_timeout_in_ms=30000,
 
     app = web.Application(client_max_size=max_request_bytes)
     app.router.add_route("*", "/{tail:.*}", serve)
+    if cors:
+        async def add_cors_headers(request, response):
+            response.headers.update(CORS_HEADERS)
+
+        app.on_response_prepare.append(add_cors_headers)
     return app
