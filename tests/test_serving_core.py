@@ -129,6 +129,55 @@ def test_a_failed_load_keeps_the_old_version_serving(latest_registry):
     assert states(registry)[0] == (5, State.END)
 
 
+def test_after_a_restart_a_corrupt_newest_version_gives_way_to_the_newest_that_loads(
+        tmp_path, two_exports):
+    base = tmp_path / "toy"
+    install_version(two_exports[0], base, 1)
+    install_version(two_exports[1], base, 2)
+    for version in (3, 4):
+        (base / str(version)).mkdir()
+        (base / str(version) / "saved_model.pb").write_bytes(b"not a proto")
+    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+                             file_system_poll_wait_seconds=-1)
+    registry.start()
+    assert states(registry) == [(4, State.END), (3, State.END), (2, State.AVAILABLE)]
+    assert registry.resolve(spec()).version == 2
+    assert registry.failed_models() == []
+    shutil.rmtree(base / "4")  # fixed by removing it: 3 is still broken, 2 keeps serving
+    registry.poll_once()
+    assert states(registry) == [(3, State.END), (2, State.AVAILABLE)]
+
+
+def test_a_model_whose_versions_all_fail_is_named(tmp_path):
+    base = tmp_path / "toy"
+    (base / "1").mkdir(parents=True)
+    (base / "1" / "saved_model.pb").write_bytes(b"not a proto")
+    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+                             file_system_poll_wait_seconds=-1)
+    registry.start()
+    assert registry.failed_models() == [
+        f"toy: Can't parse {base / '1' / 'saved_model.pb'} as binary proto"]
+
+
+def test_version_directories_linked_out_of_the_allowed_roots_are_refused(tmp_path, two_exports):
+    base = tmp_path / "models" / "toy"
+    install_version(two_exports[0], base, 1)
+    outside = tmp_path / "elsewhere"
+    install_version(two_exports[1], outside, 2)
+    (base / "2").symlink_to(outside / "2")
+    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+                             file_system_poll_wait_seconds=-1,
+                             allowed_roots=(str(tmp_path / "models"),))
+    registry.start()
+    status = registry.model_status(spec()).model_version_status
+    assert [(s.version, s.state) for s in status] == [(2, State.END), (1, State.AVAILABLE)]
+    assert status[0].status.error_code == codes.PERMISSION_DENIED
+    assert "outside the directories this server may serve from" in status[0].status.error_message
+    with pytest.raises(ValueError, match="outside the directories"):
+        ModelRegistry(core.single_model_config(MODEL_NAME, str(outside)),
+                      allowed_roots=(str(tmp_path / "models"),))
+
+
 def test_a_zero_padded_version_directory_serves_from_its_own_path(tmp_path, two_exports):
     base = tmp_path / "toy"
     install_version(two_exports[0], base, "00000123")

@@ -91,18 +91,22 @@ def read_text_proto(path, message):
                          f"(in {path})") from None
 
 
-def read_model_config_file(path):
+def read_model_config_file(path, roots=()):
     """Reads a `ModelServerConfig` text proto (`--model_config_file`).
 
     Args:
         path: str, the file.
+        roots: sequence of str, directories the file must lie in, symlinks resolved (checked
+            before it is read); empty allows any. Defaults to `()`.
 
     Returns:
         `model_server_config_pb2.ModelServerConfig`, checked by `validate_model_config`.
 
     Raises:
-        ValueError: if the file cannot be read or parsed, or names an invalid model.
+        ValueError: if the file is outside `roots`, cannot be read or parsed, or names an
+            invalid model.
     """
+    check_inside(path, roots, "--model_config_file")
     config = read_text_proto(path, model_server_config_pb2.ModelServerConfig())
     validate_model_config(config)
     return config

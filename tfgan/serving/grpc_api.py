@@ -57,15 +57,20 @@ def output_proto(value, tensor_content=False):
             stock `--enable_serialization_as_tensor_content`). Defaults to `False`.
     """
     proto = tf.make_tensor_proto(value)
-    if tensor_content or not proto.tensor_content:
+    field = _TYPED_FIELDS.get(proto.dtype)
+    if field is None:  # strings: string_val either way
         return proto
     array = np.asarray(value)
-    if array.dtype.itemsize == 2 and array.dtype.kind not in "iu":  # half, bfloat16: bits
-        array = array.view(np.uint16)
-    elif array.dtype.kind == "c":  # real, imaginary, real, ...
-        array = np.stack([array.real, array.imag], axis=-1)
-    proto.tensor_content = b""
-    getattr(proto, _TYPED_FIELDS[proto.dtype]).extend(array.ravel().tolist())
+    if tensor_content:
+        if not proto.tensor_content:  # bool and complex arrive typed
+            proto.ClearField(field)
+            proto.tensor_content = array.tobytes()
+        return proto
+    if proto.tensor_content:
+        if array.dtype.itemsize == 2 and array.dtype.kind not in "iu":  # half, bfloat16: bits
+            array = array.view(np.uint16)
+        proto.tensor_content = b""
+        getattr(proto, field).extend(array.ravel().tolist())
     return proto
 
 

@@ -25,7 +25,6 @@ from aiohttp import web
 from tfgan.serving import grpc_api, rest
 from tfgan.serving.batching import Batcher, BatchingOptions, read_batching_parameters
 from tfgan.serving.configs import (
-    check_inside,
     read_model_config_file,
     single_model_config,
     startup_roots,
@@ -170,7 +169,8 @@ class ServerOptions:
         if self.model_config is not None:
             return self.model_config
         if self.model_config_file:
-            return read_model_config_file(self.model_config_file)
+            return read_model_config_file(self.model_config_file, self.allowed_model_roots or (
+                os.path.dirname(os.path.abspath(self.model_config_file)),))
         return single_model_config(self.model_name, os.path.abspath(self.model_base_path))
 
     def batching_options(self):
@@ -218,7 +218,7 @@ class ModelServer:
         self._runner = None
         self._grpc_server = None
         self._config_poller = None
-        self._config_text = None
+        self._served_config = None
 
     def _executor(self, threads, name):
         executor = concurrent.futures.ThreadPoolExecutor(
@@ -238,8 +238,7 @@ class ModelServer:
         loop = asyncio.get_running_loop()
         config = options.models()
         roots = options.allowed_model_roots or startup_roots(config, options.model_config_file)
-        if options.model_config_file:
-            check_inside(options.model_config_file, roots, "--model_config_file")
+        self._served_config = config
         batching = options.batching_options()
         prometheus_path = options.metrics_path()
         self._batcher = Batcher(batching) if batching is not None else None
@@ -324,23 +323,19 @@ class ModelServer:
         """
         path = self.options.model_config_file
         try:
-            check_inside(path, self.registry.allowed_roots, "--model_config_file")
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-            if text == self._config_text:
+            config = read_model_config_file(path, self.registry.allowed_roots)
+            if config == self._served_config:
                 return False
-            self.registry.reload_config(read_model_config_file(path))
+            self.registry.reload_config(config)
         except (OSError, ValueError, ServingError) as error:  # all or nothing: none applied
             _log.error("not applying %s: %s", path, error)
             return False
-        self._config_text = text
+        self._served_config = config
         _log.info("applied the model config in %s", path)
         return True
 
     async def _poll_config_file(self):
         loop = asyncio.get_running_loop()
-        with open(self.options.model_config_file, encoding="utf-8") as f:
-            self._config_text = f.read()  # what start() served
         while True:
             await asyncio.sleep(self.options.model_config_file_poll_wait_seconds)
             if await loop.run_in_executor(None, self.reload_config_file):
@@ -470,15 +465,19 @@ class BackgroundServer:
         """Starts the loop and the server; returns once both ports listen."""
         self._thread.start()
         try:
-            asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result()
+            self.run(self.server.start())
         except BaseException:
             self._close_loop()
             raise
         return self
 
+    def run(self, coroutine):
+        """Runs `coroutine` on the server's loop and returns its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
     def stop(self):
         """Stops the server gracefully, then the loop."""
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result()
+        self.run(self.server.stop())
         self._close_loop()
 
     def _close_loop(self):
