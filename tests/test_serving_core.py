@@ -173,7 +173,7 @@ def test_version_directories_linked_out_of_the_allowed_roots_are_refused(tmp_pat
     assert [(s.version, s.state) for s in status] == [(2, State.END), (1, State.AVAILABLE)]
     assert status[0].status.error_code == codes.PERMISSION_DENIED
     assert "outside the directories this server may serve from" in status[0].status.error_message
-    with pytest.raises(ValueError, match="outside the directories"):
+    with pytest.raises(ServingError, match="outside the directories"):
         ModelRegistry(core.single_model_config(MODEL_NAME, str(outside)),
                       allowed_roots=(str(tmp_path / "models"),))
 

@@ -381,7 +381,7 @@ def test_a_failed_reload_changes_nothing(models, predictions, base, tmp_path, ex
     outside = reload_request((MODEL_NAME, base), ("etc", "/etc"))
     with pytest.raises(grpc.RpcError) as caught:
         models.HandleReloadConfigRequest(outside, timeout=30)
-    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert "outside the directories this server may serve from" in caught.value.details()
     toy = predict_request(num_samples=np.int32(1), seed=np.int64(1))
     assert predictions.Predict(toy, timeout=30).model_spec.version.value == 1

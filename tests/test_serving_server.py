@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from serving_fixtures import MODEL_NAME, exported_model, http, install_version
-from tfgan.serving import BackgroundServer, ServerOptions, read_model_config_file
+from tfgan.serving import BackgroundServer, ServerOptions, ServingError, read_model_config_file
 
 
 def config_text(base, labels=""):
@@ -85,7 +85,7 @@ def test_config_files_linked_out_of_the_allowed_roots_are_refused(tmp_path, tmp_
     (tmp_path / "models" / "models.config").symlink_to(outside)
     options = ServerOptions(grpc_port=None, rest_port=0, file_system_poll_wait_seconds=-1,
                             model_config_file=str(tmp_path / "models" / "models.config"))
-    with pytest.raises(ValueError, match="--model_config_file .* is outside the directories"):
+    with pytest.raises(ServingError, match="--model_config_file .* is outside the directories"):
         BackgroundServer(options).start()
 
 

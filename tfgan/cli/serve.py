@@ -162,7 +162,7 @@ def main(argv):
         options = options_from_flags()
         model_config = options.models()
         options.batching_options(), options.metrics_path()  # the files read, before serving
-    except ValueError as error:
+    except (ValueError, ServingError) as error:
         fail(" ".join(str(error).split()), USAGE)
     _check_base_paths(model_config)
     try:

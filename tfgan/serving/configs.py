@@ -9,7 +9,10 @@ import os
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
 from google.protobuf import wrappers_pb2
+from tensorflow.core.protobuf import error_codes_pb2 as codes
 from tensorflow_serving.config import model_server_config_pb2
+
+from tfgan.serving.errors import ServingError
 
 # The server's config protos that the tensorflow-serving-api package does not ship, with the
 # field names and numbers of tensorflow_serving's session_bundle_config.proto and
@@ -103,8 +106,8 @@ def read_model_config_file(path, roots=()):
         `model_server_config_pb2.ModelServerConfig`, checked by `validate_model_config`.
 
     Raises:
-        ValueError: if the file is outside `roots`, cannot be read or parsed, or names an
-            invalid model.
+        ValueError: if the file cannot be read or parsed, or names an invalid model.
+        ServingError: PERMISSION_DENIED if the file is outside `roots`.
     """
     check_inside(path, roots, "--model_config_file")
     config = read_text_proto(path, model_server_config_pb2.ModelServerConfig())
@@ -163,7 +166,7 @@ def startup_roots(config, config_file=None):
 
 
 def check_inside(path, roots, what):
-    """Raises `ValueError` unless `path`, symlinks resolved, lies in one of `roots`.
+    """Raises PERMISSION_DENIED unless `path`, symlinks resolved, lies in one of `roots`.
 
     Args:
         path: str, a model base path, version directory or config file.
@@ -175,6 +178,6 @@ def check_inside(path, roots, what):
     real = os.path.realpath(path)
     if not any(os.path.commonpath([real, os.path.realpath(root)]) == os.path.realpath(root)
                for root in roots):
-        raise ValueError(f"{what} {path} (resolved: {real}) is outside the directories this "
-                         f"server may serve from ({', '.join(roots)}); see "
-                         "--allowed_model_roots")
+        raise ServingError(codes.PERMISSION_DENIED, (
+            f"{what} {path} (resolved: {real}) is outside the directories this server may "
+            f"serve from ({', '.join(roots)}); see --allowed_model_roots"))

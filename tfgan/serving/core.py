@@ -36,8 +36,8 @@ from tfgan.serving import inference
 from tfgan.serving.configs import (  # noqa: F401
     BatchingParameters,
     MonitoringConfig,
-    read_model_config_file,
     check_inside,
+    read_model_config_file,
     read_text_proto,
     single_model_config,
     validate_model_config,
@@ -262,10 +262,6 @@ class ModelRegistry:
         try:
             check_inside(path, self.allowed_roots, "version directory")
             loaded = LoadedVersion(name, version, path, warmup=self._warmup, tags=self._tags)
-        except ValueError as error:
-            self._load_failed(model, version, failures, ServingError(
-                error_codes_pb2.PERMISSION_DENIED, str(error)))
-            return
         except Exception as error:  # noqa: BLE001 - report any failure, keep serving
             if not isinstance(error, ServingError):
                 error = ServingError(error_codes_pb2.UNKNOWN, str(error))
@@ -318,8 +314,9 @@ class ModelRegistry:
             config: `ModelServerConfig`.
 
         Raises:
-            ValueError: if the config is invalid or names a path outside the allowed roots.
-            ServingError: FAILED_PRECONDITION if a label names an unavailable version.
+            ValueError: if the config is invalid.
+            ServingError: FAILED_PRECONDITION if a label names an unavailable version,
+                PERMISSION_DENIED for a base path outside the allowed roots.
         """
         self._check_config(config)
         labels = {m.name: dict(m.version_labels) for m in config.model_config_list.config}
@@ -334,10 +331,6 @@ class ModelRegistry:
                 self._sync(model)
                 models[model_config.name] = model
             self._check_labels(models, labels)
-            for name, model in self._models.items():
-                if name not in models:
-                    for version in sorted(model.available):
-                        model.set_state(version, State.END)
             self._models, self._labels = models, labels
 
     # ---- requests ----------------------------------------------------------------------------
