@@ -436,3 +436,19 @@ def test_classify_and_regress_answer_as_for_a_model_without_such_signatures(late
         registry.classify_or_regress(spec(signature_name="sample"), "regress", [])
     with pytest.raises(ServingError, match="No signature was found with the name: nope"):
         registry.classify_or_regress(spec(signature_name="nope"), "classify", [])
+
+
+def test_saved_model_tags_pick_the_meta_graph(tmp_path):
+    path = str(tmp_path / "tagged")
+    v1 = tf.compat.v1
+    with tf.Graph().as_default() as graph, v1.Session(graph=graph) as session:
+        x = v1.placeholder(tf.float32, [None], name="x")
+        signature = v1.saved_model.predict_signature_def({"x": x}, {"y": x * 2.0})
+        builder = v1.saved_model.Builder(path)
+        builder.add_meta_graph_and_variables(session, ["serve", "gpu"],
+                                             signature_def_map={"double": signature})
+        builder.save()
+    with pytest.raises(ServingError, match=r"matching supplied tags: \{ serve \}"):
+        core.LoadedVersion("tagged", 1, path, warmup=0)
+    loaded = core.LoadedVersion("tagged", 1, path, warmup=0, tags=("serve", "gpu"))
+    np.testing.assert_array_equal(loaded.run("double", {"x": np.float32([1, 2])})["y"], [2, 4])
