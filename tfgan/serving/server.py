@@ -149,7 +149,7 @@ class ServerOptions:
     grace_seconds: float = _python_only(5.0)
 
     def __post_init__(self):
-        if self.grpc_port is None and self.rest_port is None:
+        if self.grpc_port is None and self.rest_port is None and not self.grpc_socket_path:
             raise ValueError("at least one of the gRPC and REST ports must be on. Received: "
                              f"port={self.grpc_port}, rest_api_port={self.rest_port}")
         if self.model_config_file and self.model_base_path:
@@ -364,9 +364,11 @@ class ModelServer:
 
     def ready_message(self):
         """One line naming the models and the URLs, printed when the server is ready."""
+        socket_path = self.options.grpc_socket_path
         urls = " and ".join(
             f"{kind} {url}"
-            for kind, url in (("REST", self.rest_url), ("gRPC", self.grpc_url))
+            for kind, url in (("REST", self.rest_url), ("gRPC", self.grpc_url),
+                              ("gRPC", socket_path and f"unix:{socket_path}"))
             if url
         )
         return f"Serving {', '.join(self.registry.model_names)} on {urls}"
