@@ -94,7 +94,9 @@ def test_stock_flags_the_project_passes_are_taken(tmp_path, base):
 
 
 def test_help_names_each_difference_from_the_stock_flags():
-    for flag in ("--rest_api_port", "--port=0", "--host", "--max_samples_per_request"):
+    for flag in ("--rest_api_port", "--port=0", "--host", "--max_samples_per_request",
+                 "--max_request_bytes", "--allow_reload_config_requests",
+                 "--allowed_model_roots", "--ssl_config_file"):
         assert flag in serve.__doc__
 
 

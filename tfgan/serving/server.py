@@ -56,8 +56,8 @@ class ServerOptions:
     Field names are the flag names, except `grpc_port` (`--port`) and `rest_port`
     (`--rest_api_port`), where a flag of 0 is None here (off) and 0 here picks a free port.
     The models are `model_config` when set, else `--model_config_file`, else
-    `--model_name` / `--model_base_path`; `batching` and `prometheus_path` likewise stand in
-    for their files. Python-only fields: `model_config`, `batching`, `prometheus_path`,
+    `--model_name` / `--model_base_path`; `prometheus_path` likewise stands in for
+    `--monitoring_config_file`. Python-only fields: `model_config`, `prometheus_path`,
     `grace_seconds` (how long stopping waits for requests in flight).
 
     Raises:
@@ -144,7 +144,6 @@ class ServerOptions:
         lower_bound=0)
     grpc_idle_timeout_seconds: float = _option(
         300.0, "Idle time after which a gRPC connection is closed; 0 = never.", lower_bound=0)
-    batching: object = _python_only(None)
     prometheus_path: str = _python_only(None)
     grace_seconds: float = _python_only(5.0)
 
@@ -175,8 +174,8 @@ class ServerOptions:
 
     def batching_options(self):
         """`BatchingOptions`, or None when batching is off."""
-        if self.batching is not None or not self.enable_batching:
-            return self.batching
+        if not self.enable_batching:
+            return None
         if self.batching_parameters_file:
             return read_batching_parameters(self.batching_parameters_file)
         return BatchingOptions()
