@@ -2,11 +2,12 @@
 
 `ModelRegistry` serves any SavedModel directory tree: for each configured model it polls
 `<base_path>/<version>/` every `file_system_poll_wait_seconds`, loads new integer version
-directories (warmed up before they serve) with `tf.saved_model.load`, then unloads versions
-the version policy no longer wants. Requests always see a complete set of versions: the set is a dict replaced in one
-assignment, and a version stays loaded until a newer one is available. A version that fails to
-load is reported in the model status (state END with its error), the old one keeps serving,
-and the load is retried as the stock server retries it.
+directories (warmed up before they serve, see `versions.LoadedVersion`), then unloads versions
+the version policy no longer wants. Requests always see a complete set of versions: the set is
+a dict replaced in one assignment, and a version stays loaded until a newer one is available.
+A version that fails to load is reported in the model status (state END with its error), the
+newest ones that load serve instead, and the load is retried as the stock server retries it.
+A reload replaces the whole set of models or nothing; paths must lie in the allowed roots.
 
 The pieces it uses have their own modules: `configs` (the config files), `versions` (version
 directories, loading and warm-up), `signatures` (checking a request against a SignatureDef),

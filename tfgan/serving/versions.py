@@ -3,9 +3,10 @@
 - `list_versions`: the version directories under a base path, parsed as the stock server
   parses them (`00000123` is version 123; the directory keeps its name on disk).
 - `aspired_versions`: which of them a `ServableVersionPolicy` wants served.
-- `read_signature_defs`: the SignatureDefs of the MetaGraph tagged exactly `serve`.
-- `LoadedVersion`: one loaded version; it runs signatures, and is warmed up before it serves
-  (`warmup`).
+- `read_signature_defs`: the SignatureDefs of the MetaGraph with the given tags (`serve`).
+- `LoadedVersion`: one loaded version; it runs signatures (`FunctionSignatures` from
+  `tf.saved_model.load`, else `SessionSignatures` from TensorFlow's v1 session loader), and
+  is warmed up before it serves (`warmup`).
 """
 
 import logging
