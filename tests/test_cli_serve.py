@@ -72,6 +72,7 @@ def test_flags_map_to_server_options(base, tmp_path):
     assert (defaults.max_num_load_retries, defaults.load_retry_interval_micros) == (5, 60_000_000)
     assert defaults.enable_model_warmup and not defaults.allow_version_labels_for_unavailable_models
     assert defaults.model_config_file_poll_wait_seconds == 0
+    assert defaults.num_request_iterations_for_warmup == 0
     assert (defaults.grpc_port, defaults.rest_port, defaults.host) == (8500, 8501, "127.0.0.1")
     assert defaults.models().model_config_list.config[0].name == "default"
 

@@ -84,7 +84,8 @@ class ServerOptions:
         True, "Warm each version up before it serves (assets.extra/tf_serving_warmup_requests, "
         "else one request per signature).")
     num_request_iterations_for_warmup: int = _option(
-        1, "Times each warm-up request is replayed.", lower_bound=1)
+        0, "Times each warm-up request is replayed; 0 (the stock default): once.",
+        lower_bound=0)
     saved_model_tags: tuple = _option(
         ("serve",), "Tags of the MetaGraph to load, comma-separated.")
     allowed_model_roots: tuple = _option(
@@ -250,7 +251,7 @@ class ModelServer:
             load_retry_interval_micros=options.load_retry_interval_micros,
             allow_version_labels_for_unavailable_models=(
                 options.allow_version_labels_for_unavailable_models),
-            warmup_iterations=(options.num_request_iterations_for_warmup
+            warmup_iterations=(max(1, options.num_request_iterations_for_warmup)
                                if options.enable_model_warmup else 0),
             saved_model_tags=options.saved_model_tags,
             allowed_roots=roots,
