@@ -24,6 +24,7 @@ from serving_fixtures import (
     install_version,
     raw_exchange,
 )
+import tfgan
 from tfgan.cli import serve
 from tfgan.cli.flags import flags_parser
 from tfgan.serving import BatchingOptions
@@ -60,19 +61,20 @@ def test_flags_map_to_server_options(base, tmp_path):
                           f"--monitoring_config_file={monitoring}", "--host=0.0.0.0")
     assert options.grpc_port is None and options.rest_port == 9000
     assert options.host == "0.0.0.0" and options.max_samples_per_request == 1024
-    assert options.batching.max_batch_size == 16
-    assert options.batching.batch_timeout_micros == 500
-    assert options.prometheus_path == "/monitoring/prometheus/metrics"
-    [model] = options.model_config.model_config_list.config
+    assert options.batching_options().max_batch_size == 16
+    assert options.batching_options().batch_timeout_micros == 500
+    assert options.metrics_path() == "/monitoring/prometheus/metrics"
+    [model] = options.models().model_config_list.config
     assert (model.name, model.base_path) == ("toy", str(base))
     defaults = options_for(f"--model_base_path={base}", "--enable_batching")
-    assert defaults.batching == BatchingOptions()
+    assert defaults.batching_options() == BatchingOptions()
     # The stock server's defaults for the flags it shares.
     assert (defaults.max_num_load_retries, defaults.load_retry_interval_micros) == (5, 60_000_000)
     assert defaults.enable_model_warmup and not defaults.allow_version_labels_for_unavailable_models
     assert defaults.model_config_file_poll_wait_seconds == 0
+    assert defaults.num_request_iterations_for_warmup == 0
     assert (defaults.grpc_port, defaults.rest_port, defaults.host) == (8500, 8501, "127.0.0.1")
-    assert defaults.model_config.model_config_list.config[0].name == "default"
+    assert defaults.models().model_config_list.config[0].name == "default"
 
 
 def test_stock_flags_the_project_passes_are_taken(tmp_path, base):
@@ -93,7 +95,9 @@ def test_stock_flags_the_project_passes_are_taken(tmp_path, base):
 
 
 def test_help_names_each_difference_from_the_stock_flags():
-    for flag in ("--rest_api_port", "--port=0", "--host", "--max_samples_per_request"):
+    for flag in ("--rest_api_port", "--port=0", "--host", "--max_samples_per_request",
+                 "--max_request_bytes", "--allow_reload_config_requests",
+                 "--allowed_model_roots", "--ssl_config_file"):
         assert flag in serve.__doc__
 
 
@@ -248,3 +252,82 @@ def test_memory_stays_flat_under_bad_requests(base):
     finally:
         process.kill()
         process.wait()
+
+
+def test_version_prints_the_stock_lines_and_exits_0(capsys):
+    assert run_serve("--version") in (0, None)
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"TensorFlow ModelServer: tfgan-serve {tfgan.__version__}",
+                   f"TensorFlow Library: {tf.__version__}"]
+
+
+def test_every_stock_flag_is_taken():
+    stock = ("port grpc_socket_path rest_api_port rest_api_num_threads rest_api_timeout_in_ms "
+             "rest_api_enable_cors_support enable_batching "
+             "allow_version_labels_for_unavailable_models batching_parameters_file "
+             "enable_per_model_batching_parameters model_config_file "
+             "model_config_file_poll_wait_seconds model_name model_base_path num_load_threads "
+             "num_unload_threads max_num_load_retries load_retry_interval_micros "
+             "file_system_poll_wait_seconds flush_filesystem_caches "
+             "tensorflow_session_parallelism tensorflow_session_config_file "
+             "tensorflow_intra_op_parallelism tensorflow_inter_op_parallelism "
+             "use_alts_credentials ssl_config_file platform_config_file "
+             "per_process_gpu_memory_fraction saved_model_tags grpc_channel_arguments "
+             "grpc_max_threads enable_model_warmup num_request_iterations_for_warmup version "
+             "monitoring_config_file remove_unused_fields_from_bundle_metagraph "
+             "prefer_tflite_model num_tflite_pools num_tflite_interpreters_per_pool "
+             "enable_signature_method_name_check xla_cpu_compilation_enabled "
+             "xla_gpu_compilation_enabled enable_profiler thread_pool_factory_config_file "
+             "mixed_precision skip_initialize_tpu enable_grpc_healthcheck_service "
+             "enable_serialization_as_tensor_content").split()
+    assert len(stock) == 48  # main.cc's flag list
+    assert [name for name in stock if name not in serve.FLAGS] == []
+
+
+def test_stock_flags_with_no_effect_log_one_line_each(caplog, capsys):
+    code = run_serve("--model_base_path=/no/such/export", "--num_load_threads=4",
+                     "--prefer_tflite_model=false", "--enable_profiler")
+    assert code == 2
+    lines = [r.getMessage() for r in caplog.records if "has no effect" in r.getMessage()]
+    assert lines == [
+        "--num_load_threads has no effect in tfgan-serve: versions load one at a time on the "
+        "polling thread",
+        "--prefer_tflite_model has no effect in tfgan-serve: TFLite models are not served",
+        "--enable_profiler has no effect in tfgan-serve: there is no profiler service; use "
+        "TensorFlow's profiler"]
+
+
+def test_tls_flags_are_refused_rather_than_serving_plain_text(base, capsys):
+    assert run_serve(f"--model_base_path={base}", "--ssl_config_file=/etc/ssl.config") == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --ssl_config_file: TLS is not implemented; refused, not served in plain text")
+
+
+def test_options_come_from_their_flags(base, tmp_path):
+    options = options_for(f"--model_base_path={base}", "--grpc_socket_path=/tmp/s.sock",
+                          "--grpc_channel_arguments=grpc.max_connection_age_ms=2000,"
+                          "grpc.so_reuseaddr=1", "--saved_model_tags=serve,gpu",
+                          "--rest_api_enable_cors_support=true", "--grpc_max_threads=8",
+                          "--enable_serialization_as_tensor_content=true",
+                          f"--allowed_model_roots={tmp_path}")
+    assert options.grpc_socket_path == "/tmp/s.sock"
+    assert options.grpc_channel_arguments == ("grpc.max_connection_age_ms=2000",
+                                              "grpc.so_reuseaddr=1")
+    assert options.saved_model_tags == ("serve", "gpu")
+    assert options.rest_api_enable_cors_support and options.grpc_max_threads == 8
+    assert options.enable_serialization_as_tensor_content
+    assert options.allowed_model_roots == (str(tmp_path),)
+    assert not options.allow_reload_config_requests
+
+
+def test_a_model_whose_versions_all_fail_is_one_line_and_status_1(tmp_path, capsys):
+    base = tmp_path / "broken"
+    (base / "1").mkdir(parents=True)
+    (base / "1" / "saved_model.pb").write_bytes(b"not a proto")
+    code = run_serve(f"--model_base_path={base}", "--model_name=broken", "--port=0",
+                     f"--rest_api_port={free_port()}", "--max_num_load_retries=0")
+    captured = capsys.readouterr()
+    assert code == 1 and "Serving" not in captured.out
+    assert captured.err.strip() == (
+        "error: FAILED_PRECONDITION: no version of these models loads: broken: Can't parse "
+        f"{base / '1' / 'saved_model.pb'} as binary proto")

@@ -95,7 +95,8 @@ def test_batching_parameters_file(tmp_path):
         max_batch_size=8, batch_timeout_micros=1000, num_batch_threads=2,
         allowed_batch_sizes=(4, 8))
     path.write_text("max_batch_size: 8")
-    with pytest.raises(ValueError, match="cannot read BatchingParameters"):
+    with pytest.raises(ValueError,
+                       match="Error parsing text-format tensorflow.serving.BatchingParameters"):
         read_batching_parameters(str(path))
 
 

@@ -89,7 +89,8 @@ def test_only_integer_directories_are_versions(tmp_path):
     ('model_config_list { config { name: "a" } }', "model a needs a base_path."),
     ('model_config_list { config { name: "a" base_path: "/x" model_platform: "pytorch" } }',
      "only the tensorflow model platform is served."),
-    ('model_config_list { config { nam: "a" } }', "cannot read ModelServerConfig"),
+    ('model_config_list { config { nam: "a" } }',
+     "Error parsing text-format tensorflow.serving.ModelServerConfig: 1:30 : Message type "),
 ])
 def test_bad_model_configs_are_refused(tmp_path, text, message):
     path = tmp_path / "models.config"
@@ -126,6 +127,55 @@ def test_a_failed_load_keeps_the_old_version_serving(latest_registry):
     assert result.model_spec.version.value == 1
     registry.poll_once()  # a failed version is not retried while its directory stays
     assert states(registry)[0] == (5, State.END)
+
+
+def test_after_a_restart_a_corrupt_newest_version_gives_way_to_the_newest_that_loads(
+        tmp_path, two_exports):
+    base = tmp_path / "toy"
+    install_version(two_exports[0], base, 1)
+    install_version(two_exports[1], base, 2)
+    for version in (3, 4):
+        (base / str(version)).mkdir()
+        (base / str(version) / "saved_model.pb").write_bytes(b"not a proto")
+    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+                             file_system_poll_wait_seconds=-1)
+    registry.start()
+    assert states(registry) == [(4, State.END), (3, State.END), (2, State.AVAILABLE)]
+    assert registry.resolve(spec()).version == 2
+    assert registry.failed_models() == []
+    shutil.rmtree(base / "4")  # fixed by removing it: 3 is still broken, 2 keeps serving
+    registry.poll_once()
+    assert states(registry) == [(3, State.END), (2, State.AVAILABLE)]
+
+
+def test_a_model_whose_versions_all_fail_is_named(tmp_path):
+    base = tmp_path / "toy"
+    (base / "1").mkdir(parents=True)
+    (base / "1" / "saved_model.pb").write_bytes(b"not a proto")
+    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+                             file_system_poll_wait_seconds=-1)
+    registry.start()
+    assert registry.failed_models() == [
+        f"toy: Can't parse {base / '1' / 'saved_model.pb'} as binary proto"]
+
+
+def test_version_directories_linked_out_of_the_allowed_roots_are_refused(tmp_path, two_exports):
+    base = tmp_path / "models" / "toy"
+    install_version(two_exports[0], base, 1)
+    outside = tmp_path / "elsewhere"
+    install_version(two_exports[1], outside, 2)
+    (base / "2").symlink_to(outside / "2")
+    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+                             file_system_poll_wait_seconds=-1,
+                             allowed_roots=(str(tmp_path / "models"),))
+    registry.start()
+    status = registry.model_status(spec()).model_version_status
+    assert [(s.version, s.state) for s in status] == [(2, State.END), (1, State.AVAILABLE)]
+    assert status[0].status.error_code == codes.PERMISSION_DENIED
+    assert "outside the directories this server may serve from" in status[0].status.error_message
+    with pytest.raises(ServingError, match="outside the directories"):
+        ModelRegistry(core.single_model_config(MODEL_NAME, str(outside)),
+                      allowed_roots=(str(tmp_path / "models"),))
 
 
 def test_a_zero_padded_version_directory_serves_from_its_own_path(tmp_path, two_exports):
@@ -226,15 +276,17 @@ def test_metrics_keys_are_bounded_to_served_models(latest_registry):
     assert counts == {("<unknown model>", "NOT_FOUND"): 50, (MODEL_NAME, "OK"): 1}
 
 
-def test_an_emptied_base_path_unloads_everything(latest_registry):
+def test_an_emptied_base_path_unloads_everything_and_status_forgets_it(latest_registry):
     registry, base = latest_registry
     os.rename(base / "1", base / "old")
     registry.poll_once()
-    assert states(registry) == [(1, State.END)]
     with pytest.raises(ServingError) as caught:
         registry.resolve(spec())
     assert caught.value.code == codes.NOT_FOUND
     assert caught.value.message == "Servable not found for request: Latest(toy)"
+    with pytest.raises(ServingError) as caught:
+        registry.model_status(spec())
+    assert caught.value.message == "Could not find any versions of model toy"
 
 
 def test_specific_policy_with_labels(tmp_path, two_exports):
@@ -384,3 +436,19 @@ def test_classify_and_regress_answer_as_for_a_model_without_such_signatures(late
         registry.classify_or_regress(spec(signature_name="sample"), "regress", [])
     with pytest.raises(ServingError, match="No signature was found with the name: nope"):
         registry.classify_or_regress(spec(signature_name="nope"), "classify", [])
+
+
+def test_saved_model_tags_pick_the_meta_graph(tmp_path):
+    path = str(tmp_path / "tagged")
+    v1 = tf.compat.v1
+    with tf.Graph().as_default() as graph, v1.Session(graph=graph) as session:
+        x = v1.placeholder(tf.float32, [None], name="x")
+        signature = v1.saved_model.predict_signature_def({"x": x}, {"y": x * 2.0})
+        builder = v1.saved_model.Builder(path)
+        builder.add_meta_graph_and_variables(session, ["serve", "gpu"],
+                                             signature_def_map={"double": signature})
+        builder.save()
+    with pytest.raises(ServingError, match=r"matching supplied tags: \{ serve \}"):
+        core.LoadedVersion("tagged", 1, path, warmup=0)
+    loaded = core.LoadedVersion("tagged", 1, path, warmup=0, tags=("serve", "gpu"))
+    np.testing.assert_array_equal(loaded.run("double", {"x": np.float32([1, 2])})["y"], [2, 4])

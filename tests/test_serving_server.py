@@ -1,11 +1,14 @@
 """tfgan.serving.server: options, and --model_config_file re-read while serving."""
 
+import asyncio
 import json
+import urllib.error
+import urllib.request
 
 import pytest
 
 from serving_fixtures import MODEL_NAME, exported_model, http, install_version
-from tfgan.serving import BackgroundServer, ServerOptions, read_model_config_file
+from tfgan.serving import BackgroundServer, ServerOptions, ServingError, read_model_config_file
 
 
 def config_text(base, labels=""):
@@ -50,3 +53,70 @@ def test_labels_for_unavailable_versions_need_the_flag(tmp_path, tmp_path_factor
     with BackgroundServer(allowed) as running:
         url = f"{running.rest_url}/v1/models/{MODEL_NAME}/labels/next:predict"
         assert http("POST", url, '{"instances": [[0, 0, 0]]}')[0] == 404
+
+
+def test_a_config_file_reload_is_all_or_nothing(tmp_path, tmp_path_factory):
+    base = tmp_path / MODEL_NAME
+    install_version(exported_model(tmp_path_factory, 1), base, 1)
+    other = tmp_path / "other"
+    install_version(exported_model(tmp_path_factory, 2), other, 1)
+    path = tmp_path / "models.config"
+    served = config_text(base)
+    path.write_text(served)
+    options = ServerOptions(grpc_port=None, rest_port=0, file_system_poll_wait_seconds=-1,
+                            model_config_file=str(path))
+    with BackgroundServer(options) as running:
+        # Drops toy, adds other, and labels a version of other that does not exist.
+        path.write_text(f'model_config_list {{ config {{ name: "other" base_path: "{other}" '
+                        'version_labels { key: "next" value: 9 } } }')
+        assert not running.server.reload_config_file()
+        assert running.registry.model_names == [MODEL_NAME]
+        assert http("GET", f"{running.rest_url}/v1/models/{MODEL_NAME}")[0] == 200
+        path.write_text(served)  # the old text again: still served, nothing to apply
+        assert not running.server.reload_config_file()
+        assert http("GET", f"{running.rest_url}/v1/models/{MODEL_NAME}")[0] == 200
+
+
+def test_config_files_linked_out_of_the_allowed_roots_are_refused(tmp_path, tmp_path_factory):
+    base = tmp_path / "models" / MODEL_NAME
+    install_version(exported_model(tmp_path_factory, 1), base, 1)
+    outside = tmp_path / "elsewhere.config"
+    outside.write_text(config_text(base))
+    (tmp_path / "models" / "models.config").symlink_to(outside)
+    options = ServerOptions(grpc_port=None, rest_port=0, file_system_poll_wait_seconds=-1,
+                            model_config_file=str(tmp_path / "models" / "models.config"))
+    with pytest.raises(ServingError, match="--model_config_file .* is outside the directories"):
+        BackgroundServer(options).start()
+
+
+def test_cors_headers_when_enabled(tmp_path, tmp_path_factory):
+    base = tmp_path / MODEL_NAME
+    install_version(exported_model(tmp_path_factory, 1), base, 1)
+    for cors in (False, True):
+        options = ServerOptions(model_config_file="", model_base_path=str(base),
+                                model_name=MODEL_NAME, grpc_port=None, rest_port=0,
+                                file_system_poll_wait_seconds=-1,
+                                rest_api_enable_cors_support=cors)
+        with BackgroundServer(options) as running:
+            for url in (f"{running.rest_url}/v1/models/{MODEL_NAME}",
+                        f"{running.rest_url}/v1/models/nothing"):
+                request = urllib.request.Request(url)
+                try:
+                    headers = urllib.request.urlopen(request, timeout=30).headers
+                except urllib.error.HTTPError as error:
+                    headers = error.headers
+                assert (headers.get("Access-Control-Allow-Origin") == "*") == cors
+                assert (headers.get("Access-Control-Allow-Methods") == "POST, GET") == cors
+
+
+def test_the_server_is_serving_once_a_version_is_available(tmp_path, tmp_path_factory):
+    base = tmp_path / MODEL_NAME
+    base.mkdir()
+    options = ServerOptions(model_base_path=str(base), model_name=MODEL_NAME, grpc_port=None,
+                            rest_port=0, file_system_poll_wait_seconds=-1)
+    with BackgroundServer(options) as running:
+        assert not running.server.serving.is_set()
+        install_version(exported_model(tmp_path_factory, 1), base, 1)
+        running.registry.poll_once()
+        running.run(asyncio.wait_for(running.server.serving.wait(), 30))
+        assert http("GET", f"{running.rest_url}/v1/models/{MODEL_NAME}")[0] == 200

@@ -37,43 +37,62 @@ _HELP_WIDTH = 100
 OTHER_GROUP = "other"
 
 
-def define_flags(config_class, flag_values):
-    """Defines one absl flag per field of `config_class` (str, int, float, bool, tuple)."""
+def _flag_fields(config_class):
+    """(flag name, field) of each field of `config_class` that is a flag.
+
+    A field's flag is named after it unless its metadata says `flag="name"`; `flag=None`
+    makes a field that only Python callers set.
+    """
     for field in dataclasses.fields(config_class):
-        help_text = field.metadata.get("help", field.name)
+        name = field.metadata.get("flag", field.name)
+        if name is not None:
+            yield name, field
+
+
+def define_flags(config_class, flag_values):
+    """Defines one absl flag per field of `config_class` (str, int, float, bool, tuple).
+
+    Field metadata: `help`, `flag` (see `_flag_fields`), `lower_bound` / `upper_bound`.
+    """
+    for name, field in _flag_fields(config_class):
+        help_text = field.metadata.get("help", name)
+        bounds = {key: field.metadata[key] for key in ("lower_bound", "upper_bound")
+                  if key in field.metadata}
         default = field.default
         if isinstance(default, bool):
-            flags.DEFINE_bool(field.name, default, help_text, flag_values=flag_values)
+            flags.DEFINE_bool(name, default, help_text, flag_values=flag_values)
         elif isinstance(default, int):
-            flags.DEFINE_integer(field.name, default, help_text, flag_values=flag_values)
+            flags.DEFINE_integer(name, default, help_text, flag_values=flag_values, **bounds)
         elif isinstance(default, float):
-            flags.DEFINE_float(field.name, default, help_text, flag_values=flag_values)
+            flags.DEFINE_float(name, default, help_text, flag_values=flag_values, **bounds)
         elif isinstance(default, tuple):
-            flags.DEFINE_list(field.name, [str(v) for v in default], help_text,
+            flags.DEFINE_list(name, [str(v) for v in default], help_text,
                               flag_values=flag_values)
         else:
-            flags.DEFINE_string(field.name, default, help_text, flag_values=flag_values)
+            flags.DEFINE_string(name, default, help_text, flag_values=flag_values)
 
 
 def config_from_flags(config_class, flag_values):
     """Reads the parsed flags back into a `config_class` instance.
 
+    A field's `from_flag` metadata, a callable, turns the flag's value into the field's.
+
     Raises:
         ValueError: a list flag holds an item of the wrong type.
     """
     kwargs = {}
-    for field in dataclasses.fields(config_class):
-        value = flag_values[field.name].value
+    for name, field in _flag_fields(config_class):
+        value = flag_values[name].value
         if isinstance(field.default, tuple):
             item_type = field.metadata.get("item_type", str)
             try:
                 value = tuple(item_type(item) for item in value)
             except ValueError:
                 raise ValueError(
-                    f"--{field.name} takes a comma-separated list of {item_type.__name__}; "
+                    f"--{name} takes a comma-separated list of {item_type.__name__}; "
                     f"got {','.join(value)!r}"
                 ) from None
-        kwargs[field.name] = value
+        kwargs[field.name] = field.metadata.get("from_flag", lambda v: v)(value)
     return config_class(**kwargs)
 
 

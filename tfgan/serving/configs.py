@@ -5,9 +5,14 @@ Text protos read exactly as `tensorflow_model_server` reads them (`--model_confi
 `--model_name` / `--model_base_path` stand for.
 """
 
+import os
+
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
 from google.protobuf import wrappers_pb2
+from tensorflow.core.protobuf import error_codes_pb2 as codes
 from tensorflow_serving.config import model_server_config_pb2
+
+from tfgan.serving.errors import ServingError
 
 # The server's config protos that the tensorflow-serving-api package does not ship, with the
 # field names and numbers of tensorflow_serving's session_bundle_config.proto and
@@ -79,25 +84,32 @@ def read_text_proto(path, message):
     """
     try:
         with open(path, encoding="utf-8") as f:
-            return text_format.Parse(f.read(), message)
-    except (OSError, text_format.ParseError) as error:
-        raise ValueError(
-            f"cannot read {message.DESCRIPTOR.name} from {path}: {error}. Received: path={path}"
-        ) from None
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot read {message.DESCRIPTOR.name} from {path}: {error}") from None
+    try:
+        return text_format.Parse(text, message)
+    except text_format.ParseError as error:  # the stock server's words
+        raise ValueError(f"Error parsing text-format {message.DESCRIPTOR.full_name}: {error} "
+                         f"(in {path})") from None
 
 
-def read_model_config_file(path):
+def read_model_config_file(path, roots=()):
     """Reads a `ModelServerConfig` text proto (`--model_config_file`).
 
     Args:
         path: str, the file.
+        roots: sequence of str, directories the file must lie in, symlinks resolved (checked
+            before it is read); empty allows any. Defaults to `()`.
 
     Returns:
         `model_server_config_pb2.ModelServerConfig`, checked by `validate_model_config`.
 
     Raises:
         ValueError: if the file cannot be read or parsed, or names an invalid model.
+        ServingError: PERMISSION_DENIED if the file is outside `roots`.
     """
+    check_inside(path, roots, "--model_config_file")
     config = read_text_proto(path, model_server_config_pb2.ModelServerConfig())
     validate_model_config(config)
     return config
@@ -137,3 +149,35 @@ def validate_model_config(config):
                 "only the tensorflow model platform is served. "
                 f"Received: model_platform={model.model_platform!r}"
             )
+
+
+def startup_roots(config, config_file=None):
+    """The directories a server started with `config` (read from `config_file`) may serve from.
+
+    The directory holding each model's base path (`/models` for `/models/mnist`, as the
+    stock image lays models out) and the config file's directory, symlinks resolved: the
+    default of `--allowed_model_roots`.
+    """
+    roots = [os.path.dirname(os.path.abspath(model.base_path))
+             for model in config.model_config_list.config]
+    if config_file:
+        roots.append(os.path.dirname(os.path.abspath(config_file)))
+    return tuple(sorted({os.path.realpath(root) for root in roots}))
+
+
+def check_inside(path, roots, what):
+    """Raises PERMISSION_DENIED unless `path`, symlinks resolved, lies in one of `roots`.
+
+    Args:
+        path: str, a model base path, version directory or config file.
+        roots: sequence of str, allowed directories; empty allows every path.
+        what: str, what `path` is, for the message.
+    """
+    if not roots:
+        return
+    real = os.path.realpath(path)
+    if not any(os.path.commonpath([real, os.path.realpath(root)]) == os.path.realpath(root)
+               for root in roots):
+        raise ServingError(codes.PERMISSION_DENIED, (
+            f"{what} {path} (resolved: {real}) is outside the directories this server may "
+            f"serve from ({', '.join(roots)}); see --allowed_model_roots"))

@@ -2,11 +2,12 @@
 
 `ModelRegistry` serves any SavedModel directory tree: for each configured model it polls
 `<base_path>/<version>/` every `file_system_poll_wait_seconds`, loads new integer version
-directories (warmed up before they serve) with `tf.saved_model.load`, then unloads versions
-the version policy no longer wants. Requests always see a complete set of versions: the set is a dict replaced in one
-assignment, and a version stays loaded until a newer one is available. A version that fails to
-load is reported in the model status (state END with its error), the old one keeps serving,
-and the load is retried as the stock server retries it.
+directories (warmed up before they serve, see `versions.LoadedVersion`), then unloads versions
+the version policy no longer wants. Requests always see a complete set of versions: the set is
+a dict replaced in one assignment, and a version stays loaded until a newer one is available.
+A version that fails to load is reported in the model status (state END with its error), the
+newest ones that load serve instead, and the load is retried as the stock server retries it.
+A reload replaces the whole set of models or nothing; paths must lie in the allowed roots.
 
 The pieces it uses have their own modules: `configs` (the config files), `versions` (version
 directories, loading and warm-up), `signatures` (checking a request against a SignatureDef),
@@ -36,6 +37,7 @@ from tfgan.serving import inference
 from tfgan.serving.configs import (  # noqa: F401
     BatchingParameters,
     MonitoringConfig,
+    check_inside,
     read_model_config_file,
     read_text_proto,
     single_model_config,
@@ -114,7 +116,14 @@ class ModelRegistry:
         allow_version_labels_for_unavailable_models: bool, accept labels that name versions
             not available (yet): such a label answers NOT_FOUND until its version loads.
             Defaults to `False`: as the stock server, refuse them.
-        enable_model_warmup: bool, warm versions up before they serve. Defaults to `True`.
+        warmup_iterations: int, times each warm-up request is replayed before a version
+            serves; 0 skips warm-up. Defaults to `1`.
+        saved_model_tags: tuple of str, the tags of the MetaGraph to load. Defaults to
+            `("serve",)`.
+        allowed_roots: tuple of str, directories base paths and version directories must
+            lie in, symlinks resolved; empty allows any. Defaults to `()`.
+        on_available: callable or None, called (from the loading thread) whenever a version
+            becomes available. Defaults to None.
         clock: callable returning seconds, for the retry interval. Defaults to
             `time.monotonic`.
 
@@ -125,9 +134,11 @@ class ModelRegistry:
     def __init__(self, config, *, file_system_poll_wait_seconds=1.0, batcher=None,
                  max_samples_per_request=0, max_num_load_retries=5,
                  load_retry_interval_micros=60_000_000,
-                 allow_version_labels_for_unavailable_models=False, enable_model_warmup=True,
+                 allow_version_labels_for_unavailable_models=False, warmup_iterations=1,
+                 saved_model_tags=("serve",), allowed_roots=(), on_available=None,
                  clock=time.monotonic):
-        validate_model_config(config)
+        self.allowed_roots = tuple(allowed_roots)
+        self._check_config(config)
         for name, value in (("max_samples_per_request", max_samples_per_request),
                             ("max_num_load_retries", max_num_load_retries),
                             ("load_retry_interval_micros", load_retry_interval_micros)):
@@ -144,7 +155,9 @@ class ModelRegistry:
         self._retry_interval = load_retry_interval_micros / 1e6
         self._clock = clock
         self._labels_for_unavailable = allow_version_labels_for_unavailable_models
-        self._warmup = enable_model_warmup
+        self._warmup = warmup_iterations
+        self._tags = tuple(saved_model_tags)
+        self._on_available = on_available or (lambda: None)
         self._poll_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = None
@@ -165,7 +178,7 @@ class ModelRegistry:
                 available, as the stock server refuses to start then.
         """
         self.poll_once()
-        self._check_labels()
+        self._check_labels(self._models, self._labels)
         if self._poll_wait > 0:
             self._thread = threading.Thread(
                 target=self._poll_forever, name="tfgan-serving-poll", daemon=True
@@ -193,30 +206,48 @@ class ModelRegistry:
                 self._sync(model)
 
     def _sync(self, model):
+        """Loads the versions `model`'s policy wants, then unloads the ones it no longer wants.
+
+        A version that fails to load gives way to the newest ones that load (as many as the
+        policy wants); it is retried as `_load` says. A version whose directory left the disk
+        is forgotten, status included, once it is not served.
+        """
         config = model.config
         on_disk = list_versions(config.base_path)
         if not on_disk and not model.available:
             _log.warning("no versions of servable %s found under base path %s",
                          config.name, config.base_path)
-        aspired = aspired_versions(config.model_version_policy, on_disk)
         # A version directory that disappears is forgotten: if it comes back, it is new.
         model.failed = {v: f for v, f in model.failed.items() if v in on_disk}
-        now = self._clock()
-        for version in sorted(aspired - set(model.available)):
-            failures, next_try = model.failed.get(version, (0, now))
-            if failures > self._max_retries or now < next_try:
-                continue
-            self._load(model, version, os.path.join(config.base_path, on_disk[version]),
-                       failures)
-        # Keep old versions until an aspired one serves (or nothing is aspired any more).
-        if not aspired or aspired & set(model.available):
-            for version in sorted(set(model.available) - aspired):
+        tried = set()
+        while True:
+            wanted = aspired_versions(config.model_version_policy,
+                                      [v for v in on_disk if v not in model.failed])
+            if not tried:  # failed versions are retried too, at their interval
+                wanted |= aspired_versions(config.model_version_policy, on_disk)
+            to_load = sorted(wanted - set(model.available) - tried, reverse=True)
+            if not to_load:
+                break
+            now = self._clock()
+            for version in to_load:
+                tried.add(version)
+                failures, next_try = model.failed.get(version, (0, now))
+                if failures <= self._max_retries and now >= next_try:
+                    self._load(model, version,
+                               os.path.join(config.base_path, on_disk[version]), failures)
+        serving = aspired_versions(config.model_version_policy,
+                                   [v for v in on_disk if v not in model.failed])
+        # Keep old versions until a wanted one serves (or nothing is wanted any more).
+        if not serving or serving & set(model.available):
+            for version in sorted(set(model.available) - serving):
                 model.set_state(version, State.UNLOADING)
                 model.available = {
                     v: loaded for v, loaded in model.available.items() if v != version
                 }
                 model.set_state(version, State.END)
                 _log.info("unloaded %s version %d", config.name, version)
+        model.states = {v: state for v, state in model.states.items()
+                        if v in on_disk or v in model.available}
 
     def _load(self, model, version, path, failures):
         """Loads and warms up one version; a failure is reported and retried later.
@@ -230,59 +261,78 @@ class ModelRegistry:
         name = model.config.name
         model.set_state(version, State.LOADING)
         try:
-            loaded = LoadedVersion(name, version, path, warmup=self._warmup)
+            check_inside(path, self.allowed_roots, "version directory")
+            loaded = LoadedVersion(name, version, path, warmup=self._warmup, tags=self._tags)
         except Exception as error:  # noqa: BLE001 - report any failure, keep serving
             if not isinstance(error, ServingError):
                 error = ServingError(error_codes_pb2.UNKNOWN, str(error))
-            failures += 1
-            left = self._max_retries - failures + 1
-            _log.error("loading %s version %d failed (%d retries left): %s", name, version,
-                       max(left, 0), error)
-            model.failed = {**model.failed,
-                            version: (failures, self._clock() + self._retry_interval)}
-            model.set_state(version, State.END, error)
+            self._load_failed(model, version, failures, error)
             return
         model.failed = {v: f for v, f in model.failed.items() if v != version}
         model.available = {**model.available, version: loaded}
         model.set_state(version, State.AVAILABLE)
         _log.info("serving %s version %d from %s", name, version, path)
+        self._on_available()
 
-    def _check_labels(self):
+    def _load_failed(self, model, version, failures, error):
+        failures += 1
+        _log.error("loading %s version %d failed (%d retries left): %s", model.config.name,
+                   version, max(self._max_retries - failures + 1, 0), error)
+        model.failed = {**model.failed, version: (failures, self._clock() + self._retry_interval)}
+        model.set_state(version, State.END, error)
+
+    def failed_models(self):
+        """`name: error` of each model with no version available and a version that failed."""
+        return [f"{name}: {model.states[max(model.failed)].error_message}"
+                for name, model in self._models.items()
+                if model.failed and not model.available]
+
+    def _check_labels(self, models, labels):
         if self._labels_for_unavailable:
             return
-        for name, labels in self._labels.items():
-            for label, version in labels.items():
-                if version not in self._models[name].available:
+        for name, model_labels in labels.items():
+            for label, version in model_labels.items():
+                if version not in models[name].available:
                     raise ServingError.failed_precondition(
                         f"Request to assign label to version {version} of model {name},"
                         " which is not currently available for inference"
                     )
 
+    def _check_config(self, config):
+        validate_model_config(config)
+        for model in config.model_config_list.config:
+            check_inside(model.base_path, self.allowed_roots,
+                         f"the base_path of model {model.name}")
+
     def reload_config(self, config):
-        """Replaces the served models (`HandleReloadConfigRequest`): adds, updates, removes.
+        """Replaces the served models (`HandleReloadConfigRequest`), all or nothing.
+
+        The new set of models is loaded beside the served one and replaces it in one
+        assignment only if it is valid and its labels name available versions; else nothing
+        served changes.
 
         Args:
             config: `ModelServerConfig`.
 
         Raises:
             ValueError: if the config is invalid.
-            ServingError: FAILED_PRECONDITION if a label names an unavailable version.
+            ServingError: FAILED_PRECONDITION if a label names an unavailable version,
+                PERMISSION_DENIED for a base path outside the allowed roots.
         """
-        validate_model_config(config)
+        self._check_config(config)
+        labels = {m.name: dict(m.version_labels) for m in config.model_config_list.config}
         with self._poll_lock:
             models = {}
             for model_config in config.model_config_list.config:
-                model = self._models.get(model_config.name) or _ServedModel(model_config)
-                model.config = model_config
+                model = _ServedModel(model_config)
+                old = self._models.get(model_config.name)
+                if old is not None:
+                    model.available, model.states, model.failed = (
+                        old.available, old.states, old.failed)
+                self._sync(model)
                 models[model_config.name] = model
-            for name, model in self._models.items():
-                if name not in models:
-                    for version in sorted(model.available):
-                        model.set_state(version, State.END)
-            self._models = models
-            self._labels = {m.name: dict(m.version_labels) for m in config.model_config_list.config}
-        self.poll_once()
-        self._check_labels()
+            self._check_labels(models, labels)
+            self._models, self._labels = models, labels
 
     # ---- requests ----------------------------------------------------------------------------
 
@@ -299,18 +349,18 @@ class ModelRegistry:
             ServingError: INVALID_ARGUMENT without a name or for an unknown label, NOT_FOUND
                 (`Servable not found for request: Latest(name)`) if nothing matches.
         """
-        name = model_spec.name
-        if not name:
+        if not model_spec.name:
             raise ServingError.invalid_argument("ModelSpec has no name specified.")
-        model = self._models.get(name)
+        model = self._models.get(model_spec.name)
+        name = shown(model_spec.name)
         available = model.available if model else {}
         choice = model_spec.WhichOneof("version_choice")
         if choice == "version_label":
             label = model_spec.version_label
-            labels = self._labels.get(name, {})
+            labels = self._labels.get(model_spec.name, {})
             if label not in labels:
                 raise ServingError.invalid_argument(
-                    f"Unrecognized servable version label: {label}"
+                    f"Unrecognized servable version label: {shown(label)}"
                 )
             version, request = labels[label], f"Specific({name}, {labels[label]})"
         elif choice == "version":
@@ -341,13 +391,13 @@ class ModelRegistry:
             version = model_spec.version.value
             if version not in states:
                 raise ServingError.not_found(
-                    f"Could not find version {version} of model {model_spec.name}"
+                    f"Could not find version {version} of model {shown(model_spec.name)}"
                 )
             versions = [version]
         else:
             if not states:
                 raise ServingError.not_found(
-                    f"Could not find any versions of model {model_spec.name}"
+                    f"Could not find any versions of model {shown(model_spec.name)}"
                 )
             versions = sorted(states, reverse=True)
         response = get_model_status_pb2.GetModelStatusResponse()
@@ -523,6 +573,16 @@ class ModelRegistry:
         if method == "classify":
             return spec, inference.classification_result(outputs, len(serialized))
         return spec, inference.regression_result(outputs, len(serialized))
+
+
+MAX_SHOWN_NAME = 256  # a name echoed whole could overflow a gRPC client's metadata limit
+
+
+def shown(name):
+    """`name` as error messages show it: cut to `MAX_SHOWN_NAME` characters."""
+    if len(name) <= MAX_SHOWN_NAME:
+        return name
+    return f"{name[:MAX_SHOWN_NAME]}... ({len(name)} characters)"
 
 
 def monotonic_us():

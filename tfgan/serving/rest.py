@@ -414,9 +414,9 @@ class _Server(web.Server):
         return _Connection(self, loop=asyncio.get_running_loop(), **self.connection_args)
 
 
-_CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
-_CORS_PREFLIGHT_HEADERS = {**_CORS_HEADERS, "Access-Control-Allow-Methods": "POST, GET",
-                           "Access-Control-Allow-Headers": "Content-Type"}
+# The stock server's CORS headers, on every answer and preflight (http_rest_api_util.cc).
+_CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "POST, GET",
+                 "Access-Control-Allow-Headers": "Content-Type"}
 
 
 def create_server(registry, executor, *, rest_api_timeout_in_ms=30000,
@@ -503,7 +503,7 @@ def create_server(registry, executor, *, rest_api_timeout_in_ms=30000,
         if request.method == "OPTIONS":  # CORS preflight
             if not re.search(r"https?://", request.headers.get("Origin", "")):
                 return _error(400, "Origin header is missing in CORS preflight")
-            return web.Response(status=200, headers=_CORS_PREFLIGHT_HEADERS if cors else None)
+            return web.Response(status=200, headers=_CORS_HEADERS if cors else None)
         start = monotonic_us()
         deadline = None if timeout is None else time.monotonic() + timeout
         work = asyncio.get_running_loop().run_in_executor(

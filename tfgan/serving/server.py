@@ -15,14 +15,21 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import logging
+import os
 import signal
 import threading
 
+import tensorflow as tf
 from aiohttp import web
 
 from tfgan.serving import grpc_api, rest
-from tfgan.serving.batching import Batcher
-from tfgan.serving.core import ModelRegistry, read_model_config_file
+from tfgan.serving.batching import Batcher, BatchingOptions, read_batching_parameters
+from tfgan.serving.configs import (
+    read_model_config_file,
+    single_model_config,
+    startup_roots,
+)
+from tfgan.serving.core import ModelRegistry
 from tfgan.serving.errors import ServingError
 
 _log = logging.getLogger("tfgan.serving")
@@ -30,89 +37,155 @@ _log = logging.getLogger("tfgan.serving")
 _WORKER_THREADS = 64  # blocking request work; enough to keep many requests queued for batching
 
 
+def _option(default, help, **metadata):
+    return dataclasses.field(default=default, metadata={"help": help, **metadata})
+
+
+def _zero_is_off(port):
+    return port or None
+
+
+def _python_only(default):
+    return dataclasses.field(default=default, metadata={"flag": None})
+
+
 @dataclasses.dataclass(frozen=True)
 class ServerOptions:
-    """What `ModelServer` serves and how.
+    """Everything `ModelServer` serves and how; each field is also a `tfgan-serve` flag.
 
-    Args:
-        model_config: `ModelServerConfig` of the models to serve.
-        host: str, the address to bind. Defaults to `"127.0.0.1"` (this machine only).
-        grpc_port: int or None, the gRPC port; 0 picks a free port, None turns gRPC off.
-            Defaults to `8500`.
-        rest_port: int or None, the REST port; 0 picks a free port, None turns REST off.
-            Defaults to `8501`.
-        file_system_poll_wait_seconds: float, seconds between polls of the model base paths.
-            Defaults to `1`.
-        batching: `BatchingOptions` or None; None runs every request on its own. Defaults to
-            None.
-        prometheus_path: str or None, where REST serves Prometheus metrics. Defaults to None.
-        rest_api_timeout_in_ms: int, REST request time limit; 0 means none. Defaults to
-            `30000`.
-        max_request_bytes: int, the largest REST request body. Defaults to 64 MiB.
-        max_samples_per_request: int, cap on batch sizes and `num_samples`; 0 means no cap.
-            Defaults to `0`.
-        grace_seconds: float, how long stopping waits for in-flight requests. Defaults to `5`.
-        max_num_load_retries: int, retries of a version that failed to load. Defaults to `5`,
-            as the stock server.
-        load_retry_interval_micros: int, least time between two tries. Defaults to 60 s, as
-            the stock server.
-        allow_version_labels_for_unavailable_models: bool, let a label name a version that
-            is not (yet) available instead of refusing to start. Defaults to `False`, as the
-            stock server.
-        enable_model_warmup: bool, warm each version up before it serves (see
-            `LoadedVersion.warm_up`). Defaults to `True`, as the stock server.
-        model_config_file: str or None, the `--model_config_file` path, re-read every
-            `model_config_file_poll_wait_seconds`. Defaults to None.
-        model_config_file_poll_wait_seconds: float, 0 reads the file once. Defaults to `0`,
-            as the stock server.
-        rest_max_connections: int, open REST connections past which new ones get `503`; 0
-            means no limit. Defaults to `1000`.
-        rest_header_timeout_seconds: float, time a REST connection has to send a request's
-            headers. Defaults to `30`.
-        rest_body_timeout_seconds: float, time a REST client has to send its body. Defaults
-            to `30`.
-        rest_idle_timeout_seconds: float, idle time after which a REST connection is closed.
-            Defaults to `60`.
-        grpc_max_concurrent_rpcs: int, gRPC calls in progress past which new ones get
-            RESOURCE_EXHAUSTED; 0 means no limit. Defaults to `1000`.
-        grpc_idle_timeout_seconds: float, idle time after which a gRPC connection is closed;
-            0 keeps it. Defaults to `300`.
+    Field names are the flag names, except `grpc_port` (`--port`) and `rest_port`
+    (`--rest_api_port`), where a flag of 0 is None here (off) and 0 here picks a free port.
+    The models are `model_config` when set, else `--model_config_file`, else
+    `--model_name` / `--model_base_path`; `prometheus_path` likewise stands in for
+    `--monitoring_config_file`. Python-only fields: `model_config`, `prometheus_path`,
+    `grace_seconds` (how long stopping waits for requests in flight).
+
+    Raises:
+        ValueError: for contradictory or missing options.
     """
 
-    model_config: object
-    host: str = "127.0.0.1"
-    grpc_port: int = 8500
-    rest_port: int = 8501
-    file_system_poll_wait_seconds: float = 1.0
-    batching: object = None
-    prometheus_path: str = None
-    rest_api_timeout_in_ms: int = 30000
-    max_request_bytes: int = rest.DEFAULT_MAX_REQUEST_BYTES
-    max_samples_per_request: int = 0
-    grace_seconds: float = 5.0
-    max_num_load_retries: int = 5
-    load_retry_interval_micros: int = 60_000_000
-    allow_version_labels_for_unavailable_models: bool = False
-    enable_model_warmup: bool = True
-    model_config_file: str = None
-    model_config_file_poll_wait_seconds: float = 0.0
-    rest_max_connections: int = 1000
-    rest_header_timeout_seconds: float = 30.0
-    rest_body_timeout_seconds: float = rest.DEFAULT_BODY_TIMEOUT_SECONDS
-    rest_idle_timeout_seconds: float = 60.0
-    grpc_max_concurrent_rpcs: int = 1000
-    grpc_idle_timeout_seconds: float = 300.0
+    model_config: object = _python_only(None)
+    model_name: str = _option("default", "Name of the model served from --model_base_path.")
+    model_base_path: str = _option("", "Directory holding <version>/saved_model.pb.")
+    model_config_file: str = _option(
+        "", "ModelServerConfig text proto (instead of --model_name/--model_base_path).")
+    model_config_file_poll_wait_seconds: int = _option(
+        0, "Seconds between reads of --model_config_file; 0 reads it once.", lower_bound=0)
+    file_system_poll_wait_seconds: int = _option(
+        1, "Seconds between polls for new versions; 0 polls once at start.")
+    allow_version_labels_for_unavailable_models: bool = _option(
+        False, "Let a version label name a version that is not available yet.")
+    max_num_load_retries: int = _option(
+        5, "Retries of a version that failed to load.", lower_bound=0)
+    load_retry_interval_micros: int = _option(
+        60_000_000, "Least time between two tries of a version that failed to load.",
+        lower_bound=0)
+    enable_model_warmup: bool = _option(
+        True, "Warm each version up before it serves (assets.extra/tf_serving_warmup_requests, "
+        "else one request per signature).")
+    num_request_iterations_for_warmup: int = _option(
+        0, "Times each warm-up request is replayed; 0 (the stock default): once.",
+        lower_bound=0)
+    saved_model_tags: tuple = _option(
+        ("serve",), "Tags of the MetaGraph to load, comma-separated.")
+    allowed_model_roots: tuple = _option(
+        (), "Directories every model base path and config file must lie in, symlinks "
+        "resolved (a reload naming another path is refused); empty: those given at start-up "
+        "(the directory holding each base path, and --model_config_file's directory).")
+    allow_reload_config_requests: bool = _option(
+        False, "Answer ModelService.HandleReloadConfigRequest (stock: always on). Off, anyone "
+        "who reaches the gRPC port cannot load or unload models; the config file still polls.")
+    grpc_port: int = _option(8500, "gRPC port; 0 turns gRPC off.", flag="port",
+                             from_flag=_zero_is_off, lower_bound=0, upper_bound=65535)
+    grpc_socket_path: str = _option("", "Also serve gRPC on this unix socket.")
+    rest_port: int = _option(8501, "REST port; 0 turns REST off.", flag="rest_api_port",
+                             from_flag=_zero_is_off, lower_bound=0, upper_bound=65535)
+    host: str = _option("127.0.0.1", "Address to bind (0.0.0.0 for every interface).")
+    rest_api_num_threads: int = _option(
+        0, "Threads running REST requests; 0: 64.", lower_bound=0)
+    grpc_max_threads: int = _option(0, "Threads running gRPC requests; 0: 64.", lower_bound=0)
+    rest_api_timeout_in_ms: int = _option(
+        30000, "REST request time limit; 0 = none.", lower_bound=0)
+    rest_api_enable_cors_support: bool = _option(
+        False, "Add CORS headers (Access-Control-Allow-Origin: *) to REST answers.")
+    grpc_channel_arguments: tuple = _option(
+        (), "gRPC server arguments, comma-separated key=value (grpc.max_connection_age_ms="
+        "2000); grpc.so_reuseport is always 0, so a second server cannot share the port.")
+    enable_serialization_as_tensor_content: bool = _option(
+        False, "Put gRPC Predict outputs in tensor_content instead of float_val, int_val, ...")
+    enable_batching: bool = _option(
+        False, "Batch concurrent requests on batchable signatures.")
+    batching_parameters_file: str = _option("", "BatchingParameters text proto.")
+    monitoring_config_file: str = _option("", "MonitoringConfig text proto (Prometheus).")
+    tensorflow_intra_op_parallelism: int = _option(
+        0, "Threads one op may use; 0: TensorFlow's choice.", lower_bound=0)
+    tensorflow_inter_op_parallelism: int = _option(
+        0, "Ops run at once; 0: TensorFlow's choice.", lower_bound=0)
+    tensorflow_session_parallelism: int = _option(
+        0, "Both of the above when they are 0.", lower_bound=0)
+    max_samples_per_request: int = _option(
+        1024, "Largest batch or num_samples a request may ask for; 0 = no limit (stock: no "
+        "limit).", lower_bound=0)
+    max_request_bytes: int = _option(
+        rest.DEFAULT_MAX_REQUEST_BYTES, "Largest REST body (larger ones get 413) and gRPC "
+        "request (RESOURCE_EXHAUSTED).", lower_bound=1)
+    rest_max_connections: int = _option(
+        1000, "Open REST connections past which new ones get 503; 0 = no limit.",
+        lower_bound=0)
+    rest_header_timeout_seconds: float = _option(
+        30.0, "Time a REST connection has to send a request's headers; 0 = none.",
+        lower_bound=0)
+    rest_body_timeout_seconds: float = _option(
+        rest.DEFAULT_BODY_TIMEOUT_SECONDS, "Time a REST client has to send its body; 0 = none.",
+        lower_bound=0)
+    rest_idle_timeout_seconds: float = _option(
+        60.0, "Idle time after which a REST connection is closed.", lower_bound=0)
+    grpc_max_concurrent_rpcs: int = _option(
+        1000, "gRPC calls in progress past which new ones get RESOURCE_EXHAUSTED; 0 = no limit.",
+        lower_bound=0)
+    grpc_idle_timeout_seconds: float = _option(
+        300.0, "Idle time after which a gRPC connection is closed; 0 = never.", lower_bound=0)
+    prometheus_path: str = _python_only(None)
+    grace_seconds: float = _python_only(5.0)
 
     def __post_init__(self):
-        if self.grpc_port is None and self.rest_port is None:
+        if self.grpc_port is None and self.rest_port is None and not self.grpc_socket_path:
+            raise ValueError("at least one of the gRPC and REST ports must be on. Received: "
+                             f"port={self.grpc_port}, rest_api_port={self.rest_port}")
+        if self.model_config_file and self.model_base_path:
             raise ValueError(
-                "at least one of the gRPC and REST ports must be on. "
-                f"Received: grpc_port={self.grpc_port}, rest_port={self.rest_port}"
-            )
-        for name in ("grpc_port", "rest_port"):
-            port = getattr(self, name)
-            if port is not None and not 0 <= port <= 65535:
-                raise ValueError(f"{name} must be in [0, 65535]. Received: {name}={port}")
+                "--model_config_file and --model_base_path cannot both be set. Received: "
+                f"model_config_file={self.model_config_file}, "
+                f"model_base_path={self.model_base_path}")
+        if self.model_config is None and not (self.model_config_file or self.model_base_path):
+            raise ValueError("set --model_base_path (with --model_name) or --model_config_file")
+
+    def models(self):
+        """The `ModelServerConfig` to serve (see the class docstring).
+
+        Raises:
+            ValueError: if `--model_config_file` does not read or validate.
+        """
+        if self.model_config is not None:
+            return self.model_config
+        if self.model_config_file:
+            return read_model_config_file(self.model_config_file, self.allowed_model_roots or (
+                os.path.dirname(os.path.abspath(self.model_config_file)),))
+        return single_model_config(self.model_name, os.path.abspath(self.model_base_path))
+
+    def batching_options(self):
+        """`BatchingOptions`, or None when batching is off."""
+        if not self.enable_batching:
+            return None
+        if self.batching_parameters_file:
+            return read_batching_parameters(self.batching_parameters_file)
+        return BatchingOptions()
+
+    def metrics_path(self):
+        """Where REST serves Prometheus metrics, or None."""
+        if self.prometheus_path is not None or not self.monitoring_config_file:
+            return self.prometheus_path
+        return rest.read_monitoring_config(self.monitoring_config_file)
 
 
 def _url(scheme, host, port):
@@ -124,6 +197,8 @@ class ModelServer:
 
     Args:
         options: `ServerOptions`.
+        on_config_applied: callable or None, given `ready_message()` each time a changed
+            `--model_config_file` is applied. Defaults to None.
 
     Attributes:
         registry: `ModelRegistry`, once started.
@@ -131,17 +206,25 @@ class ModelServer:
         grpc_url: str or None, `grpc://host:port` once started.
     """
 
-    def __init__(self, options):
+    def __init__(self, options, on_config_applied=None):
         self.options = options
+        self.on_config_applied = on_config_applied or (lambda message: None)
         self.registry = None
         self.rest_url = None
         self.grpc_url = None
-        self._executor = None
+        self.serving = asyncio.Event()  # set once a version of some model is available
+        self._executors = []
         self._batcher = None
         self._runner = None
         self._grpc_server = None
         self._config_poller = None
-        self._config_text = None
+        self._served_config = None
+
+    def _executor(self, threads, name):
+        executor = concurrent.futures.ThreadPoolExecutor(
+            threads or _WORKER_THREADS, thread_name_prefix=name)
+        self._executors.append(executor)
+        return executor
 
     async def start(self):
         """Loads the models, then binds the ports.
@@ -149,14 +232,18 @@ class ModelServer:
         Raises:
             OSError: if a port cannot be bound.
             ServingError: if a version label names a version that did not load.
+            ValueError: if a config file does not read or validate.
         """
         options = self.options
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            _WORKER_THREADS, thread_name_prefix="tfgan-serving"
-        )
-        self._batcher = Batcher(options.batching) if options.batching is not None else None
+        loop = asyncio.get_running_loop()
+        config = options.models()
+        roots = options.allowed_model_roots or startup_roots(config, options.model_config_file)
+        self._served_config = config
+        batching = options.batching_options()
+        prometheus_path = options.metrics_path()
+        self._batcher = Batcher(batching) if batching is not None else None
         self.registry = ModelRegistry(
-            options.model_config,
+            config,
             file_system_poll_wait_seconds=options.file_system_poll_wait_seconds,
             batcher=self._batcher,
             max_samples_per_request=options.max_samples_per_request,
@@ -164,17 +251,22 @@ class ModelServer:
             load_retry_interval_micros=options.load_retry_interval_micros,
             allow_version_labels_for_unavailable_models=(
                 options.allow_version_labels_for_unavailable_models),
-            enable_model_warmup=options.enable_model_warmup,
+            warmup_iterations=(max(1, options.num_request_iterations_for_warmup)
+                               if options.enable_model_warmup else 0),
+            saved_model_tags=options.saved_model_tags,
+            allowed_roots=roots,
+            on_available=lambda: loop.call_soon_threadsafe(self.serving.set),
         )
         try:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self.registry.start)
+            await loop.run_in_executor(None, self.registry.start)
             if options.rest_port is not None:
                 self._runner = web.ServerRunner(rest.create_server(
-                    self.registry, self._executor,
+                    self.registry, self._executor(options.rest_api_num_threads, "tfgan-rest"),
                     rest_api_timeout_in_ms=options.rest_api_timeout_in_ms,
                     max_request_bytes=options.max_request_bytes,
-                    prometheus_path=options.prometheus_path,
+                    prometheus_path=prometheus_path,
                     body_timeout_seconds=options.rest_body_timeout_seconds,
+                    cors=options.rest_api_enable_cors_support,
                     max_connections=options.rest_max_connections,
                     header_timeout_seconds=min(options.rest_header_timeout_seconds,
                                                options.rest_idle_timeout_seconds),
@@ -183,27 +275,38 @@ class ModelServer:
                 await web.TCPSite(self._runner, options.host, options.rest_port).start()
                 port = self._runner.addresses[0][1]
                 self.rest_url = _url("http", options.host, port)
-            if options.grpc_port is not None:
-                self._grpc_server = grpc_api.create_server(
-                    self.registry, self._executor,
-                    max_concurrent_rpcs=options.grpc_max_concurrent_rpcs or None,
-                    idle_timeout_seconds=options.grpc_idle_timeout_seconds,
-                )
-                address = _url("grpc", options.host, options.grpc_port)[len("grpc://"):]
-                try:
-                    port = self._grpc_server.add_insecure_port(address)
-                except RuntimeError as error:
-                    raise OSError(f"cannot bind gRPC to {address}: {error}") from None
-                if not port:
-                    raise OSError(f"cannot bind gRPC to {address}")
-                await self._grpc_server.start()
-                self.grpc_url = _url("grpc", options.host, port)
+            if options.grpc_port is not None or options.grpc_socket_path:
+                await self._start_grpc()
             if options.model_config_file and options.model_config_file_poll_wait_seconds > 0:
-                self._config_poller = asyncio.get_running_loop().create_task(
-                    self._poll_config_file())
+                self._config_poller = loop.create_task(self._poll_config_file())
         except BaseException:
             await self.stop()
             raise
+
+    async def _start_grpc(self):
+        options = self.options
+        self._grpc_server = grpc_api.create_server(
+            self.registry, self._executor(options.grpc_max_threads, "tfgan-grpc"),
+            max_concurrent_rpcs=options.grpc_max_concurrent_rpcs or None,
+            idle_timeout_seconds=options.grpc_idle_timeout_seconds,
+            max_request_bytes=options.max_request_bytes,
+            channel_arguments=options.grpc_channel_arguments,
+            tensor_content=options.enable_serialization_as_tensor_content,
+            allow_reload=options.allow_reload_config_requests,
+        )
+        addresses = [f"unix:{options.grpc_socket_path}"] if options.grpc_socket_path else []
+        if options.grpc_port is not None:
+            addresses.append(_url("grpc", options.host, options.grpc_port)[len("grpc://"):])
+        for address in addresses:
+            try:
+                port = self._grpc_server.add_insecure_port(address)
+            except RuntimeError as error:
+                raise OSError(f"cannot bind gRPC to {address}: {error}") from None
+            if not port:
+                raise OSError(f"cannot bind gRPC to {address} (in use?)")
+        await self._grpc_server.start()
+        if options.grpc_port is not None:
+            self.grpc_url = _url("grpc", options.host, port)
 
     def reload_config_file(self):
         """Re-reads `--model_config_file` and applies it if it changed (blocking).
@@ -217,25 +320,23 @@ class ModelServer:
         """
         path = self.options.model_config_file
         try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-            if text == self._config_text:
+            config = read_model_config_file(path, self.registry.allowed_roots)
+            if config == self._served_config:
                 return False
-            self.registry.reload_config(read_model_config_file(path))
-        except (OSError, ValueError, ServingError) as error:
+            self.registry.reload_config(config)
+        except (OSError, ValueError, ServingError) as error:  # all or nothing: none applied
             _log.error("not applying %s: %s", path, error)
             return False
-        self._config_text = text
+        self._served_config = config
         _log.info("applied the model config in %s", path)
         return True
 
     async def _poll_config_file(self):
         loop = asyncio.get_running_loop()
-        with open(self.options.model_config_file, encoding="utf-8") as f:
-            self._config_text = f.read()  # what start() served
         while True:
             await asyncio.sleep(self.options.model_config_file_poll_wait_seconds)
-            await loop.run_in_executor(self._executor, self.reload_config_file)
+            if await loop.run_in_executor(None, self.reload_config_file):
+                self.on_config_applied(self.ready_message())
 
     async def stop(self):
         """Stops accepting requests, lets in-flight ones finish, stops polling and batching."""
@@ -254,22 +355,42 @@ class ModelServer:
         if self._batcher is not None:
             self._batcher.close()
             self._batcher = None
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        for executor in self._executors:
+            executor.shutdown(wait=True)
+        self._executors = []
 
     def ready_message(self):
         """One line naming the models and the URLs, printed when the server is ready."""
+        socket_path = self.options.grpc_socket_path
         urls = " and ".join(
             f"{kind} {url}"
-            for kind, url in (("REST", self.rest_url), ("gRPC", self.grpc_url))
+            for kind, url in (("REST", self.rest_url), ("gRPC", self.grpc_url),
+                              ("gRPC", socket_path and f"unix:{socket_path}"))
             if url
         )
         return f"Serving {', '.join(self.registry.model_names)} on {urls}"
 
 
+def set_thread_counts(options):
+    """Applies `--tensorflow_*_parallelism` to this process's TensorFlow (before it runs ops)."""
+    intra = options.tensorflow_intra_op_parallelism or options.tensorflow_session_parallelism
+    inter = options.tensorflow_inter_op_parallelism or options.tensorflow_session_parallelism
+    try:
+        if intra:
+            tf.config.threading.set_intra_op_parallelism_threads(intra)
+        if inter:
+            tf.config.threading.set_inter_op_parallelism_threads(inter)
+    except RuntimeError as error:  # TensorFlow already ran ops in this process
+        _log.warning("--tensorflow_*_parallelism has no effect: %s", error)
+
+
 def run_server(options, on_ready=print):
     """Runs a `ModelServer` until SIGINT or SIGTERM, then stops it gracefully.
+
+    As the stock server, a start where a model's versions are on disk but none loads fails,
+    naming each such model; otherwise the ready message is given once a version of some
+    model is available (the server waits for versions to appear, polling), and again each
+    time a changed `--model_config_file` is applied.
 
     Args:
         options: `ServerOptions`.
@@ -277,18 +398,29 @@ def run_server(options, on_ready=print):
             to `print`.
 
     Raises:
-        OSError, ServingError: as `ModelServer.start`.
+        OSError, ServingError, ValueError: as `ModelServer.start`; ServingError when a
+            model's versions all failed to load.
     """
+    set_thread_counts(options)
 
     async def main():
-        server = ModelServer(options)
+        server = ModelServer(options, on_config_applied=on_ready)
         await server.start()
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopping.set)
-        on_ready(server.ready_message())
         try:
+            failed = server.registry.failed_models()
+            if failed:
+                raise ServingError.failed_precondition("no version of these models loads: "
+                                                       + "; ".join(failed))
+            waits = [loop.create_task(event.wait()) for event in (stopping, server.serving)]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for wait in waits:
+                wait.cancel()
+            if server.serving.is_set() and not stopping.is_set():
+                on_ready(server.ready_message())
             await stopping.wait()
         finally:
             await server.stop()
@@ -332,15 +464,19 @@ class BackgroundServer:
         """Starts the loop and the server; returns once both ports listen."""
         self._thread.start()
         try:
-            asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result()
+            self.run(self.server.start())
         except BaseException:
             self._close_loop()
             raise
         return self
 
+    def run(self, coroutine):
+        """Runs `coroutine` on the server's loop and returns its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
     def stop(self):
         """Stops the server gracefully, then the loop."""
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result()
+        self.run(self.server.stop())
         self._close_loop()
 
     def _close_loop(self):

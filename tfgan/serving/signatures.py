@@ -15,8 +15,8 @@ from tfgan.serving.errors import ServingError, datatype_of, dtype_name
 
 # A TensorProto may carry fewer values than its shape holds: TensorFlow repeats the last one.
 # Such a fill may not expand a request past this many bytes (the stock server would allocate
-# whatever the shape says: a 51-byte request can declare gigabytes).
-MAX_FILL_BYTES = 256 * 2**20
+# whatever the shape says: a 34-byte request declaring [1, 67108864] took 256 MiB).
+MAX_FILL_BYTES = 16 * 2**20
 _VALUE_FIELDS = ("float_val", "double_val", "int_val", "int64_val", "bool_val", "string_val",
                  "half_val", "uint32_val", "uint64_val", "scomplex_val", "dcomplex_val")
 

@@ -3,9 +3,10 @@
 - `list_versions`: the version directories under a base path, parsed as the stock server
   parses them (`00000123` is version 123; the directory keeps its name on disk).
 - `aspired_versions`: which of them a `ServableVersionPolicy` wants served.
-- `read_signature_defs`: the SignatureDefs of the MetaGraph tagged exactly `serve`.
-- `LoadedVersion`: one loaded version; it runs signatures, and is warmed up before it serves
-  (`warmup`).
+- `read_signature_defs`: the SignatureDefs of the MetaGraph with the given tags (`serve`).
+- `LoadedVersion`: one loaded version; it runs signatures (`FunctionSignatures` from
+  `tf.saved_model.load`, else `SessionSignatures` from TensorFlow's v1 session loader), and
+  is warmed up before it serves (`warmup`).
 """
 
 import logging
@@ -74,17 +75,18 @@ def list_versions(base_path):
     return found
 
 
-def read_signature_defs(path):
-    """The SignatureDefs of the MetaGraph tagged `serve` in `<path>/saved_model.pb`.
+def read_signature_defs(path, tags=("serve",)):
+    """The SignatureDefs of the MetaGraph tagged exactly `tags` in `<path>/saved_model.pb`.
 
     Args:
         path: str, a version directory.
+        tags: sequence of str. Defaults to `("serve",)`.
 
     Returns:
         dict of signature name -> `SignatureDef`.
 
     Raises:
-        ServingError: NOT_FOUND without a `saved_model.pb` or a `serve` MetaGraph.
+        ServingError: NOT_FOUND without a `saved_model.pb` or a MetaGraph with `tags`.
     """
     saved_model = saved_model_pb2.SavedModel()
     try:
@@ -100,11 +102,12 @@ def read_signature_defs(path):
             f"Can't parse {os.path.join(path, 'saved_model.pb')} as binary proto",
         ) from None
     for meta_graph in saved_model.meta_graphs:
-        if set(meta_graph.meta_info_def.tags) == {"serve"}:
+        if set(meta_graph.meta_info_def.tags) == set(tags):
             return dict(meta_graph.signature_def)
     raise ServingError.not_found(
-        "Could not find meta graph def matching supplied tags: { serve }. To inspect available"
-        " tag-sets in the SavedModel, please use the SavedModel CLI: `saved_model_cli`"
+        f"Could not find meta graph def matching supplied tags: {{ {' '.join(tags)} }}. To"
+        " inspect available tag-sets in the SavedModel, please use the SavedModel CLI:"
+        " `saved_model_cli`"
     )
 
 
@@ -112,36 +115,93 @@ WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 MAX_WARMUP_RECORDS = 1000  # as the stock server's limit on warm-up records
 
 
+class SessionSignatures:
+    """A SavedModel loaded by TensorFlow's v1 session loader, the stock server's own path.
+
+    For what `tf.saved_model.load` cannot load: TF1-era graphs from old producers, reference
+    variables (`float_ref`), legacy init ops. Signatures run by their tensor names.
+
+    Args:
+        path: str, the version directory.
+        tags: sequence of str, the MetaGraph's tags.
+        signature_defs: dict of name -> `SignatureDef` of that MetaGraph.
+    """
+
+    def __init__(self, path, tags, signature_defs):
+        self._signature_defs = signature_defs
+        self._session = tf.compat.v1.Session(graph=tf.Graph())
+        with self._session.graph.as_default():
+            tf.compat.v1.saved_model.loader.load(self._session, list(tags), path)
+
+    def __contains__(self, signature_name):
+        return signature_name in self._signature_defs
+
+    def run(self, signature_name, inputs):
+        """Runs a signature on numpy `inputs`; returns its outputs as numpy arrays."""
+        signature = self._signature_defs[signature_name]
+        return self._session.run(
+            {alias: info.name for alias, info in signature.outputs.items()},
+            feed_dict={signature.inputs[alias].name: value for alias, value in inputs.items()})
+
+
+class FunctionSignatures:
+    """A SavedModel loaded by `tf.saved_model.load`; signatures run as concrete functions.
+
+    Attributes:
+        loaded: the object `tf.saved_model.load` restored.
+    """
+
+    def __init__(self, path, tags):
+        self.loaded = tf.saved_model.load(path, tags=list(tags))
+        self._functions = dict(self.loaded.signatures)
+
+    def __contains__(self, signature_name):
+        return signature_name in self._functions
+
+    def run(self, signature_name, inputs):
+        """Runs a signature on numpy `inputs`; returns its outputs as numpy arrays."""
+        outputs = self._functions[signature_name](
+            **{alias: tf.constant(value) for alias, value in inputs.items()})
+        return {alias: tensor.numpy() for alias, tensor in outputs.items()}
+
+
 class LoadedVersion:
     """One loaded version of a SavedModel: its SignatureDefs and its callable signatures.
 
-    Any SavedModel with a MetaGraph tagged exactly `serve` loads: TF2 exports and TF1-era
-    ones written with `tf.compat.v1.saved_model.Builder` (whose assets and init ops
-    `tf.saved_model.load` runs).
+    Any SavedModel with a MetaGraph tagged `tags` loads: through `tf.saved_model.load`, and
+    when that cannot load it (TF1-era graphs), through TensorFlow's v1 session loader as the
+    stock server loads every model.
 
     Args:
         name: str, the model name.
         version: int, the version number.
         path: str, the version directory (its name as found on disk).
-        warmup: bool, run `warm_up()` before returning. Defaults to `True`.
+        warmup: int, times each warm-up request is replayed before returning (`warm_up`);
+            0 skips warm-up. Defaults to `1`.
+        tags: sequence of str, the tags of the MetaGraph to load. Defaults to `("serve",)`.
 
     Raises:
         ServingError: if the directory is not a loadable SavedModel.
     """
 
-    def __init__(self, name, version, path, warmup=True):
+    def __init__(self, name, version, path, warmup=1, tags=("serve",)):
         self.name = name
         self.version = version
         self.path = path
-        self.signature_defs = read_signature_defs(path)
+        self.signature_defs = read_signature_defs(path, tags)
         try:
-            self._loaded = tf.saved_model.load(path, tags=["serve"])
-        except tf.errors.OpError as error:
-            raise ServingError.from_tf_error(error) from None
-        except (ValueError, OSError, KeyError, AssertionError) as error:
-            raise ServingError.internal(f"Failed to load SavedModel at {path}: {error}") from None
-        self._functions = dict(self._loaded.signatures)
-        if warmup:
+            self._signatures = FunctionSignatures(path, tags)
+        except Exception as error:  # noqa: BLE001 - any TF2 failure: try the v1 loader
+            _log.info("%s version %d: tf.saved_model.load failed (%s); loading it with the "
+                      "v1 session loader", name, version, " ".join(str(error).split())[:300])
+            try:
+                self._signatures = SessionSignatures(path, tags, self.signature_defs)
+            except tf.errors.OpError as v1_error:
+                raise ServingError.from_tf_error(v1_error) from None
+            except (ValueError, OSError, KeyError, RuntimeError) as v1_error:
+                raise ServingError.internal(
+                    f"Failed to load SavedModel at {path}: {v1_error}") from None
+        for _ in range(warmup):
             self.warm_up()
 
     def run(self, signature_name, inputs):
@@ -157,18 +217,16 @@ class LoadedVersion:
         Raises:
             ServingError: with the code of the TensorFlow error the graph raised.
         """
-        function = self._functions.get(signature_name)
-        if function is None:
+        if signature_name not in self._signatures:
             raise ServingError.failed_precondition(
                 f'Serving signature key "{signature_name}" has no function to run.'
             )
         try:
-            outputs = function(**{alias: tf.constant(value) for alias, value in inputs.items()})
+            return self._signatures.run(signature_name, inputs)
         except tf.errors.OpError as error:
             raise ServingError.from_tf_error(error) from None
         except (TypeError, ValueError) as error:
             raise ServingError.invalid_argument(str(error)) from None
-        return {alias: tensor.numpy() for alias, tensor in outputs.items()}
 
     def warm_up(self):
         """Runs each signature once before the version serves; returns the calls made.
@@ -179,14 +237,17 @@ class LoadedVersion:
         `assets.extra/tf_serving_warmup_requests` (PredictionLogs holding PredictRequests,
         as the stock server replays them) when the export has them, else with one small
         request per signature made from its SignatureDef (one row of zeros for batched
-        inputs, 1 for scalars). A warm-up call that fails is logged and ignored: the version
-        serves regardless, as it would without warm-up.
+        inputs, 1 for scalars) for functions loaded by `tf.saved_model.load` (not for a v1
+        session, where a signature may change state, e.g. a counter). A warm-up call that
+        fails is logged and ignored: the version serves regardless, as it would without it.
         """
         requests = read_warmup_requests(self.path)
+        if requests is None and isinstance(self._signatures, SessionSignatures):
+            requests = []
         if requests is None:
             requests = [
                 (name, inputs) for name in sorted(self.signature_defs)
-                if name in self._functions
+                if name in self._signatures
                 and (inputs := _example_inputs(self.signature_defs[name])) is not None
             ]
         calls = 0
