@@ -287,10 +287,8 @@ def test_good_grpc_channel_args(run_server, testdata):
 
 # The REST classify/regress answer key ("results", kClassifyRegressResponseKey) is changed on
 # the serve-core branch of issue 28; strict, so the merge that fixes it must drop this mark.
-RESULTS_KEY = pytest.mark.xfail(strict=True, reason='REST answers "result", not "results"')
 
 
-@RESULTS_KEY
 def test_classify_rest(run_server, testdata):
     server = run_server("default", testdata["half_plus_two"])
     answer = call_rest(f"{server.rest}/v1/models/default:classify",
@@ -298,7 +296,6 @@ def test_classify_rest(run_server, testdata):
     assert answer == {"results": [[["", 3.0]]]}
 
 
-@RESULTS_KEY
 def test_regress_rest(run_server, testdata):
     server = run_server("default", testdata["half_plus_two"])
     answer = call_rest(f"{server.rest}/v1/models/default:regress",

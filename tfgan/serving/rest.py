@@ -145,20 +145,22 @@ class RestAnswer:
     api: str
 
 
-def _check_ranks(signature_name, signature, request):
-    """Refuses an input of another rank than its signature's (a list for a scalar, ...): the
-    graph would refuse it too, in words about its nodes."""
+def _check_scalars(signature_name, signature, request):
+    """Refuses a list for a scalar input and a scalar for a list: the graph would refuse them
+    too, in words about its nodes. Other shapes are the graph's to judge, as in the stock
+    server (a TF1 graph takes `[3]` for an input it declares `[-1, 1]`)."""
     for alias, value in request.inputs.items():
         shape = signature.inputs[alias].tensor_shape if alias in signature.inputs else None
-        if shape is not None and not shape.unknown_rank and len(shape.dim) != value.ndim:
-            dims = [dim.size for dim in shape.dim]
-            wanted = f"shape {dims} (-1: any size)" if dims else "a scalar, not a list"
-            row_form = (" (`instances` adds a batch dimension to every input: send scalars in"
-                        " `inputs`)" if request.request_format == json_response.RequestFormat.ROW
-                        and not dims else "")
-            raise ServingError.invalid_argument(
-                f"Input {alias} of signature {signature_name} takes {wanted}; the request"
-                f" gave shape {list(value.shape)}{row_form}")
+        if shape is None or shape.unknown_rank or (not shape.dim) == (value.ndim == 0):
+            continue
+        dims = [dim.size for dim in shape.dim]
+        wanted = f"shape {dims} (-1: any size)" if dims else "a scalar, not a list"
+        row_form = (" (`instances` adds a batch dimension to every input: send scalars in"
+                    " `inputs`)" if request.request_format == json_response.RequestFormat.ROW
+                    and not dims else "")
+        raise ServingError.invalid_argument(
+            f"Input {alias} of signature {signature_name} takes {wanted}; the request"
+            f" gave shape {list(value.shape)}{row_form}")
 
 
 class RestApiHandler:
@@ -216,7 +218,7 @@ class RestApiHandler:
         signature_name = request.signature_name or DEFAULT_SIGNATURE
         signature = self._registry.resolve(spec).signature_defs.get(signature_name)
         if signature is not None:
-            _check_ranks(signature_name, signature, request)
+            _check_scalars(signature_name, signature, request)
         result = self._registry.predict(spec, request.inputs, deadline=deadline)
         response = json_response.predict_response(result.outputs, request.request_format)
         if response.length <= SEND_CHUNK_BYTES:
