@@ -21,7 +21,7 @@ from serving_fixtures import (
     model_config,
 )
 from tfgan.serving import core
-from tfgan.serving.batching import Batcher, BatchingOptions, is_batchable, read_batching_parameters
+from tfgan.serving.batching import Batcher, BatchingOptions, read_batching_parameters
 from tfgan.serving.core import ServingError
 
 
@@ -111,14 +111,6 @@ def test_batching_parameters_file(tmp_path):
 def test_invalid_options(options, message):
     with pytest.raises(ValueError, match=message):
         BatchingOptions(**options)
-
-
-def test_batchable_signatures_are_those_with_a_batch_dimension_everywhere(tmp_path_factory):
-    signatures = core.read_signature_defs(str(exported_model(tmp_path_factory, 1)))
-    assert {name: is_batchable(s) for name, s in signatures.items()
-            if not name.startswith("__")} == {
-        "serving_default": True, "sample_seeds": True, "discriminate": True,
-        "sample": False, "sample_png": False}
 
 
 # ---- the batcher ------------------------------------------------------------------------------

@@ -22,6 +22,12 @@ SETTINGS = settings(max_examples=250, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+def answer_text(outputs, request_format):
+    """The whole `:predict` answer as text."""
+    return json_response.encode_predict_response(outputs, request_format).decode(
+        "utf-8", "surrogateescape")
+
+
 def write_decimal(value, dtype):
     """json_tensor.cc's WriteDecimal, one value at a time: the reference."""
     value = dtype(value)
@@ -72,7 +78,7 @@ def test_float_tokens_match_write_decimal_value_by_value(dtype):
 
 def test_subnormals_print_as_the_stock_server_prints_them():
     values = np.array([[5e-324, 0.5]], np.float64)  # TensorFlow's kernels flush it to zero
-    text = json_response.make_predict_response({"x": values}, json_response.RequestFormat.ROW)
+    text = answer_text({"x": values}, json_response.RequestFormat.ROW)
     assert text == '{\n    "predictions": [[4.94066e-324, 0.5]\n    ]\n}'
 
 
@@ -81,11 +87,11 @@ def test_large_answers_are_the_same_json_in_both_layouts():
     samples = rng.random((5, 3, 2, 1)).astype(np.float32)
     z = rng.normal(size=(5, 4)).astype(np.float32)
     outputs = {"samples": samples, "z": z}
-    row = json.loads(json_response.make_predict_response(outputs, json_response.RequestFormat.ROW))
+    row = json.loads(answer_text(outputs, json_response.RequestFormat.ROW))
     assert [r["z"] for r in row["predictions"]] == [
         [float(write_decimal(v, np.float32)) for v in r] for r in z
     ]
-    columnar = json_response.make_predict_response(outputs, json_response.RequestFormat.COLUMNAR)
+    columnar = answer_text(outputs, json_response.RequestFormat.COLUMNAR)
     parsed = json.loads(columnar)["outputs"]
     np.testing.assert_array_equal(np.array(parsed["samples"], np.float32), samples)
     # PrettyWriter: one value per line, four spaces per open container.
@@ -94,12 +100,12 @@ def test_large_answers_are_the_same_json_in_both_layouts():
 
 def test_empty_inner_axes_and_integers():
     outputs = {"x": np.zeros((2, 0), np.int64)}
-    assert json_response.make_predict_response(outputs, json_response.RequestFormat.ROW) == (
+    assert answer_text(outputs, json_response.RequestFormat.ROW) == (
         '{\n    "predictions": [[], []\n    ]\n}')
-    text = json_response.make_predict_response(
+    text = answer_text(
         {"x": np.array([[-(2**63), 2**63 - 1]], np.int64)}, json_response.RequestFormat.COLUMNAR)
     assert json.loads(text) == {"outputs": [[-(2**63), 2**63 - 1]]}
-    unsigned = json_response.make_predict_response(
+    unsigned = answer_text(
         {"x": np.array([2**64 - 1], np.uint64)}, json_response.RequestFormat.ROW)
     assert json.loads(unsigned) == {"predictions": [2**64 - 1]}
 
@@ -132,7 +138,7 @@ def test_debug_string_layout_truncation_and_nan():
 
 
 def test_row_answer_with_one_output_is_its_rows():
-    text = json_response.make_predict_response(
+    text = answer_text(
         {"x": np.array([[2.5, 3.0], [3.5, 4.0]], np.float32)}, json_response.RequestFormat.ROW
     )
     assert text == '{\n    "predictions": [[2.5, 3.0], [3.5, 4.0]\n    ]\n}'
@@ -144,35 +150,35 @@ def test_row_answer_with_several_outputs_is_objects_per_row():
         "i": np.array([7, -(2**40)], np.int64),
         "s": np.array([b"a\n", b"\x01b"], object),
     }
-    assert json.loads(json_response.make_predict_response(outputs, json_response.RequestFormat.ROW)) == {
+    assert json.loads(answer_text(outputs, json_response.RequestFormat.ROW)) == {
         "predictions": [{"b": [True], "i": 7, "s": "a\n"},
                         {"b": [False], "i": -(2**40), "s": "\x01b"}]
     }
 
 
 def test_columnar_answer_layout():
-    text = json_response.make_predict_response(
+    text = answer_text(
         {"x": np.array([3.5, 4.0], np.float32)}, json_response.RequestFormat.COLUMNAR
     )
     assert text == '{\n    "outputs": [\n        3.5,\n        4.0\n    ]\n}'
-    scalar = json_response.make_predict_response({"x": np.float32(1.5)}, json_response.RequestFormat.COLUMNAR)
+    scalar = answer_text({"x": np.float32(1.5)}, json_response.RequestFormat.COLUMNAR)
     assert scalar == '{\n    "outputs": 1.5\n}'
 
 
 def test_floats_print_like_strcat_and_tokens_for_non_finite():
     values = np.array([9e6, 999999, 0.5, 0.0003, 0.00003, 555557.5, 0.1, np.nan, np.inf,
                        -np.inf, 1 / 3], np.float32)
-    text = json_response.make_predict_response({"x": values}, json_response.RequestFormat.ROW)
+    text = answer_text({"x": values}, json_response.RequestFormat.ROW)
     assert text == ('{\n    "predictions": [9e+06, 999999.0, 0.5, 0.0003, 3e-05, 555557.5, 0.1,'
                     ' NaN, Infinity, -Infinity, 0.333333343\n    ]\n}')
 
 
 def test_bytes_outputs_are_base64_objects():
     png = np.array([b"\x89PNG", b"hi"], object)
-    text = json_response.make_predict_response({"png_bytes": png}, json_response.RequestFormat.ROW)
+    text = answer_text({"png_bytes": png}, json_response.RequestFormat.ROW)
     assert text == ('{\n    "predictions": [{\n            "b64": "iVBORw=="\n        }, {\n'
                     '            "b64": "aGk="\n        }\n    ]\n}')
-    both = json.loads(json_response.make_predict_response(
+    both = json.loads(answer_text(
         {"png_bytes": png, "name": np.array([b"a", b"b"], object)}, json_response.RequestFormat.COLUMNAR
     ))
     assert both == {"outputs": {"png_bytes": [{"b64": "iVBORw=="}, {"b64": "aGk="}],
@@ -190,13 +196,13 @@ def test_bytes_outputs_are_base64_objects():
 ])
 def test_answer_errors(outputs, request_format, message):
     with pytest.raises(ServingError) as caught:
-        json_response.make_predict_response(outputs, json_response.RequestFormat[request_format])
+        answer_text(outputs, json_response.RequestFormat[request_format])
     assert caught.value.code == codes.INVALID_ARGUMENT
     assert caught.value.message == message
 
 
 def test_empty_batch_and_error_body():
-    empty = json_response.make_predict_response({"x": np.zeros((0, 2), np.float32)},
+    empty = answer_text({"x": np.zeros((0, 2), np.float32)},
                                         json_response.RequestFormat.ROW)
     assert empty == '{\n    "predictions": []\n}'
     assert json_response.make_error_json('bad "x"') == '{\n    "error": "bad \\"x\\""\n}'
@@ -371,7 +377,7 @@ def test_layout_matches_pretty_writer_for_every_shape(shape, request_format):
         if request_format == json_response.RequestFormat.ROW and (not shape or not shape[0]):
             continue  # refused or `[]`: tested above
         expected = reference_answer(outputs, request_format)
-        assert json_response.make_predict_response(outputs, request_format) == expected
+        assert answer_text(outputs, request_format) == expected
 
 
 @pytest.mark.parametrize("rank", [9, 30, 40])
@@ -380,5 +386,5 @@ def test_deep_tensors_are_written(rank):
     # would run out at rank 30: the writer must depend on neither.
     deep = np.full((1,) * (rank - 1) + (2,), 0.5, np.float32)
     for request_format in json_response.RequestFormat:
-        assert json_response.make_predict_response({"x": deep}, request_format) == (
+        assert answer_text({"x": deep}, request_format) == (
             reference_answer({"x": deep}, request_format))

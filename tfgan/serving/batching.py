@@ -116,19 +116,6 @@ def read_batching_parameters(path):
     return BatchingOptions.from_proto(read_text_proto(path, BatchingParameters()))
 
 
-def _has_batch_dimension(info):
-    shape = info.tensor_shape
-    return not shape.unknown_rank and len(shape.dim) >= 1 and shape.dim[0].size == -1
-
-
-def is_batchable(signature_def):
-    """True if every input and output of a SignatureDef has an unknown leading dimension."""
-    return bool(signature_def.inputs) and all(
-        _has_batch_dimension(info)
-        for info in (*signature_def.inputs.values(), *signature_def.outputs.values())
-    )
-
-
 def _task_rows(inputs):
     """The rows of one request, or the stock batching session's error."""
     rows = None

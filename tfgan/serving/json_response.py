@@ -876,11 +876,6 @@ def encode_predict_response(outputs, request_format):
     return b"".join(predict_response(outputs, request_format))
 
 
-def make_predict_response(outputs, request_format):
-    """`encode_predict_response` as a `str` (non-UTF-8 string outputs surrogate-escaped)."""
-    return encode_predict_response(outputs, request_format).decode("utf-8", "surrogateescape")
-
-
 def _score_token(value):
     return python_float_tokens(np.array([value], np.float32))[0].decode("ascii")
 
