@@ -1,16 +1,15 @@
-"""What the sample page's browser tests serve and drive: small models and a headless Chromium.
+"""What the sample page's browser tests serve, and how they judge a screenshot.
 
 - `export_conditional_model(path)`: a hand-built conditional generator (`labels` and
   `truncation` inputs, as conditional exports will have) whose class is visible: in an image
   of class k, column k is the brightest.
 - `export_toy_model(export_base, name)`: a `tfgan.export` export of a tiny generator and
   discriminator on a toy data set (`ring` or `gaussian_1d`), with its `real_samples`.
-- `browser(download_dir)`: Debian's `chromium` under `chromium-driver`, headless.
+- `image_spread(png_bytes)`: how far a screenshot is from blank.
 """
 
 import functools
 import io
-import shutil
 
 import keras
 import numpy as np
@@ -23,8 +22,6 @@ from tfgan.data import toys
 CONDITIONAL_Z_DIM = 3
 CONDITIONAL_SIDE = 10
 NUM_CLASSES = 10
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 def export_conditional_model(path):
@@ -90,28 +87,6 @@ def export_toy_model(export_base, name):
         value_range=None, discriminator=discriminator,
         real_data=functools.partial(toys.toy_samples, name))
     return export_base / name
-
-
-def browser_binaries_missing():
-    """The reason the browser tests cannot run here, or None."""
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if shutil.which(path) is None]
-    if missing:
-        return f"{' and '.join(missing)} not installed (apt-get install chromium chromium-driver)"
-    return None
-
-
-def browser(download_dir):
-    """A headless Chromium (Selenium `webdriver.Chrome`) that saves downloads to a directory."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--disable-gpu", "--window-size=1100,1000"):
-        options.add_argument(argument)
-    options.add_experimental_option("prefs", {"download.default_directory": str(download_dir)})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
 def image_spread(png_bytes):

@@ -3,7 +3,8 @@
 One server serves four models: `toy` (two versions of a 4x4 image generator), `cond` (a
 conditional one whose class shows as its brightest column), and the toys `ring` and
 `gaussian_1d` exported by `tfgan.export` with their `real_samples`. One browser serves the
-module. The error tests run their own server on a port they can stop and reopen.
+module (its tests are skipped, saying why, where Debian's chromium and chromium-driver are not
+installed). The error tests run their own server on a port they can stop and reopen.
 """
 
 import io
@@ -13,21 +14,15 @@ import urllib.request
 
 import numpy as np
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from tensorflow_serving.config import model_server_config_pb2
 
-from page_fixtures import (
-    NUM_CLASSES,
-    browser,
-    browser_binaries_missing,
-    export_conditional_model,
-    export_toy_model,
-    image_spread,
-)
+from page_fixtures import NUM_CLASSES, export_conditional_model, export_toy_model, image_spread
 from serving_fixtures import exported_model, free_port, http, install_version
 from tfgan.serving import BackgroundServer, ServerOptions, single_model_config
-
-pytestmark = pytest.mark.skipif(browser_binaries_missing() is not None,
-                                reason=str(browser_binaries_missing()))
+from tfgan.serving.page_browser import browser_binaries_missing, headless_chromium
 
 WAIT_SECONDS = 60  # a failure bound only: every wait ends when its condition holds
 
@@ -65,14 +60,15 @@ def downloads(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def driver(downloads):
-    chromium = browser(downloads)
+    missing = browser_binaries_missing()
+    if missing:
+        pytest.skip(missing)
+    chromium = headless_chromium(download_dir=downloads)
     yield chromium
     chromium.quit()
 
 
 def wait(driver, condition):
-    from selenium.webdriver.support.ui import WebDriverWait
-
     return WebDriverWait(driver, WAIT_SECONDS).until(lambda _: condition())
 
 
@@ -172,8 +168,6 @@ def test_new_samples_draws_another_seed(driver, server):
 
 
 def test_the_version_picker_shows_each_version(driver, server):
-    from selenium.webdriver.support.ui import Select
-
     open_page(driver, server, "model=toy")
     versions = Select(by_id(driver, "version"))
     assert [option.text for option in versions.options] == ["latest", "2", "1"]
@@ -186,8 +180,6 @@ def test_the_version_picker_shows_each_version(driver, server):
 
 
 def test_the_slider_walks_between_two_seeds(driver, server):
-    from selenium.webdriver.common.keys import Keys
-
     open_page(driver, server, "model=toy")
     wait(driver, lambda: walk_picture(driver) is not None)
     start = walk_picture(driver)
@@ -224,8 +216,6 @@ def brightest_columns(pixels):
 
 
 def test_the_class_picker_asks_for_the_class(driver, server):
-    from selenium.webdriver.support.ui import Select
-
     open_page(driver, server, "model=cond")
     classes = Select(by_id(driver, "class"))
     assert [option.text for option in classes.options] == [str(k) for k in range(NUM_CLASSES)]
@@ -247,8 +237,6 @@ def test_one_row_per_class(driver, server):
 
 
 def test_the_truncation_control_changes_the_samples(driver, server):
-    from selenium.webdriver.common.keys import Keys
-
     open_page(driver, server, "model=toy")
     assert not by_id(driver, "truncation-control").is_displayed()
     open_page(driver, server, "model=cond")
@@ -291,9 +279,6 @@ def test_a_toy_draws_real_and_generated_points_and_the_discriminator(driver, ser
 
 
 def test_the_controls_are_reached_in_order_with_tab_and_work_with_keys(driver, server):
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.keys import Keys
-
     open_page(driver, server, "model=toy")
     driver.execute_script("document.activeElement.blur()")
     reached = []
