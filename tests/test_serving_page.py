@@ -198,6 +198,20 @@ def test_the_slider_walks_between_two_seeds(driver, server):
     np.testing.assert_allclose(pixels, expected, atol=1)
 
 
+def test_the_walk_is_spherical_for_a_normal_prior_and_straight_for_a_uniform_one(driver, server):
+    open_page(driver, server, "model=toy")
+    walks = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        import('./page/latent.js').then(({ lerp, looksNormal, slerp }) => done({
+          arc: slerp([3, 0], [0, 3], 0.5), line: lerp([3, 0], [0, 3], 0.5),
+          ends: [slerp([1, 2], [-2, 5], 0), slerp([1, 2], [-2, 5], 1)],
+          normal: looksNormal([0.5, -1.5], [0.1, 0.2]), uniform: looksNormal([0.5, -0.9])}));""")
+    np.testing.assert_allclose(walks["arc"], [3 / np.sqrt(2)] * 2)  # keeps the norm, 3
+    np.testing.assert_allclose(walks["line"], [1.5, 1.5])
+    np.testing.assert_allclose(walks["ends"], [[1, 2], [-2, 5]], atol=1e-12)
+    assert walks["normal"] and not walks["uniform"]
+
+
 def test_the_grid_downloads_as_a_png(driver, server, downloads):
     open_page(driver, server, "model=toy")
     by_id(driver, "download").click()

@@ -202,7 +202,9 @@ async function showWalk() {
   const seedB = parseSeed($("seed-b").value, "To seed");
   const latents = await walkLatents(seedA, seedB);
   const t = Number($("walk").value);
-  const z = (latents.normal ? slerp : lerp)(latents.za, latents.zb, t);
+  // Eight significant digits: float32's precision, and a curl command a person can read.
+  const z = (latents.normal ? slerp : lerp)(latents.za, latents.zb, t)
+    .map((x) => Number(x.toPrecision(8)));
   const inputs = signatureInputs(state.model, "serving_default", { z: [z] }, options(1));
   const request = predictRequest(modelName(), version(), "serving_default", inputs);
   const { samples } = await predict(request, "samples");
