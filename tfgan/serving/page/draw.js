@@ -84,6 +84,23 @@ function scale([low, high], size, flip = false) {
   };
 }
 
+// The ends of an axis, written inside the plot: x along the bottom, y (if any) up the left.
+function axisEnds(context, xBox, yBox) {
+  const { width, height } = context.canvas;
+  context.fillStyle = "#111827";
+  context.font = "12px system-ui, sans-serif";
+  context.textBaseline = "bottom";
+  context.textAlign = "left";
+  context.fillText(xBox[0].toPrecision(3), 4, height - 2);
+  context.textAlign = "right";
+  context.fillText(xBox[1].toPrecision(3), width - 4, height - 2);
+  if (yBox) {
+    context.textAlign = "left";
+    context.fillText(yBox[1].toPrecision(3), 4, 16);
+    context.fillText(yBox[0].toPrecision(3), 4, height - 16);
+  }
+}
+
 // Seed 000's picture: D's decision surface as a heatmap, real points, generated points.
 export function drawPoints2d(canvas, { box, n, probabilities, real, fake }) {
   const context = canvas.getContext("2d");
@@ -105,6 +122,7 @@ export function drawPoints2d(canvas, { box, n, probabilities, real, fake }) {
       context.fill();
     }
   }
+  axisEnds(context, box[0], box[1]);
 }
 
 function histogram(values, [low, high], bins) {
@@ -146,4 +164,5 @@ export function drawPoints1d(canvas, { box, real, fake, xs, probabilities }, bin
   });
   context.stroke();
   context.lineWidth = 1;
+  axisEnds(context, box, null);
 }
