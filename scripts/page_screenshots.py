@@ -68,6 +68,7 @@ def photograph(driver, server, name):
     if driver.find_element("id", "walk-view").is_displayed():
         driver.find_element("id", "walk").send_keys(*[Keys.ARROW_RIGHT] * 10)
         wait_for(driver, lambda: "Position 0.5 " in driver.find_element("id", "walk-kind").text)
+    driver.execute_script("document.activeElement.blur()")
     if page_state(driver) != "ready":
         fail(f"the page for {name} says: {driver.find_element('id', 'status').text}", FAILURE)
     size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]

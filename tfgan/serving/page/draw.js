@@ -73,7 +73,7 @@ function probabilityColour(p) {
   const fake = [124, 58, 237];
   const real = [22, 163, 74];
   const [end, weight] = p < 0.5 ? [fake, 1 - 2 * p] : [real, 2 * p - 1];
-  const [r, g, b] = end.map((c) => Math.round(255 + (c - 255) * weight * 0.6));
+  const [r, g, b] = end.map((c) => Math.round(255 + (c - 255) * weight * 0.9));
   return `rgb(${r}, ${g}, ${b})`;
 }
 
@@ -91,13 +91,13 @@ function axisEnds(context, xBox, yBox) {
   context.font = "12px system-ui, sans-serif";
   context.textBaseline = "bottom";
   context.textAlign = "left";
-  context.fillText(xBox[0].toPrecision(3), 4, height - 2);
+  context.fillText(`x ${xBox[0].toPrecision(3)}`, 4, height - 2);
   context.textAlign = "right";
-  context.fillText(xBox[1].toPrecision(3), width - 4, height - 2);
+  context.fillText(`x ${xBox[1].toPrecision(3)}`, width - 4, height - 2);
   if (yBox) {
     context.textAlign = "left";
-    context.fillText(yBox[1].toPrecision(3), 4, 16);
-    context.fillText(yBox[0].toPrecision(3), 4, height - 16);
+    context.fillText(`y ${yBox[1].toPrecision(3)}`, 4, 16);
+    context.fillText(`y ${yBox[0].toPrecision(3)}`, 4, height - 16);
   }
 }
 
@@ -114,7 +114,7 @@ export function drawPoints2d(canvas, { box, n, probabilities, real, fake }) {
   });
   const x = scale(box[0], width);
   const y = scale(box[1], height, true);
-  for (const [points, colour, radius] of [[real, REAL, 2], [fake, FAKE, 2.5]]) {
+  for (const [points, colour, radius] of [[real, REAL, 3.5], [fake, FAKE, 2]]) {
     context.fillStyle = colour;
     for (const [px, py] of points) {
       context.beginPath();
