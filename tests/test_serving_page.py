@@ -14,6 +14,7 @@ import urllib.request
 
 import numpy as np
 import pytest
+from PIL import Image
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -220,6 +221,8 @@ def test_the_grid_downloads_as_a_png(driver, server, downloads):
     data = png.read_bytes()
     assert data.startswith(b"\x89PNG")
     assert image_spread(data) > 10
+    # 16 samples of 4x4 pixels in 4 rows of 4, 2 pixels apart.
+    assert Image.open(io.BytesIO(data)).size == (4 * 6 + 2, 4 * 6 + 2)
 
 
 # ---- conditional models: the class picker and truncation -------------------------------------

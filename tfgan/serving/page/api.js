@@ -3,7 +3,8 @@
 
 const INT64_MAX = (1n << 63n) - 1n;
 
-// A failed request: `kind` is "down" (no answer), "gone" (404) or "refused" (another status).
+// A failed request or a bad value: `kind` is "down" (no answer, or 502-504), "gone" (404),
+// "refused" (another status) or "invalid" (refused before asking).
 export class ApiError extends Error {
   constructor(kind, message) {
     super(message);

@@ -15,7 +15,8 @@ function optionalInput(signature, name) {
 //   sampleShape: the shape of one sample; zDim: the latent size;
 //   signatures: the signature names served;
 //   labels / truncation: per signature name, { rank } of that input where it exists;
-//   classNames: the class names the metadata carries, or null.
+//   classNames: the class names a server may add to its metadata answer
+//     (`metadata.class_names`, beside `signature_def`), or null.
 export function describeModel(metadata) {
   const signatures = metadata.metadata.signature_def.signature_def;
   const sample = signatures.sample;

@@ -71,16 +71,10 @@ async function run(step) {
   try {
     await step();
   } catch (error) {
-    if (!(error instanceof ApiError)) {
-      say(error.message, "error");
-      return;
-    }
-    if (error.kind === "down" || error.kind === "gone") {
-      say(`${error.message} Trying again every ${RETRY_MS / 1000} s.`, "error");
-      waitUntilBack();
-    } else {
-      say(error.message, "error");
-    }
+    const away = error instanceof ApiError && (error.kind === "down" || error.kind === "gone");
+    say(away ? `${error.message} Trying again every ${RETRY_MS / 1000} s.` : error.message,
+      "error");
+    if (away) waitUntilBack();
   }
 }
 
@@ -263,9 +257,17 @@ async function showToy(seed, count) {
   showCurl();
 }
 
+// One row of samples (not one per class) is laid out square, as `tfgan-sample` does.
+function squareRows(rows) {
+  if (rows.length !== 1) return rows;
+  const columns = Math.ceil(Math.sqrt(rows[0].length));
+  return Array.from({ length: Math.ceil(rows[0].length / columns) },
+    (_, r) => rows[0].slice(r * columns, (r + 1) * columns));
+}
+
 function download() {
   if (state.gridRows.length === 0) return;
-  gridCanvas(state.gridRows).toBlob((blob) => {
+  gridCanvas(squareRows(state.gridRows)).toBlob((blob) => {
     const link = document.createElement("a");
     link.href = URL.createObjectURL(blob);
     link.download = `${modelName()}-seed${$("seed").value.trim()}.png`;
