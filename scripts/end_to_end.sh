@@ -34,3 +34,5 @@ done
 "$PY" scripts/sample.py --server="http://127.0.0.1:$PORT" --model_name=mnist \
   --num_samples=16 --seed=7 --out="$OUT/grid.png"
 echo "Sample grid fetched from the server: $OUT/grid.png"
+echo "To see samples in a browser: $PY scripts/serve.py --model_name=mnist" \
+  "--model_base_path=$PWD/$OUT/export/mnist, then open http://127.0.0.1:8501/"

@@ -1,3 +1,4 @@
+import functools
 import json
 import os
 
@@ -12,6 +13,7 @@ from export_fixtures import TinyGenerator
 from export_fixtures import global_dtype_policy
 from tfgan import export
 from tfgan import priors
+from tfgan.data import toys
 
 Z_DIM = 4
 IMAGE_SHAPE = (8, 8, 1)
@@ -220,6 +222,20 @@ def test_points_export_keeps_data_units_and_has_no_png(tmp_path):
     assert metadata["value_range"] is None and metadata["output_range"] is None
     sampled = call_signature(loaded, "sample", {"num_samples": np.int32(4), "seed": np.int64(1)})
     np.testing.assert_array_equal(sampled["z"], priors.stateless_prior(4, Z_DIM, "uniform", 1))
+
+
+@pytest.mark.parametrize("toy", ["ring", "gaussian_1d"])
+def test_toy_export_draws_the_real_data_in_the_graph(tmp_path, toy):
+    data_shape = toys.TOYS[toy].data_shape
+    path = export.export_generator(
+        TinyGenerator(Z_DIM, data_shape, "linear"), export_base=str(tmp_path), model_name=toy,
+        prior="normal", value_range=None, real_data=functools.partial(toys.toy_samples, toy),
+    )
+    assert export.read_metadata(path)["signatures"]["real_samples"]["outputs"]["samples"] == {
+        "dtype": "float32", "shape": [None, *data_shape]}
+    real = run_in_session_loader(
+        path, "real_samples", {"num_samples": np.int32(64), "seed": np.int64(5)})["samples"]
+    np.testing.assert_allclose(real, toys.sample_toy(toy, 64, seed=5), atol=1e-6)
 
 
 def test_mixed_bfloat16_generator_exports_float32_signatures(tmp_path):

@@ -118,6 +118,7 @@ def test_export_at_end_writes_a_version(tmp_path):
     assert (version_dir / "saved_model.pb").exists()
     metadata = json.loads((version_dir / "assets.extra" / "tfgan.json").read_text())
     assert metadata["step"] == 10 and metadata["dataset"] == "gaussian_1d"
+    assert "real_samples" in metadata["signatures"]  # the toy's data, for the sample page
 
 
 def test_eval_every_logs_metrics_to_history_and_tensorboard(tmp_path):

@@ -11,6 +11,8 @@ layout `tensorflow_model_server` polls. It is built only with `keras.export.Expo
   per sample.
 - `discriminate` (with a discriminator): `samples` float32 `[batch, *data_shape]` in the
   exported range -> `probability_real`, `logits` float32 `[batch]`. Batchable.
+- `real_samples` (with `real_data`, the toys): `num_samples`, `seed` -> `samples` drawn in the
+  graph from the training data's distribution, so a client can draw the real data too.
 
 `samples` are float32 `[batch, *data_shape]`: images in [0, 1] whatever the generator's own
 range, points in data units. `z` in `sample` is `tfgan.priors.stateless_prior(num_samples, ...,
@@ -74,6 +76,7 @@ def export_generator(
     overwrite=False,
     metadata=None,
     batchable_only=False,
+    real_data=None,
 ):
     """Exports a generator as a new version of a TF Serving model and publishes it atomically.
 
@@ -103,6 +106,9 @@ def export_generator(
         batchable_only: bool, export only the signatures whose inputs and outputs all have a
             batch dimension (`serving_default`, `sample_seeds`, `discriminate`), for a server
             started with `--enable_batching`. Defaults to `False`.
+        real_data: optional callable `(num_samples, seed) -> float32 [num_samples,
+            *data_shape]` in TensorFlow ops (`tfgan.data.toys.toy_samples`); adds the
+            `real_samples` signature unless `batchable_only`. Defaults to `None`.
 
     Returns:
         str, the path of the published version directory.
@@ -148,6 +154,7 @@ def export_generator(
         value_range=value_range,
         discriminator=discriminator,
         batchable_only=batchable_only,
+        real_data=real_data,
     )
     info = {
         "dataset": None,
@@ -187,7 +194,7 @@ def export_generator(
 
 
 def build_export_archive(
-    generator, *, prior, value_range, discriminator=None, batchable_only=False
+    generator, *, prior, value_range, discriminator=None, batchable_only=False, real_data=None
 ):
     """Builds the `ExportArchive` holding tfgan's serving signatures.
 
@@ -200,6 +207,7 @@ def build_export_archive(
         value_range: tuple `(0, 1)` or `(-1, 1)` for images, or `None` for points.
         discriminator: optional `keras.Model`, see `export_generator`. Defaults to `None`.
         batchable_only: bool, see `export_generator`. Defaults to `False`.
+        real_data: optional callable, see `export_generator`. Defaults to `None`.
 
     Returns:
         `keras.export.ExportArchive` ready for `write_out`.
@@ -260,6 +268,9 @@ def build_export_archive(
     if discriminator is not None:
         samples_spec = tf.TensorSpec([None, *data_shape], tf.float32, name="samples")
         endpoints.append(("discriminate", discriminate, [samples_spec]))
+    if real_data is not None and not batchable_only:
+        endpoints.append(("real_samples", lambda num_samples, seed: {
+            "samples": tf.cast(real_data(num_samples, seed), tf.float32)}, seeded_specs))
 
     archive = keras.export.ExportArchive()
     archive.track(generator)

@@ -18,6 +18,7 @@ Nothing is written until every option and the data have been checked.
 """
 
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -550,5 +551,7 @@ def export_trained(gan, config, spec, export_base, version=None, overwrite=False
         overwrite=overwrite,
         metadata=metadata,
         batchable_only=batchable_only,
+        real_data=(functools.partial(data_lib.toy_samples, config.dataset)
+                   if config.dataset in data_lib.TOYS else None),
     )
 

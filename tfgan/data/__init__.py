@@ -12,4 +12,5 @@ from tfgan.data.toys import (
     grid_modes,
     ring_modes,
     sample_toy,
+    toy_samples,
 )

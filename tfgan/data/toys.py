@@ -160,4 +160,22 @@ def sample_toy(name, num_samples, seed=0):
     Raises:
         ValueError: if `name` is not a toy.
     """
-    return _get_toy(name).sample(num_samples, _batch_seed(seed, 0)).numpy()
+    return toy_samples(name, num_samples, seed).numpy()
+
+
+def toy_samples(name, num_samples, seed):
+    """Draws points from a toy distribution in TensorFlow ops, as an export's `real_samples`.
+
+    Args:
+        name: str, one of `TOYS`.
+        num_samples: int or scalar int32 tensor, the number of points.
+        seed: int or scalar int64 tensor.
+
+    Returns:
+        float32 tensor `[num_samples, *data_shape]`, the points `sample_toy` draws for the
+        same arguments.
+
+    Raises:
+        ValueError: if `name` is not a toy.
+    """
+    return _get_toy(name).sample(num_samples, _batch_seed(seed, 0))

@@ -2,8 +2,9 @@
 
 Paths under `/v1/` go to `RestApiHandler`, which matches them with the stock server's regular
 expressions and calls one function per API; each builds the request the gRPC API uses, calls
-the shared `ModelRegistry` and converts the answer. Other paths answer 404, except the
-Prometheus page when a monitoring config enables it.
+the shared `ModelRegistry` and converts the answer. `/` and `/page/...` are the sample page
+(`tfgan.serving.page`); other paths answer 404, except the Prometheus page when a monitoring
+config enables it.
 
 | method, path | answer |
 |---|---|
@@ -44,6 +45,7 @@ from tfgan.serving.core import (
 )
 from tfgan.serving.errors import HTTP_STATUS, ServingError
 from tfgan.serving.json_response import make_error_json
+from tfgan.serving.page import page_answer
 
 _log = logging.getLogger("tfgan.serving")
 
@@ -496,6 +498,9 @@ def create_server(registry, executor, *, rest_api_timeout_in_ms=30000,
         if prometheus_path is not None and path == prometheus_path:
             return web.Response(text=registry.metrics.prometheus_text(),
                                 content_type="text/plain")
+        page = page_answer(request.method, path, request.query_string, registry.model_names)
+        if page is not None:
+            return page
         if not _API_PATH.fullmatch(path):
             return _error(404, f"Not found: {request.method} {path}")
         try:
