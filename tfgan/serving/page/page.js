@@ -210,10 +210,19 @@ async function showWalk() {
   showCurl();
 }
 
+// Points per `discriminate` request: under a server's cap on samples per request (the
+// embedded server's default is 1024).
+const DISCRIMINATE_CHUNK = 512;
+
 async function discriminate(points) {
   if (!state.model.signatures.includes("discriminate")) return null;
-  const request = predictRequest(modelName(), version(), "discriminate", { samples: points });
-  return (await predict(request, "probability_real")).probability_real;
+  const chunks = [];
+  for (let start = 0; start < points.length; start += DISCRIMINATE_CHUNK) {
+    const request = predictRequest(modelName(), version(), "discriminate",
+      { samples: points.slice(start, start + DISCRIMINATE_CHUNK) });
+    chunks.push(predict(request, "probability_real").then((answer) => answer.probability_real));
+  }
+  return (await Promise.all(chunks)).flat();
 }
 
 async function showToy(seed, count) {
