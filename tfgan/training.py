@@ -39,7 +39,7 @@ from tfgan.gan import GAN, packed_shape
 from tfgan.metrics.evaluate import evaluate_samples
 from tfgan.metrics.reference import load_reference
 from tfgan.metrics.registry import METRICS
-from tfgan.schedules import Schedule
+from tfgan.schedules import make_schedule
 
 OPTIONS_FILE = "options.json"
 DATASET_FILE = "dataset.json"
@@ -180,8 +180,8 @@ def build_gan(config, spec):
         generator,
         discriminator,
         prior=config.prior,
-        schedule=Schedule(config.schedule, d_steps=config.k_d, g_steps=config.k_g,
-                          d_confidence=config.d_confidence),
+        schedule=make_schedule(config.schedule, d_steps=config.k_d, g_steps=config.k_g,
+                               d_confidence=config.d_confidence),
         ema_decay=config.ema_decay or None,
         seed=config.seed,
         pack=config.pack,
