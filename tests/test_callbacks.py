@@ -43,7 +43,7 @@ class FakeGAN(keras.Model):
         self.output_value = output_value
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
 
-    def generate(self, z):
+    def generate(self, z, labels=None):
         samples = self.generator(z, training=False)
         if self.output_value is not None:
             samples = tf.fill(tf.shape(samples), self.output_value)

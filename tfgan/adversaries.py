@@ -15,9 +15,9 @@ a mixture.
   it gives their mean (the exported `discriminate` signature).
 - `weighted_sum` combines one network's losses against its adversaries (`WEIGHTINGS`).
 
-Class-conditional networks take `labels` int32 `[batch]` beside their input; every function
-here passes them through (`call_network`), and None leaves an unconditional network's call as
-it is.
+Class-conditional networks take `[inputs, labels]`, labels int32 `[batch]`; every function
+here passes labels through (`call_network`), and None leaves an unconditional network's call
+as it is.
 
 With one generator and one discriminator no wrapper is built and every weighted sum is its one
 term, so training is exactly the plain GAN's.
@@ -26,6 +26,7 @@ term, so training is exactly the plain GAN's.
 import keras
 import tensorflow as tf
 
+from tfgan.models.argument_validation import split_labelled
 from tfgan.models.tracking import track_layers
 
 WEIGHTINGS = ("mean", "softmax", "min", "max")
@@ -141,13 +142,14 @@ class GeneratorMixture(keras.Model):
         self.data_shape = data_shape
         self.num_classes = int(getattr(generators[0], "num_classes", 0))
 
-    def call(self, z, labels=None, training=None):
+    def call(self, inputs, training=None):
         """Samples `[batch, *data_shape]` float32, each row from the generator it picks.
 
         Every member maps the whole batch (K times one generator's work) and the rows are
         then selected, which keeps the graph one static shape for the stock model server.
-        Conditional members make each row for its label in `labels` (int32 `[batch]`).
+        Conditional members take `[z, labels]` and make each row for its label.
         """
+        z, labels = split_labelled(inputs, self.num_classes)
         samples = tf.stack([call_network(member, z, labels, training=training)
                             for member in self.members], axis=1)
         return tf.gather(samples, component_of(z, len(self.members)), axis=1, batch_dims=1)
@@ -181,14 +183,16 @@ class DiscriminatorEnsemble(keras.Model):
                              f"Received: {len(discriminators)}")
         self.members = discriminators
         track_layers(self, discriminators, "discriminator")
+        self.num_classes = int(getattr(discriminators[0], "num_classes", 0))
 
     def features(self, x, training=None):
         """The first member's features (the feature-space plots show one discriminator)."""
         return self.members[0].features(x, training=training)
 
-    def call(self, x, labels=None, training=None):
-        """The mean of the members' logits, `[batch, 1]` float32 (under `labels`, if
-        conditional)."""
+    def call(self, inputs, training=None):
+        """The mean of the members' logits, `[batch, 1]` float32; conditional members take
+        `[x, labels]`."""
+        x, labels = split_labelled(inputs, self.num_classes)
         return tf.reduce_mean(member_logits(self, x, labels, training=training), axis=1,
                               keepdims=True)
 
@@ -214,11 +218,11 @@ def members(network):
 
 
 def call_network(network, inputs, labels=None, training=None):
-    """`network(inputs, labels=labels)` for a conditional network, `network(inputs)` when
-    `labels` is None."""
+    """`network([inputs, labels])` for a conditional network, `network(inputs)` when `labels`
+    is None."""
     if labels is None:
         return network(inputs, training=training)
-    return network(inputs, labels=labels, training=training)
+    return network([inputs, labels], training=training)
 
 
 def member_logits(discriminator, x, labels=None, training=None):

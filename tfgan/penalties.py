@@ -118,7 +118,7 @@ def gradient_penalty(name, discriminator, real, generated, seed_generator, label
         real: float tensor `[batch, *data_shape]`, a batch of real data.
         generated: float tensor `[batch, *data_shape]`, a batch of generated data.
         seed_generator: `keras.random.SeedGenerator`, used by `"wgan_gp"` only.
-        labels: int32 tensor `[batch]` for a conditional `discriminator(x, labels=...)`, or
+        labels: int32 tensor `[batch]` for a conditional `discriminator([x, labels])`, or
             None. Defaults to `None`.
 
     Returns:
@@ -132,7 +132,7 @@ def gradient_penalty(name, discriminator, real, generated, seed_generator, label
         conditional = discriminator
 
         def discriminator(x, training=None):
-            return conditional(x, labels=labels, training=training)
+            return conditional([x, labels], training=training)
     if name == "wgan_gp":
         return wasserstein_gradient_penalty(discriminator, real, generated, seed_generator)
     penalty = 0.0

@@ -9,6 +9,7 @@ from tfgan.metrics.classifier import (
     train_classifier,
 )
 from tfgan.metrics.classifier_score import ClassifierScore, classifier_score
+from tfgan.metrics.conditional import ConditionalAccuracy, conditional_accuracy
 from tfgan.metrics.evaluate import ImageOutputs, evaluate_samples, image_outputs, to_unit_range
 from tfgan.metrics.frechet import (
     FrechetDistance,
@@ -30,4 +31,5 @@ from tfgan.metrics.toy_modes import (
     curve_distance,
     mode_coverage,
     moment_error,
+    nearest_mode,
 )
