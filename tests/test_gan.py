@@ -661,3 +661,79 @@ def test_fixed_seed_run_matches_the_train_step_before_the_refactor(kind):
     np.testing.assert_allclose(losses_by_step, expected_losses, rtol=1e-6)
     np.testing.assert_allclose(np.sum(gan.ema_generator.weights[0].numpy()), expected_ema_sum,
                                rtol=1e-6)
+
+
+def _conditional_gan(conditioning, class_loss_weight=0.0, schedule="simultaneous"):
+    from tfgan import models
+
+    keras.utils.set_random_seed(7)
+    base_shape = models.concat_shape(DATA_SHAPE, 3) if conditioning == "concat" else DATA_SHAPE
+    gan = gan_lib.GAN(
+        models.MLPGenerator(Z_DIM, DATA_SHAPE, hidden_units=(8,), output_activation="linear",
+                            num_classes=3),
+        models.conditioned_discriminator(
+            conditioning, models.MLPDiscriminator(base_shape, hidden_units=(8,)), 3),
+        schedule=schedules.make_schedule(schedule), seed=3)
+    gan.compile(keras.optimizers.SGD(1e-2), keras.optimizers.SGD(1e-2),
+                class_loss_weight=class_loss_weight)
+    gan.build_all(DATA_SHAPE)
+    return gan
+
+
+LABELS = tf.constant([0, 1, 2, 2, 1, 0, 0, 1], tf.int32)
+
+
+@pytest.mark.parametrize("conditioning", ["projection", "concat"])
+def test_conditional_step_generates_for_the_real_labels_and_judges_under_them(conditioning):
+    gan = _conditional_gan(conditioning)
+    real = real_batch()
+    z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
+    real_logits = gan.discriminator([real, LABELS], training=True)
+    fake_logits = gan.discriminator([gan.generator([z, LABELS], training=True), LABELS],
+                                    training=True)
+    logs = gan.train_step((real, LABELS))
+    np.testing.assert_allclose(
+        logs["d_loss"], losses.non_saturating_discriminator_loss(real_logits, fake_logits),
+        rtol=1e-5)
+    np.testing.assert_allclose(
+        logs["g_loss"], losses.non_saturating_generator_loss(fake_logits), rtol=1e-5)
+
+
+def test_acgan_step_adds_the_weighted_classification_losses():
+    gan = _conditional_gan("acgan", class_loss_weight=0.5)
+    real = real_batch()
+    z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
+    generated = gan.generator([z, LABELS], training=True)
+    real_logits, fake_logits = (gan.discriminator([x, LABELS], training=True)
+                                for x in (real, generated))
+    real_classes, fake_classes = (gan.discriminator.class_logits(x, training=True)
+                                  for x in (real, generated))
+    logs = gan.train_step((real, LABELS))
+    expected_d = (losses.non_saturating_discriminator_loss(real_logits, fake_logits)
+                  + 0.5 * losses.auxiliary_classifier_discriminator_loss(
+                      LABELS, real_classes, fake_classes))
+    expected_g = (losses.non_saturating_generator_loss(fake_logits)
+                  + 0.5 * losses.auxiliary_classifier_generator_loss(LABELS, fake_classes))
+    np.testing.assert_allclose(logs["d_loss"], expected_d, rtol=1e-5)
+    np.testing.assert_allclose(logs["g_loss"], expected_g, rtol=1e-5)
+
+
+def test_conditional_gan_refuses_unlabelled_batches_and_packs():
+    gan = _conditional_gan("projection")
+    with pytest.raises(ValueError, match=r"trains on \(samples, labels\) batches"):
+        gan.train_step(real_batch())
+    with pytest.raises(ValueError, match=r"a pack would mix labels"):
+        gan_lib.GAN(gan.generator, gan.discriminator, pack=2)
+    with pytest.raises(ValueError, match=r"class_logits \(AC-GAN\)"):
+        gan.compile(keras.optimizers.SGD(), keras.optimizers.SGD(), class_loss_weight=1.0)
+
+
+@pytest.mark.parametrize("schedule", ["alternating", "worse"])
+def test_conditional_gan_trains_with_labels_under_every_schedule(schedule):
+    gan = _conditional_gan("projection", schedule=schedule)
+    before = _copy(gan.generator.weights) + _copy(gan.discriminator.weights)
+    gan.train_step((real_batch(), LABELS))
+    after = _copy(gan.generator.weights) + _copy(gan.discriminator.weights)
+    assert any(not np.array_equal(b, a) for b, a in zip(before, after))
+    samples = gan.generate(tf.zeros((3, Z_DIM)), tf.constant([0, 1, 2]))
+    assert samples.shape == (3, *DATA_SHAPE)
