@@ -32,3 +32,11 @@ def test_parse_labels_reads_class_names():
 def test_parse_labels_refuses_what_is_not_a_class(text):
     with pytest.raises(ValueError, match=r"Received: labels="):
         labels.parse_labels(text, [str(k) for k in range(10)])
+
+
+def test_parse_labels_without_known_classes_reads_indices_only():
+    np.testing.assert_array_equal(labels.parse_labels("12,0", None), [12, 0])
+    with pytest.raises(ValueError, match=r"'all' needs the model's classes"):
+        labels.parse_labels("all", None)
+    with pytest.raises(ValueError, match=r"class indices, or the list 'all'"):
+        labels.parse_labels("seven", None)

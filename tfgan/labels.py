@@ -54,28 +54,32 @@ def parse_labels(text, class_names, per_class=1):
     Args:
         text: str, comma-separated class indices or names, or `"all"` for `class_rows` with
             `per_class` samples of every class.
-        class_names: sequence of str, the model's classes.
+        class_names: sequence of str, the model's classes, or `None` when they are not known
+            (a served model): then only indices are read, and the model checks them.
         per_class: int >= 1, samples of each class for `"all"`. Defaults to `1`.
 
     Returns:
         int32 array of labels, one per sample.
 
     Raises:
-        ValueError: an item is neither a class index nor a class name, or the list is empty.
+        ValueError: an item is neither a class index nor a class name, the list is empty, or
+            it is `"all"` and the classes are not known.
     """
-    class_names = [str(name) for name in class_names]
     if text.strip() == "all":
+        if class_names is None:
+            raise ValueError("labels 'all' needs the model's classes, which this source does "
+                             f"not show; list the labels. Received: labels={text!r}")
         return class_rows(len(class_names), per_class)
+    names = [] if class_names is None else [str(name) for name in class_names]
     labels = []
     for item in (part.strip() for part in text.split(",")):
-        if item in class_names:
-            labels.append(class_names.index(item))
-        elif item.isdigit() and int(item) < len(class_names):
+        if item in names:
+            labels.append(names.index(item))
+        elif item.isdigit() and (class_names is None or int(item) < len(names)):
             labels.append(int(item))
         else:
-            raise ValueError(
-                f"Each label must be a class index in [0, {len(class_names)}) or one of the "
-                f"class names {class_names}, or the list 'all'. Received: labels={text!r}")
-    if not labels:
-        raise ValueError(f"labels must not be empty. Received: labels={text!r}")
+            allowed = ("class indices" if class_names is None else
+                       f"class indices in [0, {len(names)}) or the class names {names}")
+            raise ValueError(f"Each label must be one of the {allowed}, or the list 'all'. "
+                             f"Received: labels={text!r}")
     return np.asarray(labels, np.int32)
