@@ -20,6 +20,8 @@ from tfgan import export, labels, training, training_loop
 from tfgan.serving import BackgroundServer, ServerOptions
 from tfgan.serving.configs import single_model_config
 from tfgan.config import TrainConfig
+from tfgan.losses import LOSSES
+from tfgan.penalties import PENALTIES
 from tfgan.data import toys
 from tfgan.metrics import conditional_accuracy, nearest_mode
 
@@ -191,3 +193,29 @@ def test_conditional_ring_puts_each_labels_samples_in_its_own_mode(conditioning)
                                       value_range=None, labels=requested)["samples"].numpy()
     trained = conditional_accuracy(nearest_mode(samples, toys.ring_modes()), requested, 8)
     assert trained.per_class.min() >= 0.98, trained.per_class
+
+
+@pytest.mark.parametrize("overrides", [
+    *({"loss": loss} for loss in LOSSES),
+    *({"gradient_penalty": penalty, "gradient_penalty_weight": 1.0} for penalty in PENALTIES),
+    {"schedule": "worse"}, {"schedule": "simultaneous"}, {"k_d": 2, "k_g": 2},
+    {"unrolled_steps": 2}, {"ema_decay": 0.9, "ema_warmup": True}, {"mixed_precision": True},
+    {"num_generators": 2, "num_discriminators": 2, "adversary_weighting": "softmax"},
+    {"conditioning": "concat", "minibatch": True}, {"spectral_norm": True},
+    {"conditioning": "acgan", "acgan_weight": 0.5, "gradient_penalty_weight": 1.0},
+], ids=lambda overrides: ",".join(f"{k}={v}" for k, v in overrides.items()))
+def test_every_option_trains_a_conditional_gan(overrides):
+    config = _config(dataset="ring", conditional=True, z_dim=2, g_hidden_units=(16,),
+                     d_hidden_units=(16,), batch_size=32, steps=10, **overrides)
+    training.set_precision_policy(config.mixed_precision)
+    try:
+        dataset, info = data_lib.load_dataset("ring", batch_size=config.batch_size,
+                                              seed=config.seed, labelled=True)
+        gan = training.build_gan(config, training.DataSpec.from_info(info))
+        training_loop.run_steps(gan, dataset, config.steps, steps_per_execution=5)
+    finally:
+        training.set_precision_policy(False)
+    assert int(gan.step.numpy()) == config.steps
+    assert all(np.isfinite(float(tracker.result())) for tracker in gan.metrics)
+    samples = gan.generate(tf.zeros((3, 2)), tf.constant([0, 4, 7])).numpy()
+    assert samples.shape == (3, 2) and np.isfinite(samples).all()

@@ -543,7 +543,9 @@ class GAN(keras.Model):
                         adversaries.member_logits(
                             self.discriminator, generated_packs, labels, training=True))
             grads = tape.gradient(d_loss, values)
-            values = [value - self.unrolled_learning_rate * tf.cast(grad, value.dtype)
+            # Dense: a class embedding's gradient comes as IndexedSlices.
+            values = [value - self.unrolled_learning_rate
+                      * tf.cast(tf.convert_to_tensor(grad), value.dtype)
                       for value, grad in zip(values, grads)]
         return keras.StatelessScope(list(zip(weights, values)))
 
