@@ -127,12 +127,7 @@ class ConcatDiscriminator(_LabelledDiscriminator):
         num_classes: int >= 2.
         **kwargs: `keras.Model` arguments such as `name`.
 
-    Input shape:
-        `[x, labels]`: `x` `[batch, *data_shape]`, `labels` int `[batch]` in
-        `[0, num_classes)`.
-
-    Output shape:
-        float32 logits `[batch, 1]`.
+    Input and output shapes: as `ProjectionDiscriminator`'s.
     """
 
     def build(self, input_shape):
