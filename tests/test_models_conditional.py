@@ -129,7 +129,27 @@ def test_conditional_batch_norm_scales_and_shifts_per_class():
 def test_conditional_dcgan_generator_normalises_with_labels():
     generator = models.DCGANGenerator(z_dim=4, data_shape=(28, 28, 1), num_classes=NUM_CLASSES)
     generator([np.zeros((4, 4), "float32"), LABELS])
-    norms = [layer for block in (generator.project, *generator.upsample.layers)
-             for layer in block.layers]
-    assert sum(isinstance(layer, models.ConditionalBatchNormalization) for layer in norms) == 3
-    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in norms)
+    layers = generator.conditional_layers
+    assert sum(isinstance(layer, models.ConditionalBatchNormalization) for layer in layers) == 3
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers)
+
+
+def test_a_checkpoint_restores_every_variable_of_a_conditional_dcgan(tmp_path):
+    def trained_generator():
+        generator = models.DCGANGenerator(z_dim=4, data_shape=(28, 28, 1), width=0.25,
+                                          num_classes=NUM_CLASSES)
+        generator([np.zeros((4, 4), "float32"), LABELS])
+        return generator
+
+    generator = trained_generator()
+    # Batch-norm statistics and gamma/beta away from their initial values.
+    generator([np.random.default_rng(0).normal(size=(4, 4)).astype("float32"), LABELS],
+              training=True)
+    for weight in generator.weights:
+        weight.assign(weight + 0.5)
+    path = tf.train.Checkpoint(generator=generator).save(str(tmp_path / "ckpt"))
+    restored = trained_generator()
+    tf.train.Checkpoint(generator=restored).restore(path).assert_existing_objects_matched()
+    assert len(restored.weights) == len(generator.weights) == 16
+    for saved, loaded in zip(generator.weights, restored.weights):
+        np.testing.assert_array_equal(saved.numpy(), loaded.numpy(), err_msg=saved.path)

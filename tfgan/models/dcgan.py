@@ -31,6 +31,7 @@ from tfgan.models.argument_validation import (
 from tfgan.models.conditional_batch_norm import ConditionalBatchNormalization
 from tfgan.models.minibatch import MinibatchDiscrimination
 from tfgan.models.spectral_norm import maybe_spectral_norm
+from tfgan.models.tracking import track_layers
 
 SUPPORTED_SIZES = (28, 32)
 # The tutorial's keras.layers.LeakyReLU() default, written out so a Keras change cannot move it.
@@ -78,12 +79,12 @@ def _batch_norm(num_classes):
 
 
 def _upsample(filters, strides, num_classes):
-    return keras.Sequential([
+    return [
         keras.layers.Conv2DTranspose(filters, KERNEL_SIZE, strides=strides, padding="same",
                                      use_bias=False),
         _batch_norm(num_classes),
         keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE),
-    ])
+    ]
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
@@ -137,18 +138,28 @@ class DCGANGenerator(keras.Model):
 
         grid = self.data_shape[0] // 4
         projected_filters = _filters(256, self.width)
-        self.project = keras.Sequential([
+        project = [
             keras.layers.Dense(grid * grid * projected_filters, use_bias=False),
             _batch_norm(self.num_classes),
             keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE),
             keras.layers.Reshape((grid, grid, projected_filters)),
-        ])
-        # One Sequential, not a Python list: tf.train.Checkpoint does not follow a Keras 3 list
-        # attribute, and the batch-norm statistics in it have no optimizer to reach them by.
-        self.upsample = keras.Sequential([
+        ]
+        upsample = [
             _upsample(_filters(128, self.width), strides=1, num_classes=self.num_classes),
             _upsample(_filters(64, self.width), strides=2, num_classes=self.num_classes),
-        ])
+        ]
+        if self.num_classes:
+            # Called layer by layer, each conditional batch norm with the labels (a
+            # `keras.Sequential` passes no second input); each layer an attribute, so that
+            # tf.train.Checkpoint follows it (it does not follow a Keras 3 list attribute).
+            self.conditional_layers = [*project, *upsample[0], *upsample[1]]
+            track_layers(self, self.conditional_layers, "conditional_layer")
+        else:
+            # Sequentials, not Python lists: tf.train.Checkpoint does not follow a Keras 3
+            # list attribute, and the batch-norm statistics in it have no optimizer to reach
+            # them by.
+            self.project = keras.Sequential(project)
+            self.upsample = keras.Sequential([keras.Sequential(block) for block in upsample])
         self.to_image = keras.layers.Conv2DTranspose(
             self.data_shape[-1], KERNEL_SIZE, strides=2, padding="same", use_bias=False)
         self.output_layer = keras.layers.Activation(output_activation, dtype="float32")
@@ -163,17 +174,13 @@ class DCGANGenerator(keras.Model):
 
     def _conditional_blocks(self, z, labels, training):
         """The projection and upsampling blocks layer by layer, each batch norm told the
-        labels (a `keras.Sequential` passes no second input)."""
+        labels."""
         hidden = z
-        for block in (self.project, *self.upsample.layers):
-            for layer in block.layers:
-                if isinstance(layer, ConditionalBatchNormalization):
-                    hidden = layer(hidden, labels=labels, training=training)
-                else:
-                    hidden = layer(hidden, training=training)
-        # Every layer of the blocks is built now; the blocks, never called whole, are too.
-        for block in (self.project, self.upsample, *self.upsample.layers):
-            block.built = True
+        for layer in self.conditional_layers:
+            if isinstance(layer, ConditionalBatchNormalization):
+                hidden = layer(hidden, labels=labels, training=training)
+            else:
+                hidden = layer(hidden, training=training)
         return hidden
 
     def get_config(self):
