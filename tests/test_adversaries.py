@@ -112,7 +112,7 @@ def test_each_network_minimises_its_weighted_losses_against_its_adversaries(weig
     # generator 0's and 1's blocks; generator k's weighs its losses against each discriminator.
     gan = gan_lib.GAN(_mixture(2), adversaries.DiscriminatorEnsemble(
         [TinyDiscriminator() for _ in range(2)]), prior="uniform",
-        schedule=schedules.Schedule("simultaneous"), seed=3)
+        schedule=schedules.make_schedule("simultaneous"), seed=3)
     gan.compile(keras.optimizers.SGD(1e-2), keras.optimizers.SGD(1e-2),
                 adversary_weighting=weighting, adversary_temperature=2.0)
     gan.build_all(DATA_SHAPE)

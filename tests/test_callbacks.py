@@ -43,7 +43,7 @@ class FakeGAN(keras.Model):
         self.output_value = output_value
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
 
-    def generate(self, z):
+    def generate(self, z, labels=None):
         samples = self.generator(z, training=False)
         if self.output_value is not None:
             samples = tf.fill(tf.shape(samples), self.output_value)
@@ -418,3 +418,22 @@ def test_history_csv_resume_adds_extra_columns_with_empty_old_cells(tmp_path):
     history.on_train_end()
     assert _read_csv(path) == [
         ["step", "d_loss", "score"], ["1", "1.0", ""], ["2", "1.5", ""], ["3", "0.5", "7.0"]]
+
+
+def test_conditional_sample_grid_draws_a_row_per_class(tmp_path):
+    class LabelRecordingGAN(FakeGAN):
+        def generate(self, z, labels=None):
+            self.asked = labels
+            return tf.fill((len(z), 4, 4, 1), 0.5)
+
+    labels = np.repeat(np.arange(3, dtype=np.int32), 2)
+    calls = []
+    with mock.patch.object(callbacks.plots, "save_samples",
+                           lambda samples, path, **kwargs: calls.append(kwargs)), \
+            mock.patch.object(callbacks.plots, "save_gif"):
+        gan = LabelRecordingGAN()
+        grid = callbacks.SampleGrid(str(tmp_path / "samples"), 2, np.zeros((6, 2), "float32"),
+                                    labels=labels, num_columns=2)
+        _fit(gan, 2, [grid])
+    np.testing.assert_array_equal(gan.asked, labels)
+    assert calls and all(kwargs["num_columns"] == 2 for kwargs in calls)

@@ -190,3 +190,28 @@ def test_a_bad_array_is_one_line_and_status_2(tmp_path, capsys, array, args, mes
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("error: ") and message in err, err
     assert not out.exists()
+
+
+def test_a_conditional_generator_is_reported_per_class_from_every_source(
+        tmp_path_factory, tmp_path):
+    run = trained(tmp_path_factory, "mnist_conditional")
+    reports = {}
+    with serve(run) as server:
+        for name, flags in _source_flags(run, server.rest_url, None).items():
+            if name == "array":  # an array of samples records no labels
+                continue
+            out = tmp_path / name
+            assert run_evaluate(*flags, "--num_samples=200", "--seed=3",
+                                f"--out={out}") in (None, 0)
+            reports[name] = json.loads((out / "report.json").read_text())["metrics"]
+    for name, metrics in reports.items():
+        for key, value in reports["checkpoint"].items():
+            np.testing.assert_allclose(metrics[key], value, rtol=1e-4, err_msg=f"{name} {key}")
+    metrics = reports["checkpoint"]
+    assert 0.0 <= metrics["conditional_accuracy"] <= 1.0
+    for digit in range(10):
+        for figure in ("conditional_accuracy", "frechet_distance", "recall",
+                       "classifier_score"):
+            assert f"class {digit} {figure}" in metrics
+    per_class = np.mean([metrics[f"class {d} conditional_accuracy"] for d in range(10)])
+    assert per_class == pytest.approx(metrics["conditional_accuracy"])

@@ -72,3 +72,52 @@ def test_bad_flags_are_one_line_and_status_2(capsys, args, message):
     assert run_sample(*args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith(message)
+
+
+@pytest.fixture(scope="module")
+def conditional_run(tmp_path_factory):
+    from trained_fixtures import trained
+
+    return trained(tmp_path_factory, "mnist_conditional")
+
+
+# A server does not show the model's classes, so "all" is for exports and checkpoints.
+@pytest.mark.parametrize("source, labels, count", [
+    (source, labels, count)
+    for source in ("saved_model", "checkpoint", "server")
+    for labels, count in (("7,7,3", 3), ("all", 20), ("4", 2))
+    if not (source == "server" and labels == "all")])
+def test_labels_draw_the_classes_asked_for(conditional_run, tmp_path, capsys, source, labels,
+                                           count):
+    from trained_fixtures import serve
+
+    out = tmp_path / "grid.png"
+    args = [f"--labels={labels}", "--num_samples=2", "--seed=3", f"--out={out}"]
+    if source == "server":
+        with serve(conditional_run) as running:
+            code = run_sample(f"--server={running.grpc_url}",
+                              f"--model_name={conditional_run.config.model_name}", *args)
+    else:
+        where = (conditional_run.model_dir if source == "saved_model"
+                 else conditional_run.workdir)
+        code = run_sample(f"--{source}={where}", *args)
+    assert code in (None, 0)
+    assert capsys.readouterr().out.strip() == f"wrote {count} samples to {out}"
+    with Image.open(out) as image:
+        assert np.asarray(image).std() > 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--labels=10"], "error: Each label must be one of the class indices in [0, 10)"),
+    ([], "error: this model is class-conditional: pass --labels"),
+])
+def test_bad_labels_are_one_line_and_status_2(conditional_run, capsys, args, message):
+    assert run_sample(f"--saved_model={conditional_run.model_dir}", *args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(message)
+
+
+def test_labels_all_against_a_server_says_why_not(capsys):
+    assert run_sample("--model_name=toy", "--labels=all") == 2
+    assert capsys.readouterr().err.strip().startswith(
+        "error: labels 'all' needs the model's classes")

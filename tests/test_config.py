@@ -27,6 +27,32 @@ def test_recipe_options_are_checked_in_one_line(overrides, message):
         _config(**overrides).validate()
 
 
+@pytest.mark.parametrize("overrides, message", [
+    (dict(dataset="quadratic"), r"^--conditional needs labelled data; of the toys only ring, "
+                                r"grid have labels \(each point's mode\), got --dataset=quadratic$"),
+    (dict(dataset="stacked_mnist"), r"^--conditional: stacked_mnist has no class labels"),
+    (dict(pack=2, batch_size=64), r"^--conditional needs --pack=1: a pack would mix labels"),
+    (dict(conditioning="acgan", num_discriminators=2),
+     r"^--conditioning=acgan needs --num_discriminators=1"),
+    (dict(conditioning="acgan", unrolled_steps=2),
+     r"^--conditioning=acgan cannot take --unrolled_steps"),
+    (dict(conditioning="film"), r"^--conditioning must be one of projection, concat, acgan"),
+    (dict(acgan_weight=0.0), r"^--acgan_weight must be positive, got 0.0$"),
+])
+def test_conditional_combinations_that_cannot_train_are_refused_in_one_line(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        _config(conditional=True, **overrides).validate()
+
+
+def test_conditional_options_that_work_are_accepted():
+    for overrides in (dict(dataset="ring", conditioning="concat", num_generators=2),
+                      dict(dataset="mnist", conditioning="acgan", gradient_penalty_weight=1.0),
+                      dict(dataset="fashion_mnist", schedule="worse", ema_decay=0.999),
+                      dict(dataset="folder", image_dir="x", num_discriminators=2)):
+        _config(conditional=True, **overrides).validate()
+    assert {"conditional", "conditioning"} <= set(MODEL_OPTIONS)
+
+
 def test_each_network_learning_rate_falls_back_to_the_shared_one():
     config = _config(learning_rate=1e-3, d_learning_rate=4e-4)
     assert config.network_learning_rate("d") == 4e-4

@@ -90,3 +90,23 @@ def test_folder_without_images(tmp_path):
 def test_missing_folder(image_dir):
     with pytest.raises(ValueError, match=f"existing directory.*Received: image_dir={image_dir!r}"):
         load_dataset("folder", batch_size=2, image_dir=image_dir)
+
+
+def test_labelled_folder_takes_its_classes_from_the_sub_folder_names(tmp_path):
+    for name, value in (("cat", 10), ("dog", 200), ("bird", 90)):
+        for index in range(2):
+            write_png(tmp_path / name / f"{index}.png", value, 4, 4, 1)
+    dataset, info = load_dataset("folder", image_dir=str(tmp_path), batch_size=6, seed=0,
+                                 value_range=(0.0, 255.0), labelled=True)
+    assert info.class_names == ("bird", "cat", "dog")
+    images, labels = next(iter(dataset))
+    assert labels.dtype == tf.int32 and images.shape == (6, 4, 4, 1)
+    value_of_class = {0: 90, 1: 10, 2: 200}
+    for image, label in zip(images.numpy(), labels.numpy()):
+        np.testing.assert_allclose(image, value_of_class[label], atol=1e-3)
+    assert sorted(labels.numpy().tolist()) == [0, 0, 1, 1, 2, 2]
+
+
+def test_labelled_folder_refuses_images_outside_the_class_folders(rgb_dir):
+    with pytest.raises(ValueError, match=r"one sub-directory of images per class"):
+        load_dataset("folder", image_dir=str(rgb_dir), batch_size=2, labelled=True)

@@ -187,3 +187,28 @@ def test_idx_file_not_gzip(idx_dir):
 def test_local_files_have_train_and_test_only(npz_path):
     with pytest.raises(ValueError, match="Received: split='validation'"):
         load_mnist_arrays("validation", mnist_path=npz_path)
+
+
+@pytest.mark.parametrize("source", ["npz_path", "idx_dir"])
+def test_labelled_batches_pair_each_digit_with_its_label(source, request):
+    dataset, info = load_dataset("mnist", mnist_path=str(request.getfixturevalue(source)),
+                                 batch_size=5, value_range=(0.0, 255.0), labelled=True)
+    assert info.class_names == tuple("0123456789")
+    images, labels = next(iter(dataset))
+    assert labels.dtype == "int32"
+    for image, label in zip(images.numpy(), labels.numpy()):
+        (row,) = np.flatnonzero(np.all(X_TRAIN == image[..., 0], axis=(1, 2)))
+        assert label == Y_TRAIN[row]
+    unlabelled, _ = load_dataset("mnist", mnist_path=str(request.getfixturevalue(source)),
+                                 batch_size=5, value_range=(0.0, 255.0))
+    np.testing.assert_array_equal(next(iter(unlabelled)).numpy(), images.numpy())
+
+
+def test_labelled_tfds_mnist_pairs_each_digit_with_its_label(tmp_path):
+    write_prepared_tfds(tmp_path, "mnist", X_TRAIN[..., None], Y_TRAIN)
+    dataset, info = load_dataset("mnist", data_dir=str(tmp_path), batch_size=5,
+                                 value_range=(0.0, 255.0), labelled=True)
+    images, labels = next(iter(dataset))
+    for image, label in zip(images.numpy(), labels.numpy()):
+        (row,) = np.flatnonzero(np.all(X_TRAIN == image[..., 0], axis=(1, 2)))
+        assert label == Y_TRAIN[row]

@@ -162,3 +162,15 @@ def test_images_of_varying_size_need_image_size(tmp_path):
 )
 def test_is_tfds_name(name, expected):
     assert is_tfds_name(name) is expected
+
+
+@pytest.mark.parametrize("in_memory_bytes", [tfds_images.IN_MEMORY_BYTES, 0])
+def test_labelled_batches_carry_the_label_feature_and_its_names(
+        fashion_dir, monkeypatch, in_memory_bytes):
+    monkeypatch.setattr(tfds_images, "IN_MEMORY_BYTES", in_memory_bytes)
+    dataset, info = load_dataset("fashion_mnist", batch_size=4, value_range=(0.0, 255.0),
+                                 data_dir=str(fashion_dir), labelled=True)
+    assert info.class_names[:2] == ("T-shirt/top", "Trouser") and len(info.class_names) == 10
+    images, labels = next(iter(dataset))
+    # Image k is the constant PIXEL_VALUES[k], written with label k.
+    np.testing.assert_allclose(images.numpy()[:, 0, 0, 0], PIXEL_VALUES[labels.numpy()])

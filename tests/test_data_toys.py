@@ -89,3 +89,19 @@ def test_unknown_toy():
     with pytest.raises(ValueError, match=r"expected one of \(.*'ring'.*Received: name='rng'$"):
         sample_toy("rng", 4)
     assert tuple(TOYS) == tuple(SHAPES)
+
+
+@pytest.mark.parametrize("name, modes", [("ring", ring_modes()), ("grid", grid_modes())])
+def test_labelled_mixtures_label_each_point_with_its_mode(name, modes):
+    dataset, info = load_dataset(name, batch_size=500, seed=4, labelled=True)
+    points, labels = (array.numpy() for array in next(iter(dataset)))
+    assert info.class_names == tuple(str(k) for k in range(len(modes)))
+    nearest = np.argmin(np.linalg.norm(points[:, None] - modes[None], axis=2), axis=1)
+    np.testing.assert_array_equal(labels, nearest)
+    unlabelled, _ = load_dataset(name, batch_size=500, seed=4)
+    np.testing.assert_array_equal(next(iter(unlabelled)).numpy(), points)
+
+
+def test_toys_without_modes_have_no_labels():
+    with pytest.raises(ValueError, match=r"Only the mixtures \('ring', 'grid'\) have labels"):
+        load_dataset("quadratic", batch_size=4, labelled=True)

@@ -102,10 +102,16 @@ _MIRRORED = textwrap.dedent(
 )
 
 
-def test_mirrored_over_two_devices_trains_the_same_weights_as_one(tmp_path):
+# The conditional ring: labels split across the replicas with their samples.
+CONDITIONAL_FLAGS = [*TOY_FLAGS, "--dataset=ring", "--z_dim=2", "--conditional",
+                     "--gradient_penalty=r1", "--gradient_penalty_weight=0.1"]
+
+
+@pytest.mark.parametrize("flags", [TOY_FLAGS, CONDITIONAL_FLAGS], ids=["toy", "conditional"])
+def test_mirrored_over_two_devices_trains_the_same_weights_as_one(tmp_path, flags):
     # The global batch of 32 splits into 16 per replica; every replica draws its rows of the
     # same global z, and the optimizers sum the replicas' halves of the mean loss.
-    result = subprocess.run([sys.executable, "-c", _MIRRORED, str(tmp_path), *TOY_FLAGS],
+    result = subprocess.run([sys.executable, "-c", _MIRRORED, str(tmp_path), *flags],
                             capture_output=True, text=True, timeout=300, env=ENV)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = [line for line in result.stdout.splitlines()

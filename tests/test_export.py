@@ -417,3 +417,101 @@ def test_the_export_carries_warmup_requests_the_server_replays(image_export):
     names = sorted(name for name, _ in requests)
     assert names == sorted(loaded.signatures)
     assert LoadedVersion("m", 1, path, warmup=False).warm_up() == len(requests)
+
+
+def test_unconditional_signatures_take_no_labels(image_export):
+    *_, loaded = image_export
+    for name in ALL_IMAGE_SIGNATURES:
+        assert "labels" not in loaded.signatures[name].structured_input_signature[1]
+    assert "class_names" not in export.read_metadata(image_export[2])
+
+
+CLASS_NAMES = ("zero", "one", "two")
+
+
+@pytest.fixture(scope="module")
+def conditional_export(tmp_path_factory):
+    """A conditional sigmoid image generator with a projection discriminator, exported once."""
+    from tfgan import models
+
+    keras.utils.set_random_seed(1)
+    generator = models.MLPGenerator(Z_DIM, IMAGE_SHAPE, hidden_units=(16,),
+                                    num_classes=len(CLASS_NAMES))
+    discriminator = models.ProjectionDiscriminator(
+        models.MLPDiscriminator(IMAGE_SHAPE, hidden_units=(8,)), len(CLASS_NAMES))
+    path = export.export_generator(
+        generator, export_base=str(tmp_path_factory.mktemp("export")), model_name="digits",
+        prior="normal", value_range=(0, 1), discriminator=discriminator,
+        class_names=CLASS_NAMES)
+    return generator, discriminator, path, tf.saved_model.load(path)
+
+
+def test_conditional_signatures_take_one_label_per_sample(conditional_export):
+    *_, path, loaded = conditional_export
+    assert set(loaded.signatures) == ALL_IMAGE_SIGNATURES
+    for name in ALL_IMAGE_SIGNATURES:
+        spec = loaded.signatures[name].structured_input_signature[1]["labels"]
+        assert (spec.dtype, spec.shape.as_list()) == (tf.int32, [None])
+    assert export.read_metadata(path)["class_names"] == list(CLASS_NAMES)
+
+
+def test_conditional_serving_default_is_the_generator_for_those_labels(conditional_export):
+    generator, _, _, loaded = conditional_export
+    z = np.random.default_rng(0).normal(size=(3, Z_DIM)).astype(np.float32)
+    labels = np.array([2, 0, 2], np.int32)
+    samples = call_signature(loaded, "serving_default", {"z": z, "labels": labels})["samples"]
+    np.testing.assert_allclose(samples, generator([z, labels], training=False), rtol=1e-5)
+    others = call_signature(loaded, "serving_default", {"z": z, "labels": (labels + 1) % 3})
+    assert not np.allclose(others["samples"][1], samples[1])
+
+
+def test_sample_takes_one_label_for_all_or_one_per_sample(conditional_export):
+    generator, *_, loaded = conditional_export
+    seeded = {"num_samples": np.int32(3), "seed": np.int64(5)}
+    one = call_signature(loaded, "sample", {**seeded, "labels": np.array([1], np.int32)})
+    each = call_signature(loaded, "sample", {**seeded, "labels": np.array([1, 1, 1], np.int32)})
+    np.testing.assert_array_equal(one["samples"], each["samples"])
+    in_memory = export.sample_from_seed(generator, 3, 5, prior="normal", value_range=(0, 1),
+                                        labels=[1])
+    np.testing.assert_allclose(one["samples"], in_memory["samples"], rtol=1e-5)
+    seeds = call_signature(loaded, "sample_seeds", {"seeds": np.array([4, 4], np.int64),
+                                                    "labels": np.array([0, 2], np.int32)})
+    assert not np.allclose(seeds["samples"][0], seeds["samples"][1])
+
+
+@pytest.mark.parametrize("name, inputs", [
+    ("serving_default", {"z": np.zeros((2, Z_DIM), np.float32),
+                         "labels": np.array([0, 3], np.int32)}),
+    ("sample", {"num_samples": np.int32(2), "seed": np.int64(1),
+                "labels": np.array([-1], np.int32)}),
+    ("sample_seeds", {"seeds": np.array([1], np.int64), "labels": np.array([7], np.int32)}),
+    ("sample_png", {"num_samples": np.int32(1), "seed": np.int64(1),
+                    "labels": np.array([3], np.int32)}),
+    ("discriminate", {"samples": np.zeros((1, *IMAGE_SHAPE), np.float32),
+                      "labels": np.array([3], np.int32)}),
+])
+def test_a_label_outside_the_classes_is_refused_by_the_signature(conditional_export, name,
+                                                                 inputs):
+    *_, path, loaded = conditional_export
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"labels must be class indices"):
+        call_signature(loaded, name, inputs)
+    # The stock server's path: the v1 session loader refuses it too.
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"labels must be class indices"):
+        run_in_session_loader(path, name, inputs)
+
+
+def test_conditional_discriminate_judges_under_the_labels(conditional_export):
+    _, discriminator, path, _ = conditional_export
+    samples = np.random.default_rng(3).uniform(size=(2, *IMAGE_SHAPE)).astype(np.float32)
+    labels = np.array([1, 2], np.int32)
+    outputs = run_in_session_loader(path, "discriminate", {"samples": samples, "labels": labels})
+    expected = discriminator([samples, labels], training=False).numpy()[:, 0]
+    np.testing.assert_allclose(outputs["logits"], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_class_names_must_match_the_generators_classes(tmp_path, conditional_export):
+    generator = conditional_export[0]
+    with pytest.raises(ValueError, match=r"class_names must name the generator's 3 classes"):
+        export.export_generator(generator, export_base=str(tmp_path), model_name="m",
+                                prior="normal", value_range=(0, 1), class_names=("a", "b"))
+    assert not os.listdir(tmp_path)

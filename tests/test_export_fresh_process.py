@@ -66,3 +66,55 @@ def test_export_runs_in_a_process_without_tfgan(tmp_path):
     np.testing.assert_array_equal(outputs["sample_samples"], expected["samples"].numpy())
     np.testing.assert_array_equal(outputs["sample_z"], expected["z"].numpy())
     np.testing.assert_allclose(outputs["layer_samples"], (generator(z).numpy() + 1) / 2, atol=1e-6)
+
+
+CONDITIONAL_CONSUMER = textwrap.dedent(
+    """
+    import json
+    import sys
+
+    import numpy as np
+    import tensorflow as tf
+
+    path, out_path = sys.argv[1:]
+    loaded = tf.saved_model.load(path)
+    with open(path + "/assets.extra/tfgan.json") as f:
+        class_names = json.load(f)["class_names"]
+    labels = tf.range(len(class_names), dtype=tf.int32)
+    sampled = loaded.signatures["sample"](
+        num_samples=tf.constant(len(class_names), tf.int32), seed=tf.constant(11, tf.int64),
+        labels=labels)
+    try:
+        loaded.signatures["sample"](num_samples=tf.constant(1), seed=tf.constant(1, tf.int64),
+                                    labels=tf.constant([len(class_names)]))
+        refused = False
+    except tf.errors.InvalidArgumentError:
+        refused = True
+    np.savez(out_path, samples=sampled["samples"].numpy(), refused=refused,
+             class_names=np.array(class_names),
+             tfgan_imported=any(name.split(".")[0] == "tfgan" for name in sys.modules))
+    """
+)
+
+
+def test_conditional_export_runs_in_a_process_without_tfgan(tmp_path):
+    from tfgan import models
+
+    generator = models.MLPGenerator(4, (8, 8, 1), hidden_units=(8,), num_classes=3)
+    path = export.export_generator(
+        generator, export_base=str(tmp_path / "export"), model_name="tiny", prior="normal",
+        value_range=(0, 1), class_names=("a", "b", "c"))
+    expected = export.sample_from_seed(generator, 3, 11, prior="normal", value_range=(0, 1),
+                                       labels=[0, 1, 2])["samples"].numpy()
+    script = tmp_path / "consumer.py"
+    script.write_text(CONDITIONAL_CONSUMER)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+    env.pop("PYTHONPATH", None)
+    completed = subprocess.run(
+        [sys.executable, str(script), path, str(tmp_path / "out.npz")],
+        cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    outputs = np.load(tmp_path / "out.npz")
+    assert not outputs["tfgan_imported"] and outputs["refused"]
+    assert outputs["class_names"].tolist() == ["a", "b", "c"]
+    np.testing.assert_allclose(outputs["samples"], expected, atol=1e-6)

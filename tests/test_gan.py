@@ -177,7 +177,7 @@ def test_invalid_pack_raises(call, message):
 
 @pytest.mark.parametrize("pack", [1, 2, 4])
 def test_discriminator_judges_packs_of_real_and_generated_samples(pack):
-    gan = make_gan(schedules.Schedule("simultaneous"), pack=pack)
+    gan = make_gan(schedules.make_schedule("simultaneous"), pack=pack)
     # Built for packs: the first Dense layer sees 2 * pack inputs.
     assert gan.discriminator.hidden.kernel.shape == (2 * pack, 8)
     real = real_batch()
@@ -200,9 +200,9 @@ def test_discriminator_judges_packs_of_real_and_generated_samples(pack):
 @pytest.mark.parametrize(
     "schedule, d_updates, g_updates",
     [
-        (schedules.Schedule("alternating", d_steps=1, g_steps=2), 1, 2),
-        (schedules.Schedule("alternating", d_steps=3, g_steps=1), 3, 1),
-        (schedules.Schedule("simultaneous"), 1, 1),
+        (schedules.make_schedule("alternating", d_steps=1, g_steps=2), 1, 2),
+        (schedules.make_schedule("alternating", d_steps=3, g_steps=1), 3, 1),
+        (schedules.make_schedule("simultaneous"), 1, 1),
     ],
 )
 def test_schedule_update_counts(schedule, d_updates, g_updates):
@@ -215,7 +215,7 @@ def test_schedule_update_counts(schedule, d_updates, g_updates):
 
 @pytest.mark.parametrize("pack", [1, 2])
 def test_worse_schedule_updates_exactly_the_losing_network(pack):
-    gan = make_gan(schedules.Schedule("worse"), pack=pack)
+    gan = make_gan(schedules.make_schedule("worse"), pack=pack)
     before = _copy(gan.discriminator.weights) + _copy(gan.generator.weights)
     z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
     real = real_batch()
@@ -236,7 +236,7 @@ def test_worse_schedule_updates_exactly_the_losing_network(pack):
 
 @pytest.mark.parametrize("kind", ["simultaneous", "alternating"])
 def test_reported_values_are_this_steps_values(kind):
-    gan = make_gan(schedules.Schedule(kind))
+    gan = make_gan(schedules.make_schedule(kind))
     real = real_batch()
     # The GAN's first two draws of z, from a seed generator in the same initial state.
     replay = keras.random.SeedGenerator(3)
@@ -268,7 +268,7 @@ def test_reported_values_are_this_steps_values(kind):
 
 @pytest.mark.parametrize("pack", [1, 2])
 def test_relativistic_generator_loss_pairs_real_and_generated_packs(pack):
-    gan = make_gan(schedules.Schedule("alternating"), loss="relativistic_pairing", pack=pack)
+    gan = make_gan(schedules.make_schedule("alternating"), loss="relativistic_pairing", pack=pack)
     real = real_batch()
     replay = keras.random.SeedGenerator(3)
     z_first = priors.sample_prior(BATCH, Z_DIM, "uniform", replay)
@@ -312,7 +312,7 @@ def test_unrolled_generator_loss_looks_k_discriminator_steps_ahead():
     # w_K = w - K eta (m_f - m_r) and L_G = -(<w_K, m_f> + b), whose gradient through the
     # unrolling is dL_G/dm_f = -w + K eta (2 m_f - m_r): G's bias c moves by minus that.
     K, eta, g_rate = 3, 0.1, 0.5
-    gan = gan_lib.GAN(Affine(2), Affine(1), schedule=schedules.Schedule(), seed=3)
+    gan = gan_lib.GAN(Affine(2), Affine(1), schedule=schedules.make_schedule(), seed=3)
     # The discriminator's own update has rate 0, so the generator sees the initial w.
     gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(g_rate), loss="wasserstein",
                 unrolled_steps=K, unrolled_learning_rate=eta)
@@ -341,7 +341,7 @@ def test_unrolled_generator_loss_looks_k_discriminator_steps_ahead():
 @pytest.mark.parametrize("pack", [1, 2])
 def test_gradient_penalty_is_reported_and_added_to_d_loss(pack):
     gan = make_gan(
-        schedules.Schedule("simultaneous"), loss="wasserstein", gradient_penalty_weight=10.0,
+        schedules.make_schedule("simultaneous"), loss="wasserstein", gradient_penalty_weight=10.0,
         pack=pack,
     )
     real = real_batch()
@@ -364,7 +364,7 @@ def test_wgan_gp_critic_update_is_algorithm_1_written_out(monkeypatch):
     # WGAN-GP is the game's dynamics, docs/mode_collapse.md, not a wrong gradient).
     eps = tf.constant([[0.1], [0.9], [0.5], [0.3], [0.7], [0.0], [1.0], [0.25]])
     monkeypatch.setattr(penalties, "rng", types.SimpleNamespace(uniform=lambda shape, _: eps))
-    gan = make_gan(schedules.Schedule("simultaneous"), loss="wasserstein",
+    gan = make_gan(schedules.make_schedule("simultaneous"), loss="wasserstein",
                    gradient_penalty_weight=10.0, optimizer=keras.optimizers.SGD)
     real = real_batch()
     z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
@@ -391,7 +391,7 @@ def test_wgan_gp_critic_update_is_algorithm_1_written_out(monkeypatch):
 @pytest.mark.parametrize("penalty", ["r1", "r2", "r1_r2"])
 @pytest.mark.parametrize("pack", [1, 2])
 def test_r1_and_r2_penalties_are_taken_on_the_steps_packs(penalty, pack):
-    gan = make_gan(schedules.Schedule("simultaneous"), gradient_penalty_weight=0.5,
+    gan = make_gan(schedules.make_schedule("simultaneous"), gradient_penalty_weight=0.5,
                    gradient_penalty=penalty, pack=pack)
     real = real_batch()
     z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
@@ -412,7 +412,7 @@ def test_ema_warmup_ramps_the_decay_over_the_generator_updates():
     # Two generator updates per step: decays min(0.999, 1/10) and min(0.999, 2/11), then
     # 3/12 and 4/13 at the second step.
     gan = gan_lib.GAN(TinyGenerator(), TinyDiscriminator(), ema_decay=0.999, ema_warmup=True,
-                      schedule=schedules.Schedule("alternating", g_steps=2), seed=3)
+                      schedule=schedules.make_schedule("alternating", g_steps=2), seed=3)
     gan.compile(keras.optimizers.SGD(1e-2), keras.optimizers.SGD(1e-2))
     gan.build_all(DATA_SHAPE)
     ema = _copy(gan.generator.weights)
@@ -438,7 +438,7 @@ def test_ema_warmup_ramps_the_decay_over_the_generator_updates():
 
 def test_ema_after_one_step_follows_the_formula():
     decay = 0.75
-    gan = make_gan(schedules.Schedule("simultaneous"), ema_decay=decay, batch_norm=True)
+    gan = make_gan(schedules.make_schedule("simultaneous"), ema_decay=decay, batch_norm=True)
     initial = _copy(gan.generator.weights)
     # Built as an exact copy, batch-norm statistics included.
     for ema_weight, weight in zip(gan.ema_generator.weights, initial):
@@ -458,7 +458,7 @@ def test_ema_after_one_step_follows_the_formula():
 def test_sampling_generator_and_generate():
     plain = make_gan()
     assert plain.sampling_generator is plain.generator
-    with_ema = make_gan(schedules.Schedule("simultaneous"), ema_decay=0.5)
+    with_ema = make_gan(schedules.make_schedule("simultaneous"), ema_decay=0.5)
     assert with_ema.sampling_generator is with_ema.ema_generator
     with_ema.train_step(real_batch())
     z = priors.stateless_prior(4, Z_DIM, "uniform", 0)
@@ -472,7 +472,7 @@ def test_sampling_generator_and_generate():
 
 def test_jit_compiled_fit_builds_lazily_and_counts_steps():
     gan = make_gan(
-        schedules.Schedule("worse"),
+        schedules.make_schedule("worse"),
         ema_decay=0.9,
         loss="hinge",
         gradient_penalty_weight=1.0,
@@ -491,7 +491,7 @@ def test_jit_compiled_fit_builds_lazily_and_counts_steps():
 
 
 def test_mixed_float16_scales_losses_and_reports_float32(mixed_float16):
-    gan = make_gan(schedules.Schedule("alternating", g_steps=2), ema_decay=0.9)
+    gan = make_gan(schedules.make_schedule("alternating", g_steps=2), ema_decay=0.9)
     assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
     assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
     assert gan.generator.hidden.compute_dtype == "float16"
@@ -512,7 +512,7 @@ def test_checkpoint_round_trip_is_exact(tmp_path):
         state += gan.d_optimizer.variables + gan.g_optimizer.variables
         return _copy(state)
 
-    schedule = schedules.Schedule("alternating", g_steps=2)
+    schedule = schedules.make_schedule("alternating", g_steps=2)
     original = make_gan(schedule, ema_decay=0.9, batch_norm=True)
     for seed in range(2):
         original.train_step(real_batch(seed))
@@ -536,7 +536,7 @@ def test_checkpoint_round_trip_is_exact(tmp_path):
 
 
 def test_config_round_trip():
-    schedule = schedules.Schedule("alternating", d_steps=1, g_steps=2)
+    schedule = schedules.make_schedule("alternating", d_steps=1, g_steps=2)
     gan = gan_lib.GAN(
         TinyGenerator(output_activation="tanh"), TinyDiscriminator(units=5), prior="normal",
         schedule=schedule, ema_decay=0.99, seed=11, pack=2, ema_warmup=True, name="toy_gan",
@@ -569,7 +569,7 @@ def test_config_round_trip():
         (lambda: make_gan(gradient_penalty="r3"), r"Received: gradient_penalty='r3'$"),
         (lambda: make_gan(unrolled_steps=-1), r"Received: unrolled_steps=-1$"),
         (lambda: make_gan(unrolled_steps=2), r"Received: unrolled_learning_rate=None$"),
-        (lambda: make_gan(schedules.Schedule("simultaneous"), unrolled_steps=2,
+        (lambda: make_gan(schedules.make_schedule("simultaneous"), unrolled_steps=2,
                           unrolled_learning_rate=0.1), r"Received: schedule='simultaneous'$"),
         (lambda: make_gan(build=False).build_all((3,)), r"Received: input_shape=\(None, 3\)$"),
     ],
@@ -593,13 +593,13 @@ _MIRRORED_SCRIPT = textwrap.dedent(
     import test_gan
     from tfgan import schedules
 
-    schedule = schedules.Schedule("alternating", d_steps=1, g_steps=2)
+    schedule = schedules.make_schedule("alternating", d_steps=1, g_steps=2)
     single = test_gan.make_gan(schedule, ema_decay=0.5, optimizer=keras.optimizers.SGD)
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     with strategy.scope():
         mirrored = test_gan.make_gan(schedule, ema_decay=0.5, optimizer=keras.optimizers.SGD)
         try:
-            test_gan.make_gan(schedules.Schedule("worse"))
+            test_gan.make_gan(schedules.make_schedule("worse"))
             sys.exit("worse schedule did not raise under 2 replicas")
         except ValueError as error:
             assert "num_replicas_in_sync=2" in str(error), error
@@ -629,3 +629,111 @@ def test_two_replicas_match_one_replica_on_the_full_batch():
         capture_output=True, text=True, timeout=300, env=env,
     )
     assert result.returncode == 0 and result.stdout.strip().endswith("OK"), result.stderr[-3000:]
+
+
+# Losses of the first three steps and the sum of the EMA copy's first kernel, recorded with the
+# train step as it was before the schedules became classes (commit 2423a41): the refactor moved
+# code, not arithmetic.
+_PINNED = {
+    "alternating": ([[1.8710780143737793, 0.6410759687423706],
+                     [1.830604076385498, 0.6314880847930908],
+                     [1.8087196350097656, 0.6437018513679504]], 1.8951433897018433),
+    "simultaneous": ([[1.8710780143737793, 0.6563056111335754],
+                      [1.839311122894287, 0.6571393013000488],
+                      [1.8336063623428345, 0.6589817404747009]], 2.185528516769409),
+    "worse": ([[1.8710780143737793, 0.6563056111335754],
+               [1.834821343421936, 0.6616015434265137],
+               [1.828137993812561, 0.6645832061767578]], 2.2996697425842285),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_PINNED))
+def test_fixed_seed_run_matches_the_train_step_before_the_refactor(kind):
+    keras.utils.set_random_seed(5)
+    g_steps = 2 if kind == "alternating" else 1
+    gan = make_gan(schedules.make_schedule(kind, g_steps=g_steps), ema_decay=0.5,
+                   gradient_penalty_weight=0.5, gradient_penalty="wgan_gp")
+    losses_by_step = []
+    for step in range(3):
+        logs = gan.train_step(real_batch(step))
+        losses_by_step.append([float(logs["d_loss"]), float(logs["g_loss"])])
+    expected_losses, expected_ema_sum = _PINNED[kind]
+    np.testing.assert_allclose(losses_by_step, expected_losses, rtol=1e-6)
+    np.testing.assert_allclose(np.sum(gan.ema_generator.weights[0].numpy()), expected_ema_sum,
+                               rtol=1e-6)
+
+
+def _conditional_gan(conditioning, class_loss_weight=0.0, schedule="simultaneous"):
+    from tfgan import models
+
+    keras.utils.set_random_seed(7)
+    base_shape = models.concat_shape(DATA_SHAPE, 3) if conditioning == "concat" else DATA_SHAPE
+    gan = gan_lib.GAN(
+        models.MLPGenerator(Z_DIM, DATA_SHAPE, hidden_units=(8,), output_activation="linear",
+                            num_classes=3),
+        models.conditioned_discriminator(
+            conditioning, models.MLPDiscriminator(base_shape, hidden_units=(8,)), 3),
+        schedule=schedules.make_schedule(schedule), seed=3)
+    gan.compile(keras.optimizers.SGD(1e-2), keras.optimizers.SGD(1e-2),
+                class_loss_weight=class_loss_weight)
+    gan.build_all(DATA_SHAPE)
+    return gan
+
+
+LABELS = tf.constant([0, 1, 2, 2, 1, 0, 0, 1], tf.int32)
+
+
+@pytest.mark.parametrize("conditioning", ["projection", "concat"])
+def test_conditional_step_generates_for_the_real_labels_and_judges_under_them(conditioning):
+    gan = _conditional_gan(conditioning)
+    real = real_batch()
+    z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
+    real_logits = gan.discriminator([real, LABELS], training=True)
+    fake_logits = gan.discriminator([gan.generator([z, LABELS], training=True), LABELS],
+                                    training=True)
+    logs = gan.train_step((real, LABELS))
+    np.testing.assert_allclose(
+        logs["d_loss"], losses.non_saturating_discriminator_loss(real_logits, fake_logits),
+        rtol=1e-5)
+    np.testing.assert_allclose(
+        logs["g_loss"], losses.non_saturating_generator_loss(fake_logits), rtol=1e-5)
+
+
+def test_acgan_step_adds_the_weighted_classification_losses():
+    gan = _conditional_gan("acgan", class_loss_weight=0.5)
+    real = real_batch()
+    z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
+    generated = gan.generator([z, LABELS], training=True)
+    real_logits, fake_logits = (gan.discriminator([x, LABELS], training=True)
+                                for x in (real, generated))
+    real_classes, fake_classes = (gan.discriminator.class_logits(x, training=True)
+                                  for x in (real, generated))
+    logs = gan.train_step((real, LABELS))
+    expected_d = (losses.non_saturating_discriminator_loss(real_logits, fake_logits)
+                  + 0.5 * losses.auxiliary_classifier_discriminator_loss(
+                      LABELS, real_classes, fake_classes))
+    expected_g = (losses.non_saturating_generator_loss(fake_logits)
+                  + 0.5 * losses.auxiliary_classifier_generator_loss(LABELS, fake_classes))
+    np.testing.assert_allclose(logs["d_loss"], expected_d, rtol=1e-5)
+    np.testing.assert_allclose(logs["g_loss"], expected_g, rtol=1e-5)
+
+
+def test_conditional_gan_refuses_unlabelled_batches_and_packs():
+    gan = _conditional_gan("projection")
+    with pytest.raises(ValueError, match=r"trains on \(samples, labels\) batches"):
+        gan.train_step(real_batch())
+    with pytest.raises(ValueError, match=r"a pack would mix labels"):
+        gan_lib.GAN(gan.generator, gan.discriminator, pack=2)
+    with pytest.raises(ValueError, match=r"class_logits \(AC-GAN\)"):
+        gan.compile(keras.optimizers.SGD(), keras.optimizers.SGD(), class_loss_weight=1.0)
+
+
+@pytest.mark.parametrize("schedule", ["alternating", "worse"])
+def test_conditional_gan_trains_with_labels_under_every_schedule(schedule):
+    gan = _conditional_gan("projection", schedule=schedule)
+    before = _copy(gan.generator.weights) + _copy(gan.discriminator.weights)
+    gan.train_step((real_batch(), LABELS))
+    after = _copy(gan.generator.weights) + _copy(gan.discriminator.weights)
+    assert any(not np.array_equal(b, a) for b, a in zip(before, after))
+    samples = gan.generate(tf.zeros((3, Z_DIM)), tf.constant([0, 1, 2]))
+    assert samples.shape == (3, *DATA_SHAPE)

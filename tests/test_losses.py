@@ -29,6 +29,29 @@ class TestMinimax:
         _check(losses.minimax_generator_loss(GEN), expected)
 
 
+class TestAuxiliaryClassifier:
+    # Class logits of 3 samples over 3 classes, and the classes they were made for.
+    LABELS = np.array([0, 2, 1])
+    REAL_CLASSES = np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 0.5], [-1.0, 3.0, 0.0]], np.float32)
+    GEN_CLASSES = np.array([[0.0, 1.0, 0.0], [1.0, -2.0, 2.0], [0.0, 0.0, 4.0]], np.float32)
+
+    @staticmethod
+    def _cross_entropy(logits, labels):
+        logits = logits.astype(np.float64)
+        probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        return -np.mean(np.log(probabilities[np.arange(len(labels)), labels]))
+
+    def test_generator_loss_is_the_cross_entropy_of_the_requested_class(self):
+        _check(losses.auxiliary_classifier_generator_loss(self.LABELS, self.GEN_CLASSES),
+               self._cross_entropy(self.GEN_CLASSES, self.LABELS))
+
+    def test_discriminator_loss_classifies_real_and_generated_alike(self):
+        expected = (self._cross_entropy(self.REAL_CLASSES, self.LABELS)
+                    + self._cross_entropy(self.GEN_CLASSES, self.LABELS))
+        _check(losses.auxiliary_classifier_discriminator_loss(
+            self.LABELS, self.REAL_CLASSES, self.GEN_CLASSES), expected)
+
+
 class TestNonSaturating:
     def test_discriminator_loss_is_the_minimax_one(self):
         assert losses.non_saturating_discriminator_loss is losses.minimax_discriminator_loss

@@ -1,5 +1,6 @@
 """tfgan.sample_sources: a checkpoint, its export and a server give the same samples per seed."""
 
+import json
 import os
 import shutil
 
@@ -10,6 +11,7 @@ from tensorflow.core.protobuf import error_codes_pb2
 
 from tfgan import sample_sources
 from tfgan.sample_sources import ArraySource, CheckpointSource, SavedModelSource, ServerSource
+from serving_fixtures import http
 from tfgan.serving import ServingError
 from trained_fixtures import serve, trained
 
@@ -217,3 +219,76 @@ def test_an_array_source_refuses_files_that_are_not_npy_arrays(tmp_path):
         ArraySource(str(text), "ring")
     with pytest.raises(ValueError, match="must hold floats"):
         ArraySource(_save(tmp_path, np.array([["a", "b"]])), "ring")
+
+
+@pytest.fixture(scope="module")
+def conditional_sources(tmp_path_factory):
+    """The three sources of a tiny conditional MNIST run, and the server."""
+    run = trained(tmp_path_factory, "mnist_conditional")
+    with serve(run) as server:
+        with ServerSource(server.rest_url, run.config.model_name, dataset="mnist") as served:
+            yield {
+                "checkpoint": CheckpointSource(run.workdir),
+                "saved_model": SavedModelSource(run.model_dir),
+                "server": served,
+            }, server
+
+
+def test_the_three_conditional_sources_give_the_same_samples_for_the_labels(
+        conditional_sources):
+    by_source, _ = conditional_sources
+    labels = np.arange(10)
+    samples = {name: source.sample(10, 4, labels) for name, source in by_source.items()}
+    for name, drawn in samples.items():
+        np.testing.assert_allclose(drawn, samples["checkpoint"], atol=1e-6, err_msg=name)
+        assert by_source[name].conditional, name
+        assert by_source[name].class_names == tuple("0123456789"), name
+    # One label for all is that label repeated; other labels give other samples.
+    np.testing.assert_array_equal(by_source["saved_model"].sample(3, 4, [5]),
+                                  by_source["saved_model"].sample(3, 4, [5, 5, 5]))
+    assert not np.allclose(samples["checkpoint"], by_source["checkpoint"].sample(10, 4, [0]))
+
+
+def test_conditional_sources_need_labels_and_unconditional_ones_refuse_them(
+        conditional_sources, sources):
+    with pytest.raises(ValueError, match=r"needs labels.*labels=None for a conditional"):
+        conditional_sources[0]["checkpoint"].sample(2, 1)
+    with pytest.raises(ValueError, match=r"for an unconditional generator"):
+        sources[0]["checkpoint"].sample(2, 1, [0])
+    with pytest.raises(ValueError, match=r"one label for all samples or one per sample"):
+        conditional_sources[0]["checkpoint"].sample(3, 1, [0, 1])
+
+
+def test_a_server_refuses_a_label_outside_the_classes_as_invalid_argument(conditional_sources):
+    by_source, _ = conditional_sources
+    with pytest.raises(ServingError) as caught:
+        by_source["server"].sample(2, 1, [3, 10])
+    assert caught.value.code == error_codes_pb2.INVALID_ARGUMENT
+    assert "labels must be class indices in [0, 10)" in str(caught.value)
+
+
+def test_rest_answers_a_bad_label_with_400_in_tf_servings_error_shape(conditional_sources):
+    _, server = conditional_sources
+    body = json.dumps({"signature_name": "sample",
+                       "inputs": {"num_samples": 2, "seed": 1, "labels": [3, 10]}})
+    status, content_type, text = http(
+        "POST", f"{server.rest_url}/v1/models/digits_conditional:predict", body)
+    assert (status, content_type) == (400, "application/json")
+    assert list(json.loads(text)) == ["error"]
+    assert "labels must be class indices in [0, 10)" in json.loads(text)["error"]
+
+
+def test_rest_rows_with_labels_give_each_label_its_sample(conditional_sources):
+    by_source, server = conditional_sources
+    body = json.dumps({"signature_name": "sample_seeds",
+                       "instances": [{"seeds": 4, "labels": k} for k in range(10)]})
+    status, _, text = http(
+        "POST", f"{server.rest_url}/v1/models/digits_conditional:predict", body)
+    assert status == 200
+    rows = json.loads(text)["predictions"]
+    assert len(rows) == 10 and all(set(row) == {"samples", "z"} for row in rows)
+    # Every row has seed 4's z; its label alone makes the sample, as `sample` makes it.
+    for label, row in enumerate(rows):
+        np.testing.assert_allclose(
+            np.asarray(row["samples"])[None], by_source["saved_model"].sample(1, 4, [label]),
+            atol=1e-6)

@@ -1,3 +1,5 @@
+import types
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -6,13 +8,75 @@ from tfgan import schedules
 
 
 def test_defaults_and_config_round_trip():
-    schedule = schedules.Schedule()
-    assert schedule.get_config() == {"kind": "alternating", "d_steps": 1, "g_steps": 1,
-                                     "d_confidence": 0.6}
-    seed_002 = schedules.Schedule("alternating", d_steps=1, g_steps=2)
+    schedule = schedules.make_schedule()
+    assert schedule == schedules.Alternating()
+    assert schedule.get_config() == {"kind": "alternating", "d_steps": 1, "g_steps": 1}
+    seed_002 = schedules.make_schedule("alternating", d_steps=1, g_steps=2)
     assert schedules.Schedule.from_config(seed_002.get_config()) == seed_002
-    equilibrium = schedules.Schedule("worse", d_confidence=0.5)
+    equilibrium = schedules.make_schedule("worse", d_confidence=0.5)
+    assert equilibrium == schedules.TrainTheWorse(0.5)
     assert schedules.Schedule.from_config(equilibrium.get_config()) == equilibrium
+    assert schedules.Schedule.from_config({"kind": "simultaneous"}) == schedules.Simultaneous()
+
+
+def test_configs_saved_before_schedules_were_classes_still_load():
+    old = {"kind": "alternating", "d_steps": 1, "g_steps": 2, "d_confidence": 0.6}
+    assert schedules.Schedule.from_config(old) == schedules.Alternating(1, 2)
+
+
+class _RecordingGAN:
+    """Stands in for `GAN`: records the update helpers a schedule calls, in order."""
+
+    def __init__(self, d_worse):
+        self.calls = []
+        self.forward = types.SimpleNamespace(
+            real_logits=tf.constant([[-5.0 if d_worse else 5.0]]),
+            fake_logits=tf.constant([[5.0 if d_worse else -5.0]]),
+            _replace=lambda **kwargs: ("forward", kwargs))
+
+    def update_discriminator(self, real, labels):
+        self.calls.append(("update_discriminator", labels))
+        return self.forward
+
+    def update_generator(self, real, labels):
+        self.calls.append(("update_generator", labels))
+        return "g_loss"
+
+    def joint_gradients(self, real, labels):
+        self.calls.append(("joint_gradients", labels))
+        return self.forward, "d_grads", "g_grads"
+
+    def apply_discriminator(self, grads):
+        self.calls.append(("apply_discriminator", grads))
+        return tf.constant(0)
+
+    def apply_generator(self, grads):
+        self.calls.append(("apply_generator", grads))
+        return tf.constant(0)
+
+
+@pytest.mark.parametrize(
+    "schedule, d_worse, expected_calls",
+    [
+        (schedules.Alternating(2, 3), False,
+         ["update_discriminator"] * 2 + ["update_generator"] * 3),
+        (schedules.Simultaneous(), False,
+         ["joint_gradients", "apply_discriminator", "apply_generator"]),
+        (schedules.TrainTheWorse(), True, ["joint_gradients", "apply_discriminator"]),
+        (schedules.TrainTheWorse(), False, ["joint_gradients", "apply_generator"]),
+    ],
+)
+def test_each_schedule_decides_which_updates_run(schedule, d_worse, expected_calls):
+    gan = _RecordingGAN(d_worse)
+    labels = tf.constant([3])
+    _, logs = schedule.run(gan, tf.zeros((1, 2)), labels)
+    assert [name for name, _ in gan.calls] == expected_calls
+    assert set(logs) == set(schedule.log_names)
+    if isinstance(schedule, schedules.TrainTheWorse):
+        assert float(logs["d_updated"]) == float(d_worse)
+    for name, argument in gan.calls:
+        if name.startswith("update") or name == "joint_gradients":
+            assert argument is labels
 
 
 @pytest.mark.parametrize(
@@ -32,7 +96,7 @@ def test_defaults_and_config_round_trip():
 )
 def test_invalid_arguments_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        schedules.Schedule(**kwargs)
+        schedules.make_schedule(**kwargs)
 
 
 def _softplus(x):

@@ -18,7 +18,7 @@ def make_gan(schedule="alternating", seed=3):
     generator = MLPGenerator(z_dim=2, data_shape=(2,), hidden_units=(16,),
                              output_activation="linear")
     discriminator = MLPDiscriminator(data_shape=(2,), hidden_units=(16,))
-    gan = GAN(generator, discriminator, prior="normal", schedule=schedules.Schedule(schedule),
+    gan = GAN(generator, discriminator, prior="normal", schedule=schedules.make_schedule(schedule),
               ema_decay=0.9, seed=seed)
     gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
     gan.build_all((2,))

@@ -9,6 +9,8 @@
 - `"mnist"`: a tanh MLP on 28x28 digits from a small `mnist.npz` this module writes from
   `tests/data/mnist_test_subset.npz`, model `digits` (not a data set name, so a server
   source needs `dataset`).
+- `"mnist_conditional"`: the same MLP, class-conditional (projection discriminator), model
+  `digits_conditional`.
 """
 
 import collections
@@ -30,6 +32,9 @@ RUNS = {
                         model_name="gaussian_1d"),
     "mnist": dict(dataset="mnist", z_dim=4, output_activation="tanh", prior="normal",
                   model_name="digits"),
+    "mnist_conditional": dict(dataset="mnist", z_dim=4, output_activation="tanh",
+                              prior="normal", model_name="digits_conditional",
+                              conditional=True),
 }
 _TRAINED = {}
 
@@ -49,7 +54,7 @@ def trained(tmp_path_factory, name):
         root = tmp_path_factory.mktemp(f"trained_{name}")
         options = dict(_COMMON, **RUNS[name], workdir=str(root / "run"),
                        export_dir=str(root / "export"))
-        if name == "mnist":
+        if options["dataset"] == "mnist":
             options["mnist_path"] = write_mnist_npz(root / "mnist.npz")
         config = TrainConfig(**options)
         training.train(config)

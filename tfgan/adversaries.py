@@ -15,6 +15,10 @@ a mixture.
   it gives their mean (the exported `discriminate` signature).
 - `weighted_sum` combines one network's losses against its adversaries (`WEIGHTINGS`).
 
+Class-conditional networks take `[inputs, labels]`, labels int32 `[batch]`; every function
+here passes labels through (`call_network`), and None leaves an unconditional network's call
+as it is.
+
 With one generator and one discriminator no wrapper is built and every weighted sum is its one
 term, so training is exactly the plain GAN's.
 """
@@ -22,6 +26,7 @@ term, so training is exactly the plain GAN's.
 import keras
 import tensorflow as tf
 
+from tfgan.models.argument_validation import split_labelled
 from tfgan.models.tracking import track_layers
 
 WEIGHTINGS = ("mean", "softmax", "min", "max")
@@ -135,14 +140,18 @@ class GeneratorMixture(keras.Model):
         track_layers(self, generators, "generator")
         self.z_dim, data_shape, self.output_activation = contract.pop()
         self.data_shape = data_shape
+        self.num_classes = int(getattr(generators[0], "num_classes", 0))
 
-    def call(self, z, training=None):
+    def call(self, inputs, training=None):
         """Samples `[batch, *data_shape]` float32, each row from the generator it picks.
 
         Every member maps the whole batch (K times one generator's work) and the rows are
         then selected, which keeps the graph one static shape for the stock model server.
+        Conditional members take `[z, labels]` and make each row for its label.
         """
-        samples = tf.stack([member(z, training=training) for member in self.members], axis=1)
+        z, labels = split_labelled(inputs, self.num_classes)
+        samples = tf.stack([call_network(member, z, labels, training=training)
+                            for member in self.members], axis=1)
         return tf.gather(samples, component_of(z, len(self.members)), axis=1, batch_dims=1)
 
     def get_config(self):
@@ -174,14 +183,18 @@ class DiscriminatorEnsemble(keras.Model):
                              f"Received: {len(discriminators)}")
         self.members = discriminators
         track_layers(self, discriminators, "discriminator")
+        self.num_classes = int(getattr(discriminators[0], "num_classes", 0))
 
     def features(self, x, training=None):
         """The first member's features (the feature-space plots show one discriminator)."""
         return self.members[0].features(x, training=training)
 
-    def call(self, x, training=None):
-        """The mean of the members' logits, `[batch, 1]` float32."""
-        return tf.reduce_mean(member_logits(self, x, training=training), axis=1, keepdims=True)
+    def call(self, inputs, training=None):
+        """The mean of the members' logits, `[batch, 1]` float32; conditional members take
+        `[x, labels]`."""
+        x, labels = split_labelled(inputs, self.num_classes)
+        return tf.reduce_mean(member_logits(self, x, labels, training=training), axis=1,
+                              keepdims=True)
 
     def get_config(self):
         return {**super().get_config(), "discriminators": _serialized(self.members)}
@@ -204,13 +217,22 @@ def members(network):
     return list(getattr(network, "members", [network]))
 
 
-def member_logits(discriminator, x, training=None):
-    """Every discriminator's logits on `x`: `[batch, J]` float32 (J = 1 for a single one)."""
-    return tf.concat([member(x, training=training) for member in members(discriminator)],
-                     axis=1)
+def call_network(network, inputs, labels=None, training=None):
+    """`network([inputs, labels])` for a conditional network, `network(inputs)` when `labels`
+    is None."""
+    if labels is None:
+        return network(inputs, training=training)
+    return network([inputs, labels], training=training)
 
 
-def generated_blocks(generator, z, training=None):
+def member_logits(discriminator, x, labels=None, training=None):
+    """Every discriminator's logits on `x` (under `labels` int32 `[batch]`, if conditional):
+    `[batch, J]` float32 (J = 1 for a single one)."""
+    return tf.concat([call_network(member, x, labels, training=training)
+                      for member in members(discriminator)], axis=1)
+
+
+def generated_blocks(generator, z, labels=None, training=None):
     """Training samples: generator k maps block k of `z`, `[batch, *data_shape]`.
 
     Block k holds rows `k * batch / K` to `(k + 1) * batch / K`, so each generator trains on
@@ -220,6 +242,8 @@ def generated_blocks(generator, z, training=None):
     Args:
         generator: a generator or a `GeneratorMixture` of K.
         z: float tensor `[batch, z_dim]`, `batch` a multiple of K.
+        labels: int32 tensor `[batch]` for conditional generators (split like `z`), or None.
+            Defaults to `None`.
         training: bool or None, passed to the generators.
 
     Returns:
@@ -227,7 +251,10 @@ def generated_blocks(generator, z, training=None):
     """
     generators = members(generator)
     if len(generators) == 1:
-        return generator(z, training=training)
-    blocks = tf.split(z, len(generators), axis=0)
-    return tf.concat([g(block, training=training) for g, block in zip(generators, blocks)],
+        return call_network(generator, z, labels, training=training)
+    count = len(generators)
+    blocks = tf.split(z, count, axis=0)
+    label_blocks = [None] * count if labels is None else tf.split(labels, count, axis=0)
+    return tf.concat([call_network(g, block, block_labels, training=training)
+                      for g, block, block_labels in zip(generators, blocks, label_blocks)],
                      axis=0)

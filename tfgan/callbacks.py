@@ -302,13 +302,17 @@ class SampleGrid(EveryNSteps):
             `samples` at its step, or `None`. Defaults to `None`.
         drawing: `BackgroundDrawing` that renders the frames and the GIF, or `None` to
             render them here. Defaults to `None`.
+        labels: int32 array `[num_samples]` of a conditional generator, or `None`. With
+            `tfgan.labels.class_rows` the grid shows one row per class. Defaults to `None`.
+        num_columns: int or `None`, images per row (`per_class` for a row per class).
+            Defaults to `None`: a square grid.
 
     Raises:
         ValueError: if `every` is not positive or `value_range` does not have `lo < hi`.
     """
 
     def __init__(self, directory, every, z, reference=None, value_range=None,
-                 summary_writer=None, drawing=None):
+                 summary_writer=None, drawing=None, labels=None, num_columns=None):
         super().__init__(every)
         if value_range is not None and not value_range[0] < value_range[1]:
             raise ValueError(
@@ -316,6 +320,8 @@ class SampleGrid(EveryNSteps):
             )
         self.directory = directory
         self.z = z
+        self.labels = labels
+        self.num_columns = num_columns
         self.reference = reference
         self.value_range = value_range
         self.summary_writer = summary_writer
@@ -327,7 +333,8 @@ class SampleGrid(EveryNSteps):
         return os.path.join(os.path.dirname(os.path.normpath(self.directory)), "progress.gif")
 
     def _write_frame(self, step):
-        samples = keras.ops.convert_to_numpy(self.model.generate(self.z)).astype(np.float32)
+        samples = keras.ops.convert_to_numpy(
+            self.model.generate(self.z, self.labels)).astype(np.float32)
         if self.value_range is not None:
             lo, hi = self.value_range
             samples = (samples - lo) / (hi - lo)
@@ -336,7 +343,8 @@ class SampleGrid(EveryNSteps):
 
     def _render_frame(self, samples, step):
         path = os.path.join(self.directory, f"{step:06d}.png")
-        plots.save_samples(samples, path, reference=self.reference, title=f"step {step}")
+        plots.save_samples(samples, path, reference=self.reference, title=f"step {step}",
+                           num_columns=self.num_columns)
         if self.summary_writer is not None:
             with self.summary_writer.as_default():
                 _write_png_summary("samples", path, step)

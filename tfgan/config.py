@@ -9,10 +9,16 @@ import json
 
 from tfgan import priors
 from tfgan.adversaries import WEIGHTINGS
+from tfgan.data.toys import LABELLED_TOYS, TOYS
 from tfgan.distribute import STRATEGIES
 from tfgan.learning_rates import LR_SCHEDULES
 from tfgan.losses import LOSSES
-from tfgan.models import ARCHITECTURES, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from tfgan.models import (
+    ARCHITECTURES,
+    CONDITIONINGS,
+    HIDDEN_ACTIVATIONS,
+    OUTPUT_ACTIVATIONS,
+)
 from tfgan.penalties import PENALTIES
 from tfgan.schedules import SCHEDULES
 
@@ -51,6 +57,17 @@ class TrainConfig:
     )
     image_dir: str = _option("", "Folder of images for --dataset=folder.")
     image_size: int = _option(0, "Square size images of --dataset=folder are resized to (0: keep).")
+    conditional: bool = _option(
+        False, "Class-conditional GAN: train on (samples, labels) and generate the class asked "
+        "for. Labels: MNIST's digits, a tensorflow-datasets set's 'label', --dataset=folder's "
+        "class sub-folders, the mode of a ring or grid point.")
+    conditioning: str = _option(
+        "projection", f"How a conditional discriminator sees the label: {', '.join(CONDITIONINGS)} "
+        "(projection: Miyato & Koyama 2018; concat: one-hot label as extra input channels, as "
+        "keras-io and TF-GAN; acgan: an auxiliary classifier, Odena et al. 2017).")
+    acgan_weight: float = _option(
+        1.0, "--conditioning=acgan: weight of the classification losses added to both "
+        "networks' losses.")
 
     # Networks.
     architecture: str = _option("mlp", f"Network family: {', '.join(ARCHITECTURES)}.")
@@ -229,7 +246,29 @@ class TrainConfig:
                f"--d_confidence must be in [0.5, 1), got {self.d_confidence}")
         _check(self.dataset != "folder" or bool(self.image_dir),
                "--dataset=folder needs --image_dir")
+        self._validate_conditional()
         return self
+
+    def _validate_conditional(self):
+        """Refuses the combinations a class-conditional GAN cannot train, each with why."""
+        _check_choice("conditioning", self.conditioning, CONDITIONINGS)
+        _check(self.acgan_weight > 0, f"--acgan_weight must be positive, got {self.acgan_weight}")
+        if not self.conditional:
+            return
+        _check(self.dataset not in TOYS or self.dataset in LABELLED_TOYS,
+               f"--conditional needs labelled data; of the toys only {', '.join(LABELLED_TOYS)} "
+               f"have labels (each point's mode), got --dataset={self.dataset}")
+        _check(self.dataset != "stacked_mnist",
+               "--conditional: stacked_mnist has no class labels (each image is three digits)")
+        _check(self.pack == 1,
+               f"--conditional needs --pack=1: a pack would mix labels, got --pack={self.pack}")
+        if self.conditioning == "acgan":
+            _check(self.num_discriminators == 1,
+                   "--conditioning=acgan needs --num_discriminators=1 (each discriminator "
+                   "would need its own classifier loss)")
+            _check(not self.unrolled_steps,
+                   "--conditioning=acgan cannot take --unrolled_steps: the unrolled "
+                   "discriminator steps would leave out its classification loss")
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -264,7 +303,7 @@ MODEL_OPTIONS = (
     "dataset", "architecture", "z_dim", "prior", "g_hidden_units", "d_hidden_units",
     "activation", "output_activation", "d_feature_units", "width", "d_width", "minibatch",
     "num_kernels", "kernel_dim", "pack", "num_generators", "num_discriminators", "loss",
-    "schedule", "optimizer", "ema_decay", "image_size",
+    "schedule", "optimizer", "ema_decay", "image_size", "conditional", "conditioning",
     # Power-iteration vectors are variables of the discriminator.
     "spectral_norm",
     # A scheduled learning rate leaves the optimizers without a learning-rate variable.

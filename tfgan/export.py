@@ -21,6 +21,14 @@ so training code, an export and a server give the same samples for the same seed
 TensorFlow version: the metadata records it); `sample_from_seed` is the `sample` signature's
 computation for a generator in memory.
 
+A class-conditional generator (`num_classes > 0`) is exported with a `labels` int32 input
+beside each of the above: `[batch]` in `serving_default`, `sample_seeds` and `discriminate`
+(one label per row), `[num_samples]` or `[1]` (one label for all) in `sample` and
+`sample_png`. A label outside `[0, num_classes)` fails the signature itself with
+INVALID_ARGUMENT (a `tf.debugging` assertion, so the stock server refuses it too), and the
+class names are in `assets.extra/tfgan.json` (`class_names`). Unconditional exports have no
+`labels` input and no `class_names`.
+
 "Batchable" signatures take and return only tensors whose first dimension is the batch: they
 work with REST row requests (`instances`) and with the server's `--enable_batching`. `sample`
 and `sample_png` take scalars, so they need columnar requests (`inputs`) and a server with
@@ -59,7 +67,10 @@ _ACTIVATION_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "linear": None
 _COMPUTED_KEYS = (
     "model_name", "version", "prior", "z_dim", "data_shape", "value_range", "output_range",
     "signatures", "exported_at", "tfgan_version", "tensorflow_version", "keras_version",
+    "class_names",
 )
+# The signature input that carries a conditional generator's class indices.
+LABELS_INPUT = "labels"
 _VERSION_NAME = re.compile(r"[0-9]+")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
@@ -72,6 +83,7 @@ def export_generator(
     prior,
     value_range,
     discriminator=None,
+    class_names=None,
     version=None,
     overwrite=False,
     metadata=None,
@@ -98,6 +110,9 @@ def export_generator(
         discriminator: optional `keras.Model` mapping `[batch, *data_shape]` in the
             generator's range to logits `[batch, 1]`; adds the `discriminate` signature.
             Defaults to `None`.
+        class_names: sequence of str, one per class of a conditional generator (whose
+            `num_classes` it must match), stored in the metadata; `None` for an unconditional
+            one. Defaults to `None`.
         version: optional positive int. Defaults to `None`: one more than the highest
             existing integer version, starting at 1.
         overwrite: bool, replace an existing version. Defaults to `False`.
@@ -148,6 +163,11 @@ def export_generator(
             "overwrite=True to replace it."
         )
 
+    num_classes = _num_classes(generator)
+    if len(class_names or ()) != num_classes:
+        raise ValueError(
+            f"class_names must name the generator's {num_classes} classes (None when it is "
+            f"unconditional). Received: class_names={class_names!r}")
     archive = build_export_archive(
         generator,
         prior=prior,
@@ -168,6 +188,7 @@ def export_generator(
         "data_shape": [int(d) for d in generator.data_shape],
         "value_range": list(value_range) if value_range else None,
         "output_range": [0.0, 1.0] if value_range else None,
+        **({"class_names": [str(name) for name in class_names]} if num_classes else {}),
         "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         "tfgan_version": tfgan.__version__,
         "tensorflow_version": tf.__version__,
@@ -200,6 +221,7 @@ def build_export_archive(
 
     Every endpoint takes named float32 / int32 / int64 `tf.TensorSpec`s and returns a dict of
     float32 (or string) tensors, whatever the models' dtype policy; none is XLA-compiled.
+    A conditional generator's endpoints also take `labels` (see the module docstring).
 
     Args:
         generator: `keras.Model`, see `export_generator`. Built on a zero `z` if unbuilt.
@@ -219,58 +241,63 @@ def build_export_archive(
     priors.validate_prior(prior)
     z_dim = int(generator.z_dim)
     data_shape = tuple(int(d) for d in generator.data_shape)
+    num_classes = _num_classes(generator)
     _check_generator(generator, z_dim, data_shape, value_range)
     if discriminator is not None:
-        _check_discriminator(discriminator, data_shape)
+        _check_discriminator(discriminator, data_shape, num_classes)
 
-    def generate(z):
-        return _to_output_range(generator(z, training=False), value_range)
+    def generate(z, labels=None):
+        return _to_output_range(_call(generator, z, labels), value_range)
 
-    def serving_default(z):
-        return {"samples": generate(z)}
+    def serving_default(z, labels=None):
+        return {"samples": generate(z, _checked_labels(labels, num_classes))}
 
-    def sample(num_samples, seed):
+    def sample(num_samples, seed, labels=None):
         return sample_from_seed(generator, num_samples, seed, prior=prior,
-                                value_range=value_range)
+                                value_range=value_range, labels=labels)
 
-    def sample_seeds(seeds):
+    def sample_seeds(seeds, labels=None):
         z = priors.stateless_prior_per_seed(seeds, z_dim, prior)
-        return {"samples": generate(z), "z": z}
+        return {"samples": generate(z, _checked_labels(labels, num_classes)), "z": z}
 
-    def sample_png(num_samples, seed):
-        images = sample(num_samples, seed)["samples"]
+    def sample_png(num_samples, seed, labels=None):
+        images = sample(num_samples, seed, labels)["samples"]
         pixels = tf.cast(tf.round(images * 255.0), tf.uint8)
         png_bytes = tf.map_fn(
             tf.io.encode_png, pixels, fn_output_signature=tf.TensorSpec([], tf.string)
         )
         return {"png_bytes": png_bytes}
 
-    def discriminate(samples):
+    def discriminate(samples, labels=None):
         if value_range is not None:
             low, high = value_range
             samples = samples * (high - low) + low
-        logits = tf.reshape(tf.cast(discriminator(samples, training=False), tf.float32), [-1])
+        logits = _call(discriminator, samples, _checked_labels(labels, num_classes))
+        logits = tf.reshape(tf.cast(logits, tf.float32), [-1])
         return {"probability_real": tf.sigmoid(logits), "logits": logits}
 
+    # A conditional model's signatures take one label per row (or, seeded, per sample).
+    labels_specs = ([tf.TensorSpec([None], tf.int32, name=LABELS_INPUT)] if num_classes
+                    else [])
     z_spec = tf.TensorSpec([None, z_dim], tf.float32, name="z")
     seeded_specs = [
         tf.TensorSpec([], tf.int32, name="num_samples"),
         tf.TensorSpec([], tf.int64, name="seed"),
+        *labels_specs,
     ]
-    endpoints = [("serving_default", serving_default, [z_spec])]
+    endpoints = [("serving_default", serving_default, [z_spec, *labels_specs])]
     if not batchable_only:
         endpoints.append(("sample", sample, seeded_specs))
-    endpoints.append(
-        ("sample_seeds", sample_seeds, [tf.TensorSpec([None], tf.int64, name="seeds")])
-    )
+    endpoints.append(("sample_seeds", sample_seeds,
+                      [tf.TensorSpec([None], tf.int64, name="seeds"), *labels_specs]))
     if value_range is not None and not batchable_only:
         endpoints.append(("sample_png", sample_png, seeded_specs))
     if discriminator is not None:
         samples_spec = tf.TensorSpec([None, *data_shape], tf.float32, name="samples")
-        endpoints.append(("discriminate", discriminate, [samples_spec]))
+        endpoints.append(("discriminate", discriminate, [samples_spec, *labels_specs]))
     if real_data is not None and not batchable_only:
         endpoints.append(("real_samples", lambda num_samples, seed: {
-            "samples": tf.cast(real_data(num_samples, seed), tf.float32)}, seeded_specs))
+            "samples": tf.cast(real_data(num_samples, seed), tf.float32)}, seeded_specs[:2]))
 
     archive = keras.export.ExportArchive()
     archive.track(generator)
@@ -281,13 +308,13 @@ def build_export_archive(
     return archive
 
 
-def sample_from_seed(generator, num_samples, seed, *, prior, value_range):
+def sample_from_seed(generator, num_samples, seed, *, prior, value_range, labels=None):
     """What the `sample` signature computes, for a generator in memory.
 
     `z = tfgan.priors.stateless_prior(num_samples, z_dim, prior, seed)`, then the generator's
     output (inference mode) mapped to the exported range: images from `value_range` onto
     [0, 1] (clipped against round-off), points unchanged. A checkpoint, its export and a server
-    serving it therefore give the same samples for the same seed.
+    serving it therefore give the same samples for the same seed (and labels).
 
     Args:
         generator: `keras.Model` with `z_dim`; maps `z` `[batch, z_dim]` to
@@ -296,6 +323,8 @@ def sample_from_seed(generator, num_samples, seed, *, prior, value_range):
         seed: int or scalar int64 tensor.
         prior: str, `"uniform"` or `"normal"`.
         value_range: tuple `(lo, hi)` of the generator's image range, or `None` for points.
+        labels: int32 `[num_samples]` or `[1]` (one label for all) for a conditional
+            generator, else `None`. Defaults to `None`.
 
     Returns:
         dict with `samples`, float32 tensor `[num_samples, *data_shape]`, and `z`, float32
@@ -303,9 +332,41 @@ def sample_from_seed(generator, num_samples, seed, *, prior, value_range):
 
     Raises:
         ValueError: if `prior` is unknown.
+        tf.errors.InvalidArgumentError: a label is outside the generator's classes, or there
+            are neither 1 nor `num_samples` labels.
     """
     z = priors.stateless_prior(num_samples, int(generator.z_dim), prior, seed)
-    return {"samples": _to_output_range(generator(z, training=False), value_range), "z": z}
+    num_classes = _num_classes(generator)
+    if num_classes:
+        labels = tf.broadcast_to(_checked_labels(labels, num_classes), tf.shape(z)[:1])
+    samples = _call(generator, z, labels)
+    return {"samples": _to_output_range(samples, value_range), "z": z}
+
+
+def _num_classes(generator):
+    return int(getattr(generator, "num_classes", 0))
+
+
+def _call(network, inputs, labels):
+    """Inference-mode `network(inputs)`, with `labels` when it is conditional."""
+    if labels is None:
+        return network(inputs, training=False)
+    return network([inputs, labels], training=False)
+
+
+def _checked_labels(labels, num_classes):
+    """`labels` as int32, each asserted in `[0, num_classes)` (an InvalidArgumentError in the
+    graph, which the stock server returns as INVALID_ARGUMENT); None when unconditional."""
+    if not num_classes:
+        return None
+    if labels is None:
+        raise ValueError("A conditional generator needs labels. Received: labels=None")
+    labels = tf.cast(labels, tf.int32)
+    message = f"labels must be class indices in [0, {num_classes})"
+    checks = [tf.debugging.assert_non_negative(labels, message=message),
+              tf.debugging.assert_less(labels, num_classes, message=message)]
+    with tf.control_dependencies(checks):
+        return tf.identity(labels)
 
 
 def _to_output_range(samples, value_range):
@@ -348,7 +409,8 @@ def verify_saved_model(path):
                 f"Received: signatures={sorted(signatures)}"
             )
         for name, signature in signatures.items():
-            feeds = {info.name: _example_input(info) for info in signature.inputs.values()}
+            feeds = {info.name: _example_input(info, alias)
+                     for alias, info in signature.inputs.items()}
             fetches = {key: info.name for key, info in signature.outputs.items()}
             try:
                 session.run(fetches, feeds)
@@ -387,7 +449,8 @@ def write_warmup_requests(path, model_name):
             request.model_spec.name = model_name
             request.model_spec.signature_name = name
             for alias, info in signature.inputs.items():
-                request.inputs[alias].CopyFrom(tf.make_tensor_proto(_example_input(info)))
+                request.inputs[alias].CopyFrom(
+                    tf.make_tensor_proto(_example_input(info, alias)))
             log = prediction_log_pb2.PredictionLog(
                 predict_log=prediction_log_pb2.PredictLog(request=request))
             writer.write(log.SerializeToString())
@@ -483,7 +546,8 @@ def _check_generator(generator, z_dim, data_shape, value_range):
             "Image generators must have data_shape (height, width, channels) with 1, 3 or 4 "
             f"channels. Received: data_shape={data_shape}"
         )
-    outputs = generator(tf.zeros([1, z_dim], tf.float32), training=False)
+    labels = tf.zeros([1], tf.int32) if _num_classes(generator) else None
+    outputs = _call(generator, tf.zeros([1, z_dim], tf.float32), labels)
     if tuple(outputs.shape) != (1, *data_shape):
         raise ValueError(
             f"The generator must map z [1, {z_dim}] to [1, *data_shape] = {[1, *data_shape]}. "
@@ -491,8 +555,9 @@ def _check_generator(generator, z_dim, data_shape, value_range):
         )
 
 
-def _check_discriminator(discriminator, data_shape):
-    logits = discriminator(tf.zeros([1, *data_shape], tf.float32), training=False)
+def _check_discriminator(discriminator, data_shape, num_classes):
+    labels = tf.zeros([1], tf.int32) if num_classes else None
+    logits = _call(discriminator, tf.zeros([1, *data_shape], tf.float32), labels)
     if tuple(logits.shape) != (1, 1):
         raise ValueError(
             "The discriminator must map [1, *data_shape] to logits [1, 1]. "
@@ -554,10 +619,11 @@ def _check_signature_dtypes(name, signature):
                 )
 
 
-def _example_input(info):
+def _example_input(info, alias):
     shape = [2 if dim.size < 0 else dim.size for dim in info.tensor_shape.dim]
     dtype = tf.dtypes.as_dtype(info.dtype)
-    value = 0.5 if dtype.is_floating else 2
+    # Labels 0: class 0 exists in every conditional model, class 2 not in one of two classes.
+    value = 0.5 if dtype.is_floating else 0 if alias == LABELS_INPUT else 2
     return np.full(shape, value, dtype=dtype.as_numpy_dtype)
 
 

@@ -29,7 +29,8 @@ def graph_flops(graph):
 
 
 def train_step_flops(gan, batch_size):
-    """FLOPs of one `gan.train_step` on a batch of `batch_size` real samples.
+    """FLOPs of one `gan.train_step` on a batch of `batch_size` real samples (labelled, if
+    the GAN is conditional).
 
     Traces the step once more (it does not run it: no weight changes).
 
@@ -41,5 +42,7 @@ def train_step_flops(gan, batch_size):
         int, the floating-point operations of one train step.
     """
     spec = tf.TensorSpec((batch_size, *gan.generator.data_shape), tf.float32)
+    if gan.num_classes:
+        spec = (spec, tf.TensorSpec((batch_size,), tf.int32))
     concrete = tf.function(gan.train_step).get_concrete_function(spec)
     return graph_flops(concrete.graph)

@@ -12,8 +12,8 @@ from tfgan import adversaries, losses, penalties, priors, schedules
 LOG_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty", "d_updated")
 
 # What one forward pass of both networks yields; `gradient_penalty` is None when unused.
-_ForwardPass = collections.namedtuple(
-    "_ForwardPass", ["real_logits", "fake_logits", "d_loss", "g_loss", "gradient_penalty"]
+ForwardPass = collections.namedtuple(
+    "ForwardPass", ["real_logits", "fake_logits", "d_loss", "g_loss", "gradient_penalty"]
 )
 
 
@@ -25,6 +25,12 @@ class GAN(keras.Model):
     discriminator under its own tape over `discriminator.trainable_weights`, sample a fresh `z`,
     update the generator over `generator.trainable_weights` only. The order and number of
     updates come from a `tfgan.schedules.Schedule`; the losses come from `compile`.
+
+    A class-conditional GAN (a generator with `num_classes > 0`, and a discriminator that
+    takes `labels`, e.g. `tfgan.models.ProjectionDiscriminator`) trains on `(samples, labels)`
+    batches: as in keras-io's `conditional_gan.py`, the generator makes samples for the real
+    batch's labels and the discriminator judges both under them. `compile`'s
+    `class_loss_weight` adds AC-GAN's classification losses (Odena et al. 2017).
 
     With `pack = m > 1` the discriminator judges packs of m samples (PacGAN, Lin et al. 2018,
     https://arxiv.org/abs/1712.04086): every batch it sees, real or generated, goes through
@@ -43,7 +49,7 @@ class GAN(keras.Model):
         discriminator: `keras.Model` mapping packs `[batch, *packed_shape(data_shape, pack)]`
             to logits `[batch, 1]` float32 (with `pack=1`, samples `[batch, *data_shape]`).
         prior: str, the latent prior, one of `tfgan.priors.PRIORS`. Defaults to `"uniform"`.
-        schedule: `tfgan.schedules.Schedule` or None for `Schedule()` (alternating, 1:1).
+        schedule: `tfgan.schedules.Schedule` or None for `Alternating()` (1:1).
             Defaults to `None`.
         ema_decay: float in [0, 1) or None. When set, `ema_generator` keeps an exponential
             moving average of the generator's weights (Karras et al. 2018,
@@ -69,7 +75,7 @@ class GAN(keras.Model):
     Example:
 
     ```python
-    gan = GAN(generator, discriminator, prior="uniform", schedule=Schedule(g_steps=2))
+    gan = GAN(generator, discriminator, prior="uniform", schedule=Alternating(g_steps=2))
     gan.compile(keras.optimizers.Adam(2e-5), keras.optimizers.Adam(2e-5))
     gan.build_all(generator.data_shape)
     gan.fit(dataset, epochs=1, steps_per_epoch=100)
@@ -102,7 +108,13 @@ class GAN(keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.prior = prior
-        self.schedule = schedule or schedules.Schedule()
+        self.schedule = schedule or schedules.Alternating()
+        # 0 for an unconditional GAN; the generator's classes otherwise.
+        self.num_classes = int(getattr(generator, "num_classes", 0))
+        if self.num_classes and pack != 1:
+            raise ValueError(
+                "A conditional GAN judges one label per sample; a pack would mix labels. "
+                f"Received: pack={pack}")
         self.ema_decay = ema_decay
         self.ema_warmup = bool(ema_warmup)
         self.seed = seed
@@ -136,6 +148,7 @@ class GAN(keras.Model):
         self.unrolled_learning_rate = None
         self.adversary_weighting = "mean"
         self.adversary_temperature = 1.0
+        self.class_loss_weight = 0.0
 
     def compile(
         self,
@@ -150,6 +163,7 @@ class GAN(keras.Model):
         steps_per_execution=1,
         adversary_weighting="mean",
         adversary_temperature=1.0,
+        class_loss_weight=0.0,
     ):
         """Sets the optimizers and the loss family.
 
@@ -181,11 +195,19 @@ class GAN(keras.Model):
                 `DiscriminatorEnsemble`) make its loss. Defaults to `"mean"`.
             adversary_temperature: float >= 0, the `"softmax"` weighting's temperature.
                 Defaults to `1.0`.
+            class_loss_weight: float >= 0, the weight of AC-GAN's classification losses
+                (Odena et al. 2017, https://arxiv.org/abs/1610.09585): the discriminator adds
+                `auxiliary_classifier_discriminator_loss`, the generator
+                `auxiliary_classifier_generator_loss`; needs a discriminator with
+                `class_logits` (`tfgan.models.AuxiliaryClassifierDiscriminator`). 0 turns
+                them off. Defaults to `0.0`.
 
         Raises:
             ValueError: if `loss` or `gradient_penalty` is unknown, `gradient_penalty_weight`
                 is negative, `unrolled_steps` is set without the alternating schedule or a
-                positive `unrolled_learning_rate`, or the `"worse"` schedule is used under a strategy with more than one replica.
+                positive `unrolled_learning_rate`, a single-replica schedule (`"worse"`) is
+                used under a strategy with more than one replica, or `class_loss_weight` is
+                negative or set for a discriminator without `class_logits`.
         """
         super().compile(
             optimizer=None, jit_compile=jit_compile, steps_per_execution=steps_per_execution
@@ -201,7 +223,7 @@ class GAN(keras.Model):
                 or unrolled_steps < 0:
             raise ValueError(
                 f"unrolled_steps must be an int >= 0. Received: unrolled_steps={unrolled_steps!r}")
-        if unrolled_steps and self.schedule.kind != "alternating":
+        if unrolled_steps and not isinstance(self.schedule, schedules.Alternating):
             raise ValueError(
                 "unrolled_steps needs the 'alternating' schedule. "
                 f"Received: schedule={self.schedule.kind!r}")
@@ -209,12 +231,17 @@ class GAN(keras.Model):
             raise ValueError(
                 "unrolled_steps needs an unrolled_learning_rate > 0. "
                 f"Received: unrolled_learning_rate={unrolled_learning_rate!r}")
+        if not class_loss_weight >= 0 or (
+                class_loss_weight and not hasattr(self.discriminator, "class_logits")):
+            raise ValueError(
+                "class_loss_weight must be >= 0, and > 0 only for a discriminator with "
+                f"class_logits (AC-GAN). Received: class_loss_weight={class_loss_weight!r}")
         num_replicas = self.distribute_strategy.num_replicas_in_sync
-        if self.schedule.kind == "worse" and num_replicas > 1:
+        if self.schedule.single_replica and num_replicas > 1:
             # Optimizers synchronise replicas with `merge_call`, which cannot run inside the
             # `tf.cond` that picks the network to update.
             raise ValueError(
-                "schedule kind 'worse' needs a single replica. "
+                f"schedule kind {self.schedule.kind!r} needs a single replica. "
                 f"Received: num_replicas_in_sync={num_replicas}"
             )
         if self.dtype_policy.name == "mixed_float16":
@@ -232,6 +259,7 @@ class GAN(keras.Model):
         self.unrolled_learning_rate = unrolled_learning_rate
         self.adversary_weighting = adversary_weighting
         self.adversary_temperature = float(adversary_temperature)
+        self.class_loss_weight = float(class_loss_weight)
         if self.built:
             self._build_optimizers()
 
@@ -242,8 +270,7 @@ class GAN(keras.Model):
         names = list(LOG_NAMES[:4])
         if self.gradient_penalty_weight > 0:
             names.append("gradient_penalty")
-        if self.schedule.kind == "worse":
-            names.append("d_updated")
+        names.extend(self.schedule.log_names)
         return [self.trackers[name] for name in names]
 
     def build_all(self, data_shape):
@@ -281,10 +308,12 @@ class GAN(keras.Model):
         # Eagerly, even when Keras builds the model while tracing `fit`'s first step.
         with tf.init_scope():
             z = tf.zeros((1, self.generator.z_dim))
-            self.generator(z)
-            self.discriminator(tf.zeros((1, *packed_shape(data_shape, self.pack))))
+            labels = tf.zeros((1,), tf.int32) if self.num_classes else None
+            adversaries.call_network(self.generator, z, labels)
+            adversaries.call_network(
+                self.discriminator, tf.zeros((1, *packed_shape(data_shape, self.pack))), labels)
             if self.ema_generator is not None and not self.ema_generator.built:
-                self.ema_generator(z)
+                adversaries.call_network(self.ema_generator, z, labels)
                 for ema_weight, weight in zip(self.ema_generator.weights, self.generator.weights):
                     ema_weight.assign(weight)
             if self.d_optimizer is not None:
@@ -298,111 +327,123 @@ class GAN(keras.Model):
             if not optimizer.built:
                 optimizer.build(network.trainable_weights)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, labels=None, training=None):
         """Scores data with the discriminator, one logit per pack of `pack` samples.
 
         Args:
             inputs: float tensor `[batch, *data_shape]`, `batch` a multiple of `pack`.
+            labels: int32 tensor `[batch]` for a conditional GAN, else None. Defaults to
+                `None`.
             training: bool or None, passed to the discriminator. Defaults to `None`.
 
         Returns:
             float32 logits `[batch / pack, 1]`.
         """
-        return self.discriminator(pack_samples(inputs, self.pack), training=training)
+        return adversaries.call_network(
+            self.discriminator, pack_samples(inputs, self.pack), labels, training=training)
 
     @property
     def sampling_generator(self):
         """The generator to sample from: `ema_generator` if EMA is on, else `generator`."""
         return self.ema_generator if self.ema_generator is not None else self.generator
 
-    def generate(self, z, training=False):
-        """Maps latent vectors to samples with `sampling_generator`.
+    def generate(self, z, labels=None, training=False):
+        """Maps latent vectors (and, if conditional, labels) to samples with
+        `sampling_generator`.
 
         Args:
             z: float32 tensor `[batch, z_dim]`.
+            labels: int32 tensor `[batch]` for a conditional GAN, else None. Defaults to
+                `None`.
             training: bool, passed to the generator. Defaults to `False`.
 
         Returns:
             float32 tensor `[batch, *data_shape]`.
         """
-        return self.sampling_generator(z, training=training)
+        return adversaries.call_network(self.sampling_generator, z, labels, training=training)
 
     def train_step(self, data):
-        """Runs one step of the schedule on a batch of real data.
+        """Runs one step of the schedule on a batch of real data (labelled, if conditional).
+
+        As in keras-io's conditional GAN, the generated half of every update is made for the
+        real batch's labels, so real and generated samples are judged under the same labels.
 
         Args:
-            data: float tensor `[batch, *data_shape]` (or a tuple whose first item is one).
+            data: float tensor `[batch, *data_shape]`, or a tuple `(real, labels)` with int32
+                labels `[batch]` (needed by a conditional GAN, ignored by another).
 
         Returns:
             dict of float32 scalars, the running means of `metrics` since they were last reset
             (`fit` resets them every epoch): `d_loss` and `g_loss` (the losses last minimised,
             `d_loss` including the weighted penalty), `d_real` and `d_fake` (mean sigmoid of the
             discriminator's logits on real and generated packs), `gradient_penalty` when its
-            weight is positive, and under the `"worse"` schedule `d_updated` (the share of steps
-            that updated the discriminator rather than the generator).
+            weight is positive, and the schedule's own `log_names` (`"worse"`: `d_updated`,
+            the share of steps that updated the discriminator rather than the generator).
         """
-        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real, labels = self._real_batch(data)
         if not self.built:
             # Without a distribution strategy `fit` does not build the model first.
             self.build(tuple(real.shape))
-        batch_size = tf.shape(real)[0]
-
-        if self.schedule.kind == "alternating":
-            # Stage 1: k_d discriminator updates on this real batch, a fresh z each.
-            for _ in range(self.schedule.d_steps):
-                z = self._sample_z(batch_size)
-                with tf.GradientTape() as tape:
-                    forward = self._forward(real, z)
-                    scaled_loss = self._scaled(forward.d_loss, self.d_optimizer)
-                d_weights = self.discriminator.trainable_weights
-                self.d_optimizer.apply(tape.gradient(scaled_loss, d_weights), d_weights)
-            # Stage 2: k_g generator updates, a fresh z each.
-            for _ in range(self.schedule.g_steps):
-                z = self._sample_z(batch_size)
-                with tf.GradientTape() as tape:
-                    generated = adversaries.generated_blocks(self.generator, z, training=True)
-                    g_loss = self._generator_update_loss(real, generated)
-                    scaled_loss = self._scaled(g_loss, self.g_optimizer)
-                self._apply_generator(tape.gradient(scaled_loss, self.generator.trainable_weights))
-            forward = forward._replace(g_loss=g_loss)
-        else:
-            # One forward pass; both gradients come from the same z.
-            z = self._sample_z(batch_size)
-            with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
-                forward = self._forward(real, z)
-                d_scaled_loss = self._scaled(forward.d_loss, self.d_optimizer)
-                g_scaled_loss = self._scaled(forward.g_loss, self.g_optimizer)
-            d_weights = self.discriminator.trainable_weights
-            d_grads = d_tape.gradient(d_scaled_loss, d_weights)
-            g_grads = g_tape.gradient(g_scaled_loss, self.generator.trainable_weights)
-            if self.schedule.kind == "simultaneous":
-                self.d_optimizer.apply(d_grads, d_weights)
-                self._apply_generator(g_grads)
-            else:
-                # "worse": update only the network that is losing.
-                d_is_worse = schedules.worse_network_is_discriminator(
-                    forward.real_logits, forward.fake_logits, self.schedule.d_confidence)
-                tf.cond(
-                    d_is_worse,
-                    lambda: self.d_optimizer.apply(d_grads, d_weights),
-                    lambda: self._apply_generator(g_grads),
-                )
-
+        forward, schedule_logs = self.schedule.run(self, real, labels)
         self.step.assign_add(1)
         values = {
             "d_loss": forward.d_loss,
             "g_loss": forward.g_loss,
             "d_real": tf.reduce_mean(tf.sigmoid(forward.real_logits)),
             "d_fake": tf.reduce_mean(tf.sigmoid(forward.fake_logits)),
+            **schedule_logs,
         }
         if forward.gradient_penalty is not None:
             values["gradient_penalty"] = forward.gradient_penalty
-        if self.schedule.kind == "worse":
-            # 1 when this step updated the discriminator, 0 when it updated the generator.
-            values["d_updated"] = tf.cast(d_is_worse, tf.float32)
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {tracker.name: tracker.result() for tracker in self.metrics}
+
+    def _real_batch(self, data):
+        """`(real, labels)` of a batch; labels are None for an unconditional GAN."""
+        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if not self.num_classes:
+            return real, None
+        if labels is None:
+            raise ValueError("A conditional GAN trains on (samples, labels) batches. "
+                             "Received: a batch without labels")
+        return real, tf.cast(labels, tf.int32)
+
+    def update_discriminator(self, real, labels):
+        """One discriminator update against a fresh `z`; returns its `ForwardPass`."""
+        z = self._sample_z(tf.shape(real)[0])
+        with tf.GradientTape() as tape:
+            forward = self._forward(real, labels, z)
+            scaled_loss = self._scaled(forward.d_loss, self.d_optimizer)
+        self.apply_discriminator(
+            tape.gradient(scaled_loss, self.discriminator.trainable_weights))
+        return forward
+
+    def update_generator(self, real, labels):
+        """One generator update on a fresh `z` (against the unrolled discriminator if
+        `unrolled_steps` is set); returns its loss."""
+        z = self._sample_z(tf.shape(real)[0])
+        with tf.GradientTape() as tape:
+            generated = adversaries.generated_blocks(self.generator, z, labels, training=True)
+            g_loss = self._generator_update_loss(real, labels, generated)
+            scaled_loss = self._scaled(g_loss, self.g_optimizer)
+        self.apply_generator(tape.gradient(scaled_loss, self.generator.trainable_weights))
+        return g_loss
+
+    def joint_gradients(self, real, labels):
+        """One forward pass on a fresh `z`: `(ForwardPass, d_grads, g_grads)`, nothing applied."""
+        z = self._sample_z(tf.shape(real)[0])
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+            forward = self._forward(real, labels, z)
+            d_scaled_loss = self._scaled(forward.d_loss, self.d_optimizer)
+            g_scaled_loss = self._scaled(forward.g_loss, self.g_optimizer)
+        d_grads = d_tape.gradient(d_scaled_loss, self.discriminator.trainable_weights)
+        g_grads = g_tape.gradient(g_scaled_loss, self.generator.trainable_weights)
+        return forward, d_grads, g_grads
+
+    def apply_discriminator(self, grads):
+        """Applies the discriminator's gradients."""
+        self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
 
     def _sample_z(self, batch_size):
         """Draws this replica's `[batch_size, z_dim]` rows of one global batch of `z`.
@@ -420,46 +461,64 @@ class GAN(keras.Model):
         replica_id = tf.distribute.get_replica_context().replica_id_in_sync_group
         return tf.reshape(z, (num_replicas, batch_size, self.generator.z_dim))[replica_id]
 
-    def _forward(self, real, z):
+    def _forward(self, real, labels, z):
         """Runs both networks once and computes both losses (and the penalty, if weighted).
 
         The discriminator sees packs; the penalty is taken on whole real and generated packs
         (WGAN-GP interpolates between them), its gradient norm over the discriminator's packed
-        input.
+        input. A conditional GAN generates for `labels` and judges both sides under them;
+        with an auxiliary classifier (AC-GAN) each loss adds its weighted classification loss.
         """
         real_packs = pack_samples(real, self.pack)
-        generated = adversaries.generated_blocks(self.generator, z, training=True)
+        generated = adversaries.generated_blocks(self.generator, z, labels, training=True)
         generated_packs = pack_samples(generated, self.pack)
-        real_logits = adversaries.member_logits(self.discriminator, real_packs, training=True)
+        real_logits = adversaries.member_logits(
+            self.discriminator, real_packs, labels, training=True)
         fake_logits = adversaries.member_logits(
-            self.discriminator, generated_packs, training=True)
+            self.discriminator, generated_packs, labels, training=True)
         d_loss = self._discriminator_loss(real_logits, fake_logits)
+        g_loss = self._generator_loss(real_logits, fake_logits)
+        if self.class_loss_weight:
+            d_class_loss, g_class_loss = self._class_losses(real_packs, generated_packs, labels)
+            d_loss += self.class_loss_weight * d_class_loss
+            g_loss += self.class_loss_weight * g_class_loss
         gradient_penalty = None
         if self.gradient_penalty_weight > 0:
             # Each discriminator's own penalty; their sum joins the sum of their losses.
             gradient_penalty = tf.add_n([
                 penalties.gradient_penalty(self.gradient_penalty_kind, member, real_packs,
-                                           generated_packs, self.seed_generator)
+                                           generated_packs, self.seed_generator, labels)
                 for member in adversaries.members(self.discriminator)])
             d_loss += self.gradient_penalty_weight * gradient_penalty
-        g_loss = self._generator_loss(real_logits, fake_logits)
-        return _ForwardPass(real_logits, fake_logits, d_loss, g_loss, gradient_penalty)
+        return ForwardPass(real_logits, fake_logits, d_loss, g_loss, gradient_penalty)
 
-    def _generator_update_loss(self, real, generated):
+    def _class_losses(self, real, generated, labels):
+        """AC-GAN's classification losses `(discriminator's, generator's)` for `labels`."""
+        real_class_logits = self.discriminator.class_logits(real, training=True)
+        fake_class_logits = self.discriminator.class_logits(generated, training=True)
+        return (losses.auxiliary_classifier_discriminator_loss(
+                    labels, real_class_logits, fake_class_logits),
+                losses.auxiliary_classifier_generator_loss(labels, fake_class_logits))
+
+    def _generator_update_loss(self, real, labels, generated):
         """The loss of an alternating generator update, against the unrolled discriminator if
         `unrolled_steps` is set; the real packs are scored only for a relativistic loss."""
         real_packs = pack_samples(real, self.pack)
         generated_packs = pack_samples(generated, self.pack)
-        with self._unrolled_discriminator(real_packs, generated_packs):
+        with self._unrolled_discriminator(real_packs, generated_packs, labels):
             fake_logits = adversaries.member_logits(
-                self.discriminator, generated_packs, training=True)
+                self.discriminator, generated_packs, labels, training=True)
             real_logits = None
             if self.generator_needs_real:
                 real_logits = adversaries.member_logits(
-                    self.discriminator, real_packs, training=True)
-            return self._generator_loss(real_logits, fake_logits)
+                    self.discriminator, real_packs, labels, training=True)
+            g_loss = self._generator_loss(real_logits, fake_logits)
+            if self.class_loss_weight:
+                g_loss += self.class_loss_weight * losses.auxiliary_classifier_generator_loss(
+                    labels, self.discriminator.class_logits(generated_packs, training=True))
+            return g_loss
 
-    def _unrolled_discriminator(self, real_packs, generated_packs):
+    def _unrolled_discriminator(self, real_packs, generated_packs, labels):
         """A scope in which the discriminator's weights are `unrolled_steps` steps ahead.
 
         Metz et al. 2017, "Unrolled Generative Adversarial Networks",
@@ -479,11 +538,14 @@ class GAN(keras.Model):
                 tape.watch(values)
                 with keras.StatelessScope(list(zip(weights, values))):
                     d_loss = self._discriminator_loss(
-                        adversaries.member_logits(self.discriminator, real_packs, training=True),
                         adversaries.member_logits(
-                            self.discriminator, generated_packs, training=True))
+                            self.discriminator, real_packs, labels, training=True),
+                        adversaries.member_logits(
+                            self.discriminator, generated_packs, labels, training=True))
             grads = tape.gradient(d_loss, values)
-            values = [value - self.unrolled_learning_rate * tf.cast(grad, value.dtype)
+            # Dense: a class embedding's gradient comes as IndexedSlices.
+            values = [value - self.unrolled_learning_rate
+                      * tf.cast(tf.convert_to_tensor(grad), value.dtype)
                       for value, grad in zip(values, grads)]
         return keras.StatelessScope(list(zip(weights, values)))
 
@@ -538,7 +600,7 @@ class GAN(keras.Model):
         num_replicas = tf.distribute.get_strategy().num_replicas_in_sync
         return optimizer.scale_loss(loss / num_replicas)
 
-    def _apply_generator(self, grads):
+    def apply_generator(self, grads):
         """Applies the generator's gradients, then moves the EMA copy towards the new weights."""
         self.g_optimizer.apply(grads, self.generator.trainable_weights)
         if self.ema_generator is not None:

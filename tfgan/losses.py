@@ -257,6 +257,51 @@ def relativistic_pairing_generator_loss(discriminator_real_outputs, discriminato
     )
 
 
+def auxiliary_classifier_discriminator_loss(labels, real_class_logits, gen_class_logits):
+    """AC-GAN's classification loss for the discriminator: real and generated samples alike.
+
+    Odena et al. 2017, "Conditional Image Synthesis with Auxiliary Classifier GANs",
+    https://arxiv.org/abs/1610.09585, section 3: the discriminator maximises the
+    log-likelihood of the correct class on both sides, `L_C = E[log P(C=c | X_real)] +
+    E[log P(C=c | X_fake)]`, i.e. minimises
+
+        L_C^D = mean(CE(c, k_real)) + mean(CE(c, k_gen))
+
+    with `CE` the softmax cross-entropy of class logits `k`. Weighted by the caller and added
+    to the adversarial loss. Beware: a high weight makes samples that classify easily and
+    vary little within a class (ReACGAN, Kang et al. 2021).
+
+    Args:
+        labels: int tensor `[batch]`, the class each sample was made for (real: its label).
+        real_class_logits: float tensor `[batch, num_classes]`, class logits of real data.
+        gen_class_logits: float tensor `[batch, num_classes]`, of generated data.
+
+    Returns:
+        float32 scalar tensor.
+    """
+    return (auxiliary_classifier_generator_loss(labels, real_class_logits)
+            + auxiliary_classifier_generator_loss(labels, gen_class_logits))
+
+
+def auxiliary_classifier_generator_loss(labels, gen_class_logits):
+    """AC-GAN's classification loss for the generator: its samples should show their class.
+
+    Odena et al. 2017, https://arxiv.org/abs/1610.09585: the generator maximises
+    `L_C - L_S`; its classification part is
+
+        L_C^G = mean(CE(c, k_gen))
+
+    Args:
+        labels: int tensor `[batch]`, the class each sample was made for.
+        gen_class_logits: float tensor `[batch, num_classes]`, class logits of generated data.
+
+    Returns:
+        float32 scalar tensor.
+    """
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(labels, tf.int32), logits=_logits(gen_class_logits)))
+
+
 _FAMILIES = {
     "minimax": GANLoss(minimax_generator_loss, minimax_discriminator_loss),
     "non_saturating": GANLoss(non_saturating_generator_loss, non_saturating_discriminator_loss),

@@ -104,8 +104,12 @@ def r2_gradient_penalty(discriminator, generated):
     return r1_gradient_penalty(discriminator, generated)
 
 
-def gradient_penalty(name, discriminator, real, generated, seed_generator):
+def gradient_penalty(name, discriminator, real, generated, seed_generator, labels=None):
     """The penalty `name` picks, on a real and a generated batch.
+
+    A conditional discriminator is differentiated under fixed `labels`, the same for both
+    batches (a conditional GAN generates for the real batch's labels), so WGAN-GP's
+    interpolates keep the label of both ends.
 
     Args:
         name: str, one of `PENALTIES`: `"wgan_gp"` (`wasserstein_gradient_penalty`), `"r1"`,
@@ -114,6 +118,8 @@ def gradient_penalty(name, discriminator, real, generated, seed_generator):
         real: float tensor `[batch, *data_shape]`, a batch of real data.
         generated: float tensor `[batch, *data_shape]`, a batch of generated data.
         seed_generator: `keras.random.SeedGenerator`, used by `"wgan_gp"` only.
+        labels: int32 tensor `[batch]` for a conditional `discriminator([x, labels])`, or
+            None. Defaults to `None`.
 
     Returns:
         float32 scalar tensor, the penalty (unweighted).
@@ -122,6 +128,11 @@ def gradient_penalty(name, discriminator, real, generated, seed_generator):
         ValueError: if `name` is not one of `PENALTIES`.
     """
     check_penalty(name)
+    if labels is not None:
+        conditional = discriminator
+
+        def discriminator(x, training=None):
+            return conditional([x, labels], training=training)
     if name == "wgan_gp":
         return wasserstein_gradient_penalty(discriminator, real, generated, seed_generator)
     penalty = 0.0

@@ -174,7 +174,7 @@ def save_points(points, path, reference=None, title=None):
     _write_figure(figure, path)
 
 
-def save_samples(samples, path, reference=None, title=None):
+def save_samples(samples, path, reference=None, title=None, num_columns=None):
     """Draws a batch of generator samples: an image grid for images, a plot for points.
 
     Args:
@@ -183,13 +183,15 @@ def save_samples(samples, path, reference=None, title=None):
         reference: float array `[m, d]` of real points, or `None`. Images ignore it.
             Defaults to `None`.
         title: str or `None`. Defaults to `None`.
+        num_columns: int or `None`, images per row (a conditional grid: one row per class).
+            Points ignore it. Defaults to `None`: `ceil(sqrt(n))`.
 
     Raises:
         ValueError: if `samples` is neither rank 4 nor rank 2.
     """
     samples = np.asarray(samples)
     if samples.ndim == 4:
-        save_image_grid(samples, path, title=title)
+        save_image_grid(samples, path, num_columns=num_columns, title=title)
     elif samples.ndim == 2:
         save_points(samples, path, reference=reference, title=title)
     else:

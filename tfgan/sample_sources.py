@@ -19,7 +19,10 @@ whichever is asked; a fourth source holds samples another program already drew:
   apply.
 
 `sample(num_samples, seed)` returns float32 numpy arrays: images in [0, 1] `[n, H, W, C]`,
-points `[n, d]` in data units. Each source also says what it learned: `dataset` (a
+points `[n, d]` in data units. A class-conditional generator (`conditional` is True) is asked
+for `labels` too, one per sample or one for all, exactly as its `sample` signature takes them;
+`class_names` names its classes when the source knows them (a checkpoint's `dataset.json`, an
+export's metadata; a server's model only through its data set's own classes). Each source also says what it learned: `dataset` (a
 `tfgan.data` name), `kind` (`"image"` or `"points"`), `data_shape` and, when known, the
 training `step`. A checkpoint records them in `options.json` / `dataset.json`, an export in
 `assets.extra/tfgan.json`. A server has no endpoint for that metadata: `kind` and
@@ -40,12 +43,19 @@ from tensorflow_serving.apis import get_model_metadata_pb2
 
 from tfgan import export, priors, training
 from tfgan.data import DATASETS, TOYS
+from tfgan.data.mnist import CLASS_NAMES as MNIST_CLASS_NAMES
 from tfgan.data.mnist import MNIST_SHAPE
+from tfgan.data.toys import LABELLED_TOYS
 from tfgan.data.stacked_mnist import STACKED_SHAPE
 from tfgan.serving import ServingError, connect
 from tfgan.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
 
 SAMPLE_SIGNATURE = "sample"
+LABELS_INPUT = export.LABELS_INPUT
+# The classes of the labelled data sets whose classes do not depend on options.
+DATA_CLASS_NAMES = {"mnist": MNIST_CLASS_NAMES,
+                    **{name: tuple(str(k) for k in range(TOYS[name].num_classes))
+                       for name in LABELLED_TOYS}}
 # The shape of one sample of each data set whose shape does not depend on options.
 DATA_SHAPES = {**{name: toy.data_shape for name, toy in TOYS.items()},
                "mnist": MNIST_SHAPE, "stacked_mnist": STACKED_SHAPE}
@@ -74,6 +84,8 @@ class SampleSource:
         kind: str, `"image"` or `"points"`.
         data_shape: tuple of int, the shape of one sample.
         step: int or `None`, the training step of the weights when the source records it.
+        conditional: bool, the generator is class-conditional and `sample` needs `labels`.
+        class_names: tuple of str or `None`, the classes' names when known.
         location: dict, where the samples come from, for reports: `{"type": "checkpoint",
             "workdir": ...}`, `{"type": "saved_model", "path": ...}`, `{"type": "server",
             "url": ..., "model_name": ..., "version": ...}` or `{"type": "array", "path": ...}`.
@@ -84,29 +96,48 @@ class SampleSource:
     data_shape = None
     step = None
     location = None
+    conditional = False
+    class_names = None
 
-    def sample(self, num_samples, seed):
+    def sample(self, num_samples, seed, labels=None):
         """Draws `num_samples` samples from `z = tfgan.priors.stateless_prior(..., seed)`.
 
         Args:
             num_samples: int >= 1.
             seed: int; the same seed gives the same samples from every source.
+            labels: int sequence of `num_samples` class indices, or of one for all samples,
+                for a conditional source; `None` otherwise. Defaults to `None`.
 
         Returns:
             float32 numpy array `[num_samples, *data_shape]`: images in [0, 1], points in data
             units.
 
         Raises:
-            ValueError: `num_samples` < 1, or (`ArraySource`) more than the array holds.
+            ValueError: `num_samples` < 1, or (`ArraySource`) more than the array holds;
+                labels missing for a conditional source, given to another, or neither one
+                nor `num_samples` of them.
+            tf.errors.InvalidArgumentError, tfgan.serving.ServingError: a label outside the
+                classes, refused by the signature (or the server).
             tfgan.serving.ServingError: (`ServerSource`) as the server answers.
         """
         if (isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer))
                 or num_samples < 1):
             raise ValueError(
                 f"num_samples must be a positive int. Received: num_samples={num_samples!r}")
-        return np.asarray(self._sample(int(num_samples), int(seed)), dtype=np.float32)
+        if (labels is None) == self.conditional:
+            raise ValueError(
+                "A conditional generator needs labels and an unconditional one takes none. "
+                f"Received: labels={labels!r} for "
+                f"{'a ' if self.conditional else 'an un'}conditional generator")
+        if labels is not None:
+            labels = np.asarray(labels, np.int32).reshape(-1)
+            if len(labels) not in (1, num_samples):
+                raise ValueError(f"Give one label for all samples or one per sample. Received: "
+                                 f"{len(labels)} labels for num_samples={num_samples}")
+            labels = np.broadcast_to(labels, (int(num_samples),))
+        return np.asarray(self._sample(int(num_samples), int(seed), labels), dtype=np.float32)
 
-    def _sample(self, num_samples, seed):
+    def _sample(self, num_samples, seed, labels):
         raise NotImplementedError
 
     def close(self):
@@ -142,13 +173,15 @@ class CheckpointSource(SampleSource):
         self.kind = spec.kind
         self.data_shape = tuple(spec.data_shape)
         self.value_range = spec.value_range
+        self.class_names = spec.class_names
+        self.conditional = bool(spec.class_names)
         self.step = int(self.gan.step.numpy())
         self.location = {"type": "checkpoint", "workdir": os.fspath(workdir)}
 
-    def _sample(self, num_samples, seed):
+    def _sample(self, num_samples, seed, labels):
         outputs = export.sample_from_seed(
             self.gan.sampling_generator, num_samples, seed, prior=self.config.prior,
-            value_range=self.value_range)
+            value_range=self.value_range, labels=labels)
         return outputs["samples"].numpy()
 
 
@@ -206,12 +239,17 @@ class SavedModelSource(SampleSource):
         self.data_shape = tuple(int(d) for d in shape[1:])
         self.kind = _kind(self.data_shape)
         self.step = metadata.get("step")
+        self.conditional = LABELS_INPUT in self._signature.structured_input_signature[1]
+        self.class_names = (tuple(metadata["class_names"]) if metadata.get("class_names")
+                            else None)
         self.location = {"type": "saved_model", "path": self.path}
 
-    def _sample(self, num_samples, seed):
-        outputs = self._signature(num_samples=tf.constant(num_samples, tf.int32),
-                                  seed=tf.constant(seed, tf.int64))
-        return outputs["samples"].numpy()
+    def _sample(self, num_samples, seed, labels):
+        inputs = {"num_samples": tf.constant(num_samples, tf.int32),
+                  "seed": tf.constant(seed, tf.int64)}
+        if labels is not None:
+            inputs[LABELS_INPUT] = tf.constant(labels, tf.int32)
+        return self._signature(**inputs)["samples"].numpy()
 
 
 class ServerSource(SampleSource):
@@ -263,6 +301,8 @@ class ServerSource(SampleSource):
         dims = signature.outputs["samples"].tensor_shape.dim
         self.data_shape = tuple(int(dim.size) for dim in dims[1:])
         self.kind = _kind(self.data_shape)
+        self.conditional = LABELS_INPUT in signature.inputs
+        self.class_names = DATA_CLASS_NAMES.get(self.dataset) if self.conditional else None
         self.location = {"type": "server", "url": url, "model_name": model_name,
                          "version": version}
 
@@ -281,27 +321,31 @@ class ServerSource(SampleSource):
         return self.client.predict(self.model_name, inputs, signature_name=signature_name,
                                    version=self.version)
 
-    def _sample(self, num_samples, seed):
+    def _sample(self, num_samples, seed, labels):
         limit = self.max_samples_per_request
         if not limit or num_samples <= limit:
             try:
-                return self._predict({"num_samples": num_samples, "seed": seed},
-                                     SAMPLE_SIGNATURE)["samples"]
+                return self._predict(_with_labels({"num_samples": num_samples, "seed": seed},
+                                                  labels), SAMPLE_SIGNATURE)["samples"]
             except ServingError as error:
                 limit = server_sample_limit(error)
                 if limit is None or num_samples <= limit:
                     raise
             self.max_samples_per_request = limit
-        return self._sample_in_requests(num_samples, seed, limit)
+        return self._sample_in_requests(num_samples, seed, labels, limit)
 
-    def _sample_in_requests(self, num_samples, seed, limit):
-        first = self._predict({"num_samples": limit, "seed": seed}, SAMPLE_SIGNATURE)
+    def _sample_in_requests(self, num_samples, seed, labels, limit):
+        first = self._predict(_with_labels({"num_samples": limit, "seed": seed},
+                                           None if labels is None else labels[:limit]),
+                              SAMPLE_SIGNATURE)
         z = _matching_prior_z(first["z"], num_samples, seed, self.model_name)
         parts = [first["samples"]]
         self._progress(limit, num_samples)
         for start in range(limit, num_samples, limit):
             stop = min(start + limit, num_samples)
-            parts.append(self._predict({"z": z[start:stop]}, DEFAULT_SIGNATURE)["samples"])
+            inputs = _with_labels({"z": z[start:stop]},
+                                  None if labels is None else labels[start:stop])
+            parts.append(self._predict(inputs, DEFAULT_SIGNATURE)["samples"])
             self._progress(stop, num_samples)
         return np.concatenate(parts)
 
@@ -311,6 +355,11 @@ class ServerSource(SampleSource):
 
     def close(self):
         self.client.close()
+
+
+def _with_labels(inputs, labels):
+    """`inputs` with a `labels` input when `labels` is not None."""
+    return inputs if labels is None else {**inputs, LABELS_INPUT: labels}
 
 
 _SERVER_LIMIT = re.compile(r"max_samples_per_request=(\d+)")
@@ -418,8 +467,8 @@ class ArraySource(SampleSource):
                 f"Received: dtype={samples.dtype}")
         return samples
 
-    def _sample(self, num_samples, seed):
-        del seed  # the samples were drawn by whoever saved them
+    def _sample(self, num_samples, seed, labels):
+        del seed, labels  # the samples were drawn by whoever saved them
         if num_samples > self.num_available:
             raise ValueError(
                 f"{self.location['path']} holds only {self.num_available} samples. "

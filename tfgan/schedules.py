@@ -1,34 +1,161 @@
-"""Update schedules: which network `GAN.train_step` updates, how often, and on which `z`.
+"""Update schedules: which network updates `GAN.train_step` runs, how often, and on which `z`.
 
-- `"alternating"` (seeds 000 and 002): `d_steps` discriminator updates on the same real batch
+A schedule is an object whose `run(gan, real, labels)` calls the GAN's update helpers
+(`update_discriminator`, `update_generator`, `joint_gradients`, `apply_discriminator`,
+`apply_generator`) in its own order; a new schedule is a new `Schedule` subclass here, not an
+edit of `train_step`.
+
+- `Alternating` (seeds 000 and 002): `d_steps` discriminator updates on the same real batch
   with a fresh `z` each, then `g_steps` generator updates with a fresh `z` each. Seed 002 uses
-  `k_d=1, k_g=2`; seed 000 (`k_d=k_g=1`) reuses the discriminator's `z` for the generator.
-- `"simultaneous"` (seed 003): one forward pass; both networks update from the same `z`.
-- `"worse"` (seed 001: "only update the current worst of the two networks at each iteration"):
-  one forward pass, then only the network that is losing, by `worse_network_is_discriminator`,
-  updates.
+  `k_d=1, k_g=2`.
+- `Simultaneous` (seed 003): one forward pass; both networks update from the same `z`.
+- `TrainTheWorse` (seed 001: "only update the current worst of the two networks at each
+  iteration"): one forward pass, then only the network that is losing, by
+  `worse_network_is_discriminator`, updates.
+
+`make_schedule(kind, ...)` builds one from the flags' names (`SCHEDULES`).
 """
 
 import dataclasses
 import math
+
+import tensorflow as tf
 
 from tfgan import losses
 
 SCHEDULES = ("alternating", "simultaneous", "worse")
 
 
-@dataclasses.dataclass(frozen=True)
 class Schedule:
-    """How the discriminator and the generator take turns within one training step.
+    """Decides which network updates one training step runs; use a subclass.
+
+    Attributes:
+        kind: str, the schedule's name in `SCHEDULES`.
+        log_names: tuple of str, what `run` reports besides the losses (e.g. `"d_updated"`).
+        single_replica: bool, whether the schedule needs a single replica (it picks an update
+            inside a `tf.cond`, where optimizers cannot synchronise replicas).
+    """
+
+    kind = None
+    log_names = ()
+    single_replica = False
+
+    def run(self, gan, real, labels):
+        """Runs this step's updates on a real batch.
+
+        Args:
+            gan: the `tfgan.gan.GAN` to update.
+            real: float tensor `[batch, *data_shape]`.
+            labels: int32 tensor `[batch]` or None (unconditional).
+
+        Returns:
+            `(forward, logs)`: the `tfgan.gan.ForwardPass` whose losses the step reports, and a
+            dict of the schedule's own float32 scalars, keyed by `log_names`.
+        """
+        raise NotImplementedError
+
+    def get_config(self):
+        """Returns `kind` and the constructor arguments as a dict."""
+        return {"kind": self.kind, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds a schedule from `get_config()`."""
+        return make_schedule(**config)
+
+
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int. Received: {name}={value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Alternating(Schedule):
+    """`d_steps` discriminator updates, then `g_steps` generator updates, a fresh `z` each.
+
+    Args:
+        d_steps: int, discriminator updates per step (`k_d`). Defaults to `1`.
+        g_steps: int, generator updates per step (`k_g`). Defaults to `1`.
+
+    Raises:
+        ValueError: if a step count is not a positive int.
+    """
+
+    d_steps: int = 1
+    g_steps: int = 1
+    kind = "alternating"
+
+    def __post_init__(self):
+        _check_positive_int("d_steps", self.d_steps)
+        _check_positive_int("g_steps", self.g_steps)
+
+    def run(self, gan, real, labels):
+        for _ in range(self.d_steps):
+            forward = gan.update_discriminator(real, labels)
+        for _ in range(self.g_steps):
+            g_loss = gan.update_generator(real, labels)
+        return forward._replace(g_loss=g_loss), {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Simultaneous(Schedule):
+    """One forward pass; both networks update from its gradients (seed 003)."""
+
+    kind = "simultaneous"
+
+    def run(self, gan, real, labels):
+        forward, d_grads, g_grads = gan.joint_gradients(real, labels)
+        gan.apply_discriminator(d_grads)
+        gan.apply_generator(g_grads)
+        return forward, {}
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainTheWorse(Schedule):
+    """One forward pass; only the network that is losing updates (seed 001).
+
+    Args:
+        d_confidence: float in [0.5, 1), the lead the discriminator is kept at (see
+            `worse_network_is_discriminator`). Defaults to `0.6`.
+
+    Raises:
+        ValueError: if `d_confidence` is outside [0.5, 1).
+    """
+
+    d_confidence: float = 0.6
+    kind = "worse"
+    log_names = ("d_updated",)
+    single_replica = True
+
+    def __post_init__(self):
+        if (isinstance(self.d_confidence, bool) or not isinstance(self.d_confidence, (int, float))
+                or not 0.5 <= self.d_confidence < 1):
+            raise ValueError(
+                f"d_confidence must be a number in [0.5, 1). Received: "
+                f"d_confidence={self.d_confidence!r}")
+
+    def run(self, gan, real, labels):
+        forward, d_grads, g_grads = gan.joint_gradients(real, labels)
+        d_is_worse = worse_network_is_discriminator(
+            forward.real_logits, forward.fake_logits, self.d_confidence)
+        tf.cond(d_is_worse,
+                lambda: gan.apply_discriminator(d_grads),
+                lambda: gan.apply_generator(g_grads))
+        # 1 when this step updated the discriminator, 0 when it updated the generator.
+        return forward, {"d_updated": tf.cast(d_is_worse, tf.float32)}
+
+
+def make_schedule(kind="alternating", d_steps=1, g_steps=1, d_confidence=0.6):
+    """Builds the schedule a flag names, refusing options it does not use.
 
     Args:
         kind: str, one of `SCHEDULES`. Defaults to `"alternating"`.
-        d_steps: int, discriminator updates per step (`k_d`); `"alternating"` only.
-            Defaults to `1`.
-        g_steps: int, generator updates per step (`k_g`); `"alternating"` only.
-            Defaults to `1`.
-        d_confidence: float in [0.5, 1), the lead the `"worse"` schedule keeps the
-            discriminator at (see `worse_network_is_discriminator`). Defaults to `0.6`.
+        d_steps: int, `k_d`; only `"alternating"` repeats updates. Defaults to `1`.
+        g_steps: int, `k_g`; only `"alternating"` repeats updates. Defaults to `1`.
+        d_confidence: float in [0.5, 1), `"worse"`'s lead. Defaults to `0.6`.
+
+    Returns:
+        `Alternating`, `Simultaneous` or `TrainTheWorse`.
 
     Raises:
         ValueError: if `kind` is unknown, a step count is not a positive int, a step count
@@ -37,41 +164,23 @@ class Schedule:
 
     Example:
 
-    >>> Schedule("alternating", d_steps=1, g_steps=2).get_config()
-    {'kind': 'alternating', 'd_steps': 1, 'g_steps': 2, 'd_confidence': 0.6}
+    >>> make_schedule("alternating", d_steps=1, g_steps=2)
+    Alternating(d_steps=1, g_steps=2)
     """
-
-    kind: str = "alternating"
-    d_steps: int = 1
-    g_steps: int = 1
-    d_confidence: float = 0.6
-
-    def __post_init__(self):
-        if self.kind not in SCHEDULES:
-            raise ValueError(f"kind must be one of {SCHEDULES}. Received: kind={self.kind!r}")
-        for name in ("d_steps", "g_steps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int. Received: {name}={value!r}")
-            if self.kind != "alternating" and value != 1:
-                raise ValueError(
-                    f"{name} must be 1 for kind={self.kind!r}; only 'alternating' repeats "
-                    f"updates. Received: {name}={value!r}"
-                )
-        if (isinstance(self.d_confidence, bool) or not isinstance(self.d_confidence, (int, float))
-                or not 0.5 <= self.d_confidence < 1):
+    if kind not in SCHEDULES:
+        raise ValueError(f"kind must be one of {SCHEDULES}. Received: kind={kind!r}")
+    for name, value in (("d_steps", d_steps), ("g_steps", g_steps)):
+        _check_positive_int(name, value)
+        if kind != "alternating" and value != 1:
             raise ValueError(
-                f"d_confidence must be a number in [0.5, 1). Received: "
-                f"d_confidence={self.d_confidence!r}")
-
-    def get_config(self):
-        """Returns the constructor arguments as a dict."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_config(cls, config):
-        """Rebuilds a `Schedule` from `get_config()`."""
-        return cls(**config)
+                f"{name} must be 1 for kind={kind!r}; only 'alternating' repeats "
+                f"updates. Received: {name}={value!r}"
+            )
+    if kind == "alternating":
+        return Alternating(d_steps, g_steps)
+    if kind == "simultaneous":
+        return Simultaneous()
+    return TrainTheWorse(d_confidence)
 
 
 def worse_network_is_discriminator(real_logits, fake_logits, d_confidence=0.6):

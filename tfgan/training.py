@@ -32,6 +32,7 @@ import tensorflow as tf
 from tfgan import callbacks as callbacks_lib
 from tfgan import data as data_lib
 from tfgan import export as export_lib
+from tfgan import labels as labels_lib
 from tfgan import models as models_lib
 from tfgan import adversaries, distribute, learning_rates, priors, training_loop
 from tfgan.config import MODEL_OPTIONS, ConfigError, TrainConfig
@@ -40,7 +41,7 @@ from tfgan.gan import GAN, packed_shape
 from tfgan.metrics.evaluate import evaluate_samples
 from tfgan.metrics.reference import load_reference
 from tfgan.metrics.registry import METRICS
-from tfgan.schedules import Schedule
+from tfgan.schedules import make_schedule
 
 OPTIONS_FILE = "options.json"
 DATASET_FILE = "dataset.json"
@@ -63,11 +64,18 @@ class DataSpec:
     kind: str  # "image" or "points"
     data_shape: tuple
     value_range: tuple | None  # the generator's output range for images; None for points
+    class_names: tuple | None = None  # a conditional generator's classes
 
     @classmethod
     def from_info(cls, info):
         value_range = tuple(info.value_range) if info.value_range is not None else None
-        return cls(info.kind, tuple(info.data_shape), value_range)
+        class_names = tuple(info.class_names) if info.class_names is not None else None
+        return cls(info.kind, tuple(info.data_shape), value_range, class_names)
+
+    @property
+    def num_classes(self):
+        """0 for an unconditional generator, else the number of classes."""
+        return len(self.class_names) if self.class_names else 0
 
 
 def set_precision_policy(mixed_precision):
@@ -110,13 +118,19 @@ def build_networks(config, spec):
     With `--pack=m` the discriminator is built for packs of m samples,
     `tfgan.gan.packed_shape(spec.data_shape, m)`. With `--num_generators` or
     `--num_discriminators` above 1 they are a `tfgan.adversaries.GeneratorMixture` and a
-    `DiscriminatorEnsemble` of that many networks.
+    `DiscriminatorEnsemble` of that many networks. With `--conditional` the generators take
+    labels and each discriminator is wrapped in the `--conditioning` of
+    `tfgan.models.conditioned_discriminator` (a concat one's base sees the one-hot channels).
 
     Raises:
         ConfigError: the architecture does not fit the data's shape, or an option is invalid.
     """
     common = dict(minibatch_kernels=config.num_kernels if config.minibatch else 0,
                   minibatch_kernel_dim=config.kernel_dim, spectral_norm=config.spectral_norm)
+    num_classes = spec.num_classes
+    d_shape = packed_shape(spec.data_shape, config.pack)
+    if num_classes and config.conditioning == "concat":
+        d_shape = models_lib.concat_shape(d_shape, num_classes)
     if config.architecture == "mlp":
         g_options = dict(hidden_units=config.g_hidden_units, activation=config.activation,
                          output_activation=config.output_activation)
@@ -128,13 +142,16 @@ def build_networks(config, spec):
     try:
         generators = [
             models_lib.build_generator(config.architecture, z_dim=config.z_dim,
-                                       data_shape=spec.data_shape, **g_options)
+                                       data_shape=spec.data_shape, num_classes=num_classes,
+                                       **g_options)
             for _ in range(config.num_generators)]
         discriminators = [
-            models_lib.build_discriminator(
-                config.architecture, data_shape=packed_shape(spec.data_shape, config.pack),
-                **d_options)
+            models_lib.build_discriminator(config.architecture, data_shape=d_shape, **d_options)
             for _ in range(config.num_discriminators)]
+        if num_classes:
+            discriminators = [
+                models_lib.conditioned_discriminator(config.conditioning, member, num_classes)
+                for member in discriminators]
     except ValueError as error:
         raise ConfigError(f"--architecture={config.architecture}: {error}") from None
     generator = (generators[0] if len(generators) == 1
@@ -181,8 +198,8 @@ def build_gan(config, spec):
         generator,
         discriminator,
         prior=config.prior,
-        schedule=Schedule(config.schedule, d_steps=config.k_d, g_steps=config.k_g,
-                          d_confidence=config.d_confidence),
+        schedule=make_schedule(config.schedule, d_steps=config.k_d, g_steps=config.k_g,
+                               d_confidence=config.d_confidence),
         ema_decay=config.ema_decay or None,
         seed=config.seed,
         pack=config.pack,
@@ -199,6 +216,8 @@ def build_gan(config, spec):
                                 or config.network_learning_rate("d")),
         adversary_weighting=config.adversary_weighting,
         adversary_temperature=config.adversary_temperature,
+        class_loss_weight=(config.acgan_weight
+                           if spec.num_classes and config.conditioning == "acgan" else 0.0),
     )
     gan.build_all(spec.data_shape)
     return gan
@@ -307,10 +326,14 @@ def _evaluate_every(config, spec, gan):
                                mnist_path=config.mnist_path or None,
                                data_dir=config.data_dir or None)
 
+    # A conditional generator is scored on its class-balanced mixture.
+    labels = (labels_lib.balanced_labels(config.eval_num_samples, spec.num_classes)
+              if spec.num_classes else None)
+
     def evaluate(model):
         samples = export_lib.sample_from_seed(
             model.sampling_generator, config.eval_num_samples, config.seed,
-            prior=config.prior, value_range=spec.value_range)["samples"]
+            prior=config.prior, value_range=spec.value_range, labels=labels)["samples"]
         return evaluate_samples(samples.numpy(), config.dataset, reference=reference)
 
     try:
@@ -326,12 +349,14 @@ def _callbacks(config, gan, spec, dataset, manager, evaluation=None):
     workdir = config.workdir
     history_path = os.path.join(workdir, "history.csv")
     tensorboard_dir = os.path.join(workdir, "tensorboard")
-    if spec.kind == "points":
-        reference = data_lib.sample_toy(config.dataset, config.num_grid_samples, config.seed)
-        z = _fixed_z(config, config.num_grid_samples)
-    else:
-        reference = None
-        z = _fixed_z(config, config.num_grid_samples)
+    reference = (data_lib.sample_toy(config.dataset, config.num_grid_samples, config.seed)
+                 if spec.kind == "points" else None)
+    labels = num_columns = None
+    if spec.num_classes:
+        # A conditional grid: one row per class, as many columns as fit the samples.
+        num_columns = max(1, config.num_grid_samples // spec.num_classes)
+        labels = labels_lib.class_rows(spec.num_classes, num_columns)
+    z = _fixed_z(config, config.num_grid_samples if labels is None else len(labels))
     # Pictures render on a background thread; `drawing` waits for them at the end.
     drawing = callbacks_lib.BackgroundDrawing()
     # The evaluation adds its metrics to the logs after TensorBoardScalars (it writes its own
@@ -348,14 +373,15 @@ def _callbacks(config, gan, spec, dataset, manager, evaluation=None):
             os.path.join(workdir, "samples"), config.sample_every, z,
             reference=reference, value_range=spec.value_range,
             summary_writer=tf.summary.create_file_writer(os.path.join(tensorboard_dir, "samples")),
-            drawing=drawing,
+            drawing=drawing, labels=labels, num_columns=num_columns,
         ),
         # Redrawn with the sample grids: a plot takes ~0.3 s, a log interval of seed 003's
         # GAN ~2 s.
         callbacks_lib.LossPlot(history_path, os.path.join(workdir, "losses.png"),
                                max(config.log_every, config.sample_every), drawing=drawing),
     ]
-    if spec.kind == "points" and spec.data_shape == (2,):
+    # Seed 000's picture of an unconditional discriminator's features.
+    if spec.kind == "points" and spec.data_shape == (2,) and not spec.num_classes:
         real_batch = next(iter(dataset))
         result.append(callbacks_lib.FeatureSpacePlot(
             os.path.join(workdir, "features"), config.sample_every, real_batch, z,
@@ -404,7 +430,8 @@ def train(config, callbacks=()):
             config.dataset, batch_size=config.batch_size,
             value_range=data_value_range(config, kind), seed=config.seed,
             data_dir=config.data_dir or None, mnist_path=config.mnist_path or None,
-            image_dir=config.image_dir or None, image_size=config.image_size or None)
+            image_dir=config.image_dir or None, image_size=config.image_size or None,
+            labelled=config.conditional)
     except ValueError as error:
         raise ConfigError(f"--dataset={config.dataset}: {error}") from None
     spec = DataSpec.from_info(info)
@@ -510,7 +537,8 @@ def load_run(workdir):
     with open(os.path.join(workdir, DATASET_FILE)) as f:
         values = json.load(f)
     spec = DataSpec(values["kind"], tuple(values["data_shape"]),
-                    tuple(values["value_range"]) if values["value_range"] else None)
+                    tuple(values["value_range"]) if values["value_range"] else None,
+                    tuple(values["class_names"]) if values.get("class_names") else None)
     set_precision_policy(config.mixed_precision)
     gan = build_gan(config, spec)
     restore_good_checkpoint(tf.train.Checkpoint(gan=gan), checkpoint_dir)
@@ -547,6 +575,7 @@ def export_trained(gan, config, spec, export_base, version=None, overwrite=False
         prior=config.prior,
         value_range=spec.value_range,
         discriminator=gan.discriminator if gan.pack == 1 else None,
+        class_names=spec.class_names,
         version=version,
         overwrite=overwrite,
         metadata=metadata,

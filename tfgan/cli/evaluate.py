@@ -22,6 +22,12 @@ A server that takes fewer samples per request than `--num_samples` (tfgan-serve'
 request would; `--max_samples_per_request` here sets the request size for a server that does
 not say its limit.
 
+A class-conditional generator is asked for the class-balanced mixture (sample k of class
+k mod the number of classes) and reported three ways (`tfgan.metrics.evaluate_per_class`):
+every metric on the mixture, `conditional_accuracy` (the classifier, or for the toys the
+nearest mode, agrees with the requested class), and every figure per class (`class 7 ...`),
+MNIST's against the real test digits of that class.
+
 Metrics are those of `tfgan.metrics` for the data set. MNIST compares with the first
 `--num_samples` digits of the MNIST test split (`--mnist_path`, default `$MNIST_PATH`, or
 tensorflow-datasets in `--data_dir`; with `--workdir` and neither flag given, the run's own);
@@ -47,7 +53,9 @@ from tfgan.cli.errors import FAILURE, USAGE, fail, require_existing
 from tfgan.cli.flags import run_tool
 from tfgan.data import DatasetUnavailableError, sample_toy
 from tfgan.data.mnist import MNIST_PATH_HELP
-from tfgan.metrics import class_histogram, stacked_mnist_classes
+from tfgan.labels import balanced_labels
+from tfgan.metrics import CONDITIONAL_KINDS, class_histogram, evaluate_per_class
+from tfgan.metrics import stacked_mnist_classes
 from tfgan.metrics.evaluate import default_classifier, evaluate_samples, image_outputs
 from tfgan.metrics.reference import load_reference
 from tfgan.metrics.registry import METRICS
@@ -153,7 +161,7 @@ def _reference(source):
         _progress(f"reading {FLAGS.num_samples} real test digits and their classifier features")
     try:
         return load_reference(source.dataset, FLAGS.num_samples, mnist_path=mnist_path,
-                              data_dir=data_dir)
+                              data_dir=data_dir, with_labels=True)
     except DatasetUnavailableError as error:
         fail(_one_line(error), FAILURE)
 
@@ -216,19 +224,36 @@ def main(argv):
         if source.dataset not in METRICS:
             fail(f"there are no metrics for the data set {source.dataset!r}; there are for "
                  f"{', '.join(METRICS)}", USAGE)
-        reference = _reference(source)  # before the samples: a missing file fails at once
+        if source.conditional and (source.dataset not in CONDITIONAL_KINDS
+                                   or source.class_names is None):
+            fail(f"per-class metrics of a conditional generator need its classes and a data "
+                 f"set with a judge ({', '.join(CONDITIONAL_KINDS)}); got {source.dataset!r}",
+                 USAGE)
+        # Before the samples: a missing file fails at once.
+        reference, reference_labels = _reference(source)
+        labels = (balanced_labels(FLAGS.num_samples, len(source.class_names))
+                  if source.conditional else None)
         if not isinstance(source, ArraySource):
             _progress(f"drawing {FLAGS.num_samples} samples from the {source.location['type']}")
         try:
-            samples = source.sample(FLAGS.num_samples, FLAGS.seed)
+            samples = source.sample(FLAGS.num_samples, FLAGS.seed, labels)
         except ValueError as error:  # more samples than an array holds
             fail(_one_line(error), USAGE)
         except ServingError as error:
             fail(_one_line(error), FAILURE)
     _progress(f"measuring {len(samples)} samples")
+    def progress(stage):
+        _progress(f"  {stage}")
+
     try:
-        metrics = evaluate_samples(samples, source.dataset, reference=reference,
-                                   progress_fn=lambda stage: _progress(f"  {stage}"))
+        if source.conditional:
+            metrics = evaluate_per_class(samples, labels, source.dataset, source.class_names,
+                                         reference=reference,
+                                         reference_labels=reference_labels,
+                                         progress_fn=progress)
+        else:
+            metrics = evaluate_samples(samples, source.dataset, reference=reference,
+                                       progress_fn=progress)
     except ValueError as error:
         fail(_one_line(error), FAILURE)
     metrics = {name: _number(value) for name, value in metrics.items()}

@@ -1,15 +1,20 @@
-"""Draws samples from a served tfgan model and saves a picture: `tfgan-sample`.
+"""Draws samples from a trained tfgan generator and saves a picture: `tfgan-sample`.
 
     tfgan-sample --server=http://127.0.0.1:8501 --model_name=mnist --num_samples=16 --seed=7 \\
         --out=grid.png
+    tfgan-sample --saved_model=export/mnist --labels=7,7,3 --out=sevens.png
+    tfgan-sample --checkpoint=runs/mnist_conditional --labels=all --num_samples=8
 
 Calls the model's `sample` signature (`num_samples`, `seed`; columnar inputs over REST) on the
-stock server or the embedded one, over REST (`http://`) or gRPC (`grpc://`), and draws the
+stock server or the embedded one, over REST (`http://`) or gRPC (`grpc://`), or draws the same
+samples from an export (`--saved_model`) or a training run (`--checkpoint`), and draws the
 `samples` output: an image grid, or a scatter plot for points. The same seed gives the same
-samples. A server that cannot be reached is one error line and exit status 1; no file is
-written then.
+samples. A class-conditional model takes `--labels`: class indices or names, one per sample
+(`7,7,3`) or one for all (`7`), or `all`: a row of `--num_samples` samples per class. A server
+that cannot be reached is one error line and exit status 1; no file is written then.
 """
 
+import numpy as np
 from absl import flags
 
 from tfgan.cli.errors import FAILURE, USAGE, fail
@@ -20,45 +25,96 @@ FLAGS = flags.FlagValues()
 flags.DEFINE_string("server", "http://127.0.0.1:8501", "http://host:port (REST) or "
                     "grpc://host:port (gRPC).", flag_values=FLAGS)
 flags.DEFINE_string("model_name", None, "Served model name.", flag_values=FLAGS)
-flags.DEFINE_integer("num_samples", 16, "How many samples to draw.", lower_bound=1,
-                     flag_values=FLAGS)
+flags.DEFINE_string("saved_model", None, "Sample an export instead of a server: a version or "
+                    "model directory.", flag_values=FLAGS)
+flags.DEFINE_string("checkpoint", None, "Sample a training run's latest checkpoint instead of "
+                    "a server: its --workdir.", flag_values=FLAGS)
+flags.DEFINE_integer("num_samples", 16, "How many samples to draw (--labels=all: per class).",
+                     lower_bound=1, flag_values=FLAGS)
 flags.DEFINE_integer("seed", 7, "Seed of the latent draw (same seed, same samples).",
                      flag_values=FLAGS)
+flags.DEFINE_string("labels", None, "Conditional models: the classes to draw, indices or "
+                    "names, one per sample (7,7,3) or one for all (7), or 'all' for a row per "
+                    "class.", flag_values=FLAGS)
 flags.DEFINE_string("out", "grid.png", "PNG file to write.", flag_values=FLAGS)
 flags.DEFINE_string("signature_name", "sample", "Signature taking num_samples and seed.",
                     flag_values=FLAGS)
 flags.DEFINE_integer("version", None, "Model version (default: the latest).", lower_bound=0,
                      flag_values=FLAGS)
 flags.DEFINE_float("timeout", 60.0, "Seconds to wait for the server.", flag_values=FLAGS)
-GROUPS = {"model": ("server", "model_name", "version", "signature_name", "timeout"),
-          "run": ("num_samples", "seed", "out")}
+GROUPS = {"model": ("server", "model_name", "version", "signature_name", "timeout",
+                    "saved_model", "checkpoint"),
+          "run": ("num_samples", "seed", "labels", "out")}
 
 
-def main(argv):
-    del argv  # flags_parser refuses positional arguments
+def _labels(class_names):
+    """`(labels or None, num_samples, num_columns)` from --labels and --num_samples."""
+    if FLAGS.labels is None:
+        return None, FLAGS.num_samples, None
+    from tfgan import labels as labels_lib  # noqa: PLC0415
+
+    try:
+        labels = labels_lib.parse_labels(FLAGS.labels, class_names, FLAGS.num_samples)
+    except ValueError as error:
+        fail(str(error), USAGE)
+    if FLAGS.labels.strip() == "all":
+        return labels, len(labels), FLAGS.num_samples
+    return labels, (FLAGS.num_samples if len(labels) == 1 else len(labels)), None
+
+
+def _sample_from_server():
     if not FLAGS.model_name:
         fail("--model_name is required", USAGE)
+    labels, num_samples, num_columns = _labels(None)
     try:
         client = connect(FLAGS.server, timeout=FLAGS.timeout)
     except ValueError as error:
         fail(str(error), USAGE)
+    inputs = {"num_samples": num_samples, "seed": FLAGS.seed}
+    if labels is not None:
+        inputs["labels"] = labels
     with client:
         try:
-            outputs = client.predict(
-                FLAGS.model_name,
-                {"num_samples": FLAGS.num_samples, "seed": FLAGS.seed},
-                signature_name=FLAGS.signature_name,
-                version=FLAGS.version,
-            )
+            outputs = client.predict(FLAGS.model_name, inputs,
+                                     signature_name=FLAGS.signature_name, version=FLAGS.version)
         except ServingError as error:
             fail(" ".join(str(error).split()), FAILURE)
     if "samples" not in outputs:
         fail(f"signature {FLAGS.signature_name} has no samples output; it has "
              f"{', '.join(sorted(outputs))}", FAILURE)
+    return outputs["samples"], num_columns
+
+
+def _sample_from_source():
+    from tfgan import sample_sources  # noqa: PLC0415  (TensorFlow loads only when needed)
+
+    try:
+        source = (sample_sources.CheckpointSource(FLAGS.checkpoint) if FLAGS.checkpoint
+                  else sample_sources.SavedModelSource(FLAGS.saved_model))
+    except (FileNotFoundError, ValueError) as error:
+        fail(" ".join(str(error).split()), USAGE)
+    if source.conditional and FLAGS.labels is None:
+        fail("this model is class-conditional: pass --labels (indices, names or all)", USAGE)
+    labels, num_samples, num_columns = _labels(source.class_names)
+    try:
+        samples = source.sample(num_samples, FLAGS.seed, labels)
+    except ValueError as error:
+        fail(" ".join(str(error).split()), USAGE)
+    return samples, num_columns
+
+
+def main(argv):
+    del argv  # flags_parser refuses positional arguments
+    if FLAGS.checkpoint and FLAGS.saved_model:
+        fail("pass at most one of --checkpoint and --saved_model", USAGE)
+    if FLAGS.checkpoint or FLAGS.saved_model:
+        samples, num_columns = _sample_from_source()
+    else:
+        samples, num_columns = _sample_from_server()
     from tfgan import plots  # matplotlib loads only once there is something to draw
 
-    plots.save_samples(outputs["samples"], FLAGS.out)
-    print(f"wrote {len(outputs['samples'])} samples to {FLAGS.out}")
+    plots.save_samples(np.asarray(samples), FLAGS.out, num_columns=num_columns)
+    print(f"wrote {len(samples)} samples to {FLAGS.out}")
 
 
 def run(argv=None):

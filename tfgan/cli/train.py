@@ -21,14 +21,14 @@ define_flags(TrainConfig, FLAGS)
 
 # `--help` groups; a field added to TrainConfig and not listed here shows under "other".
 GROUPS = {
-    "data": ("dataset", "mnist_path", "data_dir", "image_dir", "image_size"),
+    "data": ("dataset", "mnist_path", "data_dir", "image_dir", "image_size", "conditional"),
     "model": ("architecture", "z_dim", "prior", "g_hidden_units", "d_hidden_units",
               "activation", "output_activation", "d_feature_units", "width", "d_width",
               "dropout",
               "minibatch", "num_kernels", "kernel_dim", "pack", "spectral_norm",
               "num_generators", "num_discriminators", "adversary_weighting",
-              "adversary_temperature"),
-    "loss": ("loss", "gradient_penalty", "gradient_penalty_weight"),
+              "adversary_temperature", "conditioning"),
+    "loss": ("loss", "gradient_penalty", "gradient_penalty_weight", "acgan_weight"),
     "schedule": ("schedule", "k_d", "k_g", "d_confidence", "unrolled_steps",
                  "unrolled_learning_rate"),
     "optimizer": ("optimizer", "learning_rate", "d_learning_rate", "g_learning_rate",

@@ -152,9 +152,12 @@ def load_mnist_arrays(split, mnist_path=None, data_dir=None):
     return images.reshape((-1, *MNIST_SHAPE)), labels.astype(np.int64)
 
 
+CLASS_NAMES = tuple(str(digit) for digit in range(10))
+
+
 def load_mnist(
     *, batch_size, value_range, seed=0, split="train", mnist_path=None, data_dir=None,
-    image_size=None,
+    image_size=None, labelled=False,
 ):
     """Streams batches of MNIST digits, held in memory.
 
@@ -167,15 +170,18 @@ def load_mnist(
         data_dir: str or `None`, see `load_mnist_arrays`. Defaults to `None`.
         image_size: int or `None`, resize the digits to `image_size x image_size`. Defaults
             to `None` (28 x 28).
+        labelled: bool, yield `(images, labels)` with each digit's int32 label. Defaults to
+            `False`.
 
     Returns:
         `(dataset, info)`: an infinite `tf.data.Dataset` of float32 batches
-        `[batch_size, H, W, 1]` and its `DatasetInfo` (kind `"image"`).
+        `[batch_size, H, W, 1]` (with `labelled`, `(images, labels)`) and its `DatasetInfo`
+        (kind `"image"`; with `labelled`, `class_names` `"0"` to `"9"`).
 
     Raises:
         ValueError, DatasetUnavailableError: see `load_mnist_arrays`.
     """
-    images, _ = load_mnist_arrays(split, mnist_path=mnist_path, data_dir=data_dir)
+    images, labels = load_mnist_arrays(split, mnist_path=mnist_path, data_dir=data_dir)
     size = MNIST_SHAPE[0] if image_size is None else image_size
     image_shape = (size, size, MNIST_SHAPE[2])
     dataset = batch_arrays(
@@ -184,6 +190,7 @@ def load_mnist(
         batch_size=batch_size,
         value_range=value_range,
         seed=seed,
+        labels=labels if labelled else None,
     )
     info = DatasetInfo(
         name="mnist",
@@ -191,5 +198,6 @@ def load_mnist(
         data_shape=image_shape,
         value_range=value_range,
         num_examples=len(images),
+        class_names=CLASS_NAMES if labelled else None,
     )
     return dataset, info

@@ -2,7 +2,9 @@
 
 import dataclasses
 
+import numpy as np
 import tensorflow as tf
+
 
 @dataclasses.dataclass(frozen=True)
 class DatasetInfo:
@@ -17,6 +19,9 @@ class DatasetInfo:
             for points.
         num_examples: int, the number of distinct examples in the split, or `None` for the
             infinite toy distributions.
+        class_names: tuple of str, the name of each label of a labelled (conditional)
+            pipeline, whose batches are `(samples, labels)` with int32 labels `[batch]` in
+            `[0, len(class_names))`; `None` for unlabelled batches. Defaults to `None`.
     """
 
     name: str
@@ -24,6 +29,7 @@ class DatasetInfo:
     data_shape: tuple
     value_range: tuple | None
     num_examples: int | None
+    class_names: tuple | None = None
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -68,7 +74,8 @@ def resize_image(image, image_shape):
 
 
 def batch_images(
-    examples, *, image_shape, batch_size, value_range, seed, shuffle_buffer, decode=None
+    examples, *, image_shape, batch_size, value_range, seed, shuffle_buffer, decode=None,
+    labelled=False,
 ):
     """Turns a finite data set of examples into tfgan's infinite stream of image batches.
 
@@ -86,28 +93,38 @@ def batch_images(
         shuffle_buffer: int, the number of examples the shuffle draws from.
         decode: callable or `None`, maps one example to an image `[H, W, C]` in [0, 255]
             (e.g. reads and decodes a file). Defaults to `None` (examples are images).
+        labelled: bool, examples are `(example, label)` pairs; the batches are then
+            `(images, labels)` with int32 labels `[batch_size]`. Defaults to `False`.
 
     Returns:
-        `tf.data.Dataset` of float32 batches `[batch_size, *image_shape]`.
+        `tf.data.Dataset` of float32 batches `[batch_size, *image_shape]`, or of
+        `(images, labels)` pairs when `labelled`.
     """
 
     dataset = examples.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.repeat()
-    if decode is not None or tuple(examples.element_spec.shape) != tuple(image_shape):
+    example_spec = dataset.element_spec[0] if labelled else dataset.element_spec
+    if decode is not None or tuple(example_spec.shape) != tuple(image_shape):
 
         def to_image(example):
             image = example if decode is None else decode(example)
             return resize_image(image, image_shape)
 
-        dataset = dataset.map(to_image, num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.map(
+            (lambda example, label: (to_image(example), label)) if labelled else to_image,
+            num_parallel_calls=tf.data.AUTOTUNE)
     # Images already of the right shape skip the per-image map: on a
     # 2-core machine its threads take the cores the train step needs.
     dataset = dataset.batch(batch_size, drop_remainder=True)
-    dataset = dataset.map(lambda images: scale_images(images, value_range))
+    if labelled:
+        dataset = dataset.map(lambda images, labels: (
+            scale_images(images, value_range), tf.cast(labels, tf.int32)))
+    else:
+        dataset = dataset.map(lambda images: scale_images(images, value_range))
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def batch_arrays(images, *, image_shape, batch_size, value_range, seed):
+def batch_arrays(images, *, image_shape, batch_size, value_range, seed, labels=None):
     """Turns images held in memory into tfgan's infinite stream of image batches.
 
     Every epoch is a fresh seeded permutation of all images (epoch `e` from the stateless seed
@@ -123,9 +140,12 @@ def batch_arrays(images, *, image_shape, batch_size, value_range, seed):
         batch_size: int, the number of images per batch.
         value_range: `(lo, hi)` tuple of floats the pixels are scaled to.
         seed: int, the shuffle seed; the same seed gives the same batches.
+        labels: int array `[n]` or `None`; when given, every batch is `(images, labels)`
+            with the images' int32 labels `[batch_size]`. Defaults to `None`.
 
     Returns:
-        `tf.data.Dataset` of float32 batches `[batch_size, *image_shape]`.
+        `tf.data.Dataset` of float32 batches `[batch_size, *image_shape]`, or of
+        `(images, labels)` pairs when `labels` is given.
 
     Raises:
         ValueError: if there are fewer images than `batch_size`.
@@ -151,5 +171,11 @@ def batch_arrays(images, *, image_shape, batch_size, value_range, seed):
         batch = tf.ensure_shape(batch, (batch_size, *image_shape))
         return scale_images(batch, value_range)
 
-    dataset = tf.data.Dataset.counter().flat_map(epoch_batches).map(make_batch)
+    def make_labelled_batch(indices):
+        return make_batch(indices), tf.gather(labels, indices)
+
+    if labels is not None:
+        labels = tf.constant(np.asarray(labels), tf.int32)
+    dataset = tf.data.Dataset.counter().flat_map(epoch_batches).map(
+        make_batch if labels is None else make_labelled_batch)
     return dataset.prefetch(tf.data.AUTOTUNE)

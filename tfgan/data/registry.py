@@ -42,7 +42,7 @@ def _image_range(value_range):
 
 def load_dataset(
     name, *, batch_size, value_range=DEFAULT_IMAGE_RANGE, seed=0, split="train", data_dir=None,
-    mnist_path=None, image_dir=None, image_size=None, shuffle_buffer=10000,
+    mnist_path=None, image_dir=None, image_size=None, shuffle_buffer=10000, labelled=False,
 ):
     """Builds the training input pipeline of a data set.
 
@@ -70,13 +70,19 @@ def load_dataset(
         shuffle_buffer: int, the number of examples the shuffle draws from, for data sets
             streamed from files (`"folder"`, tensorflow-datasets); MNIST is held in memory and
             fully reshuffled every epoch. Defaults to `10000`.
+        labelled: bool, yield `(samples, labels)` for class-conditional training: MNIST's
+            digits, a tensorflow-datasets set's `"label"`, `"folder"`'s class
+            sub-directories, the mode of a `"ring"` or `"grid"` point. `info.class_names`
+            names the labels. Defaults to `False`.
 
     Returns:
         `(dataset, info)`: an infinite, prefetched `tf.data.Dataset` of float32 batches
-        `[batch_size, *info.data_shape]` (static shape), and its `DatasetInfo`.
+        `[batch_size, *info.data_shape]` (static shape), with `labelled` paired with int32
+        labels `[batch_size]`, and its `DatasetInfo`.
 
     Raises:
-        ValueError: for an unknown name or an invalid argument.
+        ValueError: for an unknown name or an invalid argument, or `labelled` for a data set
+            without labels (`"stacked_mnist"`, the curves and the 1-D Gaussian).
         DatasetUnavailableError: if the data can neither be read locally nor downloaded.
 
     Example:
@@ -90,7 +96,7 @@ def load_dataset(
     if image_size is not None:
         _check_positive_int("image_size", image_size)
     if name in toys.TOYS:
-        return toys.load_toy(name, batch_size=batch_size, seed=seed)
+        return toys.load_toy(name, batch_size=batch_size, seed=seed, labelled=labelled)
     image_options = dict(
         batch_size=batch_size,
         value_range=_image_range(value_range),
@@ -99,9 +105,13 @@ def load_dataset(
     )
     if name == "mnist":
         return mnist.load_mnist(
-            split=split, mnist_path=mnist_path, data_dir=data_dir, **image_options
+            split=split, mnist_path=mnist_path, data_dir=data_dir, labelled=labelled,
+            **image_options
         )
     if name == "stacked_mnist":
+        if labelled:
+            raise ValueError("stacked_mnist has no class labels (each image is three digits). "
+                             f"Received: labelled={labelled}")
         if image_size is not None:
             raise ValueError(
                 f"stacked_mnist images are 28x28; it cannot be resized. "
@@ -111,10 +121,11 @@ def load_dataset(
             images, batch_size=batch_size, value_range=image_options["value_range"], seed=seed)
     if name == "folder":
         return folder.load_folder(image_dir=image_dir, shuffle_buffer=shuffle_buffer,
-                                  **image_options)
+                                  labelled=labelled, **image_options)
     if isinstance(name, str) and tfds_images.is_tfds_name(name):
         return tfds_images.load_tfds_images(name, split=split, data_dir=data_dir,
-                                            shuffle_buffer=shuffle_buffer, **image_options)
+                                            shuffle_buffer=shuffle_buffer, labelled=labelled,
+                                            **image_options)
     raise ValueError(
         f"Unknown dataset; expected one of {DATASETS} or a tensorflow-datasets image data set "
         f"such as 'fashion_mnist' or 'cifar10'. Received: name={name!r}"

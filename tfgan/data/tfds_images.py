@@ -168,7 +168,7 @@ def _image_shape(name, image_feature_shape, image_size):
 
 def load_tfds_images(
     name, *, batch_size, value_range, seed=0, split="train", data_dir=None, image_size=None,
-    shuffle_buffer=10000,
+    shuffle_buffer=10000, labelled=False,
 ):
     """Streams batches of images from a tensorflow-datasets image data set.
 
@@ -187,6 +187,8 @@ def load_tfds_images(
             too large to hold in memory (over `IN_MEMORY_BYTES` of pixels); a smaller split is
             decoded once and fully reshuffled every epoch (`batch_arrays`). Defaults to
             `10000`.
+        labelled: bool, yield `(images, labels)` from the data set's `"label"` class
+            feature; its names become `class_names`. Defaults to `False`.
 
     Returns:
         `(dataset, info)`: an infinite `tf.data.Dataset` of float32 batches
@@ -204,6 +206,15 @@ def load_tfds_images(
             f"tfgan trains on tensorflow-datasets data sets with an 'image' feature; this one "
             f"has {sorted(builder.info.features)}. Received: name={name!r}"
         )
+    class_names = None
+    if labelled:
+        features = builder.info.features
+        label = features["label"] if "label" in features else None
+        if not isinstance(label, tfds.features.ClassLabel):
+            raise ValueError(
+                f"A labelled tensorflow-datasets data set needs a 'label' class feature; this "
+                f"one has {sorted(builder.info.features)}. Received: name={name!r}")
+        class_names = tuple(label.names)
     image_shape = _image_shape(name, builder.info.features["image"].shape, image_size)
     prepare_builder(
         builder,
@@ -214,13 +225,18 @@ def load_tfds_images(
     stored_shape = builder.info.features["image"].shape
     if None not in stored_shape and num_examples * np.prod(stored_shape) <= IN_MEMORY_BYTES:
         # Small data sets (MNIST-like, CIFAR) are decoded once and batched from memory.
-        images = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1))["image"]
-        dataset = batch_arrays(images, image_shape=image_shape, batch_size=batch_size,
-                               value_range=value_range, seed=seed)
+        arrays = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1))
+        dataset = batch_arrays(arrays["image"], image_shape=image_shape, batch_size=batch_size,
+                               value_range=value_range, seed=seed,
+                               labels=arrays["label"] if labelled else None)
     else:
+        examples = builder.as_dataset(split=split, shuffle_files=False)
+        if labelled:
+            examples = examples.map(lambda example: (example["image"], example["label"]))
         dataset = batch_images(
-            builder.as_dataset(split=split, shuffle_files=False),
-            decode=lambda example: example["image"],
+            examples,
+            labelled=labelled,
+            decode=None if labelled else (lambda example: example["image"]),
             image_shape=image_shape,
             batch_size=batch_size,
             value_range=value_range,
@@ -233,5 +249,6 @@ def load_tfds_images(
         data_shape=image_shape,
         value_range=value_range,
         num_examples=num_examples,
+        class_names=class_names,
     )
     return dataset, info

@@ -13,6 +13,10 @@ and `sample_toy(name, n, seed)` is the first batch of `load_toy(name, batch_size
   Srivastava et al. 2017, https://arxiv.org/abs/1705.07761); points `(2,)`.
 - `grid`: 25 equally likely Gaussians, std 0.05, centred on {-4, -2, 0, 2, 4}^2 (PacGAN,
   Lin et al. 2018, https://arxiv.org/abs/1712.04086); points `(2,)`.
+
+The mixtures (`ring`, `grid`) are also labelled data sets: `load_toy(..., labelled=True)`
+yields each point with the index of the mode it was drawn from (`ring_modes()[k]`,
+`grid_modes()[k]`), the same points as without labels.
 """
 
 import dataclasses
@@ -73,13 +77,13 @@ def _sample_gaussian_1d(num_samples, seed):
     )
 
 
-def _sample_mixture(modes, std, num_samples, seed):
+def _sample_labelled_mixture(modes, std, num_samples, seed):
     mode_seed, noise_seed = tf.unstack(tf.random.split(seed, 2))
     index = tf.random.stateless_uniform(
         [num_samples], mode_seed, minval=0, maxval=len(modes), dtype=tf.int32
     )
     noise = tf.random.stateless_normal([num_samples, 2], noise_seed, stddev=std)
-    return tf.gather(tf.constant(modes), index) + noise
+    return tf.gather(tf.constant(modes), index) + noise, index
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,19 +94,34 @@ class Toy:
         data_shape: tuple of ints, the shape of one point.
         sample: callable `(num_samples, seed) -> float32 [num_samples, *data_shape]`, where
             `seed` is an int64 tensor of shape `[2]` for TensorFlow's stateless random ops.
+        sample_labelled: callable `(num_samples, seed) -> (points, int32 labels
+            [num_samples])` drawing the same points as `sample`, or `None` for a toy without
+            classes. Defaults to `None`.
+        num_classes: int, the number of labels `sample_labelled` gives (0: none).
+            Defaults to `0`.
     """
 
     data_shape: tuple
     sample: Callable
+    sample_labelled: Callable | None = None
+    num_classes: int = 0
+
+
+def _mixture(modes, std):
+    def sample_labelled(num_samples, seed):
+        return _sample_labelled_mixture(modes, std, num_samples, seed)
+
+    return Toy((2,), lambda n, seed: sample_labelled(n, seed)[0], sample_labelled, len(modes))
 
 
 TOYS = {
     "quadratic": Toy((2,), _sample_quadratic),
     "gaussian_1d": Toy((1,), _sample_gaussian_1d),
     "two_curves": Toy((2,), _sample_two_curves),
-    "ring": Toy((2,), lambda n, seed: _sample_mixture(ring_modes(), RING_STD, n, seed)),
-    "grid": Toy((2,), lambda n, seed: _sample_mixture(grid_modes(), GRID_STD, n, seed)),
+    "ring": _mixture(ring_modes(), RING_STD),
+    "grid": _mixture(grid_modes(), GRID_STD),
 }
+LABELLED_TOYS = tuple(name for name, toy in TOYS.items() if toy.sample_labelled is not None)
 
 
 def _get_toy(name):
@@ -115,7 +134,7 @@ def _batch_seed(seed, step):
     return tf.stack([tf.cast(seed, tf.int64), tf.cast(step, tf.int64)])
 
 
-def load_toy(name, *, batch_size, seed=0):
+def load_toy(name, *, batch_size, seed=0, labelled=False):
     """Streams batches of points from a toy distribution.
 
     The points are drawn independently, so the stream needs no shuffling; batch `k` depends
@@ -126,21 +145,30 @@ def load_toy(name, *, batch_size, seed=0):
             `"grid"`.
         batch_size: int, the number of points per batch.
         seed: int, the same seed gives the same batches. Defaults to `0`.
+        labelled: bool, yield `(points, labels)`, each label the index of the point's mode;
+            only the mixtures (`LABELLED_TOYS`) have labels. Defaults to `False`.
 
     Returns:
         `(dataset, info)`: an infinite `tf.data.Dataset` of float32 batches
-        `[batch_size, *data_shape]` in data units, and its `DatasetInfo` (kind `"points"`).
+        `[batch_size, *data_shape]` in data units (with `labelled`, `(points, int32 labels
+        [batch_size])`), and its `DatasetInfo` (kind `"points"`; with `labelled`,
+        `class_names` `"0"`, `"1"`, ...).
 
     Raises:
-        ValueError: if `name` is not a toy.
+        ValueError: if `name` is not a toy, or `labelled` is set for a toy without modes.
     """
     toy = _get_toy(name)
+    if labelled and toy.sample_labelled is None:
+        raise ValueError(f"Only the mixtures {LABELLED_TOYS} have labels (the index of each "
+                         f"point's mode). Received: name={name!r}")
+    sample = toy.sample_labelled if labelled else toy.sample
     dataset = tf.data.Dataset.counter().map(
-        lambda step: toy.sample(batch_size, _batch_seed(seed, step)),
+        lambda step: sample(batch_size, _batch_seed(seed, step)),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     info = DatasetInfo(
-        name=name, kind="points", data_shape=toy.data_shape, value_range=None, num_examples=None
+        name=name, kind="points", data_shape=toy.data_shape, value_range=None, num_examples=None,
+        class_names=tuple(str(k) for k in range(toy.num_classes)) if labelled else None,
     )
     return dataset.prefetch(tf.data.AUTOTUNE), info
 

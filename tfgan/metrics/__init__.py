@@ -9,6 +9,7 @@ from tfgan.metrics.classifier import (
     train_classifier,
 )
 from tfgan.metrics.classifier_score import ClassifierScore, classifier_score
+from tfgan.metrics.conditional import ConditionalAccuracy, conditional_accuracy
 from tfgan.metrics.evaluate import ImageOutputs, evaluate_samples, image_outputs, to_unit_range
 from tfgan.metrics.frechet import (
     FrechetDistance,
@@ -17,6 +18,7 @@ from tfgan.metrics.frechet import (
     frechet_distance_from_moments,
 )
 from tfgan.metrics.kernel_distance import kernel_distance
+from tfgan.metrics.per_class import CONDITIONAL_KINDS, evaluate_per_class
 from tfgan.metrics.precision_recall import PrecisionRecall, precision_recall
 from tfgan.metrics.registry import METRICS, get_metrics
 from tfgan.metrics.stacked_mnist import (
@@ -30,4 +32,5 @@ from tfgan.metrics.toy_modes import (
     curve_distance,
     mode_coverage,
     moment_error,
+    nearest_mode,
 )

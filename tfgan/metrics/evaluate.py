@@ -94,7 +94,19 @@ def evaluate_samples(samples, kind, reference=None, classifier=None, value_range
     """
     functions = get_metrics(kind, metrics)
     progress = progress_fn or (lambda stage: None)
-    real = None
+    fake, real = judged_samples(samples, kind, reference, classifier, value_range, progress)
+    return measure(fake, real, functions, progress)
+
+
+def judged_samples(samples, kind, reference=None, classifier=None, value_range=(0.0, 1.0),
+                   progress_fn=None):
+    """`(fake, real)`: what the metrics of `kind` read of generated and real samples.
+
+    `"mnist"`: the classifier's `ImageOutputs` of both; `"stacked_mnist"`: the predicted
+    3-digit classes of the samples and `None`; the toys: the points as float64 and `None`.
+    Arguments as `evaluate_samples`'.
+    """
+    progress = progress_fn or (lambda stage: None)
     if kind == "mnist":
         if reference is None:
             raise ValueError("kind 'mnist' needs real reference images. Received: reference=None")
@@ -102,15 +114,19 @@ def evaluate_samples(samples, kind, reference=None, classifier=None, value_range
         fake = image_outputs(samples, classifier, value_range)
         if not isinstance(reference, ImageOutputs):
             reference = image_outputs(reference, classifier, value_range)
-        real = reference
-    elif kind == "stacked_mnist":
+        return fake, reference
+    if kind == "stacked_mnist":
         classifier = classifier if classifier is not None else default_classifier()
         progress(f"classifier predictions of {len(samples)} samples")
-        fake = stacked_mnist_classes(classifier, to_unit_range(samples, value_range))
-    else:
-        fake = np.asarray(samples, dtype="float64")
+        return stacked_mnist_classes(classifier, to_unit_range(samples, value_range)), None
+    return np.asarray(samples, dtype="float64"), None
+
+
+def measure(fake, real, functions, progress_fn=None):
+    """Runs metric `functions` (`get_metrics`' dict) on judged samples; merges their values."""
     results = {}
     for name, function in functions.items():
-        progress(name)
+        if progress_fn is not None:
+            progress_fn(name)
         results.update(function(fake, real))
     return results

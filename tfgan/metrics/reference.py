@@ -5,7 +5,8 @@ from tfgan.metrics.evaluate import image_outputs
 from tfgan.metrics.registry import get_metrics
 
 
-def load_reference(dataset, num_images, mnist_path=None, data_dir=None, classifier=None):
+def load_reference(dataset, num_images, mnist_path=None, data_dir=None, classifier=None,
+                   with_labels=False):
     """Computes, once, the `reference` that `evaluate_samples` needs for a data set.
 
     Only `"mnist"` compares with real images: the classifier outputs of the first
@@ -21,9 +22,13 @@ def load_reference(dataset, num_images, mnist_path=None, data_dir=None, classifi
             Defaults to `None`.
         data_dir: str or `None`, the tensorflow-datasets data directory. Defaults to `None`.
         classifier: `MnistClassifier` or `None` (the committed one). Defaults to `None`.
+        with_labels: bool, also return the real digits' labels (per-class metrics).
+            Defaults to `False`.
 
     Returns:
-        `tfgan.metrics.ImageOutputs` of the real digits for `"mnist"`, `None` otherwise.
+        `tfgan.metrics.ImageOutputs` of the real digits for `"mnist"`, `None` otherwise; with
+        `with_labels`, the pair `(that, labels)`, labels an int array for `"mnist"`, else
+        `None`.
 
     Raises:
         ValueError: `dataset` has no metrics, or `num_images` < 1.
@@ -33,6 +38,7 @@ def load_reference(dataset, num_images, mnist_path=None, data_dir=None, classifi
     if num_images < 1:
         raise ValueError(f"num_images must be at least 1. Received: num_images={num_images}")
     if dataset != "mnist":
-        return None
-    images, _ = load_mnist_arrays("test", mnist_path=mnist_path, data_dir=data_dir)
-    return image_outputs(images[:num_images], classifier)
+        return (None, None) if with_labels else None
+    images, labels = load_mnist_arrays("test", mnist_path=mnist_path, data_dir=data_dir)
+    outputs = image_outputs(images[:num_images], classifier)
+    return (outputs, labels[:num_images]) if with_labels else outputs

@@ -67,6 +67,26 @@ def mode_coverage(samples, modes, std, num_std=3.0, min_samples=1):
     )
 
 
+def nearest_mode(samples, modes):
+    """The index of the mode centre nearest each sample: `[n]` int (a toy's "classifier",
+    judging which mode a conditional generator's sample fell in).
+
+    Args:
+        samples: float array `[n, d]` of points.
+        modes: float array `[num_modes, d]` of mode centres.
+
+    Returns:
+        int numpy array `[n]` in `[0, num_modes)`.
+
+    Raises:
+        ValueError: empty `samples`, or widths that differ.
+    """
+    samples = check_features(samples, "samples", 1)
+    modes = check_features(modes, "modes", 1)
+    check_same_width(samples, modes, ("samples", "modes"))
+    return np.argmin(np.linalg.norm(samples[:, None, :] - modes[None, :, :], axis=2), axis=1)
+
+
 def moment_error(samples, mean=GAUSSIAN_1D_MEAN, std=GAUSSIAN_1D_STD):
     """Absolute errors of the sample mean and standard deviation of a 1-D Gaussian.
 

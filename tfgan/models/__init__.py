@@ -1,6 +1,15 @@
 """Generator and discriminator networks, and a registry that builds them by name."""
 
 from tfgan.models.argument_validation import OUTPUT_ACTIVATIONS
+from tfgan.models.conditional import (
+    CONDITIONINGS,
+    AuxiliaryClassifierDiscriminator,
+    ConcatDiscriminator,
+    ProjectionDiscriminator,
+    concat_shape,
+    conditioned_discriminator,
+)
+from tfgan.models.conditional_batch_norm import ConditionalBatchNormalization
 from tfgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from tfgan.models.minibatch import MinibatchDiscrimination
 from tfgan.models.mlp import HIDDEN_ACTIVATIONS, MLPDiscriminator, MLPGenerator

@@ -6,6 +6,8 @@ They live here, not in `registry.py`, because `registry.py` imports the families
 
 import numbers
 
+import keras
+
 OUTPUT_ACTIVATIONS = ("sigmoid", "tanh", "linear")
 
 
@@ -55,3 +57,35 @@ def check_bool(name, value):
     if not isinstance(value, bool):
         raise ValueError(f"{name} must be True or False. Received: {name}={value!r}")
     return value
+
+
+def check_num_classes(num_classes, allow_zero=True):
+    """Returns `num_classes` as an int; raises `ValueError` unless it is >= 2 (or 0, meaning
+    unconditional, when `allow_zero`)."""
+    if not _is_int(num_classes) or num_classes < 0 or num_classes == 1 or (
+            num_classes == 0 and not allow_zero):
+        allowed = "0 (unconditional) or an integer >= 2" if allow_zero else "an integer >= 2"
+        raise ValueError(f"num_classes must be {allowed}. Received: num_classes={num_classes!r}")
+    return int(num_classes)
+
+
+def split_labelled(inputs, num_classes):
+    """`(x, labels)` of a network's input: `x` alone (labels None) when `num_classes` is 0,
+    else the pair `[x, labels]`, labels cast to int32.
+
+    A conditional network takes its two inputs as one list, as Keras multi-input models do,
+    so that Keras and SavedModel see every input of `call`.
+
+    Raises:
+        ValueError: a conditional network is given no labels, or an unconditional one some.
+    """
+    if not num_classes:
+        if isinstance(inputs, (list, tuple)):
+            raise ValueError("An unconditional network takes one input, no labels. "
+                             f"Received: {len(inputs)} inputs")
+        return inputs, None
+    if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+        raise ValueError("A class-conditional network takes [inputs, labels]: call it as "
+                         "network([x, labels]). Received: one input")
+    x, labels = inputs
+    return x, keras.ops.cast(labels, "int32")

@@ -23,11 +23,15 @@ from tfgan.models.argument_validation import (
     check_bool,
     check_choice,
     check_minibatch,
+    check_num_classes,
     check_positive_int,
     check_positive_ints,
+    split_labelled,
 )
+from tfgan.models.conditional_batch_norm import ConditionalBatchNormalization
 from tfgan.models.minibatch import MinibatchDiscrimination
 from tfgan.models.spectral_norm import maybe_spectral_norm
+from tfgan.models.tracking import track_layers
 
 SUPPORTED_SIZES = (28, 32)
 # The tutorial's keras.layers.LeakyReLU() default, written out so a Keras change cannot move it.
@@ -65,15 +69,22 @@ def _filters(base, width):
     return max(1, round(base * width))
 
 
-def _upsample(filters, strides):
-    return keras.Sequential([
+def _batch_norm(num_classes):
+    """Batch norm, conditional on the class when `num_classes` is set."""
+    if num_classes:
+        return ConditionalBatchNormalization(num_classes)
+    # Synchronized: under several replicas the batch statistics are the global batch's,
+    # so every replica keeps the same moving statistics (one device: no difference).
+    return keras.layers.BatchNormalization(synchronized=True)
+
+
+def _upsample(filters, strides, num_classes):
+    return [
         keras.layers.Conv2DTranspose(filters, KERNEL_SIZE, strides=strides, padding="same",
                                      use_bias=False),
-        # Synchronized: under several replicas the batch statistics are the global batch's,
-        # so every replica keeps the same moving statistics (one device: no difference).
-        keras.layers.BatchNormalization(synchronized=True),
+        _batch_norm(num_classes),
         keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE),
-    ])
+    ]
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
@@ -91,10 +102,15 @@ class DCGANGenerator(keras.Model):
             Defaults to `1.0`.
         output_activation: str, `"tanh"` (images in [-1, 1]), `"sigmoid"` ([0, 1]) or
             `"linear"`. Defaults to `"tanh"`.
+        num_classes: int, 0 for an unconditional generator, else the number of classes
+            (>= 2): every batch norm becomes a `ConditionalBatchNormalization` (a scale and
+            shift per class; Miyato & Koyama 2018, https://arxiv.org/abs/1802.05637).
+            Defaults to `0`.
         **kwargs: base `keras.Model` arguments (`name`, `dtype`, ...).
 
     Input shape:
-        `z`, float32 `[batch, z_dim]`.
+        `z`, float32 `[batch, z_dim]`; with `num_classes`, the pair `[z, labels]`, labels
+        int `[batch]`.
 
     Output shape:
         float32 `[batch, H, W, C]`.
@@ -110,9 +126,11 @@ class DCGANGenerator(keras.Model):
     TensorShape([2, 28, 28, 1])
     """
 
-    def __init__(self, z_dim, data_shape, width=1.0, output_activation="tanh", **kwargs):
+    def __init__(self, z_dim, data_shape, width=1.0, output_activation="tanh", num_classes=0,
+                 **kwargs):
         super().__init__(**kwargs)
         self.z_dim = check_positive_int("z_dim", z_dim)
+        self.num_classes = check_num_classes(num_classes)
         self.data_shape = _check_image_shape(data_shape)
         self.width = _check_width(width)
         check_choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
@@ -120,26 +138,50 @@ class DCGANGenerator(keras.Model):
 
         grid = self.data_shape[0] // 4
         projected_filters = _filters(256, self.width)
-        self.project = keras.Sequential([
+        project = [
             keras.layers.Dense(grid * grid * projected_filters, use_bias=False),
-            keras.layers.BatchNormalization(synchronized=True),
+            _batch_norm(self.num_classes),
             keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE),
             keras.layers.Reshape((grid, grid, projected_filters)),
-        ])
-        # One Sequential, not a Python list: tf.train.Checkpoint does not follow a Keras 3 list
-        # attribute, and the batch-norm statistics in it have no optimizer to reach them by.
-        self.upsample = keras.Sequential([
-            _upsample(_filters(128, self.width), strides=1),
-            _upsample(_filters(64, self.width), strides=2),
-        ])
+        ]
+        upsample = [
+            _upsample(_filters(128, self.width), strides=1, num_classes=self.num_classes),
+            _upsample(_filters(64, self.width), strides=2, num_classes=self.num_classes),
+        ]
+        if self.num_classes:
+            # Called layer by layer, each conditional batch norm with the labels (a
+            # `keras.Sequential` passes no second input); each layer an attribute, so that
+            # tf.train.Checkpoint follows it (it does not follow a Keras 3 list attribute).
+            self.conditional_layers = [*project, *upsample[0], *upsample[1]]
+            track_layers(self, self.conditional_layers, "conditional_layer")
+        else:
+            # Sequentials, not Python lists: tf.train.Checkpoint does not follow a Keras 3
+            # list attribute, and the batch-norm statistics in it have no optimizer to reach
+            # them by.
+            self.project = keras.Sequential(project)
+            self.upsample = keras.Sequential([keras.Sequential(block) for block in upsample])
         self.to_image = keras.layers.Conv2DTranspose(
             self.data_shape[-1], KERNEL_SIZE, strides=2, padding="same", use_bias=False)
         self.output_layer = keras.layers.Activation(output_activation, dtype="float32")
 
-    def call(self, z, training=None):
-        hidden = self.project(z, training=training)
-        hidden = self.upsample(hidden, training=training)
+    def call(self, inputs, training=None):
+        z, labels = split_labelled(inputs, self.num_classes)
+        if labels is not None:
+            hidden = self._conditional_blocks(z, labels, training)
+        else:
+            hidden = self.upsample(self.project(z, training=training), training=training)
         return self.output_layer(self.to_image(hidden))
+
+    def _conditional_blocks(self, z, labels, training):
+        """The projection and upsampling blocks layer by layer, each batch norm told the
+        labels."""
+        hidden = z
+        for layer in self.conditional_layers:
+            if isinstance(layer, ConditionalBatchNormalization):
+                hidden = layer(hidden, labels=labels, training=training)
+            else:
+                hidden = layer(hidden, training=training)
+        return hidden
 
     def get_config(self):
         config = super().get_config()
@@ -148,6 +190,7 @@ class DCGANGenerator(keras.Model):
             "data_shape": self.data_shape,
             "width": self.width,
             "output_activation": self.output_activation,
+            "num_classes": self.num_classes,
         })
         return config
 
@@ -227,11 +270,15 @@ class DCGANDiscriminator(keras.Model):
         """Returns the flattened convolution features `[batch, feature_dim]` of images `x`."""
         return self.flatten(self.downsample(x, training=training))
 
-    def call(self, x, training=None):
-        hidden = self.features(x, training=training)
+    def score(self, features):
+        """The logit `[batch, 1]` float32 of `features()`' output (the projection
+        discriminator's `psi`)."""
         if self.minibatch is not None:
-            hidden = self.minibatch(hidden)
-        return self.logit_layer(hidden)
+            features = self.minibatch(features)
+        return self.logit_layer(features)
+
+    def call(self, x, training=None):
+        return self.score(self.features(x, training=training))
 
     def get_config(self):
         config = super().get_config()

@@ -19,8 +19,10 @@ from tfgan.models.argument_validation import (
     check_bool,
     check_choice,
     check_minibatch,
+    check_num_classes,
     check_positive_int,
     check_positive_ints,
+    split_labelled,
 )
 from tfgan.models.minibatch import MinibatchDiscrimination
 from tfgan.models.spectral_norm import maybe_spectral_norm
@@ -46,6 +48,10 @@ class MLPGenerator(keras.Model):
     -> reshape to data_shape -> output_activation`. The output activation runs in float32, so
     samples are float32 even under a mixed-precision policy.
 
+    With `num_classes > 0` the generator is class-conditional (Mirza & Osindero 2014,
+    https://arxiv.org/abs/1411.1784): a learned embedding of the label,
+    `[batch, label_embedding_dim]`, is joined to `z` before the first layer.
+
     Args:
         z_dim: int, size of the latent vector `z`.
         data_shape: tuple of ints, shape of one sample, e.g. `(28, 28, 1)` or `(2,)`.
@@ -55,10 +61,15 @@ class MLPGenerator(keras.Model):
             Defaults to `"relu"`.
         output_activation: str, `"sigmoid"` (samples in [0, 1]), `"tanh"` ([-1, 1]) or
             `"linear"` (data units). Defaults to `"sigmoid"`.
+        num_classes: int, 0 for an unconditional generator, else the number of classes
+            (>= 2). Defaults to `0`.
+        label_embedding_dim: int, size of the label embedding joined to `z`.
+            Defaults to `16`.
         **kwargs: base `keras.Model` arguments (`name`, `dtype`, ...).
 
     Input shape:
-        `z`, float32 `[batch, z_dim]`.
+        `z`, float32 `[batch, z_dim]`; with `num_classes`, the pair `[z, labels]`, labels
+        int `[batch]`.
 
     Output shape:
         float32 `[batch, *data_shape]`.
@@ -74,7 +85,7 @@ class MLPGenerator(keras.Model):
     """
 
     def __init__(self, z_dim, data_shape, hidden_units=(128,), activation="relu",
-                 output_activation="sigmoid", **kwargs):
+                 output_activation="sigmoid", num_classes=0, label_embedding_dim=16, **kwargs):
         super().__init__(**kwargs)
         self.z_dim = check_positive_int("z_dim", z_dim)
         self.data_shape = check_positive_ints("data_shape", data_shape)
@@ -83,7 +94,12 @@ class MLPGenerator(keras.Model):
         check_choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
         self.activation = activation
         self.output_activation = output_activation
+        self.num_classes = check_num_classes(num_classes)
+        self.label_embedding_dim = check_positive_int("label_embedding_dim", label_embedding_dim)
 
+        self.label_embedding = None
+        if self.num_classes:
+            self.label_embedding = keras.layers.Embedding(num_classes, self.label_embedding_dim)
         self.hidden_layers = _hidden_layers(self.hidden_units, activation)
         track_layers(self, self.hidden_layers, "hidden")
         self.to_data = keras.layers.Dense(
@@ -92,8 +108,12 @@ class MLPGenerator(keras.Model):
         self.reshape = keras.layers.Reshape(self.data_shape)
         self.output_layer = keras.layers.Activation(output_activation, dtype="float32")
 
-    def call(self, z, training=None):
+    def call(self, inputs, training=None):
+        z, labels = split_labelled(inputs, self.num_classes)
         hidden = z
+        if labels is not None:
+            embedded = self.label_embedding(labels)
+            hidden = keras.ops.concatenate([z, keras.ops.cast(embedded, z.dtype)], axis=-1)
         for layer in self.hidden_layers:
             hidden = layer(hidden)
         return self.output_layer(self.reshape(self.to_data(hidden)))
@@ -106,6 +126,8 @@ class MLPGenerator(keras.Model):
             "hidden_units": self.hidden_units,
             "activation": self.activation,
             "output_activation": self.output_activation,
+            "num_classes": self.num_classes,
+            "label_embedding_dim": self.label_embedding_dim,
         })
         return config
 
@@ -196,11 +218,15 @@ class MLPDiscriminator(keras.Model):
             hidden = self.feature_layer(hidden)
         return hidden
 
-    def call(self, x, training=None):
-        hidden = self.features(x, training=training)
+    def score(self, features):
+        """The logit `[batch, 1]` float32 of `features()`' output (the projection
+        discriminator's `psi`)."""
         if self.minibatch is not None:
-            hidden = self.minibatch(hidden)
-        return self.logit_layer(hidden)
+            features = self.minibatch(features)
+        return self.logit_layer(features)
+
+    def call(self, x, training=None):
+        return self.score(self.features(x, training=training))
 
     def get_config(self):
         config = super().get_config()
