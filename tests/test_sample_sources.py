@@ -292,3 +292,17 @@ def test_rest_rows_with_labels_give_each_label_its_sample(conditional_sources):
         np.testing.assert_allclose(
             np.asarray(row["samples"])[None], by_source["saved_model"].sample(1, 4, [label]),
             atol=1e-6)
+
+
+def test_rest_metadata_names_a_conditional_exports_classes(conditional_sources, sources):
+    _, server = conditional_sources
+    status, _, text = http("GET", f"{server.rest_url}/v1/models/digits_conditional/metadata")
+    assert status == 200
+    metadata = json.loads(text)["metadata"]
+    assert metadata["class_names"] == list("0123456789")
+    assert "sample" in metadata["signature_def"]["signature_def"]
+    # An unconditional export answers exactly the stock keys.
+    unconditional = sources[0]["server"]
+    status, _, text = http("GET", f"{unconditional.location['url']}/v1/models/"
+                                  f"{unconditional.model_name}/metadata")
+    assert status == 200 and list(json.loads(text)["metadata"]) == ["signature_def"]

@@ -24,6 +24,7 @@ aiohttp's own errors for malformed HTTP in TF Serving's JSON shape, logged in on
 
 import asyncio
 import dataclasses
+import json
 import logging
 import re
 import time
@@ -259,9 +260,12 @@ class RestApiHandler:
         map_json = json_format.MessageToJson(
             signature_map, preserving_proto_field_name=True, **_JSON_OPTIONS
         )
+        # A tfgan export of a conditional GAN adds its class names beside the signatures.
+        class_names = self._registry.resolve(model_spec_of(route)).class_names
+        extra = "" if class_names is None else ', "class_names": ' + json.dumps(class_names)
         return (
             '{\n"model_spec":' + spec_json + ',\n"metadata": {"signature_def": ' + map_json
-            + "}\n}\n"
+            + extra + "}\n}\n"
         )
 
 

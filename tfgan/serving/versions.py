@@ -9,6 +9,7 @@
   is warmed up before it serves (`warmup`).
 """
 
+import json
 import logging
 import os
 import re
@@ -112,6 +113,29 @@ def read_signature_defs(path, tags=("serve",)):
 
 
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+TFGAN_METADATA_FILE = os.path.join("assets.extra", "tfgan.json")  # tfgan.export writes it
+MAX_TFGAN_METADATA_BYTES = 1 << 20
+
+
+def read_class_names(path):
+    """The class names a tfgan export of a conditional GAN records, or None.
+
+    Args:
+        path: str, the version directory.
+
+    Returns:
+        list of str, or None when the version has no readable `assets.extra/tfgan.json` with
+        `class_names` (any other SavedModel).
+    """
+    try:
+        with open(os.path.join(path, TFGAN_METADATA_FILE), "rb") as f:
+            metadata = json.loads(f.read(MAX_TFGAN_METADATA_BYTES + 1))
+    except (OSError, ValueError):
+        return None
+    names = metadata.get("class_names") if isinstance(metadata, dict) else None
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        return None
+    return names
 MAX_WARMUP_RECORDS = 1000  # as the stock server's limit on warm-up records
 
 
@@ -189,6 +213,7 @@ class LoadedVersion:
         self.version = version
         self.path = path
         self.signature_defs = read_signature_defs(path, tags)
+        self.class_names = read_class_names(path)
         try:
             self._signatures = FunctionSignatures(path, tags)
         except Exception as error:  # noqa: BLE001 - any TF2 failure: try the v1 loader
