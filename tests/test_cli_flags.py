@@ -76,7 +76,8 @@ def test_help_groups_the_tools_own_flags_with_defaults(capsys):
     assert out.startswith("Trains a GAN")
     headings = [line[:-1] for line in out.splitlines() if line.endswith(":")
                 and not line.startswith(" ")]
-    assert headings == ["data", "model", "loss", "schedule", "optimizer", "run", "export"]
+    assert headings == ["preset", "data", "model", "loss", "schedule", "optimizer", "run",
+                        "export", "presets (--preset=NAME)"]
     assert "  --steps (default: 10000)\n      Total training iterations" in out
     assert "  --[no]minibatch (default: false)" in out
     assert "logtostderr" not in out and "--helpfull also lists" in out

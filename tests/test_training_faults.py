@@ -57,7 +57,7 @@ def test_interrupt_saves_its_step_and_history_stays_contiguous(tmp_path):
     assert _checkpoint_steps(workdir) == [10, 15]
     assert _history_steps(workdir) == [10, 15]  # the interrupted step has its row
     assert os.path.exists(workdir / "samples" / "000015.png")
-    gan = training.train(_config(workdir, steps=30))
+    gan, _ = training.train(_config(workdir, steps=30))
     assert int(gan.step.numpy()) == 30
     assert _history_steps(workdir) == [10, 15, 20, 30]
 
@@ -116,7 +116,7 @@ def test_a_truncated_newest_checkpoint_falls_back_to_the_one_before(tmp_path, ca
 
     gan, _, _ = training.load_run(str(workdir))  # what export.py does
     assert int(gan.step.numpy()) == 10
-    gan = training.train(_config(workdir, steps=30))
+    gan, _ = training.train(_config(workdir, steps=30))
     assert int(gan.step.numpy()) == 30
     warnings = [line for line in capfd.readouterr().err.splitlines() if "ckpt-20" in line]
     assert warnings and all(line.startswith("warning: checkpoint") for line in warnings)
@@ -163,7 +163,7 @@ def test_rollback_resumes_from_the_last_good_checkpoint(tmp_path, monkeypatch, c
 
     monkeypatch.setattr(callbacks.StopOnNonFiniteLoss, "on_train_batch_end", fail_once_at_15)
     workdir = tmp_path / "run"
-    gan = training.train(_config(workdir, steps=30, on_nan="rollback"))
+    gan, _ = training.train(_config(workdir, steps=30, on_nan="rollback"))
     assert failures == [15] and int(gan.step.numpy()) == 30
     assert "rolled back to" in capfd.readouterr().err
     assert _history_steps(workdir) == [10, 20, 30]

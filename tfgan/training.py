@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import sys
+from typing import NamedTuple
 
 import numpy as np
 
@@ -53,6 +54,18 @@ _FREE_SPACE_FACTOR = 20
 
 class NonFiniteError(RuntimeError):
     """A run's losses or weights are NaN or infinite; the message says what to do."""
+
+
+class TrainedRun(NamedTuple):
+    """What `train` returns: `gan, workdir = tfgan.train(config)`.
+
+    Attributes:
+        gan: the trained `tfgan.gan.GAN`, at its last step.
+        workdir: str, its run directory (checkpoints, history.csv, plots, options.json).
+    """
+
+    gan: GAN
+    workdir: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -376,12 +389,15 @@ def steps_per_execution(config, gan):
 
 
 def train(config, callbacks=()):
-    """Trains (or resumes) the GAN that `config` describes; returns the trained `GAN`.
+    """Trains (or resumes) the GAN that `config` describes in its `workdir`.
 
     Args:
         config: `TrainConfig`.
         callbacks: sequence of extra `keras.callbacks.Callback`, run after tfgan's own at
             every block of steps (e.g. a timer). Defaults to `()`.
+
+    Returns:
+        `TrainedRun(gan, workdir)`.
 
     Raises:
         ConfigError: an option is invalid, does not fit the data, or the workdir cannot hold
@@ -455,7 +471,7 @@ def train(config, callbacks=()):
                   file=sys.stderr, flush=True)
     if config.export_dir and chief:
         export_trained(gan, config, spec, config.export_dir)
-    return gan
+    return TrainedRun(gan, config.workdir)
 
 
 def _strategy(config):

@@ -26,6 +26,7 @@ import textwrap
 from absl import app, flags
 from absl import logging as absl_logging
 
+from tfgan import presets
 from tfgan.cli.errors import USAGE, fail
 
 # Flags whose default an environment variable sets, in every tool that has them.
@@ -53,6 +54,38 @@ def define_flags(config_class, flag_values):
                               flag_values=flag_values)
         else:
             flags.DEFINE_string(field.name, default, help_text, flag_values=flag_values)
+
+
+def define_preset_flag(flag_values, help_text):
+    """Defines `--preset`, the name of one of `tfgan.presets.names()`; `--help` lists them."""
+    flags.DEFINE_string("preset", "", help_text, flag_values=flag_values)
+
+
+def check_preset(name):
+    """Exits with status 2 and one line listing the presets unless `name` is one of them."""
+    try:
+        return presets.path(name)
+    except presets.PresetError:
+        fail(f"--preset={name}: no such preset; one of {', '.join(presets.names())}", USAGE)
+
+
+def expand_preset(argv):
+    """`argv` with the preset's flag file read where `--preset=NAME` stands.
+
+    Flags after `--preset` override the preset's, as after a `--flagfile`.
+
+    Args:
+        argv: list of str, the command line (`argv[0]` the program).
+
+    Returns:
+        list of str, with `--flagfile=<the preset's file>` after each `--preset=NAME`.
+    """
+    expanded = []
+    for arg in argv:
+        expanded.append(arg)
+        if arg.startswith("--preset="):
+            expanded.append(f"--flagfile={check_preset(arg.split('=', 1)[1])}")
+    return expanded
 
 
 def config_from_flags(config_class, flag_values):
@@ -144,6 +177,9 @@ def tool_help(flag_values, doc, groups=None, full=False):
         lines = [_flag_help(flag_values[name]) for name in names if name in flag_values]
         if lines:
             sections.append(f"{group}:\n" + "\n".join(lines))
+    if "preset" in flag_values:
+        sections.append("presets (--preset=NAME):\n" + "\n".join(
+            f"  {name:<28} {presets.summary(name)}" for name in presets.names()))
     if full:
         sections.append("absl's, TensorFlow's and tensorflow-datasets' flags:\n"
                         + flags.FLAGS.get_help())

@@ -1,26 +1,30 @@
-"""Trains a GAN: `tfgan-train --flagfile=configs/mnist_mlp.flags --workdir=runs/mnist`.
+"""Trains a GAN: `tfgan-train --preset=mnist_mlp --workdir=runs/mnist`.
 
-Every option of `tfgan.config.TrainConfig` is a flag; a preset (`configs/*.flags`) sets many
-at once and flags after it override it. A bad option prints one error line and exits with
+Every option of `tfgan.config.TrainConfig` is a flag; a preset (`--preset=NAME`, or its file
+`--flagfile=configs/NAME.flags`) sets many at once and flags after it override it. A bad option prints one error line and exits with
 status 2 before anything is written; data that cannot be read or downloaded, status 1.
 Re-running the same command resumes from the latest checkpoint.
 """
 
 import signal
+import sys
 
 from absl import flags
 
 from tfgan import data, training
 from tfgan.cli.errors import FAILURE, USAGE, fail, require_existing
-from tfgan.cli.flags import config_from_flags, define_flags, run_tool
+from tfgan.cli.flags import (config_from_flags, define_flags, define_preset_flag,
+                             expand_preset, run_tool)
 from tfgan.config import ConfigError, TrainConfig
 from tfgan.data.mnist import MNIST_PATH_HELP
 
 FLAGS = flags.FlagValues()
 define_flags(TrainConfig, FLAGS)
+define_preset_flag(FLAGS, "A preset to start from (listed below); flags after it override it.")
 
 # `--help` groups; a field added to TrainConfig and not listed here shows under "other".
 GROUPS = {
+    "preset": ("preset",),
     "data": ("dataset", "mnist_path", "data_dir", "image_dir", "image_size"),
     "model": ("architecture", "z_dim", "prior", "g_hidden_units", "d_hidden_units",
               "activation", "output_activation", "d_feature_units", "width", "d_width",
@@ -74,7 +78,7 @@ def main(argv):
 
 def run(argv=None):
     """The `tfgan-train` entry point."""
-    run_tool(main, FLAGS, __doc__, argv=argv, groups=GROUPS)
+    run_tool(main, FLAGS, __doc__, argv=expand_preset(argv or sys.argv), groups=GROUPS)
 
 
 if __name__ == "__main__":
