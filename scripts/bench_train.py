@@ -34,8 +34,11 @@ import time
 
 from absl import flags
 
-from tfgan.cli.errors import USAGE, fail
-from tfgan.cli.flags import run_tool
+from tfgan.cli.quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before anything imports TensorFlow
+from tfgan.cli.errors import USAGE, fail  # noqa: E402
+from tfgan.cli.flags import run_tool  # noqa: E402
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402

@@ -15,11 +15,13 @@ import os
 from absl import flags
 
 import _checkout  # this checkout's tfgan first
-# tfgan.cli imports TensorFlow with its start-up log lines held back, so it comes first.
-from tfgan.cli.errors import FAILURE, USAGE, fail
-from tfgan.cli.flags import check_preset, define_preset_flag, run_tool
-from tfgan import presets, study
-from tfgan.data import DatasetUnavailableError
+from tfgan.cli.quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before anything imports TensorFlow
+from tfgan.cli.errors import FAILURE, USAGE, fail  # noqa: E402
+from tfgan.cli.flags import check_preset, define_preset_flag, run_tool  # noqa: E402
+from tfgan import presets, study  # noqa: E402
+from tfgan.data import DatasetUnavailableError  # noqa: E402
 
 _CHECKOUT = _checkout.ROOT
 

@@ -6,6 +6,7 @@ import logging
 import pytest
 from absl import flags
 
+import tfgan
 from script_fixtures import run_script
 from tfgan.cli import evaluate, export, flags as cli_flags, sample, serve, train, train_classifier
 
@@ -81,6 +82,12 @@ def test_help_groups_the_tools_own_flags_with_defaults(capsys):
     assert "  --steps (default: 10000)\n      Total training iterations" in out
     assert "  --[no]minibatch (default: false)" in out
     assert "logtostderr" not in out and "--helpfull also lists" in out
+
+
+@pytest.mark.parametrize("name", sorted(TOOLS))
+def test_every_tool_prints_its_version(capsys, name):
+    assert run_tool(TOOLS[name], "--version", "--no_such_flag") == 0
+    assert capsys.readouterr().out == f"tfgan-{name} {tfgan.__version__}\n"
 
 
 def test_helpfull_adds_absls_flags_after_the_tools_own(capsys):

@@ -71,11 +71,6 @@ def test_training_config_is_preset_then_remedy_then_overrides():
     assert study.training_config("ring", "plain", TINY_PRESET) == TINY_PRESET
 
 
-def test_the_study_imports_no_command_line_code():
-    with open(study.__file__) as f:
-        assert "tfgan.cli" not in f.read()
-
-
 @pytest.mark.parametrize(
     "call, message",
     [

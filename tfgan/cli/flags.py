@@ -6,6 +6,7 @@ side) and runs through `run_tool`, which gives them one behaviour:
 - `--help` (`-h`, `--helpshort`) prints the tool's description and its own flags in groups,
   each with its default; `--helpfull` adds absl's, TensorFlow's and tensorflow-datasets'
   flags, which are accepted too (`--verbosity=0` shows TensorFlow's log lines again).
+- `--version` prints the tool's name and tfgan's version.
 - A bad flag, value or stray argument is one `error: ...` line that names the flag and says
   what it takes (an unknown flag gets the closest names), and exit status 2 before anything
   is done.
@@ -26,6 +27,7 @@ import textwrap
 from absl import app, flags
 from absl import logging as absl_logging
 
+import tfgan
 from tfgan import presets
 from tfgan.cli.errors import USAGE, fail
 
@@ -34,6 +36,7 @@ ENV_DEFAULTS = {"mnist_path": "MNIST_PATH"}
 _DEFINED_DEFAULTS = {}  # flag -> its default as defined, kept across runs in one process
 _HELP_FLAGS = ("-h", "-?", "--help", "--helpshort")
 _HELPFULL_FLAG = "--helpfull"
+_VERSION_FLAG = "--version"
 _HELP_WIDTH = 100
 OTHER_GROUP = "other"
 
@@ -273,6 +276,9 @@ def flags_parser(flag_values, doc, groups=None, pass_through=False):
         set_env_defaults()
         if _HELPFULL_FLAG in options or any(arg in _HELP_FLAGS for arg in options):
             _print_help(tool_help(flag_values, doc, groups, full=_HELPFULL_FLAG in options))
+            raise SystemExit(0)
+        if _VERSION_FLAG in options:
+            _print_help(f"{os.path.basename(argv[0])} {tfgan.__version__}")
             raise SystemExit(0)
         try:
             rest = flag_values(argv, known_only=True)
