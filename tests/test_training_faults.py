@@ -14,7 +14,8 @@ import pytest
 import tensorflow as tf
 
 from script_fixtures import ROOT
-from tfgan import callbacks, training
+from tfgan import callbacks, divergence, training
+from tfgan.cli import export as export_cli
 from tfgan.config import ConfigError, TrainConfig
 
 
@@ -136,32 +137,62 @@ def test_no_readable_checkpoint_is_one_clear_error(tmp_path):
 def test_a_diverging_run_stops_and_keeps_its_last_good_checkpoint(tmp_path):
     workdir = tmp_path / "run"
     training.train(_config(workdir, steps=10))
-    # Far too large a step size: the losses overflow within a few steps.
+    # Far too large a step size: the losses and weights blow up within a few steps.
     config = _config(workdir, steps=200, learning_rate=1e30, checkpoint_every=5)
-    with pytest.raises(training.NonFiniteError, match=r"is (nan|inf|-inf) at step \d+; the "
-                       r"latest checkpoint, .*ckpt-\d+, is the last good one"):
+    with pytest.raises(training.DivergedError, match=r"at step \d+; the latest checkpoint, "
+                       r".*ckpt-10, is the last good one"):
         training.train(config)
-    gan, _, spec = training.load_run(str(workdir))
+    assert tf.train.latest_checkpoint(str(workdir / "checkpoints")).endswith("ckpt-10")
+    gan, _, _ = training.load_run(str(workdir))
     assert all(np.all(np.isfinite(w.numpy())) for w in gan.generator.weights)
     # A generator with a non-finite weight is never exported.
     gan.generator.weights[0].assign(np.full(gan.generator.weights[0].shape, np.nan))
-    with pytest.raises(training.NonFiniteError, match="non-finite weights"):
-        training.export_trained(gan, config, spec, str(tmp_path / "export"))
+    with pytest.raises(training.DivergedError, match="has diverged: weight .* reaches nan"):
+        training.export_gan(gan, str(tmp_path / "export"), "toy", config=config)
     assert not os.path.exists(tmp_path / "export")
+
+
+def test_losses_past_the_divergence_bound_stop_the_run_before_a_checkpoint(tmp_path):
+    workdir = tmp_path / "run"
+    training.train(_config(workdir, steps=10))
+    # Every loss of a GAN is above 0.001: the first block past step 10 counts as diverged.
+    with pytest.raises(training.DivergedError,
+                       match=r"_loss is .* \(past the divergence bound 0.001\) at step 1\d; "
+                             r"the latest checkpoint, .*ckpt-10, is the last good one"):
+        training.train(_config(workdir, steps=40, divergence_bound=1e-3))
+    assert _checkpoint_steps(workdir) == [10]
+
+
+def test_export_refuses_weights_past_the_divergence_bound(tmp_path, capsys):
+    workdir = tmp_path / "run"
+    training.train(_config(workdir, steps=10))
+    gan, config, _ = training.load_run(str(workdir))
+    gan.generator.weights[0].assign(np.full(gan.generator.weights[0].shape, 1.2e12))
+    manager = tf.train.CheckpointManager(tf.train.Checkpoint(gan=gan),
+                                         str(workdir / "checkpoints"), max_to_keep=3)
+    manager.save(checkpoint_number=11)
+    with pytest.raises(SystemExit) as caught:
+        export_cli.run(["tfgan-export", f"--workdir={workdir}",
+                        f"--export_dir={tmp_path / 'export'}"])
+    assert caught.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the generator at step 10 has diverged: weight ")
+    assert err.endswith(" reaches 1.2e+12 (divergence bound 1e+06); not exported\n")
+    assert not os.path.exists(tmp_path / "export" / "gaussian_1d" / "1")
 
 
 def test_rollback_resumes_from_the_last_good_checkpoint(tmp_path, monkeypatch, capfd):
     failures = []
-    check = callbacks.StopOnNonFiniteLoss.on_train_batch_end
+    check = callbacks.StopOnDivergence.on_train_batch_end
 
     def fail_once_at_15(self, batch, logs=None):
         step = int(self.model.step.numpy())
         if step == 15 and not failures:
             failures.append(step)
-            raise callbacks.NonFiniteLossError(step, "d_loss", float("nan"))
+            raise divergence.DivergenceError(step, "d_loss is nan")
         check(self, batch, logs)
 
-    monkeypatch.setattr(callbacks.StopOnNonFiniteLoss, "on_train_batch_end", fail_once_at_15)
+    monkeypatch.setattr(callbacks.StopOnDivergence, "on_train_batch_end", fail_once_at_15)
     workdir = tmp_path / "run"
     gan, _ = training.train(_config(workdir, steps=30, on_nan="rollback"))
     assert failures == [15] and int(gan.step.numpy()) == 30

@@ -33,7 +33,7 @@ from tfgan import callbacks as callbacks_lib
 from tfgan import data as data_lib
 from tfgan import export as export_lib
 from tfgan import models as models_lib
-from tfgan import adversaries, distribute, learning_rates, priors, training_loop
+from tfgan import adversaries, distribute, divergence, learning_rates, priors, training_loop
 from tfgan.config import MODEL_OPTIONS, ConfigError, TrainConfig
 from tfgan.flops import train_step_flops
 from tfgan.gan import GAN, packed_shape
@@ -52,8 +52,9 @@ MAX_ROLLBACKS = 3
 _FREE_SPACE_FACTOR = 20
 
 
-class NonFiniteError(RuntimeError):
-    """A run's losses or weights are NaN or infinite; the message says what to do."""
+class DivergedError(RuntimeError):
+    """A run's losses or weights are NaN, infinite or past `--divergence_bound`; the message
+    says what to do."""
 
 
 class TrainedRun(NamedTuple):
@@ -373,8 +374,8 @@ def _callbacks(config, gan, spec, dataset, manager, evaluation=None):
             os.path.join(workdir, "features"), config.sample_every, real_batch, z,
             drawing=drawing))
     result.append(drawing)
-    # Before the checkpoints: weights that gave a non-finite loss are never saved.
-    result.append(callbacks_lib.StopOnNonFiniteLoss())
+    # Before the checkpoints: diverged weights are never saved.
+    result.append(callbacks_lib.StopOnDivergence(config.divergence_bound))
     result.append(callbacks_lib.CheckpointEvery(manager, config.checkpoint_every))
     # Last: the loggers above have read this interval's means.
     result.append(callbacks_lib.ResetMetricsEvery(config.log_every))
@@ -404,8 +405,9 @@ def train(config, callbacks=()):
             the run; nothing has been written.
         tfgan.data.DatasetUnavailableError: the data set cannot be read or downloaded.
         FileNotFoundError: the workdir's checkpoints exist but none can be read.
-        NonFiniteError: a loss became NaN or infinite (after `MAX_ROLLBACKS` rollbacks with
-            `--on_nan=rollback`); the latest checkpoint is the last good one.
+        DivergedError: a loss or weight became NaN, infinite or past `--divergence_bound`
+            (after `MAX_ROLLBACKS` rollbacks with `--on_nan=rollback`); the latest
+            checkpoint is the last good one.
         KeyboardInterrupt: on Ctrl-C, after the callbacks saved where training stands.
     """
     config.validate()
@@ -458,19 +460,19 @@ def train(config, callbacks=()):
                 callbacks=(_callbacks(config, gan, spec, dataset, manager, evaluation)
                            if chief else _worker_callbacks(config, manager)) + list(callbacks),
                 steps_per_execution=block, jit_compile=jit_compile)
-        except callbacks_lib.NonFiniteLossError as error:
+        except divergence.DivergenceError as error:
             good = manager.latest_checkpoint
             advice = (f"{error}; the latest checkpoint, {good or 'none'}, is the last good one "
                       "(try a lower --learning_rate or a gradient penalty)")
             if config.on_nan != "rollback" or good is None or rollbacks == MAX_ROLLBACKS:
-                raise NonFiniteError(advice) from None
+                raise DivergedError(advice) from None
             rollbacks += 1
             checkpoint.restore(good).assert_existing_objects_matched()
             gan.reset_metrics()
             print(f"warning: {error}; rolled back to {good} ({rollbacks}/{MAX_ROLLBACKS})",
                   file=sys.stderr, flush=True)
     if config.export_dir and chief:
-        export_trained(gan, config, spec, config.export_dir)
+        export_gan(gan, config.export_dir, config.export_model_name, config=config)
     return TrainedRun(gan, config.workdir)
 
 
@@ -502,7 +504,7 @@ def _strategy(config):
 def _worker_callbacks(config, manager):
     """A non-chief worker's callbacks: it writes nothing of the run, only its part of each
     checkpoint save, which every worker must take part in."""
-    return [callbacks_lib.StopOnNonFiniteLoss(),
+    return [callbacks_lib.StopOnDivergence(config.divergence_bound),
             callbacks_lib.CheckpointEvery(manager, config.checkpoint_every),
             callbacks_lib.ResetMetricsEvery(config.log_every)]
 
@@ -532,39 +534,48 @@ def load_run(workdir):
     return gan, config, spec
 
 
-def export_trained(gan, config, spec, export_base, version=None, overwrite=False,
-                   batchable_only=False):
-    """Exports the sampling generator (EMA if on) of a trained GAN; returns the version path.
+def export_gan(gan, export_dir, model_name, *, config=None, version=None, overwrite=False,
+               batchable_only=False):
+    """Exports the sampling generator of `gan` (its EMA copy, if any) for TF Serving.
 
-    The `discriminate` signature scores single samples, so it is exported only when the
-    discriminator judges single samples (`--pack=1`); a packed one judges packs.
+    Samples come out in [0, 1] from a generator with a sigmoid or tanh output (images), in
+    data units from a linear one (points). The `discriminate` signature scores single samples,
+    so it is exported only when the discriminator judges single samples (`pack=1`).
+
+    Args:
+        gan: a trained `tfgan.gan.GAN`.
+        export_dir: str, the export base: the model goes to `<export_dir>/<model_name>/<N>`.
+        model_name: str, the TF Serving model name.
+        config: the run's `TrainConfig`, or `None`: its options go into the export's
+            metadata and its `divergence_bound` checks the weights. Defaults to `None`
+            (`tfgan.divergence.DEFAULT_BOUND`).
+        version, overwrite, batchable_only: see `tfgan.export.export_generator`.
+
+    Returns:
+        str, the version directory written.
 
     Raises:
-        NonFiniteError: a weight of the generator is NaN or infinite.
+        DivergedError: a weight of the generator is NaN, infinite or past the bound.
         FileExistsError: the version exists and `overwrite` is off.
     """
-    bad = [w.path for w in gan.sampling_generator.weights
-           if not np.all(np.isfinite(w.numpy()))]
-    if bad:
-        raise NonFiniteError(
-            f"the generator at step {int(gan.step.numpy())} has non-finite weights ({bad[0]}"
-            f"{f' and {len(bad) - 1} more' if len(bad) > 1 else ''}); not exported")
-    metadata = {
-        "dataset": config.dataset,
-        "architecture": config.architecture,
-        "step": int(gan.step.numpy()),
-        "options": json.loads(config.to_json()),
-    }
+    step = int(gan.step.numpy())
+    bound = config.divergence_bound if config else divergence.DEFAULT_BOUND
+    what = divergence.diverged_weight(gan.sampling_generator.weights, bound)
+    if what:
+        raise DivergedError(f"the generator at step {step} has diverged: {what}; not exported")
+    metadata = {"step": step}
+    if config is not None:
+        metadata.update(dataset=config.dataset, architecture=config.architecture,
+                        options=json.loads(config.to_json()))
     return export_lib.export_generator(
         gan.sampling_generator,
-        export_base=export_base,
-        model_name=config.export_model_name,
-        prior=config.prior,
-        value_range=spec.value_range,
+        export_base=export_dir,
+        model_name=model_name,
+        prior=gan.prior,
+        value_range=models_lib.output_range(gan.generator.output_activation),
         discriminator=gan.discriminator if gan.pack == 1 else None,
         version=version,
         overwrite=overwrite,
         metadata=metadata,
         batchable_only=batchable_only,
     )
-

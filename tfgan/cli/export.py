@@ -38,7 +38,7 @@ def main(argv):
     if not FLAGS.export_dir:
         fail("--export_dir is required: the export base directory, e.g. --export_dir=export")
     try:
-        gan, config, spec = training.load_run(FLAGS.workdir)
+        gan, config, _ = training.load_run(FLAGS.workdir)
     except FileNotFoundError as error:
         fail(str(error), USAGE)
     if FLAGS.model_name:
@@ -52,10 +52,11 @@ def main(argv):
     print(f"exporting step {int(gan.step.numpy())} of {FLAGS.workdir} to {model_dir}, then "
           "checking every signature in TensorFlow's session loader ...", flush=True)
     try:
-        path = training.export_trained(gan, config, spec, FLAGS.export_dir,
-                                       version=FLAGS.version, overwrite=FLAGS.overwrite,
-                                       batchable_only=FLAGS.batchable_only)
-    except (FileExistsError, training.NonFiniteError) as error:
+        path = training.export_gan(gan, FLAGS.export_dir, config.export_model_name,
+                                   config=config, version=FLAGS.version,
+                                   overwrite=FLAGS.overwrite,
+                                   batchable_only=FLAGS.batchable_only)
+    except (FileExistsError, training.DivergedError) as error:
         fail(str(error), FAILURE)
     print(path)
 

@@ -68,7 +68,7 @@ def main(argv):
     except ConfigError as error:
         fail(str(error), USAGE)
     except (data.DatasetUnavailableError, FileExistsError, FileNotFoundError,
-            training.NonFiniteError) as error:
+            training.DivergedError) as error:
         fail(str(error), FAILURE)
     except KeyboardInterrupt:
         fail("interrupted; the latest checkpoint is saved: run the same command to resume",
