@@ -59,5 +59,6 @@ def test_importing_the_package_and_its_tools_changes_nothing():
 
 def test_the_public_names_resolve():
     assert tfgan.presets.config("gaussian_1d").dataset == "gaussian_1d"
-    for name in ("GAN", "TrainConfig", "train", "load_run", "callbacks"):
+    for name in ("GAN", "TrainConfig", "train", "load_run", "export_gan", "sample_figure",
+                 "callbacks"):
         assert getattr(tfgan, name) is not None and name in dir(tfgan)

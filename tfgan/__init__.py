@@ -1,12 +1,14 @@
 """tfgan: train GANs with TensorFlow 2 / Keras 3, export them for TF Serving, serve samples.
 
-From Python (a notebook), in Keras' idiom:
+From Python (a notebook), in Keras' idiom (README.md, "Use from Python"):
 
 ```python
 import tfgan
 
 config = tfgan.presets.config("gaussian_1d", steps=200, workdir="runs/notebook")
 gan, workdir = tfgan.train(config)  # a keras.Model; `gan.fit(dataset)` trains more
+tfgan.sample_figure(gan, num_samples=1000)  # a matplotlib figure, shown inline
+tfgan.export_gan(gan, "export", "gaussian_1d", config=config)  # export/gaussian_1d/1
 ```
 
 The names below load their modules, and TensorFlow, on first use: `import tfgan` alone
@@ -23,7 +25,10 @@ _PUBLIC = {
     "GAN": "tfgan.gan",
     "TrainConfig": "tfgan.config",
     "train": "tfgan.training",
+    "load_data": "tfgan.training",
     "load_run": "tfgan.training",
+    "export_gan": "tfgan.training",
+    "sample_figure": "tfgan.notebook",
     "callbacks": None,
     "presets": None,
 }

@@ -389,6 +389,29 @@ def steps_per_execution(config, gan):
     return training_loop.auto_steps_per_execution(train_step_flops(gan, config.batch_size))
 
 
+def load_data(config):
+    """The real batches `config` trains on, scaled to its generator's output range.
+
+    Returns:
+        `(dataset, spec)`: an infinite `tf.data.Dataset` of batches
+        `[batch_size, *spec.data_shape]`, and its `DataSpec`.
+
+    Raises:
+        ConfigError: the data set does not fit the options.
+        tfgan.data.DatasetUnavailableError: the data set cannot be read or downloaded.
+    """
+    kind = "points" if config.dataset in data_lib.TOYS else "image"
+    try:
+        dataset, info = data_lib.load_dataset(
+            config.dataset, batch_size=config.batch_size,
+            value_range=data_value_range(config, kind), seed=config.seed,
+            data_dir=config.data_dir or None, mnist_path=config.mnist_path or None,
+            image_dir=config.image_dir or None, image_size=config.image_size or None)
+    except ValueError as error:
+        raise ConfigError(f"--dataset={config.dataset}: {error}") from None
+    return dataset, DataSpec.from_info(info)
+
+
 def train(config, callbacks=()):
     """Trains (or resumes) the GAN that `config` describes in its `workdir`.
 
@@ -415,16 +438,7 @@ def train(config, callbacks=()):
     # First: a multi-worker strategy configures the runtime, before any TensorFlow op runs.
     strategy, tf_config = _strategy(config)
     set_precision_policy(config.mixed_precision)
-    kind = "points" if config.dataset in data_lib.TOYS else "image"
-    try:
-        dataset, info = data_lib.load_dataset(
-            config.dataset, batch_size=config.batch_size,
-            value_range=data_value_range(config, kind), seed=config.seed,
-            data_dir=config.data_dir or None, mnist_path=config.mnist_path or None,
-            image_dir=config.image_dir or None, image_size=config.image_size or None)
-    except ValueError as error:
-        raise ConfigError(f"--dataset={config.dataset}: {error}") from None
-    spec = DataSpec.from_info(info)
+    dataset, spec = load_data(config)
     with strategy.scope():
         gan = build_gan(config, spec)
     chief = distribute.is_chief(tf_config)
