@@ -4,6 +4,7 @@ errors with exit status 2, typo suggestions, `MNIST_PATH` as the default of --mn
 import logging
 
 import pytest
+import tensorflow as tf
 from absl import flags
 
 import tfgan
@@ -139,3 +140,20 @@ def test_quiet_logs_hold_back_libraries_but_not_tfgan():
     assert not logging.getLogger("absl").isEnabledFor(logging.WARNING)
     assert not logging.getLogger("tensorflow").isEnabledFor(logging.WARNING)
     assert logging.getLogger("tfgan.serving").isEnabledFor(logging.WARNING)
+
+
+@pytest.mark.parametrize("error, line", [
+    (PermissionError(13, "Permission denied", "out/report.json"),
+     "error: out/report.json: Permission denied\n"),
+    (OSError(28, "No space left on device"), "error: No space left on device\n"),
+    (tf.errors.ResourceExhaustedError(None, None, "ckpt-5_temp; No space left on device\nmore"),
+     "error: ckpt-5_temp; No space left on device\n"),
+])
+def test_a_file_system_error_of_any_tool_is_one_line_and_status_1(capsys, error, line):
+    def main(argv):
+        raise error
+
+    with pytest.raises(SystemExit) as caught:
+        cli_flags.run_tool(main, flags.FlagValues(), "A tool.", argv=["tfgan-tool"])
+    assert caught.value.code == 1
+    assert capsys.readouterr().err == line

@@ -1,6 +1,8 @@
 """Training survives what happens to long runs: kills, corrupt checkpoints, NaN, a bad disk."""
 
 import csv
+import dataclasses
+import errno
 import glob
 import os
 import shutil
@@ -14,8 +16,10 @@ import pytest
 import tensorflow as tf
 
 from script_fixtures import ROOT
-from tfgan import callbacks, divergence, training
+from tfgan import callbacks, divergence, presets, training
+from tfgan import export as export_lib
 from tfgan.cli import export as export_cli
+from tfgan.cli import train as train_cli
 from tfgan.config import ConfigError, TrainConfig
 
 
@@ -212,3 +216,112 @@ def test_a_full_disk_fails_before_anything_is_written(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="MB free; this run's checkpoints need about"):
         training.train(_config(tmp_path / "run"))
     assert os.listdir(tmp_path / "run") == []
+
+
+@pytest.mark.parametrize("damage", ["garbage {{{", None])  # unreadable, or deleted
+def test_a_damaged_checkpoint_state_is_rebuilt_from_the_checkpoints_on_disk(tmp_path, capfd,
+                                                                              damage):
+    workdir = tmp_path / "run"
+    training.train(_config(workdir, steps=30))
+    state = workdir / "checkpoints" / "checkpoint"
+    if damage is None:
+        state.unlink()
+    else:
+        state.write_text(damage)
+    gan, _, _ = training.load_run(str(workdir))  # read-only: the export's view
+    assert int(gan.step.numpy()) == 30
+    capfd.readouterr()
+    gan, _ = training.train(_config(workdir, steps=40))
+    out, err = capfd.readouterr()
+    assert "checkpoints on disk (newest ckpt-30)" in err
+    assert f"Resumed from {workdir}/checkpoints/ckpt-30 at step 30\n" in out
+    assert int(gan.step.numpy()) == 40 and _history_steps(workdir) == [10, 20, 30, 40]
+    assert tf.train.latest_checkpoint(str(workdir / "checkpoints")).endswith("ckpt-40")
+    assert _checkpoint_steps(workdir) == [20, 30, 40]  # the manager knows and rotates them
+
+
+def _variable_bytes(workdir):
+    gan, _, _ = training.load_run(str(workdir))
+    return sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in gan.variables)
+
+
+def test_the_disk_check_counts_what_a_resume_needs(tmp_path, monkeypatch):
+    workdir = tmp_path / "run"
+    training.train(_config(workdir, steps=20))
+    held = sum(os.path.getsize(path) for path in glob.glob(str(workdir / "checkpoints" / "ckpt-*")))
+    new_run_needs = training._FREE_SPACE_FACTOR * _variable_bytes(workdir)
+    free = new_run_needs - held // 2  # less than a new run needs, more than the resume
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(1, 1, free))
+    gan, _ = training.train(_config(workdir, steps=30))
+    assert int(gan.step.numpy()) == 30
+    with pytest.raises(ConfigError, match="MB free; this run's checkpoints need about"):
+        training.train(_config(tmp_path / "new"))
+
+
+def _enospc(path):
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+
+
+@pytest.mark.parametrize("writer", ["loss_plot", "checkpoint"])
+def test_a_disk_that_fills_during_training_is_one_line_and_the_run_resumes(
+        tmp_path, monkeypatch, capsys, writer):
+    workdir = tmp_path / "run"
+    argv = ["tfgan-train", f"--workdir={workdir}", *presets.format_flags(
+        dataclasses.asdict(_config(workdir, steps=40)))[1:]]
+    if writer == "loss_plot":
+        def save_loss_plot(history, path):
+            raise _enospc(path + ".tmp")
+
+        monkeypatch.setattr(callbacks.plots, "save_loss_plot", save_loss_plot)
+        expected = f"error: {workdir}/losses.png.tmp: No space left on device; "
+    else:
+        save = tf.train.CheckpointManager.save
+
+        def save_until_20(self, checkpoint_number=None, **kwargs):
+            if checkpoint_number > 20:
+                raise tf.errors.ResourceExhaustedError(
+                    None, None, f"{workdir}/checkpoints/ckpt-30_temp; No space left on device")
+            return save(self, checkpoint_number=checkpoint_number, **kwargs)
+
+        monkeypatch.setattr(tf.train.CheckpointManager, "save", save_until_20)
+        expected = f"error: {workdir}/checkpoints/ckpt-30_temp; No space left on device; "
+    with pytest.raises(SystemExit) as caught:
+        train_cli.run(argv)
+    assert caught.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(expected) and err.endswith(
+        "the latest checkpoint is kept: run the same command to resume once that is fixed\n")
+    assert len(err.splitlines()) == 1
+    assert not glob.glob(str(workdir / "**" / "*.tmp"), recursive=True)
+    kept = _checkpoint_steps(workdir)
+    monkeypatch.undo()  # space is freed: the same command finishes the run
+    with pytest.raises(SystemExit) as caught:
+        train_cli.run(argv)
+    assert caught.value.code is None
+    assert f"Resumed from {workdir}/checkpoints/ckpt-{kept[-1]}" in capsys.readouterr().out
+    assert _checkpoint_steps(workdir)[-1] == 40 and _history_steps(workdir)[-1] == 40
+
+
+@pytest.mark.parametrize("fault", ["read_only", "under_a_file"])
+def test_an_export_that_cannot_be_written_is_one_line_and_publishes_nothing(
+        tmp_path, monkeypatch, capsys, fault):
+    workdir = tmp_path / "run"
+    training.train(_config(workdir, steps=10))
+    export_dir = tmp_path / "export"
+    if fault == "read_only":  # as root, chmod does not stop writes: the error is injected
+        def read_only(root):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(root))
+
+        monkeypatch.setattr(export_lib, "_sync_tree", read_only)
+        message = "Read-only file system"
+    else:
+        (tmp_path / "file").write_text("not a directory")
+        export_dir = tmp_path / "file" / "export"
+        message = "Not a directory"
+    with pytest.raises(SystemExit) as caught:
+        export_cli.run(["tfgan-export", f"--workdir={workdir}", f"--export_dir={export_dir}"])
+    assert caught.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.endswith(f": {message}\n") and err.count("\n") == 1
+    if fault == "read_only":
+        assert os.listdir(export_dir / "gaussian_1d") == []  # no version, no staging directory

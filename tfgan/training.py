@@ -18,8 +18,10 @@ Nothing is written until every option and the data have been checked.
 """
 
 import dataclasses
+import glob
 import json
 import os
+import re
 import shutil
 import sys
 from typing import NamedTuple
@@ -225,7 +227,7 @@ def _check_resumable(config):
     with open(path) as f:
         saved = TrainConfig.from_dict(json.load(f))
     changed = [name for name in MODEL_OPTIONS if getattr(saved, name) != getattr(config, name)]
-    if changed and tf.train.latest_checkpoint(os.path.join(config.workdir, CHECKPOINT_DIR)):
+    if changed and checkpoint_paths(os.path.join(config.workdir, CHECKPOINT_DIR)):
         details = ", ".join(f"--{n}={getattr(saved, n)} (now {getattr(config, n)})"
                             for n in changed)
         raise ConfigError(
@@ -243,6 +245,9 @@ def _write_json_atomically(path, text):
 def _check_workdir(config, gan):
     """Refuses a workdir that cannot be written or lacks the room for checkpoints.
 
+    A run needs about `_FREE_SPACE_FACTOR` times the size of its variables; the checkpoints
+    a resumed run already holds count towards it, as new ones replace them.
+
     Raises:
         ConfigError: one line naming --workdir and the problem.
     """
@@ -257,10 +262,56 @@ def _check_workdir(config, gan):
             from None
     needed = _FREE_SPACE_FACTOR * sum(
         int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in gan.variables)
+    held = sum(os.path.getsize(path) for path in glob.glob(
+        os.path.join(config.workdir, CHECKPOINT_DIR, "ckpt-*")) if os.path.isfile(path))
     free = shutil.disk_usage(config.workdir).free
-    if free < needed:
+    if free < needed - held:
         raise ConfigError(f"--workdir={config.workdir} has {free / 2**20:.0f} MB free; this run's "
-                          f"checkpoints need about {needed / 2**20:.0f} MB")
+                          f"checkpoints need about {(needed - held) / 2**20:.0f} MB more")
+
+
+def _checkpoint_number(prefix):
+    return int(prefix.rsplit("-", 1)[1])
+
+
+def checkpoint_paths(checkpoint_dir):
+    """The checkpoints in `checkpoint_dir`, oldest first.
+
+    Those its state file (`checkpoint`) lists; when that file is missing or unreadable, the
+    checkpoints whose files are on disk (`ckpt-<step>.index`), so a damaged state file never
+    makes a run start again over its own checkpoints.
+
+    Returns:
+        list of str, checkpoint prefixes such as `<checkpoint_dir>/ckpt-3000`.
+    """
+    state = tf.train.get_checkpoint_state(checkpoint_dir)
+    if state is not None:
+        return list(state.all_model_checkpoint_paths)
+    on_disk = [path[:-len(".index")]
+               for path in glob.glob(os.path.join(checkpoint_dir, "ckpt-*.index"))]
+    return sorted((path for path in on_disk
+                   if re.fullmatch(r"ckpt-\d+", os.path.basename(path))), key=_checkpoint_number)
+
+
+def rebuild_checkpoint_state(checkpoint_dir):
+    """Rewrites a missing or unreadable state file from the checkpoints on disk.
+
+    `tf.train.CheckpointManager` reads the state file to know which checkpoints it keeps;
+    without this, a run with a damaged one would keep saving beside checkpoints it no longer
+    knows. Says so on stderr when it rewrites the file.
+    """
+    if tf.train.get_checkpoint_state(checkpoint_dir) is not None:
+        return
+    paths = checkpoint_paths(checkpoint_dir)
+    if not paths:
+        return
+    # With their times the manager counts them as its own and deletes them in turn.
+    tf.compat.v1.train.update_checkpoint_state(
+        checkpoint_dir, paths[-1], paths, last_preserved_timestamp=0.0,
+        all_model_checkpoint_timestamps=[os.path.getmtime(path + ".index") for path in paths])
+    print(f"warning: {os.path.join(checkpoint_dir, 'checkpoint')} was missing or unreadable; "
+          f"rebuilt from the {len(paths)} checkpoints on disk (newest "
+          f"{os.path.basename(paths[-1])})", file=sys.stderr, flush=True)
 
 
 def restore_good_checkpoint(checkpoint, checkpoint_dir):
@@ -275,8 +326,7 @@ def restore_good_checkpoint(checkpoint, checkpoint_dir):
     Raises:
         FileNotFoundError: checkpoints exist but none of them can be read.
     """
-    state = tf.train.get_checkpoint_state(checkpoint_dir)
-    paths = list(state.all_model_checkpoint_paths) if state else []
+    paths = checkpoint_paths(checkpoint_dir)
     for path in reversed(paths):
         try:
             checkpoint.restore(path).assert_existing_objects_matched()
@@ -451,6 +501,8 @@ def train(config, callbacks=()):
                                json.dumps(dataclasses.asdict(spec), indent=2))
     checkpoint = tf.train.Checkpoint(gan=gan)
     checkpoint_dir = os.path.join(config.workdir, CHECKPOINT_DIR)
+    if chief:
+        rebuild_checkpoint_state(checkpoint_dir)
     manager = tf.train.CheckpointManager(
         checkpoint, distribute.worker_checkpoint_dir(checkpoint_dir, tf_config), max_to_keep=3)
     # Every worker resumes from the chief's checkpoints (the workdir is on shared storage).
@@ -534,7 +586,7 @@ def load_run(workdir):
     """
     options_path = os.path.join(workdir, OPTIONS_FILE)
     checkpoint_dir = os.path.join(workdir, CHECKPOINT_DIR)
-    if not os.path.exists(options_path) or tf.train.latest_checkpoint(checkpoint_dir) is None:
+    if not os.path.exists(options_path) or not checkpoint_paths(checkpoint_dir):
         raise FileNotFoundError(f"{workdir} holds no trained run (no {OPTIONS_FILE} or checkpoint)")
     with open(options_path) as f:
         config = TrainConfig.from_dict(json.load(f))

@@ -24,12 +24,13 @@ import re
 import sys
 import textwrap
 
+import tensorflow as tf
 from absl import app, flags
 from absl import logging as absl_logging
 
 import tfgan
 from tfgan import presets
-from tfgan.cli.errors import USAGE, fail
+from tfgan.cli.errors import FAILURE, USAGE, describe, fail
 
 # Flags whose default an environment variable sets, in every tool that has them.
 ENV_DEFAULTS = {"mnist_path": "MNIST_PATH"}
@@ -316,6 +317,9 @@ def quiet_library_logs():
 def run_tool(main, flag_values, doc, argv=None, groups=None, pass_through=False):
     """Runs `main` as a tfgan tool: `app.run` with `flags_parser`, quiet library logs.
 
+    A file-system or TensorFlow error that `main` lets through (a read-only or full disk) is
+    one `error:` line and status 1, not a traceback.
+
     Args:
         main: callable taking `[argv[0], *arguments after --]`.
         flag_values, doc, groups, pass_through: see `flags_parser`.
@@ -325,7 +329,10 @@ def run_tool(main, flag_values, doc, argv=None, groups=None, pass_through=False)
     def main_with_quiet_logs(args):
         if not flags.FLAGS["verbosity"].present:
             quiet_library_logs()
-        return main(args)
+        try:
+            return main(args)
+        except (OSError, tf.errors.OpError) as error:  # a read-only or full disk, ...
+            fail(describe(error), FAILURE)
 
     app.run(main_with_quiet_logs, argv=argv,
             flags_parser=flags_parser(flag_values, doc, groups, pass_through))

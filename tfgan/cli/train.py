@@ -9,10 +9,11 @@ Re-running the same command resumes from the latest checkpoint.
 import signal
 import sys
 
+import tensorflow as tf
 from absl import flags
 
 from tfgan import data, training
-from tfgan.cli.errors import FAILURE, USAGE, fail, require_existing
+from tfgan.cli.errors import FAILURE, USAGE, describe, fail, require_existing
 from tfgan.cli.flags import (config_from_flags, define_flags, define_preset_flag,
                              expand_preset, run_tool)
 from tfgan.config import ConfigError, TrainConfig
@@ -38,8 +39,9 @@ GROUPS = {
     "optimizer": ("optimizer", "learning_rate", "d_learning_rate", "g_learning_rate",
                   "lr_schedule", "lr_warmup_steps", "beta1", "beta2", "ema_decay", "ema_warmup"),
     "run": ("workdir", "steps", "batch_size", "seed", "sample_every", "num_grid_samples",
-            "log_every", "checkpoint_every", "on_nan", "eval_every", "eval_num_samples",
-            "mixed_precision", "jit_compile", "steps_per_execution", "strategy"),
+            "log_every", "checkpoint_every", "on_nan", "divergence_bound", "eval_every",
+            "eval_num_samples", "mixed_precision", "jit_compile", "steps_per_execution",
+            "strategy"),
     "export": ("export_dir", "model_name"),
 }
 _MNIST_DATASETS = ("mnist", "stacked_mnist")
@@ -70,6 +72,9 @@ def main(argv):
     except (data.DatasetUnavailableError, FileExistsError, FileNotFoundError,
             training.DivergedError) as error:
         fail(str(error), FAILURE)
+    except (OSError, tf.errors.OpError) as error:  # a full disk, say, in the middle of the run
+        fail(f"{describe(error)}; the latest checkpoint is kept: run the same command to resume "
+             "once that is fixed", FAILURE)
     except KeyboardInterrupt:
         fail("interrupted; the latest checkpoint is saved: run the same command to resume",
              FAILURE)
