@@ -278,9 +278,12 @@ def test_a_disk_that_fills_during_training_is_one_line_and_the_run_resumes(
         save = tf.train.CheckpointManager.save
 
         def save_until_20(self, checkpoint_number=None, **kwargs):
-            if checkpoint_number > 20:
+            if checkpoint_number > 20:  # the disk fills while the writer writes its parts
+                unfinished = workdir / "checkpoints" / f"ckpt-{checkpoint_number}_temp"
+                unfinished.mkdir()
+                (unfinished / "part-00000-of-00001.data-00000-of-00001").write_bytes(b"\0")
                 raise tf.errors.ResourceExhaustedError(
-                    None, None, f"{workdir}/checkpoints/ckpt-30_temp; No space left on device")
+                    None, None, f"{unfinished}; No space left on device")
             return save(self, checkpoint_number=checkpoint_number, **kwargs)
 
         monkeypatch.setattr(tf.train.CheckpointManager, "save", save_until_20)
@@ -293,6 +296,7 @@ def test_a_disk_that_fills_during_training_is_one_line_and_the_run_resumes(
         "the latest checkpoint is kept: run the same command to resume once that is fixed\n")
     assert len(err.splitlines()) == 1
     assert not glob.glob(str(workdir / "**" / "*.tmp"), recursive=True)
+    assert not glob.glob(str(workdir / "checkpoints" / "*_temp"))
     kept = _checkpoint_steps(workdir)
     monkeypatch.undo()  # space is freed: the same command finishes the run
     with pytest.raises(SystemExit) as caught:

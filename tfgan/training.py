@@ -293,13 +293,22 @@ def checkpoint_paths(checkpoint_dir):
                    if re.fullmatch(r"ckpt-\d+", os.path.basename(path))), key=_checkpoint_number)
 
 
-def rebuild_checkpoint_state(checkpoint_dir):
-    """Rewrites a missing or unreadable state file from the checkpoints on disk.
+def _remove_unfinished_saves(checkpoint_dir):
+    """Removes the temporary directories of saves that failed (`ckpt-<step>_temp`), which
+    TensorFlow's checkpoint writer documents as safe to remove."""
+    for path in glob.glob(os.path.join(checkpoint_dir, "ckpt-*_temp")):
+        shutil.rmtree(path, ignore_errors=True)
 
-    `tf.train.CheckpointManager` reads the state file to know which checkpoints it keeps;
-    without this, a run with a damaged one would keep saving beside checkpoints it no longer
-    knows. Says so on stderr when it rewrites the file.
+
+def repair_checkpoints(checkpoint_dir):
+    """Readies a run's checkpoint directory for a resume, before a manager reads it.
+
+    Removes what failed saves left, and rewrites a missing or unreadable state file from the
+    checkpoints on disk (saying so on stderr): `tf.train.CheckpointManager` reads the state
+    file to know which checkpoints it keeps, and without it would save beside checkpoints it
+    no longer knows.
     """
+    _remove_unfinished_saves(checkpoint_dir)
     if tf.train.get_checkpoint_state(checkpoint_dir) is not None:
         return
     paths = checkpoint_paths(checkpoint_dir)
@@ -502,7 +511,7 @@ def train(config, callbacks=()):
     checkpoint = tf.train.Checkpoint(gan=gan)
     checkpoint_dir = os.path.join(config.workdir, CHECKPOINT_DIR)
     if chief:
-        rebuild_checkpoint_state(checkpoint_dir)
+        repair_checkpoints(checkpoint_dir)
     manager = tf.train.CheckpointManager(
         checkpoint, distribute.worker_checkpoint_dir(checkpoint_dir, tf_config), max_to_keep=3)
     # Every worker resumes from the chief's checkpoints (the workdir is on shared storage).
@@ -526,6 +535,9 @@ def train(config, callbacks=()):
                 callbacks=(_callbacks(config, gan, spec, dataset, manager, evaluation)
                            if chief else _worker_callbacks(config, manager)) + list(callbacks),
                 steps_per_execution=block, jit_compile=jit_compile)
+        except (OSError, tf.errors.OpError):  # a full disk, say: no half-written save stays
+            _remove_unfinished_saves(checkpoint_dir)
+            raise
         except divergence.DivergenceError as error:
             good = manager.latest_checkpoint
             advice = (f"{error}; the latest checkpoint, {good or 'none'}, is the last good one "
