@@ -13,7 +13,7 @@ tfgan.export_gan(gan, "export", "gaussian_1d", config=config)  # export/gaussian
 
 The names below load their modules, and TensorFlow, on first use: `import tfgan` alone
 imports nothing heavy and has no side effect, so a command-line tool can hold TensorFlow's
-start-up lines back before TensorFlow loads (`tfgan.cli.entry_points`).
+start-up lines back before TensorFlow loads (its console scripts do).
 """
 
 import importlib

@@ -1,7 +1,7 @@
 """`TrainConfig`: every training option in one place, validated before anything is written.
 
-The command-line flags of `tfgan-train` are generated from the fields below (see
-`tfgan/cli/flags.py`), so a default or a help text lives here and nowhere else.
+The command-line flags of `tfgan-train` are generated from the fields below (its
+`define_flags`), so a default or a help text lives here and nowhere else.
 """
 
 import dataclasses
