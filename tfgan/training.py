@@ -17,6 +17,7 @@ A run directory (`--workdir`) holds:
 Nothing is written until every option and the data have been checked.
 """
 
+import contextlib
 import dataclasses
 import glob
 import json
@@ -293,6 +294,14 @@ def checkpoint_paths(checkpoint_dir):
                    if re.fullmatch(r"ckpt-\d+", os.path.basename(path))), key=_checkpoint_number)
 
 
+def _finish_drawings(callbacks):
+    """Lets the pictures still being drawn finish (each is written whole or not at all)."""
+    for callback in callbacks:
+        if isinstance(callback, callbacks_lib.BackgroundDrawing):
+            with contextlib.suppress(Exception):  # the failure being raised says enough
+                callback.on_train_end()
+
+
 def _remove_unfinished_saves(checkpoint_dir):
     """Removes the temporary directories of saves that failed (`ckpt-<step>_temp`), which
     TensorFlow's checkpoint writer documents as safe to remove."""
@@ -529,13 +538,13 @@ def train(config, callbacks=()):
               "(XLA compiles no cross-replica sums there)", file=sys.stderr, flush=True)
     rollbacks = 0
     while int(gan.step.numpy()) < config.steps:
+        run_callbacks = (_callbacks(config, gan, spec, dataset, manager, evaluation)
+                         if chief else _worker_callbacks(config, manager)) + list(callbacks)
         try:
-            training_loop.run_steps(
-                gan, dataset, config.steps,
-                callbacks=(_callbacks(config, gan, spec, dataset, manager, evaluation)
-                           if chief else _worker_callbacks(config, manager)) + list(callbacks),
-                steps_per_execution=block, jit_compile=jit_compile)
-        except (OSError, tf.errors.OpError):  # a full disk, say: no half-written save stays
+            training_loop.run_steps(gan, dataset, config.steps, callbacks=run_callbacks,
+                                    steps_per_execution=block, jit_compile=jit_compile)
+        except (OSError, tf.errors.OpError):  # a full disk, say: nothing stays half-written
+            _finish_drawings(run_callbacks)
             _remove_unfinished_saves(checkpoint_dir)
             raise
         except divergence.DivergenceError as error:
