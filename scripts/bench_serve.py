@@ -41,8 +41,11 @@ import urllib.request
 
 from absl import app, flags
 
-from tfgan.cli.errors import USAGE, fail
-from tfgan.cli.flags import flags_parser
+from tfgan.cli.quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before anything imports TensorFlow
+from tfgan.cli.errors import USAGE, fail  # noqa: E402
+from tfgan.cli.flags import flags_parser  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL_NAME = "mnist_mlp"

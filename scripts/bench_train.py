@@ -34,18 +34,19 @@ import time
 
 from absl import flags
 
-from tfgan.cli.errors import USAGE, fail
-from tfgan.cli.flags import config_from_flags, define_flags, run_tool
+from tfgan.cli.quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before anything imports TensorFlow
+from tfgan.cli.errors import USAGE, fail  # noqa: E402
+from tfgan.cli.flags import run_tool  # noqa: E402
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tfgan import data as data_lib  # noqa: E402
 from tfgan import flops as flops_lib  # noqa: E402
-from tfgan import training, training_loop  # noqa: E402
-from tfgan.config import TrainConfig  # noqa: E402
+from tfgan import presets, training, training_loop  # noqa: E402
 
-CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "configs")
 # (row name, preset, batch size, mixed precision, steps timed per repeat)
 ROWS = (
     ("mnist_mlp", "mnist_mlp", 64, False, 2000),
@@ -81,17 +82,6 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def preset_config(preset, **overrides):
-    """The `TrainConfig` of `configs/<preset>.flags` with `overrides`."""
-    values = flags.FlagValues()
-    define_flags(TrainConfig, values)
-    values([__file__, f"--flagfile={os.path.join(CONFIGS, preset + '.flags')}"])
-    config = config_from_flags(TrainConfig, values)
-    for name, value in overrides.items():
-        setattr(config, name, value)
-    return config
-
-
 class StepTimer(keras.callbacks.Callback):
     """Records `(model step, time)` at the end of every block of steps."""
 
@@ -125,7 +115,7 @@ def time_trainer(config):
     with tempfile.TemporaryDirectory() as workdir:
         config.workdir = workdir
         timer = StepTimer()
-        gan = training.train(config, callbacks=[timer])
+        gan, _ = training.train(config, callbacks=[timer])
     return steady_rate(timer.marks, config.steps), gan
 
 
@@ -239,7 +229,7 @@ def leak_check(mnist_path, steps):
         def on_train_batch_end(self, batch, logs=None):
             rss_at[int(self.model.step.numpy())] = rss_mb()
 
-    config = preset_config("mnist_mlp", steps=steps, mnist_path=mnist_path or "")
+    config = presets.config("mnist_mlp", steps=steps, mnist_path=mnist_path or "")
     with tempfile.TemporaryDirectory() as workdir:
         config.workdir = workdir
         training.train(config, callbacks=[RSSAt()])
@@ -264,7 +254,7 @@ def main(argv):
           f"bfloat16 {peaks['bfloat16'] / 1e9:.0f} GFLOP/s", flush=True)
     results = {"matmul_flops_per_second": peaks, "rows": []}
     for name, preset, batch_size, mixed, steps in rows:
-        config = preset_config(preset, batch_size=batch_size, mixed_precision=mixed,
+        config = presets.config(preset, batch_size=batch_size, mixed_precision=mixed,
                                steps=max(10, int(steps * FLAGS.steps_scale)),
                                mnist_path=FLAGS.mnist_path or "")
         row_start = time.perf_counter()

@@ -1,7 +1,7 @@
 """Runs `tfgan-export` from a checkout: see tfgan/cli/export.py."""
 
 import _checkout  # noqa: F401  (this checkout's tfgan first)
-from tfgan.cli.export import run
+from tfgan.cli.entry_points import export
 
 if __name__ == "__main__":
-    run()
+    export()

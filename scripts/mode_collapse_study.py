@@ -4,8 +4,8 @@
     python scripts/mode_collapse_study.py --dataset=stacked_mnist --remedy=plain \
         -- --mnist_path=../shared/data/mnist.npz
 
-Every seed trains `configs/<dataset>.flags` plus the remedy's flags (`tfgan.study.REMEDIES`)
-and the training flags after `--`, one run at a time, in `<root>/<dataset>/<remedy>/seed<k>`;
+Every seed trains the preset `--preset` (default: `--dataset`) plus the remedy's options
+(`tfgan.study.REMEDIES`) and the training flags after `--`, one run at a time, in `<root>/<dataset>/<remedy>/seed<k>`;
 see `tfgan/study.py`. Re-running a command reuses finished runs and resumes the others.
 Stacked MNIST reads MNIST from `MNIST_PATH` unless a `--mnist_path` follows `--`.
 """
@@ -15,11 +15,13 @@ import os
 from absl import flags
 
 import _checkout  # this checkout's tfgan first
-# tfgan.cli imports TensorFlow with its start-up log lines held back, so it comes first.
-from tfgan.cli.errors import FAILURE, USAGE, fail, require_existing
-from tfgan.cli.flags import run_tool
-from tfgan import study
-from tfgan.data import DatasetUnavailableError
+from tfgan.cli.quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before anything imports TensorFlow
+from tfgan.cli.errors import FAILURE, USAGE, fail  # noqa: E402
+from tfgan.cli.flags import check_preset, define_preset_flag, run_tool  # noqa: E402
+from tfgan import presets, study  # noqa: E402
+from tfgan.data import DatasetUnavailableError  # noqa: E402
 
 _CHECKOUT = _checkout.ROOT
 
@@ -31,8 +33,7 @@ flags.DEFINE_enum("remedy", None, tuple(study.REMEDIES), "Remedy for mode collap
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Training seeds, one run each.", flag_values=FLAGS)
 flags.DEFINE_string("root", "runs/mode_collapse", "Parent directory of the run directories.",
                     flag_values=FLAGS)
-flags.DEFINE_string("preset", "", "Flag file to train (default: configs/<dataset>.flags).",
-                    flag_values=FLAGS)
+define_preset_flag(FLAGS, "Preset every seed trains (default: the one named like --dataset).")
 flags.DEFINE_string("table", os.path.join(_CHECKOUT, "docs", "mode_collapse.md"),
                     "Markdown file holding the study's table.", flag_values=FLAGS)
 flags.DEFINE_integer("num_samples", 0, "Samples measured per run (0: 2500 toys, 26000 Stacked "
@@ -61,14 +62,18 @@ def main(argv):
         seeds = [int(seed) for seed in FLAGS.seeds]
     except ValueError:
         fail(f"--seeds takes a comma-separated list of integers; got {','.join(FLAGS.seeds)}")
-    overrides = _with_mnist_path(FLAGS.dataset, argv[1:])
+    try:
+        overrides = presets.parse_flags(_with_mnist_path(FLAGS.dataset, argv[1:]))
+    except presets.PresetError as error:
+        fail(f"after --: {error}")
     if FLAGS.dry_run:
         row = study.placeholder_row(FLAGS.dataset, FLAGS.remedy, seeds, overrides)
         study.update_table(FLAGS.table, row, replace=False)
         print(row)
         return
-    preset = FLAGS.preset or os.path.join(_CHECKOUT, "configs", f"{FLAGS.dataset}.flags")
-    require_existing("preset", preset, "a flag file such as configs/ring.flags")
+    name = FLAGS.preset or FLAGS.dataset
+    check_preset(name)
+    preset = presets.config(name)
     try:
         _, row = study.run_study(
             FLAGS.dataset, FLAGS.remedy, seeds, FLAGS.root, preset, FLAGS.table, overrides,

@@ -1,7 +1,7 @@
 """Runs `tfgan-train` from a checkout: see tfgan/cli/train.py."""
 
 import _checkout  # noqa: F401  (this checkout's tfgan first)
-from tfgan.cli.train import run
+from tfgan.cli.entry_points import train
 
 if __name__ == "__main__":
-    run()
+    train()

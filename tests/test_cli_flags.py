@@ -4,8 +4,10 @@ errors with exit status 2, typo suggestions, `MNIST_PATH` as the default of --mn
 import logging
 
 import pytest
+import tensorflow as tf
 from absl import flags
 
+import tfgan
 from script_fixtures import run_script
 from tfgan.cli import evaluate, export, flags as cli_flags, sample, serve, train, train_classifier
 
@@ -76,10 +78,17 @@ def test_help_groups_the_tools_own_flags_with_defaults(capsys):
     assert out.startswith("Trains a GAN")
     headings = [line[:-1] for line in out.splitlines() if line.endswith(":")
                 and not line.startswith(" ")]
-    assert headings == ["data", "model", "loss", "schedule", "optimizer", "run", "export"]
+    assert headings == ["preset", "data", "model", "loss", "schedule", "optimizer", "run",
+                        "export", "presets (--preset=NAME)"]
     assert "  --steps (default: 10000)\n      Total training iterations" in out
     assert "  --[no]minibatch (default: false)" in out
     assert "logtostderr" not in out and "--helpfull also lists" in out
+
+
+@pytest.mark.parametrize("name", sorted(TOOLS))
+def test_every_tool_prints_its_version(capsys, name):
+    assert run_tool(TOOLS[name], "--version", "--no_such_flag") == 0
+    assert capsys.readouterr().out == f"tfgan-{name} {tfgan.__version__}\n"
 
 
 def test_helpfull_adds_absls_flags_after_the_tools_own(capsys):
@@ -131,3 +140,20 @@ def test_quiet_logs_hold_back_libraries_but_not_tfgan():
     assert not logging.getLogger("absl").isEnabledFor(logging.WARNING)
     assert not logging.getLogger("tensorflow").isEnabledFor(logging.WARNING)
     assert logging.getLogger("tfgan.serving").isEnabledFor(logging.WARNING)
+
+
+@pytest.mark.parametrize("error, line", [
+    (PermissionError(13, "Permission denied", "out/report.json"),
+     "error: out/report.json: Permission denied\n"),
+    (OSError(28, "No space left on device"), "error: No space left on device\n"),
+    (tf.errors.ResourceExhaustedError(None, None, "ckpt-5_temp; No space left on device\nmore"),
+     "error: ckpt-5_temp; No space left on device\n"),
+])
+def test_a_file_system_error_of_any_tool_is_one_line_and_status_1(capsys, error, line):
+    def main(argv):
+        raise error
+
+    with pytest.raises(SystemExit) as caught:
+        cli_flags.run_tool(main, flags.FlagValues(), "A tool.", argv=["tfgan-tool"])
+    assert caught.value.code == 1
+    assert capsys.readouterr().err == line

@@ -1,10 +1,12 @@
 import dataclasses
+import json
 import os
 
 import pytest
 
 from script_fixtures import ROOT, run_script
 from tfds_fixtures import unreachable
+from tfgan import presets
 from tfgan.cli import train
 from tfgan.config import TrainConfig
 
@@ -44,11 +46,43 @@ def test_preset_flagfile_trains_and_leaves_plots(tmp_path):
     assert os.listdir(run / "tensorboard")
 
 
+def test_a_preset_by_name_with_later_flags_overriding_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as caught:
+        train.run(["tfgan-train", "--steps=1", "--preset=gaussian_1d", "--steps=20",
+                   "--sample_every=10", "--log_every=10", "--workdir=run"])
+    assert caught.value.code is None  # app.run's exit after a main that returns
+    options = json.loads((tmp_path / "run" / "options.json").read_text())
+    assert dataclasses.replace(presets.config("gaussian_1d"), steps=20, sample_every=10,
+                               log_every=10, workdir="run") == TrainConfig.from_dict(options)
+    assert capsys.readouterr().out.strip().endswith("Done: run")
+
+
+def test_an_unknown_preset_is_one_line_listing_the_presets(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as caught:
+        train.run(["tfgan-train", "--preset=mnist", "--workdir=run"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: --preset=mnist: no such preset; one of "
+                   f"{', '.join(presets.names())}\n")
+    assert not list(tmp_path.iterdir())
+
+
+def test_help_lists_every_preset_on_one_line(capsys):
+    with pytest.raises(SystemExit) as caught:
+        train.run(["tfgan-train", "--help"])
+    assert caught.value.code == 0
+    listing = capsys.readouterr().out.split("presets (--preset=NAME):\n")[1].split("\n\n")[0]
+    assert [line.split()[0] for line in listing.splitlines()] == list(presets.names())
+    assert "  gaussian_1d " in listing and presets.summary("gaussian_1d") in listing
+
+
 def test_offline_mnist_fails_in_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
     tried = unreachable(monkeypatch)
     monkeypatch.delenv("MNIST_PATH", raising=False)
     with pytest.raises(SystemExit) as caught:
-        train.run(["tfgan-train", f"--flagfile={ROOT}/configs/mnist_mlp.flags",
+        train.run(["tfgan-train", "--preset=mnist_mlp",
                    f"--workdir={tmp_path / 'run'}", f"--data_dir={tmp_path / 'tfds'}"])
     assert caught.value.code == 1
     err = capsys.readouterr().err.strip()

@@ -71,17 +71,17 @@ _MIRRORED = textwrap.dedent(
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import numpy as np
     from tfgan import training
-    from tfgan.config import ConfigError
-    from tfgan.study import make_config
+    from tfgan.config import ConfigError, TrainConfig
+    from tfgan.presets import parse_flags
 
     def config(*args):
-        return make_config([*sys.argv[2:], *args])
+        return TrainConfig(**parse_flags([*sys.argv[2:], *args]))
 
     common = ["--steps=20", "--sample_every=10", "--log_every=10", "--checkpoint_every=10",
               "--ema_decay=0.9"]
     weights = {}
     for strategy in ("default", "mirrored"):
-        gan = training.train(config(*common, f"--strategy={strategy}",
+        gan, _ = training.train(config(*common, f"--strategy={strategy}",
                                     f"--workdir={sys.argv[1]}/{strategy}"))
         replicas = gan.distribute_strategy.num_replicas_in_sync
         print(strategy, replicas, int(gan.step.numpy()))
@@ -130,7 +130,8 @@ _BATCH_NORM = textwrap.dedent(
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import numpy as np
     from tfgan import training
-    from tfgan.study import make_config
+    from tfgan.config import TrainConfig
+    from tfgan.presets import parse_flags
 
     args = ["--dataset=mnist", f"--mnist_path={sys.argv[2]}", "--architecture=dcgan",
             "--width=0.125", "--output_activation=tanh", "--z_dim=8", "--batch_size=16",
@@ -138,8 +139,8 @@ _BATCH_NORM = textwrap.dedent(
             "--num_grid_samples=4", "--ema_decay=0.5", "--dropout=0", "--seed=1"]
     weights = {}
     for strategy in ("default", "mirrored"):
-        gan = training.train(make_config([*args, f"--strategy={strategy}",
-                                          f"--workdir={sys.argv[1]}/{strategy}"]))
+        gan, _ = training.train(TrainConfig(**parse_flags(
+            [*args, f"--strategy={strategy}", f"--workdir={sys.argv[1]}/{strategy}"])))
         weights[strategy] = [w.numpy() for w in gan.generator.weights
                              + gan.ema_generator.weights]
     for variable in gan.generator.non_trainable_weights:  # the moving statistics

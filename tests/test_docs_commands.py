@@ -8,7 +8,8 @@ Every bash and python block runs in order, in a fresh directory holding the chec
 - the quick start's `scripts/end_to_end.sh` runs in bash beside the others (its own port and
   directory), and `curl` runs in bash;
 - a `tfgan-serve` command runs in the background, on free ports, until the end;
-- installing (`python3 -m venv`, `pip install`), the test suite itself and Docker are skipped;
+- installing (`python3 -m venv`, `pip wheel`, `pip install`), the test suite itself, CI and
+  Docker are skipped;
 - training and measuring get tiny sizes as extra flags after the documented ones, and the
   server takes 64 samples per request, so the README's server measurement is split.
 The README's three measuring commands must report the same numbers.
@@ -31,7 +32,8 @@ from serving_fixtures import free_port
 from trained_fixtures import write_mnist_npz
 
 DOCS = ("README.md", "BUILD.md")
-SKIPPED = ("python3 -m venv", ".venv/bin/pip install", ".venv/bin/python -m pytest", "docker ")
+SKIPPED = ("python3 -m venv", ".venv/bin/pip install", "pip wheel ", "pip install ",
+           ".venv/bin/python -m pytest", ".ci/run", "docker ")
 # Extra flags after the documented ones: the same commands at a test's size.
 TINY = {
     "train": ["--steps=30", "--sample_every=10", "--log_every=10", "--checkpoint_every=10"],

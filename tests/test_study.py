@@ -1,5 +1,6 @@
 """Tests for tfgan.study: flags of a row, measurements, the table, one tiny end-to-end row."""
 
+import dataclasses
 import json
 import os
 import runpy
@@ -8,37 +9,19 @@ import numpy as np
 import pytest
 
 from script_fixtures import ROOT
-from tfgan import study
+from tfgan import presets, study
+from tfgan.config import TrainConfig
 from tfgan.data import grid_modes, ring_modes
 
-TINY_PRESET = """\
 # A ring GAN small enough to train in a test.
---dataset=ring
---architecture=mlp
---z_dim=2
---prior=normal
---g_hidden_units=8
---d_hidden_units=8
---output_activation=linear
---batch_size=8
---steps=6
---sample_every=3
---num_grid_samples=10
---log_every=3
---checkpoint_every=3
-"""
-
-
-@pytest.fixture
-def tiny_preset(tmp_path):
-    path = tmp_path / "tiny_ring.flags"
-    path.write_text(TINY_PRESET)
-    return str(path)
+TINY_PRESET = TrainConfig(
+    dataset="ring", architecture="mlp", z_dim=2, prior="normal", g_hidden_units=(8,),
+    d_hidden_units=(8,), output_activation="linear", batch_size=8, steps=6, sample_every=3,
+    num_grid_samples=10, log_every=3, checkpoint_every=3)
 
 
 def _preset_config(name):
-    return json.loads(study.make_config(
-        [f"--flagfile={os.path.join(ROOT, 'configs', name + '.flags')}"]).to_json())
+    return dataclasses.asdict(presets.config(name))
 
 
 def test_every_study_data_set_has_a_preset_that_trains_its_data():
@@ -79,23 +62,22 @@ def _result(seed, modes, quality=None, kl=0.1, seconds=60.0):
                            high_quality_fraction=quality, kl=kl, train_seconds=seconds)
 
 
-def test_training_flags_are_preset_then_remedy_then_overrides(tiny_preset):
-    flag_args = study.training_flags("ring", "pack", tiny_preset, ["--steps=3"])
+def test_training_config_is_preset_then_remedy_then_overrides():
+    config = study.training_config("ring", "pack", TINY_PRESET, {"steps": 3})
     # The preset's batch of 8 becomes 4 x 8 samples: D still judges 8 (packs) per step.
-    assert flag_args == [f"--flagfile={tiny_preset}", "--pack=4", "--batch_size=32", "--steps=3"]
-    config = study.make_config([*flag_args, "--batch_size=16"])
-    assert (config.dataset, config.pack, config.batch_size, config.steps) == ("ring", 4, 16, 3)
+    assert (config.dataset, config.pack, config.batch_size, config.steps) == ("ring", 4, 32, 3)
     assert config.g_hidden_units == (8,) and config.prior == "normal"
-    assert study.make_config(study.training_flags("ring", "plain", tiny_preset)).pack == 1
+    assert study.training_config("ring", "pack", TINY_PRESET, {"batch_size": 16}).batch_size == 16
+    assert study.training_config("ring", "plain", TINY_PRESET) == TINY_PRESET
 
 
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: study.training_flags("mnist", "plain", "x.flags"), r"Received: dataset='mnist'$"),
-        (lambda: study.training_flags("ring", "unrolled", "x.flags"),
+        (lambda: study.training_config("mnist", "plain", TINY_PRESET),
+         r"Received: dataset='mnist'$"),
+        (lambda: study.training_config("ring", "unrolled", TINY_PRESET),
          r"Received: remedy='unrolled'$"),
-        (lambda: study.make_config(["--no_such_flag=1"]), r"Received: flag_args="),
         (lambda: study.format_row("ring", "plain", []), r"Received: results=\[\]$"),
     ],
 )
@@ -119,7 +101,7 @@ def test_measure_counts_modes_and_high_quality_samples():
 def test_format_row_gives_mean_spread_each_seed_and_the_command():
     row = study.format_row("ring", "worse", [_result(0, 8, 0.98, kl=0.1, seconds=60),
                                              _result(1, 6, 0.96, kl=0.3, seconds=120)],
-                           ["--steps=100"])
+                           {"steps": 100})
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     # mean 7, sample std sqrt(2) = 1.41; 97 % +- 1.41 %.
     assert cells[:9] == ["ring", "worse", "0,1", "100", "7.0 ± 1.4 of 8", "97.0 ± 1.4 %",
@@ -159,7 +141,7 @@ def test_update_table_replaces_its_row_and_keeps_the_rest(tmp_path):
 
 def test_update_table_creates_a_missing_file(tmp_path):
     path = str(tmp_path / "new.md")
-    row = study.placeholder_row("stacked_mnist", "plain", [0], ["--mnist_path=m.npz"])
+    row = study.placeholder_row("stacked_mnist", "plain", [0], {"mnist_path": "m.npz"})
     study.update_table(path, row)
     text = open(path).read()
     assert text == f"{study.TABLE_BEGIN}\n{study.TABLE_HEADER}{row}\n{study.TABLE_END}\n"
@@ -167,11 +149,11 @@ def test_update_table_creates_a_missing_file(tmp_path):
 
 
 def test_run_study_trains_measures_writes_the_row_and_reuses_finished_runs(
-        tmp_path, tiny_preset, monkeypatch):
+        tmp_path, monkeypatch):
     table = str(tmp_path / "table.md")
     lines = []
-    results, row = study.run_study("ring", "pack", [3], str(tmp_path / "runs"), tiny_preset,
-                                   table, overrides=["--batch_size=8"], num_samples=40,
+    results, row = study.run_study("ring", "pack", [3], str(tmp_path / "runs"), TINY_PRESET,
+                                   table, overrides={"batch_size": 8}, num_samples=40,
                                    print_fn=lines.append)
     (result,) = results
     assert result.seed == 3 and result.steps == 6 and result.kl >= 0
@@ -193,8 +175,8 @@ def test_run_study_trains_measures_writes_the_row_and_reuses_finished_runs(
         raise AssertionError("a finished run was trained again")
 
     monkeypatch.setattr(study.training, "train", no_training)
-    again, same_row = study.run_study("ring", "pack", [3], str(tmp_path / "runs"), tiny_preset,
-                                      table, overrides=["--batch_size=8"], num_samples=40,
+    again, same_row = study.run_study("ring", "pack", [3], str(tmp_path / "runs"), TINY_PRESET,
+                                      table, overrides={"batch_size": 8}, num_samples=40,
                                       print_fn=lines.append)
     assert again == results and same_row == row
 
@@ -202,8 +184,8 @@ def test_run_study_trains_measures_writes_the_row_and_reuses_finished_runs(
     saved["result"].update(kl=None, train_seconds=100.0)
     (workdir / study.RESULT_FILE).write_text(json.dumps(saved))
     monkeypatch.undo()
-    (remeasured,), _ = study.run_study("ring", "pack", [3], str(tmp_path / "runs"), tiny_preset,
-                                       table, overrides=["--batch_size=8"], num_samples=40)
+    (remeasured,), _ = study.run_study("ring", "pack", [3], str(tmp_path / "runs"), TINY_PRESET,
+                                       table, overrides={"batch_size": 8}, num_samples=40)
     assert remeasured.kl == result.kl and remeasured.steps == 6
     assert remeasured.train_seconds >= 100.0
 

@@ -28,7 +28,7 @@ def _toy_config(workdir, **overrides):
 
 def test_gaussian_1d_learns_target_mean_and_std(tmp_path):
     config = _toy_config(tmp_path / "run")
-    gan = training.train(config)
+    gan, _ = training.train(config)
     z = tf.random.uniform([5000, 1], -1.0, 1.0, seed=3)
     samples = gan.generate(z).numpy().ravel()
     assert abs(samples.mean() - toys.GAUSSIAN_1D_MEAN) < 0.3
@@ -41,7 +41,7 @@ def test_gaussian_1d_learns_target_mean_and_std(tmp_path):
 def test_resume_restores_step_weights_and_optimizer_state(tmp_path):
     config = _toy_config(tmp_path / "run", steps=20, checkpoint_every=10, sample_every=10,
                          log_every=10)
-    first = training.train(config)
+    first, _ = training.train(config)
     saved_weights = [w.numpy() for w in first.generator.weights + first.discriminator.weights]
     saved_slots = [v.numpy() for v in first.d_optimizer.variables]
 
@@ -55,7 +55,7 @@ def test_resume_restores_step_weights_and_optimizer_state(tmp_path):
     for a, b in zip(saved_slots, restored.d_optimizer.variables):
         np.testing.assert_array_equal(a, b.numpy())
 
-    resumed = training.train(_toy_config(tmp_path / "run", steps=30, checkpoint_every=10,
+    resumed, _ = training.train(_toy_config(tmp_path / "run", steps=30, checkpoint_every=10,
                                          sample_every=10, log_every=10))
     assert int(resumed.step.numpy()) == 30
     steps = [int(line.split(",")[0]) for line in
@@ -78,7 +78,7 @@ def test_checkpoint_restores_every_variable_of_each_network(tmp_path, architectu
         batch_size=16, steps=3, sample_every=3, log_every=3, checkpoint_every=3,
         num_grid_samples=4, ema_decay=0.5, num_generators=adversaries,
         num_discriminators=adversaries)
-    gan = training.train(config)
+    gan, _ = training.train(config)
     restored, _, _ = training.load_run(config.workdir)
     for name in ("generator", "discriminator", "ema_generator"):
         trained, loaded = getattr(gan, name).weights, getattr(restored, name).weights

@@ -91,7 +91,7 @@ def test_spectral_norm_learns_the_gaussian_and_exports(tmp_path):
     _assert_learns_the_gaussian(gan)
     # The discriminator, power-iteration vectors and all, goes through the export (checked in
     # the stock server's session loader) and scores samples as it does in Python.
-    path = training.export_trained(gan, config, SPEC, str(tmp_path / "export"))
+    path = training.export_gan(gan, str(tmp_path / "export"), "toy", config=config)
     samples = np.array([[3.0], [4.0], [5.5]], np.float32)
     logits = tf.saved_model.load(path).signatures["discriminate"](samples=samples)["logits"]
     np.testing.assert_allclose(logits, gan.discriminator(samples)[:, 0], rtol=1e-5, atol=1e-6)
@@ -106,7 +106,7 @@ def test_packing_learns_the_gaussian_and_exports_without_a_discriminator(tmp_pat
     _assert_learns_the_gaussian(gan)
     # A packed discriminator scores packs, not samples: the export leaves `discriminate` out
     # and samples as Python does.
-    path = training.export_trained(gan, config, SPEC, str(tmp_path / "export"))
+    path = training.export_gan(gan, str(tmp_path / "export"), "toy", config=config)
     loaded = tf.saved_model.load(path)
     assert "discriminate" not in loaded.signatures
     expected = export.sample_from_seed(gan.sampling_generator, 16, 7, prior=config.prior,
@@ -125,7 +125,7 @@ def test_several_adversaries_learn_the_gaussian_export_and_serve(tmp_path):
     # The mixture exports as one generator: the `sample` signature's seed fixes z, and z
     # picks each sample's generator, so the server answers what Python samples.
     base = tmp_path / "export"
-    training.export_trained(gan, config, SPEC, str(base), version=1)
+    training.export_gan(gan, str(base), config.export_model_name, config=config, version=1)
     expected = export.sample_from_seed(gan.sampling_generator, 64, 7, prior=config.prior,
                                        value_range=None)["samples"].numpy()
     options = ServerOptions(single_model_config("toy", str(base / "gaussian_1d")),

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan import plots
+from tfgan import divergence, plots
 from tfgan.gan import LOG_NAMES, pack_samples
 
 _FRAME_NAME = re.compile(r"^(\d+)\.png$")
@@ -664,34 +664,30 @@ class ProgressLogger(EveryNSteps):
         self._interval_start = (step, now)
 
 
-class NonFiniteLossError(RuntimeError):
-    """Raised by `StopOnNonFiniteLoss` when a logged loss is NaN or infinite."""
+class StopOnDivergence(keras.callbacks.Callback):
+    """Stops training the first time a logged loss or a weight diverges.
 
-    def __init__(self, step, name, value):
-        super().__init__(f"{name} is {value} at step {step}")
-        self.step = step
-
-
-class StopOnNonFiniteLoss(keras.callbacks.Callback):
-    """Stops training the first time a logged loss is NaN or infinite.
-
-    The losses are checked after every block of steps. Put it before `CheckpointEvery`: the
-    `NonFiniteLossError` it raises ends the block's callbacks there, so weights that produced
-    a non-finite loss are never checkpointed.
+    Losses and the networks' weights are checked after every block of steps
+    (`tfgan.divergence`). Put it before `CheckpointEvery`: the `DivergenceError` it raises
+    ends the block's callbacks there, so diverged weights are never checkpointed.
 
     Args:
+        bound: float, the largest magnitude a loss or weight may reach (0: only NaN and
+            infinity count). Defaults to `tfgan.divergence.DEFAULT_BOUND`.
         names: tuple of str, the logs to check. Defaults to `("d_loss", "g_loss")`.
     """
 
-    def __init__(self, names=("d_loss", "g_loss")):
+    def __init__(self, bound=divergence.DEFAULT_BOUND, names=("d_loss", "g_loss")):
         super().__init__()
+        self.bound = bound
         self.names = tuple(names)
 
     def on_train_batch_end(self, batch, logs=None):
-        for name in self.names:
-            value = (logs or {}).get(name)
-            if value is not None and not np.isfinite(value):
-                raise NonFiniteLossError(_model_step(self.model), name, float(value))
+        what = (divergence.diverged_loss(logs or {}, self.names, self.bound)
+                or divergence.diverged_weight(
+                    self.model.generator.weights + self.model.discriminator.weights, self.bound))
+        if what:
+            raise divergence.DivergenceError(_model_step(self.model), what)
 
 
 class CheckpointEvery(EveryNSteps):

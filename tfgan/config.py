@@ -1,7 +1,7 @@
 """`TrainConfig`: every training option in one place, validated before anything is written.
 
-The command-line flags of `tfgan-train` are generated from the fields below (see
-`tfgan/cli/flags.py`), so a default or a help text lives here and nowhere else.
+The command-line flags of `tfgan-train` are generated from the fields below (its
+`define_flags`), so a default or a help text lives here and nowhere else.
 """
 
 import dataclasses
@@ -11,6 +11,7 @@ from tfgan import priors
 from tfgan.adversaries import WEIGHTINGS
 from tfgan.data.toys import LABELLED_TOYS, TOYS
 from tfgan.distribute import STRATEGIES
+from tfgan.divergence import DEFAULT_BOUND
 from tfgan.learning_rates import LR_SCHEDULES
 from tfgan.losses import LOSSES
 from tfgan.models import (
@@ -178,6 +179,9 @@ class TrainConfig:
     on_nan: str = _option(
         "stop", "A NaN or Inf loss: stop (the last good checkpoint stays the latest) or "
         "rollback (resume from the last good checkpoint, up to 3 times, then stop).")
+    divergence_bound: float = _option(
+        DEFAULT_BOUND, "A loss or weight past this magnitude counts as diverged: the run stops "
+        "as on a NaN (see --on_nan) and tfgan-export refuses the weights (0: NaN and Inf only).")
     eval_every: int = _option(0, "Compute the data set's metrics every N steps (0: off).")
     eval_num_samples: int = _option(1000, "Generated samples per evaluation.")
     export_dir: str = _option("", "Export a SavedModel here at the end (TF Serving layout).")
@@ -200,6 +204,7 @@ class TrainConfig:
         _check(self.d_feature_units >= 0, "--d_feature_units must be >= 0")
         _check(self.d_width >= 0, f"--d_width must be >= 0 (0: --width), got {self.d_width}")
         _check(self.eval_every >= 0, "--eval_every must be >= 0")
+        _check(self.divergence_bound >= 0, "--divergence_bound must be >= 0")
         for name in ("d_learning_rate", "g_learning_rate"):
             value = getattr(self, name)
             _check(value >= 0, f"--{name} must be >= 0 (0: --learning_rate), got {value}")

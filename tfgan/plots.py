@@ -1,11 +1,13 @@
 """Pure drawing: sample grids, point clouds, class histograms, loss curves, feature space, GIFs.
 
-Every function takes arrays and a path and writes one file. Figures are built with
+Every `save_*` function takes arrays and a path and writes one file; `*_figure` functions
+return the figure instead (a notebook shows it inline). Figures are built with
 matplotlib's object API on an Agg canvas (no `pyplot`, so no global figure state and no
 display), and each file is written to a temporary name and renamed into place, so a reader
 (an image viewer, TensorBoard, a browser) never sees a half-written plot. GIFs use Pillow.
 """
 
+import io
 import math
 import os
 
@@ -32,8 +34,17 @@ _GENERATED_COLOR = "tab:orange"
 _GENERATED_AFTER_COLOR = "tab:green"
 
 
+class InlineFigure(Figure):
+    """A matplotlib figure that a notebook shows inline, with or without pyplot."""
+
+    def _repr_png_(self):
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=_DPI)
+        return buffer.getvalue()
+
+
 def _new_figure(width_inches, height_inches):
-    figure = Figure(figsize=(width_inches, height_inches), dpi=_DPI)
+    figure = InlineFigure(figsize=(width_inches, height_inches), dpi=_DPI)
     FigureCanvasAgg(figure)
     return figure
 
@@ -41,8 +52,13 @@ def _new_figure(width_inches, height_inches):
 def _write_figure(figure, path):
     _make_parent_directory(path)
     temporary_path = f"{path}.tmp"
-    figure.savefig(temporary_path, format="png", dpi=_DPI)
-    os.replace(temporary_path, path)
+    try:
+        figure.savefig(temporary_path, format="png", dpi=_DPI)
+        os.replace(temporary_path, path)
+    except BaseException:  # a full disk, say: no half-written file is left behind
+        if os.path.exists(temporary_path):
+            os.remove(temporary_path)
+        raise
 
 
 def _make_parent_directory(path):
@@ -68,7 +84,12 @@ def _tile_images(images, num_columns):
 
 
 def save_image_grid(images, path, num_columns=None, title=None):
-    """Writes a batch of images as one PNG grid without axes.
+    """Writes `image_grid_figure(images, num_columns, title)` to the PNG file `path`."""
+    _write_figure(image_grid_figure(images, num_columns, title), path)
+
+
+def image_grid_figure(images, num_columns=None, title=None):
+    """A batch of images as one grid without axes.
 
     Tiles are separated by a 1-pixel white border and upscaled by the same integer factor
     (nearest neighbour) until a tile is at least 64 pixels on its longer side, so the PNG is
@@ -78,9 +99,11 @@ def save_image_grid(images, path, num_columns=None, title=None):
     Args:
         images: float array `[n, H, W, C]` with values in [0, 1] (clipped) and `C` 1 or 3.
             One-channel images are drawn with a gray colour map.
-        path: str, the PNG file to write; its directory is created if needed.
         num_columns: int or `None`, tiles per row. Defaults to `None`: `ceil(sqrt(n))`.
         title: str or `None`, a line of text above the grid. Defaults to `None`.
+
+    Returns:
+        `matplotlib.figure.Figure`.
 
     Raises:
         ValueError: if `images` is not `[n, H, W, C]` with `n >= 1` and `C` in (1, 3), or
@@ -115,18 +138,25 @@ def save_image_grid(images, path, num_columns=None, title=None):
             va="center",
             fontsize=8,
         )
-    _write_figure(figure, path)
+    return figure
 
 
 def save_points(points, path, reference=None, title=None):
-    """Draws generated points against real ones: histograms in 1-D, a scatter plot in 2-D.
+    """Writes `points_figure(points, reference, title)` to the PNG file `path`."""
+    _write_figure(points_figure(points, reference, title), path)
+
+
+def points_figure(points, reference=None, title=None):
+    """Generated points against real ones: histograms in 1-D, a scatter plot in 2-D.
 
     Args:
         points: float array `[n, d]` of generated samples, `d` 1 or 2.
-        path: str, the PNG file to write; its directory is created if needed.
         reference: float array `[m, d]` of real samples drawn underneath, or `None`.
             Defaults to `None`.
         title: str or `None`, the plot title. Defaults to `None`.
+
+    Returns:
+        `matplotlib.figure.Figure`.
 
     Raises:
         ValueError: if `points` is not `[n, d]` with `d` in (1, 2), or `reference` has a
@@ -171,34 +201,40 @@ def save_points(points, path, reference=None, title=None):
     if title:
         axes.set_title(title)
     figure.tight_layout()
-    _write_figure(figure, path)
+    return figure
 
 
 def save_samples(samples, path, reference=None, title=None, num_columns=None):
-    """Draws a batch of generator samples: an image grid for images, a plot for points.
+    """Writes `samples_figure(samples, reference, title, num_columns)` to the PNG file `path`."""
+    _write_figure(samples_figure(samples, reference, title, num_columns), path)
+
+
+def samples_figure(samples, reference=None, title=None, num_columns=None):
+    """A batch of generator samples: an image grid for images, a plot for points.
 
     Args:
         samples: float array, `[n, H, W, C]` images in [0, 1] or `[n, d]` points.
-        path: str, the PNG file to write.
         reference: float array `[m, d]` of real points, or `None`. Images ignore it.
             Defaults to `None`.
         title: str or `None`. Defaults to `None`.
         num_columns: int or `None`, images per row (a conditional grid: one row per class).
             Points ignore it. Defaults to `None`: `ceil(sqrt(n))`.
 
+    Returns:
+        `matplotlib.figure.Figure`.
+
     Raises:
         ValueError: if `samples` is neither rank 4 nor rank 2.
     """
     samples = np.asarray(samples)
     if samples.ndim == 4:
-        save_image_grid(samples, path, num_columns=num_columns, title=title)
-    elif samples.ndim == 2:
-        save_points(samples, path, reference=reference, title=title)
-    else:
-        raise ValueError(
-            "samples must be images [n, H, W, C] or points [n, d]. "
-            f"Received: samples.shape={samples.shape}"
-        )
+        return image_grid_figure(samples, num_columns=num_columns, title=title)
+    if samples.ndim == 2:
+        return points_figure(samples, reference=reference, title=title)
+    raise ValueError(
+        "samples must be images [n, H, W, C] or points [n, d]. "
+        f"Received: samples.shape={samples.shape}"
+    )
 
 
 def save_class_histogram(histogram, path, title=None):

@@ -3,8 +3,8 @@
 Seed 001 proposes remedies for mode collapse; this module measures them the way VEEGAN
 (Srivastava et al. 2017, https://arxiv.org/abs/1705.07761) and PacGAN (Lin et al. 2018,
 https://arxiv.org/abs/1712.04086) do. For a data set (`ring`, `grid`, `stacked_mnist`) and a
-remedy (`REMEDIES`), every seed trains `configs/<data set>.flags` plus the remedy's flags with
-`tfgan.training.train` in its own run directory, then samples the trained generator and
+remedy (`REMEDIES`), every seed trains the data set's preset (`tfgan.presets`) plus the
+remedy's options with `tfgan.training.train` in its own run directory, then samples the trained generator and
 measures it with `tfgan.metrics`: modes captured, the fraction of high-quality samples and
 PacGAN's reverse KL of the mode histogram on the toys (2500 samples), modes out of 1000 and the
 KL of the class histogram from uniform on Stacked MNIST (26000 samples). `update_table` writes the row (mean ± sample standard deviation
@@ -22,14 +22,10 @@ import shlex
 import time
 
 import numpy as np
-from absl import flags
-
-from tfgan import data, metrics, priors, training
-from tfgan.cli.flags import config_from_flags, define_flags
-from tfgan.config import TrainConfig
+from tfgan import data, metrics, presets, priors, training
 from tfgan.data import stacked_mnist
 
-# Study data set (a row's name, the preset `configs/<name>.flags`) -> the data it trains on.
+# Study data set (a row's name, its preset's name) -> the data it trains on.
 # The `*_tutorial` presets are the tutorials' GAN with no remedy, the baseline the remedies are
 # measured on; the others are the presets with their recipes. stacked_mnist_hard is PacGAN's
 # and Metz et al.'s harder setting: a discriminator with a quarter of the generator's filters.
@@ -39,28 +35,28 @@ STUDY_DATA = {"ring_tutorial": "ring", "ring": "ring", "grid_tutorial": "grid", 
               "stacked_mnist_hard": "stacked_mnist"}
 DATASETS = tuple(STUDY_DATA)
 PACK = 4
-# Remedy -> the training flags it adds to the preset.
+# Remedy -> the training options it changes in the preset.
 REMEDIES = {
-    "plain": (),
+    "plain": {},
     # Salimans et al. 2016, https://arxiv.org/abs/1606.03498 (seed 001).
-    "minibatch": ("--minibatch",),
+    "minibatch": {"minibatch": True},
     # Seed 001: update only the currently worse network.
-    "worse": ("--schedule=worse",),
+    "worse": {"schedule": "worse"},
     # Lin et al. 2018: D judges packs of `PACK`; as in PacGAN's code, D sees as many packs a
-    # step as the preset's batch has samples (`training_flags` scales the batch).
-    "pack": (f"--pack={PACK}",),
+    # step as the preset's batch has samples (`training_config` scales the batch).
+    "pack": {"pack": PACK},
     # Gulrajani et al. 2017, https://arxiv.org/abs/1704.00028: WGAN-GP's penalty, weight 10,
     # on the preset's non-saturating loss.
-    "gradient_penalty": ("--gradient_penalty_weight=10",),
+    "gradient_penalty": {"gradient_penalty_weight": 10.0},
     # Mescheder et al. 2018, https://arxiv.org/abs/1801.04406: the zero-centred R1 penalty on
     # real data, the one of the two that makes the game converge locally (WGAN-GP's
     # one-centred penalty does not; docs/mode_collapse.md).
-    "r1": ("--gradient_penalty=r1", "--gradient_penalty_weight=0.1"),
+    "r1": {"gradient_penalty": "r1", "gradient_penalty_weight": 0.1},
     # Seed 001's several adversaries (GMAN, Durugkar et al. 2017; MAD-GAN, Ghosh et al. 2018):
     # two generators sampled as a mixture, two discriminators, each network's loss the softmax-
     # weighted sum of its losses against the other side (GMAN's soft version, lambda 1).
-    "adversaries": ("--num_generators=2", "--num_discriminators=2",
-                    "--adversary_weighting=softmax"),
+    "adversaries": {"num_generators": 2, "num_discriminators": 2,
+                    "adversary_weighting": "softmax"},
 }
 NUM_MODES = {"ring": len(data.ring_modes()), "grid": len(data.grid_modes()),
              "stacked_mnist": stacked_mnist.NUM_MODES}
@@ -107,53 +103,29 @@ def _check_choice(name, value, choices):
         raise ValueError(f"{name} must be one of {tuple(choices)}. Received: {name}={value!r}")
 
 
-def training_flags(dataset, remedy, preset, overrides=()):
-    """The `tfgan-train` flags of one study run, without `--workdir` and `--seed`.
+def training_config(dataset, remedy, preset, overrides=None):
+    """The `TrainConfig` of one study run, before its `workdir` and `seed` are set.
 
     Args:
         dataset: str, one of `DATASETS`.
         remedy: str, one of `REMEDIES`.
-        preset: str, the flag file of the data set, e.g. `configs/ring.flags`.
-        overrides: iterable of str, more training flags; they win over the remedy's and the
-            preset's. Defaults to `()`.
+        preset: `TrainConfig` of the data set, e.g. `tfgan.presets.config("ring")`.
+        overrides: dict of `TrainConfig` fields, or `None`; they win over the remedy's and
+            the preset's options. Defaults to `None`.
 
     Returns:
-        list of str: `--flagfile=<preset>`, the remedy's flags (for `"pack"`, also
-        `--batch_size` at `PACK` times the preset's), then `overrides`.
+        `TrainConfig`: `preset` with the remedy's options (for `"pack"`, also a batch of
+        `PACK` times the preset's), then `overrides`.
 
     Raises:
         ValueError: unknown `dataset` or `remedy`.
     """
     _check_choice("dataset", dataset, DATASETS)
     _check_choice("remedy", remedy, REMEDIES)
-    remedy_flags = list(REMEDIES[remedy])
+    options = dict(REMEDIES[remedy])
     if remedy == "pack":
-        preset_batch_size = make_config([f"--flagfile={preset}"]).batch_size
-        remedy_flags.append(f"--batch_size={PACK * preset_batch_size}")
-    return [f"--flagfile={preset}", *remedy_flags, *overrides]
-
-
-def make_config(flag_args):
-    """Parses `tfgan-train` flags (flag files included) into a `TrainConfig`.
-
-    Args:
-        flag_args: list of str, e.g. `["--flagfile=configs/ring.flags", "--seed=1"]`.
-
-    Returns:
-        `TrainConfig`, not yet validated.
-
-    Raises:
-        ValueError: an unknown flag, a missing flag file or a bad value.
-    """
-    flag_values = flags.FlagValues()
-    define_flags(TrainConfig, flag_values)
-    try:
-        unparsed = flag_values(["tfgan-train", *flag_args])[1:]
-    except flags.Error as error:
-        raise ValueError(f"bad training flags: {error}. Received: flag_args={flag_args}") from None
-    if unparsed:
-        raise ValueError(f"training flags must start with '--'. Received: flag_args={flag_args}")
-    return config_from_flags(TrainConfig, flag_values)
+        options["batch_size"] = PACK * preset.batch_size
+    return dataclasses.replace(preset, **{**options, **(overrides or {})})
 
 
 def generate(gan, num_samples, prior, seed):
@@ -196,7 +168,7 @@ def measure(samples, dataset, value_range=None, classifier=None):
     }
 
 
-def run_seed(dataset, remedy, seed, workdir, preset, overrides=(), num_samples=None,
+def run_seed(dataset, remedy, seed, workdir, preset, overrides=None, num_samples=None,
              classifier=None, print_fn=None):
     """Trains (or resumes, or reuses) one seed of a study row and measures it.
 
@@ -205,8 +177,9 @@ def run_seed(dataset, remedy, seed, workdir, preset, overrides=(), num_samples=N
         remedy: str, one of `REMEDIES`.
         seed: int, the training seed (also the seed of the measured samples' `z`).
         workdir: str, the run directory of this seed.
-        preset: str, the data set's flag file.
-        overrides: iterable of str, more training flags. Defaults to `()`.
+        preset: `TrainConfig` of the data set's preset.
+        overrides: dict of `TrainConfig` fields, or `None`; see `training_config`.
+            Defaults to `None`.
         num_samples: int or None, samples to measure; `None` for `NUM_SAMPLES[dataset]`.
             Defaults to `None`.
         classifier: see `measure`. Defaults to `None`.
@@ -217,15 +190,15 @@ def run_seed(dataset, remedy, seed, workdir, preset, overrides=(), num_samples=N
         `RunResult`.
 
     Raises:
-        ValueError, `tfgan.config.ConfigError`: bad flags or a preset that does not fit.
+        ValueError, `tfgan.config.ConfigError`: bad options or a preset that does not fit.
         tfgan.data.DatasetUnavailableError: the data cannot be read.
     """
-    flag_args = training_flags(dataset, remedy, preset, overrides)
-    config = make_config([*flag_args, f"--seed={seed}", f"--workdir={workdir}"])
+    config = dataclasses.replace(training_config(dataset, remedy, preset, overrides),
+                                 seed=seed, workdir=workdir)
     if config.dataset != STUDY_DATA[dataset]:
         raise ValueError(
             f"the preset trains --dataset={config.dataset}, not {STUDY_DATA[dataset]}. "
-            f"Received: preset={preset!r}")
+            f"Received: preset.dataset={preset.dataset!r}")
     num_samples = num_samples or NUM_SAMPLES[STUDY_DATA[dataset]]
     result_path = os.path.join(workdir, RESULT_FILE)
     options = json.loads(config.to_json())
@@ -241,7 +214,7 @@ def run_seed(dataset, remedy, seed, workdir, preset, overrides=(), num_samples=N
     progress = print_fn or (lambda line: None)
     progress(f"{dataset} {remedy} seed {seed}: training in {workdir}")
     start = time.monotonic()
-    gan = training.train(config)
+    gan, _ = training.train(config)
     train_seconds = trained_seconds + time.monotonic() - start
     kind = "points" if STUDY_DATA[dataset] in data.TOYS else "image"
     value_range = training.data_value_range(config, kind)
@@ -255,7 +228,7 @@ def run_seed(dataset, remedy, seed, workdir, preset, overrides=(), num_samples=N
     return result
 
 
-def study_command(dataset, remedy, seeds, overrides=()):
+def study_command(dataset, remedy, seeds, overrides=None):
     """The shell command that reproduces a study row.
 
     Returns:
@@ -265,7 +238,7 @@ def study_command(dataset, remedy, seeds, overrides=()):
     words = ["python", SCRIPT, f"--dataset={dataset}", f"--remedy={remedy}",
              f"--seeds={','.join(str(s) for s in seeds)}"]
     if overrides:
-        words += ["--", *overrides]
+        words += ["--", *presets.format_flags(overrides)]
     return shlex.join(words)
 
 
@@ -275,14 +248,15 @@ def _mean_spread(values, scale=1.0, digits=1):
     return f"{values.mean():.{digits}f} ± {spread:.{digits}f}"
 
 
-def format_row(dataset, remedy, results, overrides=()):
+def format_row(dataset, remedy, results, overrides=None):
     """The markdown table row of a study: mean ± sample std over seeds, then each seed.
 
     Args:
         dataset: str, one of `DATASETS`.
         remedy: str, one of `REMEDIES`.
         results: non-empty list of `RunResult`, one per seed.
-        overrides: iterable of str, the extra training flags of the row. Defaults to `()`.
+        overrides: dict of the row's extra `TrainConfig` options, or `None`. Defaults to
+            `None`.
 
     Returns:
         str, one `| ... |` line (no newline).
@@ -312,7 +286,7 @@ def format_row(dataset, remedy, results, overrides=()):
     return "| " + " | ".join(cells) + " |"
 
 
-def placeholder_row(dataset, remedy, seeds, overrides=()):
+def placeholder_row(dataset, remedy, seeds, overrides=None):
     """A table row for a study not run yet: its command and `NOT_RUN` for the values."""
     _check_choice("dataset", dataset, DATASETS)
     _check_choice("remedy", remedy, REMEDIES)
@@ -369,7 +343,7 @@ def update_table(path, row, replace=True):
     os.replace(tmp, path)
 
 
-def run_study(dataset, remedy, seeds, root, preset, table_path, overrides=(), num_samples=None,
+def run_study(dataset, remedy, seeds, root, preset, table_path, overrides=None, num_samples=None,
               classifier=None, print_fn=print):
     """Trains and measures every seed of a row, then writes the row into `table_path`.
 
@@ -381,9 +355,10 @@ def run_study(dataset, remedy, seeds, root, preset, table_path, overrides=(), nu
         remedy: str, one of `REMEDIES`.
         seeds: non-empty iterable of int.
         root: str, the parent of the run directories.
-        preset: str, the data set's flag file.
+        preset: `TrainConfig` of the data set's preset.
         table_path: str, the markdown file of the table.
-        overrides: iterable of str, more training flags. Defaults to `()`.
+        overrides: dict of `TrainConfig` fields, or `None`; see `training_config`.
+            Defaults to `None`.
         num_samples: int or None, see `run_seed`. Defaults to `None`.
         classifier: see `measure`. Defaults to `None`.
         print_fn: callable taking one str, for the progress lines of each seed. Defaults to
@@ -392,7 +367,6 @@ def run_study(dataset, remedy, seeds, root, preset, table_path, overrides=(), nu
     Returns:
         `(results, row)`: the `RunResult` of each seed and the table row written.
     """
-    overrides = tuple(overrides)
     seeds = [int(seed) for seed in seeds]
     results = []
     for seed in seeds:

@@ -17,12 +17,16 @@ A run directory (`--workdir`) holds:
 Nothing is written until every option and the data have been checked.
 """
 
+import contextlib
 import dataclasses
 import functools
+import glob
 import json
 import os
+import re
 import shutil
 import sys
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,7 +38,7 @@ from tfgan import data as data_lib
 from tfgan import export as export_lib
 from tfgan import labels as labels_lib
 from tfgan import models as models_lib
-from tfgan import adversaries, distribute, learning_rates, priors, training_loop
+from tfgan import adversaries, distribute, divergence, learning_rates, priors, training_loop
 from tfgan.config import MODEL_OPTIONS, ConfigError, TrainConfig
 from tfgan.flops import train_step_flops
 from tfgan.gan import GAN, packed_shape
@@ -53,8 +57,21 @@ MAX_ROLLBACKS = 3
 _FREE_SPACE_FACTOR = 20
 
 
-class NonFiniteError(RuntimeError):
-    """A run's losses or weights are NaN or infinite; the message says what to do."""
+class DivergedError(RuntimeError):
+    """A run's losses or weights are NaN, infinite or past `--divergence_bound`; the message
+    says what to do."""
+
+
+class TrainedRun(NamedTuple):
+    """What `train` returns: `gan, workdir = tfgan.train(config)`.
+
+    Attributes:
+        gan: the trained `tfgan.gan.GAN`, at its last step.
+        workdir: str, its run directory (checkpoints, history.csv, plots, options.json).
+    """
+
+    gan: GAN
+    workdir: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,7 +248,7 @@ def _check_resumable(config):
     with open(path) as f:
         saved = TrainConfig.from_dict(json.load(f))
     changed = [name for name in MODEL_OPTIONS if getattr(saved, name) != getattr(config, name)]
-    if changed and tf.train.latest_checkpoint(os.path.join(config.workdir, CHECKPOINT_DIR)):
+    if changed and checkpoint_paths(os.path.join(config.workdir, CHECKPOINT_DIR)):
         details = ", ".join(f"--{n}={getattr(saved, n)} (now {getattr(config, n)})"
                             for n in changed)
         raise ConfigError(
@@ -249,6 +266,9 @@ def _write_json_atomically(path, text):
 def _check_workdir(config, gan):
     """Refuses a workdir that cannot be written or lacks the room for checkpoints.
 
+    A run needs about `_FREE_SPACE_FACTOR` times the size of its variables; the checkpoints
+    a resumed run already holds count towards it, as new ones replace them.
+
     Raises:
         ConfigError: one line naming --workdir and the problem.
     """
@@ -263,10 +283,73 @@ def _check_workdir(config, gan):
             from None
     needed = _FREE_SPACE_FACTOR * sum(
         int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in gan.variables)
+    held = sum(os.path.getsize(path) for path in glob.glob(
+        os.path.join(config.workdir, CHECKPOINT_DIR, "ckpt-*")) if os.path.isfile(path))
     free = shutil.disk_usage(config.workdir).free
-    if free < needed:
+    if free < needed - held:
         raise ConfigError(f"--workdir={config.workdir} has {free / 2**20:.0f} MB free; this run's "
-                          f"checkpoints need about {needed / 2**20:.0f} MB")
+                          f"checkpoints need about {(needed - held) / 2**20:.0f} MB more")
+
+
+def _checkpoint_number(prefix):
+    return int(prefix.rsplit("-", 1)[1])
+
+
+def checkpoint_paths(checkpoint_dir):
+    """The checkpoints in `checkpoint_dir`, oldest first.
+
+    Those its state file (`checkpoint`) lists; when that file is missing or unreadable, the
+    checkpoints whose files are on disk (`ckpt-<step>.index`), so a damaged state file never
+    makes a run start again over its own checkpoints.
+
+    Returns:
+        list of str, checkpoint prefixes such as `<checkpoint_dir>/ckpt-3000`.
+    """
+    state = tf.train.get_checkpoint_state(checkpoint_dir)
+    if state is not None:
+        return list(state.all_model_checkpoint_paths)
+    on_disk = [path[:-len(".index")]
+               for path in glob.glob(os.path.join(checkpoint_dir, "ckpt-*.index"))]
+    return sorted((path for path in on_disk
+                   if re.fullmatch(r"ckpt-\d+", os.path.basename(path))), key=_checkpoint_number)
+
+
+def _finish_drawings(callbacks):
+    """Lets the pictures still being drawn finish (each is written whole or not at all)."""
+    for callback in callbacks:
+        if isinstance(callback, callbacks_lib.BackgroundDrawing):
+            with contextlib.suppress(Exception):  # the failure being raised says enough
+                callback.on_train_end()
+
+
+def _remove_unfinished_saves(checkpoint_dir):
+    """Removes the temporary directories of saves that failed (`ckpt-<step>_temp`), which
+    TensorFlow's checkpoint writer documents as safe to remove."""
+    for path in glob.glob(os.path.join(checkpoint_dir, "ckpt-*_temp")):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def repair_checkpoints(checkpoint_dir):
+    """Readies a run's checkpoint directory for a resume, before a manager reads it.
+
+    Removes what failed saves left, and rewrites a missing or unreadable state file from the
+    checkpoints on disk (saying so on stderr): `tf.train.CheckpointManager` reads the state
+    file to know which checkpoints it keeps, and without it would save beside checkpoints it
+    no longer knows.
+    """
+    _remove_unfinished_saves(checkpoint_dir)
+    if tf.train.get_checkpoint_state(checkpoint_dir) is not None:
+        return
+    paths = checkpoint_paths(checkpoint_dir)
+    if not paths:
+        return
+    # With their times the manager counts them as its own and deletes them in turn.
+    tf.compat.v1.train.update_checkpoint_state(
+        checkpoint_dir, paths[-1], paths, last_preserved_timestamp=0.0,
+        all_model_checkpoint_timestamps=[os.path.getmtime(path + ".index") for path in paths])
+    print(f"warning: {os.path.join(checkpoint_dir, 'checkpoint')} was missing or unreadable; "
+          f"rebuilt from the {len(paths)} checkpoints on disk (newest "
+          f"{os.path.basename(paths[-1])})", file=sys.stderr, flush=True)
 
 
 def restore_good_checkpoint(checkpoint, checkpoint_dir):
@@ -281,8 +364,7 @@ def restore_good_checkpoint(checkpoint, checkpoint_dir):
     Raises:
         FileNotFoundError: checkpoints exist but none of them can be read.
     """
-    state = tf.train.get_checkpoint_state(checkpoint_dir)
-    paths = list(state.all_model_checkpoint_paths) if state else []
+    paths = checkpoint_paths(checkpoint_dir)
     for path in reversed(paths):
         try:
             checkpoint.restore(path).assert_existing_objects_matched()
@@ -387,8 +469,8 @@ def _callbacks(config, gan, spec, dataset, manager, evaluation=None):
             os.path.join(workdir, "features"), config.sample_every, real_batch, z,
             drawing=drawing))
     result.append(drawing)
-    # Before the checkpoints: weights that gave a non-finite loss are never saved.
-    result.append(callbacks_lib.StopOnNonFiniteLoss())
+    # Before the checkpoints: diverged weights are never saved.
+    result.append(callbacks_lib.StopOnDivergence(config.divergence_bound))
     result.append(callbacks_lib.CheckpointEvery(manager, config.checkpoint_every))
     # Last: the loggers above have read this interval's means.
     result.append(callbacks_lib.ResetMetricsEvery(config.log_every))
@@ -402,28 +484,17 @@ def steps_per_execution(config, gan):
     return training_loop.auto_steps_per_execution(train_step_flops(gan, config.batch_size))
 
 
-def train(config, callbacks=()):
-    """Trains (or resumes) the GAN that `config` describes; returns the trained `GAN`.
+def load_data(config):
+    """The real batches `config` trains on, scaled to its generator's output range.
 
-    Args:
-        config: `TrainConfig`.
-        callbacks: sequence of extra `keras.callbacks.Callback`, run after tfgan's own at
-            every block of steps (e.g. a timer). Defaults to `()`.
+    Returns:
+        `(dataset, spec)`: an infinite `tf.data.Dataset` of batches
+        `[batch_size, *spec.data_shape]`, and its `DataSpec`.
 
     Raises:
-        ConfigError: an option is invalid, does not fit the data, or the workdir cannot hold
-            the run; nothing has been written.
+        ConfigError: the data set does not fit the options.
         tfgan.data.DatasetUnavailableError: the data set cannot be read or downloaded.
-        FileNotFoundError: the workdir's checkpoints exist but none can be read.
-        NonFiniteError: a loss became NaN or infinite (after `MAX_ROLLBACKS` rollbacks with
-            `--on_nan=rollback`); the latest checkpoint is the last good one.
-        KeyboardInterrupt: on Ctrl-C, after the callbacks saved where training stands.
     """
-    config.validate()
-    _check_resumable(config)
-    # First: a multi-worker strategy configures the runtime, before any TensorFlow op runs.
-    strategy, tf_config = _strategy(config)
-    set_precision_policy(config.mixed_precision)
     kind = "points" if config.dataset in data_lib.TOYS else "image"
     try:
         dataset, info = data_lib.load_dataset(
@@ -434,7 +505,36 @@ def train(config, callbacks=()):
             labelled=config.conditional)
     except ValueError as error:
         raise ConfigError(f"--dataset={config.dataset}: {error}") from None
-    spec = DataSpec.from_info(info)
+    return dataset, DataSpec.from_info(info)
+
+
+def train(config, callbacks=()):
+    """Trains (or resumes) the GAN that `config` describes in its `workdir`.
+
+    Args:
+        config: `TrainConfig`.
+        callbacks: sequence of extra `keras.callbacks.Callback`, run after tfgan's own at
+            every block of steps (e.g. a timer). Defaults to `()`.
+
+    Returns:
+        `TrainedRun(gan, workdir)`.
+
+    Raises:
+        ConfigError: an option is invalid, does not fit the data, or the workdir cannot hold
+            the run; nothing has been written.
+        tfgan.data.DatasetUnavailableError: the data set cannot be read or downloaded.
+        FileNotFoundError: the workdir's checkpoints exist but none can be read.
+        DivergedError: a loss or weight became NaN, infinite or past `--divergence_bound`
+            (after `MAX_ROLLBACKS` rollbacks with `--on_nan=rollback`); the latest
+            checkpoint is the last good one.
+        KeyboardInterrupt: on Ctrl-C, after the callbacks saved where training stands.
+    """
+    config.validate()
+    _check_resumable(config)
+    # First: a multi-worker strategy configures the runtime, before any TensorFlow op runs.
+    strategy, tf_config = _strategy(config)
+    set_precision_policy(config.mixed_precision)
+    dataset, spec = load_data(config)
     with strategy.scope():
         gan = build_gan(config, spec)
     chief = distribute.is_chief(tf_config)
@@ -447,6 +547,8 @@ def train(config, callbacks=()):
                                json.dumps(dataclasses.asdict(spec), indent=2))
     checkpoint = tf.train.Checkpoint(gan=gan)
     checkpoint_dir = os.path.join(config.workdir, CHECKPOINT_DIR)
+    if chief:
+        repair_checkpoints(checkpoint_dir)
     manager = tf.train.CheckpointManager(
         checkpoint, distribute.worker_checkpoint_dir(checkpoint_dir, tf_config), max_to_keep=3)
     # Every worker resumes from the chief's checkpoints (the workdir is on shared storage).
@@ -464,26 +566,30 @@ def train(config, callbacks=()):
               "(XLA compiles no cross-replica sums there)", file=sys.stderr, flush=True)
     rollbacks = 0
     while int(gan.step.numpy()) < config.steps:
+        run_callbacks = (_callbacks(config, gan, spec, dataset, manager, evaluation)
+                         if chief else _worker_callbacks(config, manager)) + list(callbacks)
         try:
-            training_loop.run_steps(
-                gan, dataset, config.steps,
-                callbacks=(_callbacks(config, gan, spec, dataset, manager, evaluation)
-                           if chief else _worker_callbacks(config, manager)) + list(callbacks),
-                steps_per_execution=block, jit_compile=jit_compile)
-        except callbacks_lib.NonFiniteLossError as error:
+            training_loop.run_steps(gan, dataset, config.steps, callbacks=run_callbacks,
+                                    steps_per_execution=block, jit_compile=jit_compile)
+        except (OSError, tf.errors.OpError):  # a full disk, say: nothing stays half-written
+            _finish_drawings(run_callbacks)
+            _remove_unfinished_saves(checkpoint_dir)
+            raise
+        except divergence.DivergenceError as error:
             good = manager.latest_checkpoint
             advice = (f"{error}; the latest checkpoint, {good or 'none'}, is the last good one "
                       "(try a lower --learning_rate or a gradient penalty)")
             if config.on_nan != "rollback" or good is None or rollbacks == MAX_ROLLBACKS:
-                raise NonFiniteError(advice) from None
+                raise DivergedError(advice) from None
             rollbacks += 1
             checkpoint.restore(good).assert_existing_objects_matched()
             gan.reset_metrics()
             print(f"warning: {error}; rolled back to {good} ({rollbacks}/{MAX_ROLLBACKS})",
                   file=sys.stderr, flush=True)
     if config.export_dir and chief:
-        export_trained(gan, config, spec, config.export_dir)
-    return gan
+        export_gan(gan, config.export_dir, config.export_model_name, config=config,
+                   class_names=spec.class_names)
+    return TrainedRun(gan, config.workdir)
 
 
 def _strategy(config):
@@ -514,7 +620,7 @@ def _strategy(config):
 def _worker_callbacks(config, manager):
     """A non-chief worker's callbacks: it writes nothing of the run, only its part of each
     checkpoint save, which every worker must take part in."""
-    return [callbacks_lib.StopOnNonFiniteLoss(),
+    return [callbacks_lib.StopOnDivergence(config.divergence_bound),
             callbacks_lib.CheckpointEvery(manager, config.checkpoint_every),
             callbacks_lib.ResetMetricsEvery(config.log_every)]
 
@@ -530,7 +636,7 @@ def load_run(workdir):
     """
     options_path = os.path.join(workdir, OPTIONS_FILE)
     checkpoint_dir = os.path.join(workdir, CHECKPOINT_DIR)
-    if not os.path.exists(options_path) or tf.train.latest_checkpoint(checkpoint_dir) is None:
+    if not os.path.exists(options_path) or not checkpoint_paths(checkpoint_dir):
         raise FileNotFoundError(f"{workdir} holds no trained run (no {OPTIONS_FILE} or checkpoint)")
     with open(options_path) as f:
         config = TrainConfig.from_dict(json.load(f))
@@ -545,42 +651,56 @@ def load_run(workdir):
     return gan, config, spec
 
 
-def export_trained(gan, config, spec, export_base, version=None, overwrite=False,
-                   batchable_only=False):
-    """Exports the sampling generator (EMA if on) of a trained GAN; returns the version path.
+def export_gan(gan, export_dir, model_name, *, config=None, class_names=None, version=None,
+               overwrite=False, batchable_only=False):
+    """Exports the sampling generator of `gan` (its EMA copy, if any) for TF Serving.
 
-    The `discriminate` signature scores single samples, so it is exported only when the
-    discriminator judges single samples (`--pack=1`); a packed one judges packs.
+    Samples come out in [0, 1] from a generator with a sigmoid or tanh output (images), in
+    data units from a linear one (points). The `discriminate` signature scores single samples,
+    so it is exported only when the discriminator judges single samples (`pack=1`).
+
+    Args:
+        gan: a trained `tfgan.gan.GAN`.
+        export_dir: str, the export base: the model goes to `<export_dir>/<model_name>/<N>`.
+        model_name: str, the TF Serving model name.
+        config: the run's `TrainConfig`, or `None`: its options go into the export's
+            metadata and its `divergence_bound` checks the weights. Defaults to `None`
+            (`tfgan.divergence.DEFAULT_BOUND`).
+        class_names: sequence of str, a conditional generator's classes (a run's
+            `DataSpec.class_names`). Defaults to `None`: for a conditional generator, its class
+            indices.
+        version, overwrite, batchable_only: see `tfgan.export.export_generator`.
+
+    Returns:
+        str, the version directory written.
 
     Raises:
-        NonFiniteError: a weight of the generator is NaN or infinite.
+        DivergedError: a weight of the generator is NaN, infinite or past the bound.
         FileExistsError: the version exists and `overwrite` is off.
     """
-    bad = [w.path for w in gan.sampling_generator.weights
-           if not np.all(np.isfinite(w.numpy()))]
-    if bad:
-        raise NonFiniteError(
-            f"the generator at step {int(gan.step.numpy())} has non-finite weights ({bad[0]}"
-            f"{f' and {len(bad) - 1} more' if len(bad) > 1 else ''}); not exported")
-    metadata = {
-        "dataset": config.dataset,
-        "architecture": config.architecture,
-        "step": int(gan.step.numpy()),
-        "options": json.loads(config.to_json()),
-    }
+    step = int(gan.step.numpy())
+    num_classes = int(getattr(gan.generator, "num_classes", 0))
+    bound = config.divergence_bound if config else divergence.DEFAULT_BOUND
+    what = divergence.diverged_weight(gan.sampling_generator.weights, bound)
+    if what:
+        raise DivergedError(f"the generator at step {step} has diverged: {what}; not exported")
+    metadata = {"step": step}
+    if config is not None:
+        metadata.update(dataset=config.dataset, architecture=config.architecture,
+                        options=json.loads(config.to_json()))
     return export_lib.export_generator(
         gan.sampling_generator,
-        export_base=export_base,
-        model_name=config.export_model_name,
-        prior=config.prior,
-        value_range=spec.value_range,
+        export_base=export_dir,
+        model_name=model_name,
+        prior=gan.prior,
+        value_range=models_lib.output_range(gan.generator.output_activation),
         discriminator=gan.discriminator if gan.pack == 1 else None,
-        class_names=spec.class_names,
+        class_names=(class_names if class_names is not None or not num_classes
+                     else [str(k) for k in range(num_classes)]),
         version=version,
         overwrite=overwrite,
         metadata=metadata,
         batchable_only=batchable_only,
         real_data=(functools.partial(data_lib.toy_samples, config.dataset)
-                   if config.dataset in data_lib.TOYS else None),
+                   if config is not None and config.dataset in data_lib.TOYS else None),
     )
-

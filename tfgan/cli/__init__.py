@@ -1,5 +1,4 @@
-"""Command-line entry points (absl flags): train, export, serve, sample."""
+"""Command-line tools (absl flags): train, export, serve, sample, evaluate, train-classifier.
 
-from tfgan.cli.quiet import import_tensorflow_quietly
-
-import_tensorflow_quietly()
+`tfgan.cli.entry_points` holds the console scripts that run them.
+"""

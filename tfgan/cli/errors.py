@@ -13,6 +13,15 @@ def fail(message, status=USAGE):
     sys.exit(status)
 
 
+def describe(error):
+    """An `OSError` or TensorFlow `OpError` in one line: `run/losses.png: No space left on
+    device`."""
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    text = getattr(error, "message", None) or str(error)
+    return " ".join(text.strip().splitlines()[0].split()) if text.strip() else type(error).__name__
+
+
 def require_existing(flag, path, expected, directory=False):
     """Exits with status 2 unless `path`, the value of `--<flag>`, exists.
 

@@ -52,10 +52,12 @@ def main(argv):
     print(f"exporting step {int(gan.step.numpy())} of {FLAGS.workdir} to {model_dir}, then "
           "checking every signature in TensorFlow's session loader ...", flush=True)
     try:
-        path = training.export_trained(gan, config, spec, FLAGS.export_dir,
-                                       version=FLAGS.version, overwrite=FLAGS.overwrite,
-                                       batchable_only=FLAGS.batchable_only)
-    except (FileExistsError, training.NonFiniteError) as error:
+        path = training.export_gan(gan, FLAGS.export_dir, config.export_model_name,
+                                   config=config, class_names=spec.class_names,
+                                   version=FLAGS.version,
+                                   overwrite=FLAGS.overwrite,
+                                   batchable_only=FLAGS.batchable_only)
+    except (FileExistsError, training.DivergedError) as error:
         fail(str(error), FAILURE)
     print(path)
 

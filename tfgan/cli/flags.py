@@ -6,6 +6,7 @@ side) and runs through `run_tool`, which gives them one behaviour:
 - `--help` (`-h`, `--helpshort`) prints the tool's description and its own flags in groups,
   each with its default; `--helpfull` adds absl's, TensorFlow's and tensorflow-datasets'
   flags, which are accepted too (`--verbosity=0` shows TensorFlow's log lines again).
+- `--version` prints the tool's name and tfgan's version.
 - A bad flag, value or stray argument is one `error: ...` line that names the flag and says
   what it takes (an unknown flag gets the closest names), and exit status 2 before anything
   is done.
@@ -23,16 +24,20 @@ import re
 import sys
 import textwrap
 
+import tensorflow as tf
 from absl import app, flags
 from absl import logging as absl_logging
 
-from tfgan.cli.errors import USAGE, fail
+import tfgan
+from tfgan import presets
+from tfgan.cli.errors import FAILURE, USAGE, describe, fail
 
 # Flags whose default an environment variable sets, in every tool that has them.
 ENV_DEFAULTS = {"mnist_path": "MNIST_PATH"}
 _DEFINED_DEFAULTS = {}  # flag -> its default as defined, kept across runs in one process
 _HELP_FLAGS = ("-h", "-?", "--help", "--helpshort")
 _HELPFULL_FLAG = "--helpfull"
+_VERSION_FLAG = "--version"
 _HELP_WIDTH = 100
 OTHER_GROUP = "other"
 
@@ -70,6 +75,38 @@ def define_flags(config_class, flag_values):
                               flag_values=flag_values)
         else:
             flags.DEFINE_string(name, default, help_text, flag_values=flag_values)
+
+
+def define_preset_flag(flag_values, help_text):
+    """Defines `--preset`, the name of one of `tfgan.presets.names()`; `--help` lists them."""
+    flags.DEFINE_string("preset", "", help_text, flag_values=flag_values)
+
+
+def check_preset(name):
+    """Exits with status 2 and one line listing the presets unless `name` is one of them."""
+    try:
+        return presets.path(name)
+    except presets.PresetError:
+        fail(f"--preset={name}: no such preset; one of {', '.join(presets.names())}", USAGE)
+
+
+def expand_preset(argv):
+    """`argv` with the preset's flag file read where `--preset=NAME` stands.
+
+    Flags after `--preset` override the preset's, as after a `--flagfile`.
+
+    Args:
+        argv: list of str, the command line (`argv[0]` the program).
+
+    Returns:
+        list of str, with `--flagfile=<the preset's file>` after each `--preset=NAME`.
+    """
+    expanded = []
+    for arg in argv:
+        expanded.append(arg)
+        if arg.startswith("--preset="):
+            expanded.append(f"--flagfile={check_preset(arg.split('=', 1)[1])}")
+    return expanded
 
 
 def config_from_flags(config_class, flag_values):
@@ -163,6 +200,9 @@ def tool_help(flag_values, doc, groups=None, full=False):
         lines = [_flag_help(flag_values[name]) for name in names if name in flag_values]
         if lines:
             sections.append(f"{group}:\n" + "\n".join(lines))
+    if "preset" in flag_values:
+        sections.append("presets (--preset=NAME):\n" + "\n".join(
+            f"  {name:<28} {presets.summary(name)}" for name in presets.names()))
     if full:
         sections.append("absl's, TensorFlow's and tensorflow-datasets' flags:\n"
                         + flags.FLAGS.get_help())
@@ -257,6 +297,9 @@ def flags_parser(flag_values, doc, groups=None, pass_through=False):
         if _HELPFULL_FLAG in options or any(arg in _HELP_FLAGS for arg in options):
             _print_help(tool_help(flag_values, doc, groups, full=_HELPFULL_FLAG in options))
             raise SystemExit(0)
+        if _VERSION_FLAG in options:
+            _print_help(f"{os.path.basename(argv[0])} {tfgan.__version__}")
+            raise SystemExit(0)
         try:
             rest = flag_values(argv, known_only=True)
             flags.FLAGS.unparse_flags()
@@ -293,6 +336,9 @@ def quiet_library_logs():
 def run_tool(main, flag_values, doc, argv=None, groups=None, pass_through=False):
     """Runs `main` as a tfgan tool: `app.run` with `flags_parser`, quiet library logs.
 
+    A file-system or TensorFlow error that `main` lets through (a read-only or full disk) is
+    one `error:` line and status 1, not a traceback.
+
     Args:
         main: callable taking `[argv[0], *arguments after --]`.
         flag_values, doc, groups, pass_through: see `flags_parser`.
@@ -302,7 +348,10 @@ def run_tool(main, flag_values, doc, argv=None, groups=None, pass_through=False)
     def main_with_quiet_logs(args):
         if not flags.FLAGS["verbosity"].present:
             quiet_library_logs()
-        return main(args)
+        try:
+            return main(args)
+        except (OSError, tf.errors.OpError) as error:  # a read-only or full disk, ...
+            fail(describe(error), FAILURE)
 
     app.run(main_with_quiet_logs, argv=argv,
             flags_parser=flags_parser(flag_values, doc, groups, pass_through))

@@ -5,7 +5,7 @@ logits and features, and this module makes them. `MnistClassifier` is a small CN
 111k parameters, a 0.49 MB weights file) whose penultimate layer gives the features for the
 Fréchet and kernel distances and precision/recall, and whose logits give the classifier score
 and the class histogram. Its weights are committed in `tfgan/metrics/weights/`, trained by
-`tfgan/cli/train_classifier.py` on the MNIST training split.
+`tfgan-train-classifier` on the MNIST training split.
 """
 
 import os
