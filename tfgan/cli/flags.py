@@ -268,7 +268,7 @@ def _print_help(text):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def flags_parser(flag_values, doc, groups=None, pass_through=False):
+def flags_parser(flag_values, doc, groups=None, pass_through=False, version_text=None):
     """An `app.run` flags parser over a tool's own `FlagValues`.
 
     Args:
@@ -277,6 +277,8 @@ def flags_parser(flag_values, doc, groups=None, pass_through=False):
         groups: dict of group name -> flag names for `--help`. Defaults to `None`.
         pass_through: bool, hand the arguments after a `--` to `main` (for a tool that
             passes them on); without it they are refused. Defaults to `False`.
+        version_text: callable returning what `--version` prints, or `None`: the tool's
+            name and tfgan's version. Defaults to `None`.
 
     Returns:
         callable taking argv and returning `[argv[0], *arguments after --]`.
@@ -298,7 +300,8 @@ def flags_parser(flag_values, doc, groups=None, pass_through=False):
             _print_help(tool_help(flag_values, doc, groups, full=_HELPFULL_FLAG in options))
             raise SystemExit(0)
         if _VERSION_FLAG in options:
-            _print_help(f"{os.path.basename(argv[0])} {tfgan.__version__}")
+            _print_help(version_text() if version_text else
+                        f"{os.path.basename(argv[0])} {tfgan.__version__}")
             raise SystemExit(0)
         try:
             rest = flag_values(argv, known_only=True)
@@ -333,7 +336,8 @@ def quiet_library_logs():
     logging.getLogger("tfgan").setLevel(logging.WARNING)
 
 
-def run_tool(main, flag_values, doc, argv=None, groups=None, pass_through=False):
+def run_tool(main, flag_values, doc, argv=None, groups=None, pass_through=False,
+             version_text=None):
     """Runs `main` as a tfgan tool: `app.run` with `flags_parser`, quiet library logs.
 
     A file-system or TensorFlow error that `main` lets through (a read-only or full disk) is
@@ -341,7 +345,7 @@ def run_tool(main, flag_values, doc, argv=None, groups=None, pass_through=False)
 
     Args:
         main: callable taking `[argv[0], *arguments after --]`.
-        flag_values, doc, groups, pass_through: see `flags_parser`.
+        flag_values, doc, groups, pass_through, version_text: see `flags_parser`.
         argv: list of str or `None` (`sys.argv`). Defaults to `None`.
     """
 
@@ -354,4 +358,4 @@ def run_tool(main, flag_values, doc, argv=None, groups=None, pass_through=False)
             fail(describe(error), FAILURE)
 
     app.run(main_with_quiet_logs, argv=argv,
-            flags_parser=flags_parser(flag_values, doc, groups, pass_through))
+            flags_parser=flags_parser(flag_values, doc, groups, pass_through, version_text))

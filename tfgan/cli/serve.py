@@ -173,7 +173,7 @@ def main(argv):
 
 def run(argv=None):
     """The `tfgan-serve` entry point."""
-    run_tool(main, FLAGS, __doc__, argv=argv, groups=GROUPS)
+    run_tool(main, FLAGS, __doc__, argv=argv, groups=GROUPS, version_text=version_text)
 
 
 if __name__ == "__main__":
