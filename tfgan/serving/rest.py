@@ -261,7 +261,7 @@ class RestApiHandler:
             signature_map, preserving_proto_field_name=True, **_JSON_OPTIONS
         )
         # A tfgan export of a conditional GAN adds its class names beside the signatures.
-        class_names = self._registry.resolve(model_spec_of(route)).class_names
+        class_names = self._registry.resolve(response.model_spec).class_names  # same version
         extra = "" if class_names is None else ', "class_names": ' + json.dumps(class_names)
         return (
             '{\n"model_spec":' + spec_json + ',\n"metadata": {"signature_def": ' + map_json
