@@ -285,8 +285,7 @@ def test_good_grpc_channel_args(run_server, testdata):
     verify_predict(server.address, 3.0, specify_output=False)
 
 
-# The REST classify/regress answer key ("results", kClassifyRegressResponseKey) is changed on
-# the serve-core branch of issue 28; strict, so the merge that fixes it must drop this mark.
+# REST classify/regress answer under "results" (kClassifyRegressResponseKey in json_tensor.cc).
 
 
 def test_classify_rest(run_server, testdata):
