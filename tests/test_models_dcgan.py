@@ -72,6 +72,21 @@ def test_width_scales_filters(width, g_filters, d_filters):
     assert discriminator.downsample.layers[0].layers[0].filters == d_filters
 
 
+def test_kernel_size_sets_every_kernel_and_refuses_even_sides():
+    generator = DCGANGenerator(Z_DIM, (28, 28, 1), width=WIDTH, kernel_size=3)
+    discriminator = DCGANDiscriminator((28, 28, 1), width=WIDTH, kernel_size=3)
+    assert generator(_z()).shape == (len(_z()), 28, 28, 1)
+    discriminator(_images((28, 28, 1)))
+    kernels = [layer.kernel_size for layer in generator._flatten_layers()
+               if isinstance(layer, keras.layers.Conv2DTranspose)]
+    kernels += [block.layers[0].kernel_size for block in discriminator.downsample.layers]
+    assert kernels == [(3, 3)] * 5
+    assert DCGANGenerator.from_config(generator.get_config()).kernel_size == 3
+    for bad in (4, 0, 2.0, True):
+        with pytest.raises(ValueError, match="kernel_size must be an odd int"):
+            DCGANDiscriminator((28, 28, 1), kernel_size=bad)
+
+
 @pytest.mark.parametrize("output_activation, low, high", [("tanh", -1, 1), ("sigmoid", 0, 1)])
 def test_output_range(output_activation, low, high):
     generator = DCGANGenerator(Z_DIM, (28, 28, 1), width=WIDTH,

@@ -154,8 +154,10 @@ def build_networks(config, spec):
         d_options = dict(hidden_units=config.d_hidden_units, activation=config.activation,
                          feature_units=config.d_feature_units or None, **common)
     else:
-        g_options = dict(width=config.width, output_activation=config.output_activation)
-        d_options = dict(width=config.d_width or config.width, dropout=config.dropout, **common)
+        g_options = dict(width=config.width, output_activation=config.output_activation,
+                         kernel_size=config.kernel_size)
+        d_options = dict(width=config.d_width or config.width, dropout=config.dropout,
+                         kernel_size=config.kernel_size, **common)
     try:
         generators = [
             models_lib.build_generator(config.architecture, z_dim=config.z_dim,
