@@ -1,6 +1,7 @@
 """tfgan.cli.evaluate: the same report from a checkpoint, its export and its server; errors."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +11,10 @@ from serving_fixtures import free_port
 from tfgan.cli import evaluate
 from tfgan.data import sample_toy
 from tfgan.metrics import evaluate_samples
-from tfgan.sample_sources import CheckpointSource
+from tfgan.sample_sources import CheckpointSource, RealSource
 from trained_fixtures import serve, trained
+
+SUBSET_PATH = Path(__file__).parent / "data" / "mnist_test_subset.npz"
 
 
 @pytest.fixture(scope="module", params=["gaussian_1d", "mnist"])
@@ -97,12 +100,12 @@ def test_the_table_lists_the_metrics(tmp_path_factory, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "error: pass exactly one of --workdir, --saved_model, --server, --samples"),
+    ([], "error: pass exactly one of --workdir, --saved_model, --server, --samples, --real"),
     (["--workdir=a", "--saved_model=b"],
-     "error: pass exactly one of --workdir, --saved_model, --server, --samples; got --workdir, "
+     "error: pass exactly one of --workdir, --saved_model, --server, --samples, --real; got --workdir, "
      "--saved_model"),
     (["--samples=a.npy", "--server=http://127.0.0.1:1"],
-     "error: pass exactly one of --workdir, --saved_model, --server, --samples; got --server, "
+     "error: pass exactly one of --workdir, --saved_model, --server, --samples, --real; got --server, "
      "--samples"),
     (["--samples=a.npy"], "error: the array a.npy does not record its data set: pass it."),
     (["--samples=no_such.npy", "--dataset=ring"], "error: no_such.npy does not exist"),
@@ -215,3 +218,40 @@ def test_a_conditional_generator_is_reported_per_class_from_every_source(
             assert f"class {digit} {figure}" in metrics
     per_class = np.mean([metrics[f"class {d} conditional_accuracy"] for d in range(10)])
     assert per_class == pytest.approx(metrics["conditional_accuracy"])
+
+
+def _real_digits_npz(path):
+    """A Keras-layout mnist.npz whose both splits are the committed 1000 real test digits."""
+    subset = np.load(SUBSET_PATH)
+    np.savez(path, x_train=subset["images"], y_train=subset["labels"],
+             x_test=subset["images"], y_test=subset["labels"])
+    return subset
+
+
+def test_real_source_returns_training_digits_of_the_asked_classes(tmp_path):
+    subset = _real_digits_npz(tmp_path / "mnist.npz")
+    source = RealSource(tmp_path / "mnist.npz")
+    labels = np.array([7, 7, 3, 0, 9])
+    digits = source.sample(5, seed=4, labels=labels)
+    # Each returned digit is a training digit of the class asked for.
+    images = subset["images"].astype(np.float32) / 255.0
+    for digit, label in zip(digits, labels):
+        matches = np.flatnonzero((images == digit[..., 0]).all(axis=(1, 2)))
+        assert set(subset["labels"][matches]) == {label}
+    np.testing.assert_array_equal(digits, source.sample(5, seed=4, labels=labels))
+    assert not np.array_equal(digits, source.sample(5, seed=5, labels=labels))
+    too_many = int((subset["labels"] == 1).sum()) + 1
+    with pytest.raises(ValueError, match="digits of class 1"):
+        source.sample(too_many, seed=0, labels=[1])
+
+
+def test_real_digits_set_the_baseline_of_every_figure_per_class(tmp_path, capsys):
+    _real_digits_npz(tmp_path / "mnist.npz")
+    code = run_evaluate("--real", f"--mnist_path={tmp_path / 'mnist.npz'}", "--num_samples=200",
+                        f"--out={tmp_path / 'out'}")
+    assert code in (None, 0)
+    metrics = json.loads((tmp_path / "out" / "report.json").read_text())["metrics"]
+    # The committed classifier names real digits (its test accuracy is 99.1 %).
+    assert metrics["conditional_accuracy"] >= 0.95
+    assert all(f"class {d} recall" in metrics for d in range(10))
+    assert "real" in capsys.readouterr().out

@@ -17,6 +17,8 @@ whichever is asked; a fourth source holds samples another program already drew:
 - `ArraySource(path, dataset)`: a `.npy` array of samples saved by any program (a baseline
   outside tfgan, say); `sample(n, seed)` returns its first `n` rows and the seed does not
   apply.
+- `RealSource()`: real MNIST training digits, of the classes asked for: the figures real data
+  reaches, to compare a generator's with.
 
 `sample(num_samples, seed)` returns float32 numpy arrays: images in [0, 1] `[n, H, W, C]`,
 points `[n, d]` in data units. A class-conditional generator (`conditional` is True) is asked
@@ -44,7 +46,7 @@ from tensorflow_serving.apis import get_model_metadata_pb2
 from tfgan import export, priors, training
 from tfgan.data import DATASETS, TOYS
 from tfgan.data.mnist import CLASS_NAMES as MNIST_CLASS_NAMES
-from tfgan.data.mnist import MNIST_SHAPE
+from tfgan.data.mnist import MNIST_SHAPE, load_mnist_arrays
 from tfgan.data.toys import LABELLED_TOYS
 from tfgan.data.stacked_mnist import STACKED_SHAPE
 from tfgan.serving import ServingError, connect
@@ -88,7 +90,8 @@ class SampleSource:
         class_names: tuple of str or `None`, the classes' names when known.
         location: dict, where the samples come from, for reports: `{"type": "checkpoint",
             "workdir": ...}`, `{"type": "saved_model", "path": ...}`, `{"type": "server",
-            "url": ..., "model_name": ..., "version": ...}` or `{"type": "array", "path": ...}`.
+            "url": ..., "model_name": ..., "version": ...}`, `{"type": "array", "path": ...}` or
+            `{"type": "real", "split": "train"}`.
     """
 
     dataset = None
@@ -474,3 +477,49 @@ class ArraySource(SampleSource):
                 f"{self.location['path']} holds only {self.num_available} samples. "
                 f"Received: num_samples={num_samples}")
         return self._samples[:num_samples]
+
+
+class RealSource(SampleSource):
+    """Real MNIST training digits in place of generated ones: what each figure reaches on real
+    data, the baseline a generator is compared with (e.g. each class's recall).
+
+    A conditional source (as a perfect class-conditional generator would be): asked for
+    `labels`, it returns, for each, a training digit of that class, drawn by `seed` without
+    replacement; asked for none (`conditional=False`), `num_samples` training digits drawn by
+    `seed`. The metrics compare them with the test split, as they compare generated digits.
+
+    Args:
+        mnist_path: str or `None`, a local MNIST (`tfgan.data.load_mnist_arrays`). Defaults
+            to `None` (tensorflow-datasets).
+        data_dir: str or `None`, the tensorflow-datasets data directory. Defaults to `None`.
+        conditional: bool, whether `sample` takes labels. Defaults to `True`.
+
+    Raises:
+        tfgan.data.DatasetUnavailableError: MNIST cannot be read or downloaded.
+    """
+
+    dataset = "mnist"
+    kind = "image"
+    data_shape = MNIST_SHAPE
+    class_names = MNIST_CLASS_NAMES
+
+    def __init__(self, mnist_path=None, data_dir=None, conditional=True):
+        images, self._labels = load_mnist_arrays("train", mnist_path=mnist_path,
+                                                 data_dir=data_dir)
+        self._images = images.astype(np.float32) / 255.0
+        self.conditional = bool(conditional)
+        self.location = {"type": "real", "split": "train"}
+
+    def _sample(self, num_samples, seed, labels):
+        order = np.random.default_rng(seed).permutation(len(self._labels))
+        if labels is None:
+            return self._images[order[:num_samples]]
+        rows = np.empty(num_samples, np.int64)
+        for label in np.unique(labels):
+            wanted = np.flatnonzero(labels == label)
+            of_class = order[self._labels[order] == label]
+            if len(wanted) > len(of_class):
+                raise ValueError(f"The training split holds {len(of_class)} digits of class "
+                                 f"{label}. Received: {len(wanted)} asked for")
+            rows[wanted] = of_class[:len(wanted)]
+        return self._images[rows]

@@ -4,12 +4,15 @@
     tfgan-evaluate --saved_model=export/mnist --mnist_path=mnist.npz --num_samples=10000
     tfgan-evaluate --server=http://127.0.0.1:8501 --model_name=ring --out=eval/ring
     tfgan-evaluate --samples=baseline/samples.npy --dataset=mnist --mnist_path=mnist.npz
+    tfgan-evaluate --real --mnist_path=mnist.npz --num_samples=10000
 
 The samples come from exactly one source: a training run (`--workdir`, its latest
 checkpoint), an exported SavedModel (`--saved_model`, a version directory, or a model
 directory meaning its latest version), a running server (`--server`, REST or gRPC, with
 `--model_name`), or a `.npy` array of samples saved by any program (`--samples`: images
-`[n, H, W, C]` in [0, 1] or points `[n, d]` in data units). The first three draw
+`[n, H, W, C]` in [0, 1] or points `[n, d]` in data units), or real MNIST training digits
+(`--real`: the figures real data reaches, per class too, to compare a generator's with). The
+first three draw
 `--num_samples` samples from `--seed` as the export's `sample` signature does, so a
 checkpoint, its export and a server serving it give the same numbers; `--samples` takes the
 array's first `--num_samples` rows (an error if it holds fewer) and `--seed` does not apply.
@@ -60,10 +63,11 @@ from tfgan.metrics.evaluate import default_classifier, evaluate_samples, image_o
 from tfgan.metrics.reference import load_reference
 from tfgan.metrics.registry import METRICS
 from tfgan.metrics.stacked_mnist import NUM_MODES
-from tfgan.sample_sources import ArraySource, CheckpointSource, SavedModelSource, ServerSource
+from tfgan.sample_sources import (ArraySource, CheckpointSource, RealSource, SavedModelSource,
+                                  ServerSource)
 from tfgan.serving import ServingError
 
-SOURCE_FLAGS = ("workdir", "saved_model", "server", "samples")
+SOURCE_FLAGS = ("workdir", "saved_model", "server", "samples", "real")
 GRID_IMAGES = 64
 REPORT_FILE = "report.json"
 SAMPLES_FILE = "samples.png"
@@ -79,6 +83,10 @@ flags.DEFINE_string("server", None, "A running server: http://host:port (REST) o
 flags.DEFINE_string("samples", None, "A .npy array of samples saved by any program: images "
                     "[n, H, W, C] in [0, 1] or points [n, d]; needs --dataset; --seed does not "
                     "apply (its first --num_samples rows are used).", flag_values=FLAGS)
+flags.DEFINE_bool("real", False, "Measure real MNIST training digits in place of a generator's, "
+                  "asked for by class like a conditional generator: the figures real data "
+                  "reaches (e.g. each class's recall), to compare a generator's with.",
+                  flag_values=FLAGS)
 flags.DEFINE_string("model_name", None, "Served model name (with --server).", flag_values=FLAGS)
 flags.DEFINE_integer("version", None, "Served model version (default: the latest).",
                      lower_bound=1, flag_values=FLAGS)
@@ -101,7 +109,7 @@ flags.DEFINE_integer("max_samples_per_request", 0, "With --server: the most samp
                      "in one request (0: all at once, or as many as the server says it takes); "
                      "the samples are the same either way.", lower_bound=0, flag_values=FLAGS)
 GROUPS = {
-    "source": ("workdir", "saved_model", "server", "samples", "model_name", "version",
+    "source": ("workdir", "saved_model", "server", "samples", "real", "model_name", "version",
                "timeout", "max_samples_per_request"),
     "data": ("dataset", "mnist_path", "data_dir"),
     "run": ("num_samples", "seed", "out"),
@@ -121,13 +129,19 @@ def _open_source():
             return SavedModelSource(FLAGS.saved_model, dataset=FLAGS.dataset)
         if FLAGS.samples:
             return ArraySource(FLAGS.samples, dataset=FLAGS.dataset)
+        if FLAGS.real:
+            if FLAGS.dataset not in (None, "mnist"):
+                raise ValueError(f"--real measures MNIST digits; got --dataset={FLAGS.dataset}")
+            if FLAGS.mnist_path:
+                require_existing("mnist_path", FLAGS.mnist_path, MNIST_PATH_HELP)
+            return RealSource(FLAGS.mnist_path or None, FLAGS.data_dir or None)
         return ServerSource(FLAGS.server, FLAGS.model_name, dataset=FLAGS.dataset,
                             version=FLAGS.version, timeout=FLAGS.timeout,
                             max_samples_per_request=FLAGS.max_samples_per_request,
                             progress_fn=_request_progress)
     except (FileNotFoundError, ValueError) as error:
         fail(_one_line(error), USAGE)
-    except ServingError as error:
+    except (ServingError, DatasetUnavailableError) as error:
         fail(_one_line(error), FAILURE)
 
 
@@ -217,7 +231,8 @@ def main(argv):
     chosen = [name for name in SOURCE_FLAGS if FLAGS[name].value]
     if len(chosen) != 1:
         given = f"; got {', '.join('--' + name for name in chosen)}" if chosen else ""
-        fail(f"pass exactly one of --workdir, --saved_model, --server, --samples{given}", USAGE)
+        fail(f"pass exactly one of --workdir, --saved_model, --server, --samples, --real{given}",
+             USAGE)
     if FLAGS.server and not FLAGS.model_name:
         fail("--server needs --model_name", USAGE)
     with _open_source() as source:
