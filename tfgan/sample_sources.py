@@ -91,7 +91,7 @@ class SampleSource:
         location: dict, where the samples come from, for reports: `{"type": "checkpoint",
             "workdir": ...}`, `{"type": "saved_model", "path": ...}`, `{"type": "server",
             "url": ..., "model_name": ..., "version": ...}`, `{"type": "array", "path": ...}` or
-            `{"type": "real", "split": "train"}`.
+            `{"type": "real_digits", "split": "train"}`.
     """
 
     dataset = None
@@ -508,7 +508,7 @@ class RealSource(SampleSource):
                                                  data_dir=data_dir)
         self._images = images.astype(np.float32) / 255.0
         self.conditional = bool(conditional)
-        self.location = {"type": "real", "split": "train"}
+        self.location = {"type": "real_digits", "split": "train"}
 
     def _sample(self, num_samples, seed, labels):
         order = np.random.default_rng(seed).permutation(len(self._labels))

@@ -249,7 +249,8 @@ def main(argv):
         labels = (balanced_labels(FLAGS.num_samples, len(source.class_names))
                   if source.conditional else None)
         if not isinstance(source, ArraySource):
-            _progress(f"drawing {FLAGS.num_samples} samples from the {source.location['type']}")
+            _progress(f"drawing {FLAGS.num_samples} samples from the "
+                      f"{source.location['type'].replace('_', ' ')}")
         try:
             samples = source.sample(FLAGS.num_samples, FLAGS.seed, labels)
         except ValueError as error:  # more samples than an array holds
