@@ -503,7 +503,7 @@ def _preset_config(flag, name, conditional):
     except presets.PresetError as error:
         fail(f"--{flag}={name}: {error}", USAGE)
     if config.dataset != "mnist" or config.conditional != conditional:
-        fail(f"--{flag}={name} trains {'a conditional ' * config.conditional}GAN on "
+        fail(f"--{flag}={name} trains a {'conditional ' * config.conditional}GAN on "
              f"--dataset={config.dataset}; this section needs "
              f"{'a conditional' if conditional else 'an unconditional'} MNIST preset", USAGE)
     return config
