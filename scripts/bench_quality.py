@@ -8,8 +8,8 @@ Two sections, each a race of two contenders for the same training time on the sa
   `tfgan.training.train` with the preset's own callbacks (progress line, history.csv,
   TensorBoard, sample grids, loss plot, checkpoints), against a plain Keras DCGAN written
   here in the shape of the TensorFlow DCGAN tutorial (`--plain_width` base filters, batch
-  128, Adam 1e-4, both networks updated from one tape pair, one `tf.function(jit_compile=True)`
-  step called from a Python loop);
+  128, Adam 1e-4, both networks updated from one tape pair, one `tf.function` step, XLA-compiled
+  unless `--noplain_jit_compile`, called from a Python loop);
 - conditional: `--conditional_preset` against keras-io's conditional GAN (the one-hot label
   joined to z for G and as 10 extra image channels for D), written here as compactly; its
   scores add the conditional accuracy.
@@ -94,6 +94,9 @@ flags.DEFINE_integer("num_samples", 2000, "Samples per scoring (and MNIST test d
                      lower_bound=10, flag_values=FLAGS)
 flags.DEFINE_integer("plain_width", 32, "Base filters of the plain DCGAN (the tutorial's: 64).",
                      lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_bool("plain_jit_compile", True,
+                  "Compile the plain scripts' steps with XLA (the tutorials' way to speed a "
+                  "step up; on some CPUs oneDNN without XLA is faster).", flag_values=FLAGS)
 flags.DEFINE_integer("seed", 0, "Seed of the plain scripts and of the scored samples' z.",
                      flag_values=FLAGS)
 
@@ -372,9 +375,17 @@ def _in_chunks(fn, num_samples):
                            for start in range(0, num_samples, _SAMPLE_CHUNK)])
 
 
-def plain_dcgan(mnist_path, width, seed, batch_size=128, z_dim=100):
+def _adams(learning_rate, *networks):
+    """One Adam per network, built for its weights (so the XLA step creates no variables)."""
+    optimizers = [keras.optimizers.Adam(learning_rate) for _ in networks]
+    for optimizer, network in zip(optimizers, networks):
+        optimizer.build(network.trainable_weights)
+    return optimizers
+
+
+def plain_dcgan(mnist_path, width, seed, jit_compile=True, batch_size=128, z_dim=100):
     """The TensorFlow DCGAN tutorial (tensorflow.org/tutorials/generative/dcgan) on MNIST's
-    training digits, `width` base filters (the tutorial's 64), in one XLA-compiled step."""
+    training digits, `width` base filters (the tutorial's 64), in one compiled step."""
     images, _ = load_mnist_arrays("train", mnist_path=mnist_path)
     batches = (tf.data.Dataset.from_tensor_slices((images.astype("float32") - 127.5) / 127.5)
                .shuffle(len(images), seed=seed).batch(batch_size, drop_remainder=True)
@@ -398,12 +409,10 @@ def plain_dcgan(mnist_path, width, seed, batch_size=128, z_dim=100):
         layers.Dropout(0.3),
         layers.Flatten(), layers.Dense(1)])
     cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
-    g_optimizer, d_optimizer = keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4)
-    g_optimizer.build(generator.trainable_weights)
-    d_optimizer.build(discriminator.trainable_weights)
+    g_optimizer, d_optimizer = _adams(1e-4, generator, discriminator)
     noise = tf.random.Generator.from_seed(seed)
 
-    @tf.function(jit_compile=True)
+    @tf.function(jit_compile=jit_compile)
     def train_step(real):
         z = noise.normal((batch_size, z_dim))
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
@@ -425,7 +434,8 @@ def plain_dcgan(mnist_path, width, seed, batch_size=128, z_dim=100):
     return train_step, batches, sample
 
 
-def keras_io_conditional_gan(mnist_path, seed, batch_size=64, latent_dim=128):
+def keras_io_conditional_gan(mnist_path, seed, jit_compile=True, batch_size=64,
+                             latent_dim=128):
     """keras-io's conditional GAN (keras.io/examples/generative/conditional_gan) on MNIST's
     training digits (the example also trains on the test digits, the scores' reference):
     the one-hot label joined to z for G and as 10 image channels for D, Adam 3e-4."""
@@ -450,12 +460,10 @@ def keras_io_conditional_gan(mnist_path, seed, batch_size=64, latent_dim=128):
         layers.Conv2DTranspose(128, 4, strides=2, padding="same"), layers.LeakyReLU(0.2),
         layers.Conv2D(1, 7, padding="same", activation="sigmoid")])
     loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
-    d_optimizer, g_optimizer = keras.optimizers.Adam(3e-4), keras.optimizers.Adam(3e-4)
-    d_optimizer.build(discriminator.trainable_weights)
-    g_optimizer.build(generator.trainable_weights)
+    d_optimizer, g_optimizer = _adams(3e-4, discriminator, generator)
     noise = tf.random.Generator.from_seed(seed)
 
-    @tf.function(jit_compile=True)
+    @tf.function(jit_compile=jit_compile)
     def train_step(batch):
         real, labels = batch
         label_maps = tf.broadcast_to(labels[:, None, None, :],
@@ -566,12 +574,13 @@ def main(argv):
             preset, budget, labels = FLAGS.preset, FLAGS.budget_seconds, None
             plain = PlainContender(f"plain Keras DCGAN (width {FLAGS.plain_width})",
                                    lambda: plain_dcgan(mnist_path, FLAGS.plain_width,
-                                                       FLAGS.seed))
+                                                       FLAGS.seed, FLAGS.plain_jit_compile))
         else:
             preset, budget = FLAGS.conditional_preset, FLAGS.conditional_budget_seconds
             labels = labels_lib.balanced_labels(FLAGS.num_samples, NUM_CLASSES)
             plain = PlainContender("keras-io conditional GAN",
-                                   lambda: keras_io_conditional_gan(mnist_path, FLAGS.seed))
+                                   lambda: keras_io_conditional_gan(
+                                       mnist_path, FLAGS.seed, FLAGS.plain_jit_compile))
         print(f"{section}: {budget:.0f} s of training each, turns of {FLAGS.slice_seconds:g} s",
               flush=True)
         results["sections"].append(run_section(
