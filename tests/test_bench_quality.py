@@ -160,7 +160,8 @@ def test_a_tiny_run_writes_both_sections_curves_and_the_plot(tmp_path, capsys):
     _run(tmp_path, f"--mnist_path={tmp_path / 'mnist.npz'}", f"--out={out}",
          "--preset=mnist_mlp", "--conditional_preset=mnist_mlp_conditional",
          "--budget_seconds=0.001", "--conditional_budget_seconds=0.001",
-         "--num_samples=32", "--plain_width=4")
+         "--num_samples=32", "--plain_width=4",
+         "--noplain_jit_compile")  # XLA's compilation is slow; the docs walk runs it
     results = json.loads(out.read_text())
     assert [s["section"] for s in results["sections"]] == ["unconditional", "conditional"]
     names = [[c["name"] for c in s["contenders"]] for s in results["sections"]]
