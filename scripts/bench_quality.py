@@ -48,7 +48,7 @@ import _checkout  # noqa: F401  (this checkout's tfgan first)
 from tfgan.cli.quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()  # before anything imports TensorFlow
-from tfgan.cli.errors import USAGE, fail  # noqa: E402
+from tfgan.cli.errors import FAILURE, USAGE, fail  # noqa: E402
 from tfgan.cli.flags import run_tool  # noqa: E402
 
 import keras  # noqa: E402
@@ -59,7 +59,7 @@ from tfgan import export as export_lib  # noqa: E402
 from tfgan import labels as labels_lib  # noqa: E402
 from tfgan import models as models_lib  # noqa: E402
 from tfgan import presets, priors, training  # noqa: E402
-from tfgan.data import load_mnist_arrays  # noqa: E402
+from tfgan.data import DatasetUnavailableError, load_mnist_arrays  # noqa: E402
 from tfgan.metrics import conditional_accuracy, get_metrics, image_outputs  # noqa: E402
 from tfgan.metrics.evaluate import measure  # noqa: E402
 from tfgan.metrics.reference import load_reference  # noqa: E402
@@ -564,7 +564,10 @@ def main(argv):
         configs["conditional"] = _preset_config("conditional_preset", FLAGS.conditional_preset,
                                                 True)
     mnist_path = FLAGS.mnist_path or None
-    reference = load_reference("mnist", FLAGS.num_samples, mnist_path=mnist_path)
+    try:
+        reference = load_reference("mnist", FLAGS.num_samples, mnist_path=mnist_path)
+    except DatasetUnavailableError as error:
+        fail(" ".join(str(error).split()), FAILURE)
     results = {"options": {name: FLAGS[name].value for name in FLAGS}, "sections": []}
     for section in SECTIONS:
         if section not in configs:
@@ -581,7 +584,7 @@ def main(argv):
             plain = PlainContender("keras-io conditional GAN",
                                    lambda: keras_io_conditional_gan(
                                        mnist_path, FLAGS.seed, FLAGS.plain_jit_compile))
-        print(f"{section}: {budget:.0f} s of training each, turns of {FLAGS.slice_seconds:g} s",
+        print(f"{section}: {budget:g} s of training each, turns of {FLAGS.slice_seconds:g} s",
               flush=True)
         results["sections"].append(run_section(
             section, [TfganContender(f"tfgan {preset}", config), plain], budget, reference,
@@ -641,7 +644,7 @@ def _format(value, spec):
 def print_table(results):
     for section in results["sections"]:
         conditional = section["section"] == "conditional"
-        print(f"\n{section['section']}: {section['budget_seconds']:.0f} s of training each "
+        print(f"\n{section['section']}: {section['budget_seconds']:g} s of training each "
               f"({section['section_seconds']:.0f} s with the scoring)")
         print(f"{'contender':40} {'s':>6} {'steps':>7} {'steps/s':>7} {'score':>6} {'FID':>7} "
               f"{'prec':>5} {'recall':>6}" + (f" {'cond acc':>8}" if conditional else "")

@@ -186,17 +186,21 @@ def test_a_tiny_run_writes_both_sections_curves_and_the_plot(tmp_path, capsys):
     assert "reaches plain score at" in printed and "cond acc" in printed
 
 
-@pytest.mark.parametrize("flag, message", [
+@pytest.mark.parametrize("flag, message, status", [
     ("--preset=ring", "--preset=ring trains a GAN on --dataset=ring; this section needs an "
-                      "unconditional MNIST preset"),
-    ("--preset=mnist_conditional", "this section needs an unconditional MNIST preset"),
-    ("--preset=no_such", "--preset=no_such: unknown preset 'no_such'"),
-    ("--sections=both", "--sections takes unconditional, conditional; got both"),
+                      "unconditional MNIST preset", 2),
+    ("--preset=mnist_conditional", "this section needs an unconditional MNIST preset", 2),
+    ("--preset=no_such", "--preset=no_such: unknown preset 'no_such'", 2),
+    ("--sections=both", "--sections takes unconditional, conditional; got both", 2),
+    ("--preset=mnist_mlp --mnist_path=missing.npz",
+     "--mnist_path 'missing.npz' does not exist", 1),
 ])
-def test_a_wrong_preset_or_section_is_one_error_line(tmp_path, capsys, flag, message):
+def test_a_wrong_flag_or_missing_data_is_one_error_line(tmp_path, capsys, flag, message,
+                                                        status):
     with pytest.raises(SystemExit) as exit_info:
-        _run(tmp_path, f"--out={tmp_path / 'out.json'}", "--sections=unconditional", flag)
-    assert exit_info.value.code == 2
+        _run(tmp_path, f"--out={tmp_path / 'out.json'}", "--sections=unconditional",
+             *flag.split())
+    assert exit_info.value.code == status
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
     assert not (tmp_path / "out.json").exists()
