@@ -40,6 +40,10 @@ TINY = {
     "evaluate": ["--num_samples=150"],
     "seed003_port": ["--steps=20", "--num_samples=150"],
     "bench_train": ["--rows=ring", "--repeats=1", "--steps_scale=0.02", "--leak_steps=0"],
+    # The MLP presets: a test's size (the documented run races mnist and mnist_conditional).
+    "bench_quality": ["--preset=mnist_mlp", "--conditional_preset=mnist_mlp_conditional",
+                      "--budget_seconds=0.001", "--conditional_budget_seconds=0.001",
+                      "--num_samples=100", "--plain_width=4"],
     "bench_serve": ["--concurrency=2", "--sizes=1", "--transports=grpc", "--batching=off",
                     "--seconds_per_row=0.3", "--inprocess_seconds=0.3"],
 }
