@@ -18,6 +18,7 @@ def _config(**overrides):
      r"^--lr_schedule and --lr_warmup_steps need --schedule=alternating or simultaneous"),
     (dict(ema_warmup=True), r"^--ema_warmup needs --ema_decay > 0$"),
     (dict(kernel_size=4), r"^--kernel_size must be an odd int >= 1, got 4$"),
+    (dict(gradient_penalty_every=0), r"^--gradient_penalty_every must be >= 1$"),
     (dict(unrolled_steps=-1), r"^--unrolled_steps must be >= 0$"),
     (dict(unrolled_learning_rate=-0.1), r"^--unrolled_learning_rate must be >= 0$"),
     (dict(unrolled_steps=5, schedule="simultaneous"),

@@ -388,6 +388,38 @@ def test_wgan_gp_critic_update_is_algorithm_1_written_out(monkeypatch):
         np.testing.assert_allclose(weight.numpy(), want, rtol=1e-5, atol=1e-6)
 
 
+def test_lazy_regularisation_takes_the_penalty_every_kth_step_k_times():
+    gan = make_gan(schedules.make_schedule("simultaneous"), gradient_penalty_weight=0.5,
+                   gradient_penalty="r1", gradient_penalty_every=2,
+                   optimizer=keras.optimizers.SGD)
+    seed_generator = keras.random.SeedGenerator(3)
+    penalties_taken = []
+    for step in range(3):
+        real = real_batch(step)
+        z = priors.sample_prior(BATCH, Z_DIM, "uniform", seed_generator)
+        d_loss = losses.non_saturating_discriminator_loss(
+            gan.discriminator(real), gan.discriminator(gan.generator(z)))
+        penalty = float(penalties.r1_gradient_penalty(gan.discriminator, real))
+        due = step % 2 == 0
+        penalties_taken += [penalty] if due else []
+        gan.reset_metrics()
+        logs = gan.train_step(real)
+        # Steps 0 and 2 pay the penalty twice over; step 1 none of it.
+        np.testing.assert_allclose(logs["d_loss"], d_loss + (2 * 0.5 * penalty if due else 0),
+                                   rtol=1e-5)
+        np.testing.assert_allclose(logs["gradient_penalty"], penalty if due else 0.0,
+                                   rtol=1e-5)
+    # Over an interval the log averages the steps that took the penalty, not every step.
+    gan.reset_metrics()
+    for step in range(3, 5):
+        penalties_taken.append(float(penalties.r1_gradient_penalty(
+            gan.discriminator, real_batch(step))) if step % 2 == 0 else None)
+        logs = gan.train_step(real_batch(step))
+    np.testing.assert_allclose(logs["gradient_penalty"], penalties_taken[-1], rtol=1e-5)
+    with pytest.raises(ValueError, match="gradient_penalty_every=0$"):
+        make_gan(gradient_penalty_every=0)
+
+
 @pytest.mark.parametrize("penalty", ["r1", "r2", "r1_r2"])
 @pytest.mark.parametrize("pack", [1, 2])
 def test_r1_and_r2_penalties_are_taken_on_the_steps_packs(penalty, pack):

@@ -117,6 +117,9 @@ class TrainConfig:
     gradient_penalty_weight: float = _option(
         0.0, "Weight of --gradient_penalty (0: off). WGAN-GP: 10 in its paper; R1/R2: gamma, "
         "each penalty being 1/2 the mean squared gradient norm.")
+    gradient_penalty_every: int = _option(
+        1, "Lazy regularisation (StyleGAN2): take the gradient penalty every this many steps, "
+        "weighted as many times (R1's cost paid once in k steps; 1: every step).")
     gradient_penalty: str = _option(
         "wgan_gp", f"Gradient penalty on the discriminator: {', '.join(PENALTIES)} (wgan_gp on "
         "interpolates, Gulrajani et al. 2017; r1 on real data, r2 on generated, r1_r2 both, "
@@ -230,6 +233,7 @@ class TrainConfig:
         _check(self.kernel_size >= 1 and self.kernel_size % 2 == 1,
                f"--kernel_size must be an odd int >= 1, got {self.kernel_size}")
         _check(self.gradient_penalty_weight >= 0, "--gradient_penalty_weight must be >= 0")
+        _check(self.gradient_penalty_every >= 1, "--gradient_penalty_every must be >= 1")
         _check_choice("prior", self.prior, priors.PRIORS)
         _check_choice("architecture", self.architecture, ARCHITECTURES)
         _check_choice("activation", self.activation, HIDDEN_ACTIVATIONS)

@@ -143,6 +143,7 @@ class GAN(keras.Model):
         self.trackers = {name: keras.metrics.Mean(name=name) for name in LOG_NAMES}
         self.gradient_penalty_weight = 0.0
         self.gradient_penalty_kind = "wgan_gp"
+        self.gradient_penalty_every = 1
         self.generator_needs_real = False
         self.unrolled_steps = 0
         self.unrolled_learning_rate = None
@@ -164,6 +165,7 @@ class GAN(keras.Model):
         adversary_weighting="mean",
         adversary_temperature=1.0,
         class_loss_weight=0.0,
+        gradient_penalty_every=1,
     ):
         """Sets the optimizers and the loss family.
 
@@ -201,10 +203,16 @@ class GAN(keras.Model):
                 `auxiliary_classifier_generator_loss`; needs a discriminator with
                 `class_logits` (`tfgan.models.AuxiliaryClassifierDiscriminator`). 0 turns
                 them off. Defaults to `0.0`.
+            gradient_penalty_every: int >= 1, k: lazy regularisation (StyleGAN2, Karras et
+                al. 2020, https://arxiv.org/abs/1912.04958, section 3.1): the penalty is
+                taken at every k-th step only, weighted k times, so its weight per step is
+                unchanged at 1/k of its cost; the logged `gradient_penalty` averages the
+                steps that took it. Defaults to `1` (every step).
 
         Raises:
             ValueError: if `loss` or `gradient_penalty` is unknown, `gradient_penalty_weight`
-                is negative, `unrolled_steps` is set without the alternating schedule or a
+                is negative, `gradient_penalty_every` is not a positive int, `unrolled_steps`
+                is set without the alternating schedule or a
                 positive `unrolled_learning_rate`, a single-replica schedule (`"worse"`) is
                 used under a strategy with more than one replica, or `class_loss_weight` is
                 negative or set for a discriminator without `class_logits`.
@@ -218,6 +226,10 @@ class GAN(keras.Model):
                 f"Received: gradient_penalty_weight={gradient_penalty_weight!r}"
             )
         penalties.check_penalty(gradient_penalty)
+        if isinstance(gradient_penalty_every, bool) or not isinstance(
+                gradient_penalty_every, int) or gradient_penalty_every < 1:
+            raise ValueError("gradient_penalty_every must be a positive int. Received: "
+                             f"gradient_penalty_every={gradient_penalty_every!r}")
         adversaries.check_weighting(adversary_weighting)
         if isinstance(unrolled_steps, bool) or not isinstance(unrolled_steps, int) \
                 or unrolled_steps < 0:
@@ -255,6 +267,7 @@ class GAN(keras.Model):
         self.generator_needs_real = loss_pair.generator_needs_real
         self.gradient_penalty_weight = float(gradient_penalty_weight)
         self.gradient_penalty_kind = gradient_penalty
+        self.gradient_penalty_every = gradient_penalty_every
         self.unrolled_steps = unrolled_steps
         self.unrolled_learning_rate = unrolled_learning_rate
         self.adversary_weighting = adversary_weighting
@@ -384,6 +397,7 @@ class GAN(keras.Model):
         if not self.built:
             # Without a distribution strategy `fit` does not build the model first.
             self.build(tuple(real.shape))
+        penalty_due = self._penalty_due()  # of this step, before the count moves on
         forward, schedule_logs = self.schedule.run(self, real, labels)
         self.step.assign_add(1)
         values = {
@@ -393,10 +407,11 @@ class GAN(keras.Model):
             "d_fake": tf.reduce_mean(tf.sigmoid(forward.fake_logits)),
             **schedule_logs,
         }
-        if forward.gradient_penalty is not None:
-            values["gradient_penalty"] = forward.gradient_penalty
         for name, value in values.items():
             self.trackers[name].update_state(value)
+        if forward.gradient_penalty is not None:
+            self.trackers["gradient_penalty"].update_state(
+                forward.gradient_penalty, sample_weight=penalty_due)
         return {tracker.name: tracker.result() for tracker in self.metrics}
 
     def _real_batch(self, data):
@@ -484,13 +499,26 @@ class GAN(keras.Model):
             g_loss += self.class_loss_weight * g_class_loss
         gradient_penalty = None
         if self.gradient_penalty_weight > 0:
-            # Each discriminator's own penalty; their sum joins the sum of their losses.
-            gradient_penalty = tf.add_n([
+            gradient_penalty = self._gradient_penalty(real_packs, generated_packs, labels)
+            d_loss += (self.gradient_penalty_weight * self.gradient_penalty_every
+                       * gradient_penalty)
+        return ForwardPass(real_logits, fake_logits, d_loss, g_loss, gradient_penalty)
+
+    def _gradient_penalty(self, real_packs, generated_packs, labels):
+        """Each discriminator's own penalty, summed; 0 on a step lazy regularisation skips."""
+        def penalty():
+            return tf.add_n([
                 penalties.gradient_penalty(self.gradient_penalty_kind, member, real_packs,
                                            generated_packs, self.seed_generator, labels)
                 for member in adversaries.members(self.discriminator)])
-            d_loss += self.gradient_penalty_weight * gradient_penalty
-        return ForwardPass(real_logits, fake_logits, d_loss, g_loss, gradient_penalty)
+
+        if self.gradient_penalty_every == 1:
+            return penalty()
+        return tf.cond(self._penalty_due() > 0, penalty, lambda: tf.constant(0.0))
+
+    def _penalty_due(self):
+        """1.0 on the steps that take the gradient penalty, else 0.0."""
+        return tf.cast(self.step % self.gradient_penalty_every == 0, tf.float32)
 
     def _class_losses(self, real, generated, labels):
         """AC-GAN's classification losses `(discriminator's, generator's)` for `labels`."""

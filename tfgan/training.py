@@ -230,6 +230,7 @@ def build_gan(config, spec):
         loss=config.loss,
         gradient_penalty_weight=config.gradient_penalty_weight,
         gradient_penalty=config.gradient_penalty,
+        gradient_penalty_every=config.gradient_penalty_every,
         unrolled_steps=config.unrolled_steps,
         unrolled_learning_rate=(config.unrolled_learning_rate
                                 or config.network_learning_rate("d")),
