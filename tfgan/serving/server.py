@@ -199,31 +199,36 @@ class ModelServer:
         options: `ServerOptions`.
         on_config_applied: callable or None, given `ready_message()` each time a changed
             `--model_config_file` is applied. Defaults to None.
+        sleep: async callable taking seconds, awaited before each read of
+            `--model_config_file` (tests pass one they release). Defaults to `asyncio.sleep`.
 
     Attributes:
         registry: `ModelRegistry`, once started.
+        executors: dict, `rest` / `grpc` -> the `ThreadPoolExecutor` running that API's
+            blocking work (`--rest_api_num_threads`, `--grpc_max_threads` threads).
         rest_url: str or None, `http://host:port` once started.
         grpc_url: str or None, `grpc://host:port` once started.
     """
 
-    def __init__(self, options, on_config_applied=None):
+    def __init__(self, options, on_config_applied=None, sleep=asyncio.sleep):
         self.options = options
         self.on_config_applied = on_config_applied or (lambda message: None)
+        self._sleep = sleep
         self.registry = None
         self.rest_url = None
         self.grpc_url = None
         self.serving = asyncio.Event()  # set once a version of some model is available
-        self._executors = []
+        self.executors = {}
         self._batcher = None
         self._runner = None
         self._grpc_server = None
         self._config_poller = None
         self._served_config = None
 
-    def _executor(self, threads, name):
+    def _executor(self, threads, api):
         executor = concurrent.futures.ThreadPoolExecutor(
-            threads or _WORKER_THREADS, thread_name_prefix=name)
-        self._executors.append(executor)
+            threads or _WORKER_THREADS, thread_name_prefix=f"tfgan-{api}")
+        self.executors[api] = executor
         return executor
 
     async def start(self):
@@ -261,7 +266,7 @@ class ModelServer:
             await loop.run_in_executor(None, self.registry.start)
             if options.rest_port is not None:
                 self._runner = web.ServerRunner(rest.create_server(
-                    self.registry, self._executor(options.rest_api_num_threads, "tfgan-rest"),
+                    self.registry, self._executor(options.rest_api_num_threads, "rest"),
                     rest_api_timeout_in_ms=options.rest_api_timeout_in_ms,
                     max_request_bytes=options.max_request_bytes,
                     prometheus_path=prometheus_path,
@@ -286,7 +291,7 @@ class ModelServer:
     async def _start_grpc(self):
         options = self.options
         self._grpc_server = grpc_api.create_server(
-            self.registry, self._executor(options.grpc_max_threads, "tfgan-grpc"),
+            self.registry, self._executor(options.grpc_max_threads, "grpc"),
             max_concurrent_rpcs=options.grpc_max_concurrent_rpcs or None,
             idle_timeout_seconds=options.grpc_idle_timeout_seconds,
             max_request_bytes=options.max_request_bytes,
@@ -334,7 +339,7 @@ class ModelServer:
     async def _poll_config_file(self):
         loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self.options.model_config_file_poll_wait_seconds)
+            await self._sleep(self.options.model_config_file_poll_wait_seconds)
             if await loop.run_in_executor(None, self.reload_config_file):
                 self.on_config_applied(self.ready_message())
 
@@ -355,9 +360,9 @@ class ModelServer:
         if self._batcher is not None:
             self._batcher.close()
             self._batcher = None
-        for executor in self._executors:
+        for executor in self.executors.values():
             executor.shutdown(wait=True)
-        self._executors = []
+        self.executors = {}
 
     def ready_message(self):
         """One line naming the models and the URLs, printed when the server is ready."""
@@ -433,13 +438,14 @@ class BackgroundServer:
 
     Args:
         options: `ServerOptions`.
+        **server_args: passed on to `ModelServer`.
 
     Attributes:
         server: `ModelServer`.
     """
 
-    def __init__(self, options):
-        self.server = ModelServer(options)
+    def __init__(self, options, **server_args):
+        self.server = ModelServer(options, **server_args)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="tfgan-serving-loop", daemon=True
