@@ -25,7 +25,8 @@ import time
 
 import numpy as np
 
-from tfgan.serving.core import BatchingParameters, ServingError, read_text_proto
+from tfgan.serving.configs import BatchingParameters, read_text_proto
+from tfgan.serving.errors import ServingError
 
 _log = logging.getLogger("tfgan.serving")
 

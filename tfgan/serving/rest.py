@@ -37,15 +37,11 @@ from tensorflow.core.protobuf import error_codes_pb2 as codes
 from tensorflow_serving.apis import get_model_metadata_pb2, model_pb2
 
 from tfgan.serving import json_request, json_response
-from tfgan.serving.core import (
-    DEFAULT_SIGNATURE,
-    SIGNATURE_DEF_FIELD,
-    MonitoringConfig,
-    monotonic_us,
-    read_text_proto,
-)
+from tfgan.serving.configs import MonitoringConfig, read_text_proto
+from tfgan.serving.core import monotonic_us
 from tfgan.serving.errors import HTTP_STATUS, ServingError
 from tfgan.serving.json_response import make_error_json
+from tfgan.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
 from tfgan.serving.page import page_answer
 
 _log = logging.getLogger("tfgan.serving")
