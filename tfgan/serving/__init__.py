@@ -21,7 +21,7 @@ _EXPORTS = {
     "single_model_config": "configs",
     "ModelRegistry": "core",
     "ServingError": "errors",
-    "read_monitoring_config": "rest",
+    "read_monitoring_config": "configs",
     "BackgroundServer": "server",
     "ModelServer": "server",
     "ServerOptions": "server",

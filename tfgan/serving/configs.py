@@ -14,6 +14,8 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from tfgan.serving.errors import ServingError
 
+DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
+
 # The server's config protos that the tensorflow-serving-api package does not ship, with the
 # field names and numbers of tensorflow_serving's session_bundle_config.proto and
 # monitoring_config.proto, so their text files parse exactly as the stock server parses them.
@@ -113,6 +115,18 @@ def read_model_config_file(path, roots=()):
     config = read_text_proto(path, model_server_config_pb2.ModelServerConfig())
     validate_model_config(config)
     return config
+
+
+def read_monitoring_config(path):
+    """The Prometheus path a `MonitoringConfig` text proto (`--monitoring_config_file`)
+    enables, or None; ValueError if it does not read or parse, or the path is not absolute."""
+    config = read_text_proto(path, MonitoringConfig()).prometheus_config
+    if not config.enable:
+        return None
+    metrics_path = config.path or DEFAULT_PROMETHEUS_PATH
+    if not metrics_path.startswith("/"):
+        raise ValueError(f"the Prometheus path must start with '/'. Received: path={metrics_path}")
+    return metrics_path
 
 
 def single_model_config(model_name, model_base_path):

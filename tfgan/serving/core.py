@@ -450,8 +450,3 @@ def shown(name):
     if len(name) <= MAX_SHOWN_NAME:
         return name
     return f"{name[:MAX_SHOWN_NAME]}... ({len(name)} characters)"
-
-
-def monotonic_us():
-    """Microseconds from a monotonic clock, for request latencies."""
-    return time.monotonic_ns() // 1000
