@@ -72,18 +72,8 @@ BatchingParameters, MonitoringConfig = _config_message_classes()
 
 
 def read_text_proto(path, message):
-    """Parses a text-format proto file into `message` (as the stock server reads its configs).
-
-    Args:
-        path: str, the file.
-        message: an empty proto message to fill.
-
-    Returns:
-        `message`, filled.
-
-    Raises:
-        ValueError: if the file cannot be read or parsed.
-    """
+    """Fills the empty proto `message` from a text-format file, as the stock server reads its
+    configs; ValueError (in the stock words) if it cannot be read or parsed."""
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -97,20 +87,9 @@ def read_text_proto(path, message):
 
 
 def read_model_config_file(path, roots=()):
-    """Reads a `ModelServerConfig` text proto (`--model_config_file`).
-
-    Args:
-        path: str, the file.
-        roots: sequence of str, directories the file must lie in, symlinks resolved (checked
-            before it is read); empty allows any. Defaults to `()`.
-
-    Returns:
-        `model_server_config_pb2.ModelServerConfig`, checked by `validate_model_config`.
-
-    Raises:
-        ValueError: if the file cannot be read or parsed, or names an invalid model.
-        ServingError: PERMISSION_DENIED if the file is outside `roots`.
-    """
+    """The validated `ModelServerConfig` of a text proto (`--model_config_file`); ValueError
+    if it does not read, parse or validate, PERMISSION_DENIED (checked before reading) if it
+    lies outside `roots` (symlinks resolved; empty allows any)."""
     check_inside(path, roots, "--model_config_file")
     config = read_text_proto(path, model_server_config_pb2.ModelServerConfig())
     validate_model_config(config)
@@ -180,13 +159,8 @@ def startup_roots(config, config_file=None):
 
 
 def check_inside(path, roots, what):
-    """Raises PERMISSION_DENIED unless `path`, symlinks resolved, lies in one of `roots`.
-
-    Args:
-        path: str, a model base path, version directory or config file.
-        roots: sequence of str, allowed directories; empty allows every path.
-        what: str, what `path` is, for the message.
-    """
+    """PERMISSION_DENIED unless `path` (`what` it is, for the message), symlinks resolved,
+    lies in one of `roots`; empty `roots` allow every path."""
     if not roots:
         return
     real = os.path.realpath(path)
