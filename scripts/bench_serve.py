@@ -10,7 +10,7 @@ starts `tfgan-serve` as a subprocess on free loopback ports, once with batching 
 with `--enable_batching` (`--batching_parameters_file`, default `serving/batching.config`),
 and drives it: REST with `wrk` (Debian's C HTTP load generator; installed with
 `apt-get install -y wrk` when missing, so that the client costs the server's CPUs little),
-gRPC with `tfgan.serving.loadgen`. For each transport, request size (1 and 64 samples:
+gRPC with `tfgan.loadgen`. For each transport, request size (1 and 64 samples:
 `sample_seeds` with that many seeds, the batchable way to ask for samples) and concurrency
 (1, 8, 64): `--seconds_per_row` seconds (gRPC: or `--max_requests_per_row` requests). It
 prints req/s, samples/s and p50/p99 latency per row beside the in-process calls/s of the same
@@ -217,7 +217,7 @@ def measure_rows(server, batching):
     """Every (transport, size, concurrency) row against one running server."""
     import numpy as np
 
-    from tfgan.serving import loadgen
+    from tfgan import loadgen
 
     rows = []
     for transport in FLAGS.transports:
@@ -500,7 +500,7 @@ def request_rows(base_path, repos, repeats, workdir):
     import grpc
     import numpy as np
 
-    from tfgan.serving import loadgen
+    from tfgan import loadgen
     from tfgan.serving.protocol import CHANNEL_OPTIONS
 
     seeds = np.arange(FLAGS.json_samples, dtype=np.int64)

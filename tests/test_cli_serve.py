@@ -308,6 +308,9 @@ def test_options_come_from_their_flags(base, tmp_path):
                           "--grpc_channel_arguments=grpc.max_connection_age_ms=2000,"
                           "grpc.so_reuseaddr=1", "--saved_model_tags=serve,gpu",
                           "--rest_api_enable_cors_support=true", "--grpc_max_threads=8",
+                          "--rest_api_num_threads=6", "--tensorflow_session_parallelism=4",
+                          "--tensorflow_intra_op_parallelism=2",
+                          "--tensorflow_inter_op_parallelism=3",
                           "--enable_serialization_as_tensor_content=true",
                           f"--allowed_model_roots={tmp_path}")
     assert options.grpc_socket_path == "/tmp/s.sock"
@@ -315,6 +318,9 @@ def test_options_come_from_their_flags(base, tmp_path):
                                               "grpc.so_reuseaddr=1")
     assert options.saved_model_tags == ("serve", "gpu")
     assert options.rest_api_enable_cors_support and options.grpc_max_threads == 8
+    assert options.rest_api_num_threads == 6 and (
+        options.tensorflow_session_parallelism, options.tensorflow_intra_op_parallelism,
+        options.tensorflow_inter_op_parallelism) == (4, 2, 3)
     assert options.enable_serialization_as_tensor_content
     assert options.allowed_model_roots == (str(tmp_path),)
     assert not options.allow_reload_config_requests

@@ -20,9 +20,9 @@ from serving_fixtures import (
     install_version,
     model_config,
 )
-from tfgan.serving import core
+from tfgan.serving import core, versions
 from tfgan.serving.batching import Batcher, BatchingOptions, read_batching_parameters
-from tfgan.serving.core import ServingError
+from tfgan.serving.errors import ServingError
 
 
 def tensor_info(*dims, dtype=types_pb2.DT_FLOAT):
@@ -234,13 +234,13 @@ def test_batched_predictions_match_unbatched_ones(tmp_path, tmp_path_factory, mo
     base = tmp_path / MODEL_NAME
     install_version(exported_model(tmp_path_factory, 1), base, 1)
     calls = []
-    real_run = core.LoadedVersion.run
+    real_run = versions.LoadedVersion.run
 
     def counting_run(self, signature_name, inputs):
         calls.append((signature_name, {name: value.shape for name, value in inputs.items()}))
         return real_run(self, signature_name, inputs)
 
-    monkeypatch.setattr(core.LoadedVersion, "run", counting_run)
+    monkeypatch.setattr(versions.LoadedVersion, "run", counting_run)
     # The batch runs once all 13 rows are queued (full), whenever the threads arrive: the
     # timeout (an hour) never decides it.
     batcher = Batcher(BatchingOptions(max_batch_size=13, batch_timeout_micros=3_600_000_000,

@@ -7,7 +7,7 @@ import pytest
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
-from tfgan.serving import core
+from tfgan.serving import configs
 from tfgan.serving.batching import BatchingOptions
 
 SERVING_DIR = Path(__file__).resolve().parents[1] / "serving"
@@ -37,7 +37,7 @@ def test_models_config_serves_two_models_with_labels_on_served_versions():
 
 
 def test_batching_config_parses_and_follows_the_cpu_guide():
-    parameters_class = core.BatchingParameters
+    parameters_class = configs.BatchingParameters
     parameters = parse_text_proto("batching.config", parameters_class)
     assert parameters.max_batch_size.value >= 64 * 16  # 64 clients x 64 samples in 4 batches
     assert parameters.batch_timeout_micros.value <= 10_000  # the guide's CPU range
@@ -56,14 +56,14 @@ def test_batching_config_explains_which_exports_it_can_serve():
 
 
 def test_monitoring_config_enables_prometheus_on_the_documented_path():
-    config_class = core.MonitoringConfig
+    config_class = configs.MonitoringConfig
     config = parse_text_proto("monitoring.config", config_class)
     assert config.prometheus_config.enable
     assert config.prometheus_config.path == "/monitoring/prometheus/metrics"
 
 
 def test_config_messages_refuse_unknown_fields_and_wrong_types():
-    parameters_class = core.BatchingParameters
+    parameters_class = configs.BatchingParameters
     with pytest.raises(text_format.ParseError):
         text_format.Parse("max_batch_size: 64", parameters_class())  # a wrapper, not an int
     with pytest.raises(text_format.ParseError):

@@ -11,8 +11,9 @@ from tensorflow_serving.apis import get_model_metadata_pb2, model_pb2
 from tensorflow_serving.config import file_system_storage_path_source_pb2, model_server_config_pb2
 
 from serving_fixtures import MODEL_NAME, build_networks, exported_model, install_version, latent
-from tfgan.serving import core, versions
-from tfgan.serving.core import ModelRegistry, ServingError
+from tfgan.serving import configs, core, versions
+from tfgan.serving.core import ModelRegistry
+from tfgan.serving.errors import ServingError
 
 State = core.State
 Policy = file_system_storage_path_source_pb2.FileSystemStoragePathSourceConfig.ServableVersionPolicy
@@ -35,7 +36,7 @@ def config_text(base_path, policy="", labels=""):
 def registry_for(tmp_path, text, **kwargs):
     path = tmp_path / "models.config"
     path.write_text(text)
-    registry = ModelRegistry(core.read_model_config_file(str(path)),
+    registry = ModelRegistry(configs.read_model_config_file(str(path)),
                              file_system_poll_wait_seconds=-1, **kwargs)
     registry.start()
     return registry
@@ -54,7 +55,7 @@ def two_exports(tmp_path_factory):
 def latest_registry(tmp_path, two_exports):
     base = tmp_path / "toy"
     install_version(two_exports[0], base, 1)
-    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+    registry = ModelRegistry(configs.single_model_config(MODEL_NAME, str(base)),
                              file_system_poll_wait_seconds=-1)
     registry.start()
     return registry, base
@@ -70,7 +71,7 @@ def latest_registry(tmp_path, two_exports):
     (Policy(specific=Policy.Specific(versions=[1, 3])), {1}),
 ])
 def test_aspired_versions_follow_the_policy(policy, expected):
-    assert core.aspired_versions(policy, [9, 1, 7]) == expected
+    assert versions.aspired_versions(policy, [9, 1, 7]) == expected
 
 
 def test_only_integer_directories_are_versions(tmp_path):
@@ -79,8 +80,8 @@ def test_only_integer_directories_are_versions(tmp_path):
         (tmp_path / name).mkdir()
     (tmp_path / "7").write_text("a file, not a version")
     # Leading zeros as TF Serving parses them; the name found on disk is kept for loading.
-    assert core.list_versions(str(tmp_path)) == {1: "1", 12: "0012", 123: "00000123"}
-    assert core.list_versions(str(tmp_path / "missing")) == {}
+    assert versions.list_versions(str(tmp_path)) == {1: "1", 12: "0012", 123: "00000123"}
+    assert versions.list_versions(str(tmp_path / "missing")) == {}
 
 
 @pytest.mark.parametrize("text, message", [
@@ -96,7 +97,7 @@ def test_bad_model_configs_are_refused(tmp_path, text, message):
     path = tmp_path / "models.config"
     path.write_text(text)
     with pytest.raises(ValueError, match=message):
-        core.read_model_config_file(str(path))
+        configs.read_model_config_file(str(path))
 
 
 # ---- versions -------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ def test_after_a_restart_a_corrupt_newest_version_gives_way_to_the_newest_that_l
     for version in (3, 4):
         (base / str(version)).mkdir()
         (base / str(version) / "saved_model.pb").write_bytes(b"not a proto")
-    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+    registry = ModelRegistry(configs.single_model_config(MODEL_NAME, str(base)),
                              file_system_poll_wait_seconds=-1)
     registry.start()
     assert states(registry) == [(4, State.END), (3, State.END), (2, State.AVAILABLE)]
@@ -152,7 +153,7 @@ def test_a_model_whose_versions_all_fail_is_named(tmp_path):
     base = tmp_path / "toy"
     (base / "1").mkdir(parents=True)
     (base / "1" / "saved_model.pb").write_bytes(b"not a proto")
-    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+    registry = ModelRegistry(configs.single_model_config(MODEL_NAME, str(base)),
                              file_system_poll_wait_seconds=-1)
     registry.start()
     assert registry.failed_models() == [
@@ -165,7 +166,7 @@ def test_version_directories_linked_out_of_the_allowed_roots_are_refused(tmp_pat
     outside = tmp_path / "elsewhere"
     install_version(two_exports[1], outside, 2)
     (base / "2").symlink_to(outside / "2")
-    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+    registry = ModelRegistry(configs.single_model_config(MODEL_NAME, str(base)),
                              file_system_poll_wait_seconds=-1,
                              allowed_roots=(str(tmp_path / "models"),))
     registry.start()
@@ -174,14 +175,14 @@ def test_version_directories_linked_out_of_the_allowed_roots_are_refused(tmp_pat
     assert status[0].status.error_code == codes.PERMISSION_DENIED
     assert "outside the directories this server may serve from" in status[0].status.error_message
     with pytest.raises(ServingError, match="outside the directories"):
-        ModelRegistry(core.single_model_config(MODEL_NAME, str(outside)),
+        ModelRegistry(configs.single_model_config(MODEL_NAME, str(outside)),
                       allowed_roots=(str(tmp_path / "models"),))
 
 
 def test_a_zero_padded_version_directory_serves_from_its_own_path(tmp_path, two_exports):
     base = tmp_path / "toy"
     install_version(two_exports[0], base, "00000123")
-    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+    registry = ModelRegistry(configs.single_model_config(MODEL_NAME, str(base)),
                              file_system_poll_wait_seconds=-1)
     registry.start()
     assert states(registry) == [(123, State.AVAILABLE)]
@@ -205,7 +206,7 @@ def registry_with_retries(tmp_path, export, **retry_options):
     base = tmp_path / "toy"
     install_version(export, base, 1)
     clock = FakeClock()
-    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+    registry = ModelRegistry(configs.single_model_config(MODEL_NAME, str(base)),
                              file_system_poll_wait_seconds=-1, clock=clock, **retry_options)
     registry.start()
     return registry, base, clock
@@ -252,7 +253,7 @@ def test_versions_are_warmed_up_from_the_warmup_file_or_their_signatures(tmp_pat
 
     base = tmp_path / "toy"
     path = install_version(two_exports[0], base, 1)
-    loaded = core.LoadedVersion(MODEL_NAME, 1, path, warmup=False)
+    loaded = versions.LoadedVersion(MODEL_NAME, 1, path, warmup=False)
     # No warm-up file: one request per signature made from its shapes (all 5 of the toy's).
     assert loaded.warm_up() == 5
     request = predict_pb2.PredictRequest()
@@ -264,7 +265,7 @@ def test_versions_are_warmed_up_from_the_warmup_file_or_their_signatures(tmp_pat
     with tf.io.TFRecordWriter(os.path.join(path, versions.WARMUP_FILE)) as writer:
         for _ in range(3):
             writer.write(log.SerializeToString())
-    assert core.LoadedVersion(MODEL_NAME, 1, path, warmup=False).warm_up() == 3
+    assert versions.LoadedVersion(MODEL_NAME, 1, path, warmup=False).warm_up() == 3
 
 
 def test_metrics_keys_are_bounded_to_served_models(latest_registry):
@@ -347,7 +348,7 @@ def test_metadata_is_the_saved_models_signature_defs(latest_registry, two_export
     assert response.model_spec.name == MODEL_NAME and response.model_spec.version.value == 1
     signature_map = get_model_metadata_pb2.SignatureDefMap()
     assert response.metadata["signature_def"].Unpack(signature_map)
-    on_disk = core.read_signature_defs(str(two_exports[0]))
+    on_disk = versions.read_signature_defs(str(two_exports[0]))
     assert dict(signature_map.signature_def) == on_disk
     sample = signature_map.signature_def["sample"]
     assert sorted(sample.inputs) == ["num_samples", "seed"]
@@ -415,7 +416,7 @@ def test_graph_errors_keep_their_code_without_eager_decorations(latest_registry)
 def test_max_samples_per_request(tmp_path, two_exports):
     base = tmp_path / "toy"
     install_version(two_exports[0], base, 1)
-    registry = ModelRegistry(core.single_model_config(MODEL_NAME, str(base)),
+    registry = ModelRegistry(configs.single_model_config(MODEL_NAME, str(base)),
                              file_system_poll_wait_seconds=-1, max_samples_per_request=4)
     registry.start()
     with pytest.raises(ServingError, match="num_samples=5 is more than this server's"
@@ -449,6 +450,6 @@ def test_saved_model_tags_pick_the_meta_graph(tmp_path):
                                              signature_def_map={"double": signature})
         builder.save()
     with pytest.raises(ServingError, match=r"matching supplied tags: \{ serve \}"):
-        core.LoadedVersion("tagged", 1, path, warmup=0)
-    loaded = core.LoadedVersion("tagged", 1, path, warmup=0, tags=("serve", "gpu"))
+        versions.LoadedVersion("tagged", 1, path, warmup=0)
+    loaded = versions.LoadedVersion("tagged", 1, path, warmup=0, tags=("serve", "gpu"))
     np.testing.assert_array_equal(loaded.run("double", {"x": np.float32([1, 2])})["y"], [2, 4])

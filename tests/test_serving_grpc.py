@@ -26,7 +26,7 @@ from serving_fixtures import (
     model_config,
 )
 from tfgan.serving import BackgroundServer, ServerOptions, grpc_api, single_model_config
-from tfgan.serving.core import read_signature_defs
+from tfgan.serving.versions import read_signature_defs
 
 BIG = 2**31 - 1
 

@@ -8,7 +8,7 @@ from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import error_codes_pb2 as codes
 
 from tfgan.serving import json_request, json_response
-from tfgan.serving.core import ServingError
+from tfgan.serving.errors import ServingError
 
 FLOAT = {"x": types_pb2.DT_FLOAT}
 SAMPLE = {"num_samples": types_pb2.DT_INT32, "seed": types_pb2.DT_INT64}

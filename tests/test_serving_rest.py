@@ -30,7 +30,7 @@ from serving_fixtures import (
     raw_exchange,
 )
 from tfgan.serving import BackgroundServer, ServerOptions, rest
-from tfgan.serving.core import read_signature_defs
+from tfgan.serving.versions import read_signature_defs
 
 METRICS_PATH = "/monitoring/prometheus/metrics"
 

@@ -2,6 +2,10 @@
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
+import threading
 import urllib.error
 import urllib.request
 
@@ -120,3 +124,52 @@ def test_the_server_is_serving_once_a_version_is_available(tmp_path, tmp_path_fa
         running.registry.poll_once()
         running.run(asyncio.wait_for(running.server.serving.wait(), 30))
         assert http("GET", f"{running.rest_url}/v1/models/{MODEL_NAME}")[0] == 200
+
+
+def threads_named(prefix):
+    return sum(thread.name.startswith(prefix + "_") for thread in threading.enumerate())
+
+
+@pytest.mark.parametrize("flags, rest_threads, grpc_threads", [
+    ({"rest_api_num_threads": 2, "grpc_max_threads": 3}, 2, 3),
+    ({}, 64, 64),  # 0, the default: 64 each
+])
+def test_each_api_runs_its_work_on_as_many_threads_as_its_flag(
+        tmp_path, tmp_path_factory, flags, rest_threads, grpc_threads):
+    base = tmp_path / MODEL_NAME
+    install_version(exported_model(tmp_path_factory, 1), base, 1)
+    options = ServerOptions(model_base_path=str(base), model_name=MODEL_NAME, grpc_port=0,
+                            rest_port=0, file_system_poll_wait_seconds=-1, **flags)
+    with BackgroundServer(options) as running:
+        for api, threads in (("rest", rest_threads), ("grpc", grpc_threads)):
+            # Work that blocks until released: no thread becomes idle, so each submit starts a
+            # thread until the pool's limit, and the rest queue.
+            release = threading.Event()
+            futures = [running.server.executors[api].submit(release.wait)
+                       for _ in range(threads + 5)]
+            assert threads_named(f"tfgan-{api}") == threads
+            release.set()
+            assert all(future.result() for future in futures)
+
+
+def test_tensorflow_parallelism_flags_set_tensorflows_thread_counts():
+    # In a fresh process: TensorFlow takes thread counts only before it runs an op.
+    script = """
+import tensorflow as tf
+from tfgan.serving import ServerOptions
+from tfgan.serving.server import set_thread_counts
+threading = tf.config.threading
+for flags in ({"tensorflow_session_parallelism": 4},
+              {"tensorflow_session_parallelism": 4, "tensorflow_intra_op_parallelism": 2},
+              {"tensorflow_inter_op_parallelism": 3}):
+    set_thread_counts(ServerOptions(model_base_path="/models/m", **flags))
+    print(threading.get_intra_op_parallelism_threads(),
+          threading.get_inter_op_parallelism_threads())
+tf.constant(1.0) + 1.0  # TensorFlow has started: too late, logged
+set_thread_counts(ServerOptions(model_base_path="/models/m", tensorflow_session_parallelism=1))
+print(threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.stdout.split("\n") == ["4 4", "2 4", "2 3", "2 3", ""]
+    assert "--tensorflow_*_parallelism has no effect" in done.stderr

@@ -21,7 +21,7 @@ import pytest
 
 from export_fixtures import TinyDiscriminator, TinyGenerator
 from tfgan import export
-from tfgan.serving import BackgroundServer, ServerOptions, client, core
+from tfgan.serving import BackgroundServer, ServerOptions, client, single_model_config
 
 SERVING_DIR = Path(__file__).resolve().parent.parent / "serving"
 MODEL = "tiny"
@@ -63,7 +63,7 @@ def servers(tmp_path_factory):
          f"--monitoring_config_file={SERVING_DIR / 'monitoring.config'}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     embedded = BackgroundServer(ServerOptions(
-        core.single_model_config(MODEL, model_path), grpc_port=0, rest_port=0)).start()
+        single_model_config(MODEL, model_path), grpc_port=0, rest_port=0)).start()
     stock_url = f"http://127.0.0.1:{stock_rest}"
     try:
         deadline = time.monotonic() + 60

@@ -10,8 +10,10 @@ Not here: the TFLite cases, the profiler service, the Keras-2 SavedModel naming 
 "Serving" line; a config change is applied when it prints it again.
 """
 
+import asyncio
 import json
 import os
+import queue
 import subprocess
 import sys
 import urllib.request
@@ -32,6 +34,7 @@ from tensorflow_serving.apis import (
 
 import tf_serving_models as models
 from serving_fixtures import free_port
+from tfgan.serving import BackgroundServer, ServerOptions
 
 RPC_TIMEOUT = 5.0
 VERSION = 123
@@ -269,14 +272,49 @@ def test_model_config_reload(testdata, tmp_path):
         server.stop()
 
 
-def test_model_config_reload_with_zero_poll_period(run_server, testdata, tmp_path):
+class PollerSleep:
+    """The config poller's sleep, driven by the test: each call is announced on `asked` and
+    returns once the test calls `wake` (no timing: the test says when a poll happens)."""
+
+    def __init__(self):
+        self.asked = queue.Queue()
+        self._wake = None
+
+    async def __call__(self, seconds):
+        self._wake = asyncio.Event()
+        self.asked.put(seconds)
+        await self._wake.wait()
+
+    async def wake(self):
+        self._wake.set()
+
+
+@pytest.mark.parametrize("period", [0, 1])
+def test_model_config_reload_with_zero_poll_period(testdata, tmp_path, period):
+    """`--model_config_file_poll_wait_seconds=0` reads the file once: no poll ever asks to
+    sleep, and a changed file is not applied; with 1, one driven poll applies it (the same
+    steps, so the 0 case would fail if it polled)."""
     config = write_config(tmp_path / "model_config.txt",
                           ("half_plus_two", testdata["half_plus_two"]))
-    server = run_server(None, None, model_config_file=str(config),
-                        model_config_file_poll_period=0)
-    verify_predict(server.address, 3.0, model_name="half_plus_two", specify_output=False)
-    write_config(config, ("half_plus_three", testdata["half_plus_three"]))
-    verify_predict(server.address, 3.0, model_name="half_plus_two", specify_output=False)
+    options = ServerOptions(model_config_file=str(config), rest_port=None, grpc_port=0,
+                            model_config_file_poll_wait_seconds=period)
+    sleep = PollerSleep()
+    with BackgroundServer(options, sleep=sleep) as running:
+        address = running.grpc_url[len("grpc://"):]
+        # One turn of the server's loop: a poller made by start() has asked to sleep by now.
+        running.run(asyncio.sleep(0))
+        verify_predict(address, 3.0, model_name="half_plus_two", specify_output=False)
+        write_config(config, ("half_plus_three", testdata["half_plus_three"]))
+        if period == 0:
+            assert sleep.asked.empty()
+            verify_predict(address, 3.0, model_name="half_plus_two", specify_output=False)
+            assert running.registry.model_names == ["half_plus_two"]
+        else:
+            assert sleep.asked.get_nowait() == 1
+            running.run(sleep.wake())
+            assert sleep.asked.get(timeout=120) == 1  # the poll is done: it sleeps again
+            verify_predict(address, 4.0, model_name="half_plus_three", specify_output=False)
+            assert running.registry.model_names == ["half_plus_three"]
 
 
 def test_good_grpc_channel_args(run_server, testdata):

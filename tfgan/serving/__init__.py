@@ -17,16 +17,16 @@ _EXPORTS = {
     "read_batching_parameters": "batching",
     "ServingClient": "client",
     "connect": "client",
-    "LoadedVersion": "core",
+    "read_model_config_file": "configs",
+    "single_model_config": "configs",
     "ModelRegistry": "core",
-    "read_model_config_file": "core",
-    "single_model_config": "core",
     "ServingError": "errors",
-    "read_monitoring_config": "rest",
+    "read_monitoring_config": "configs",
     "BackgroundServer": "server",
     "ModelServer": "server",
     "ServerOptions": "server",
     "run_server": "server",
+    "LoadedVersion": "versions",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -25,31 +25,18 @@ import time
 
 import numpy as np
 
-from tfgan.serving.core import BatchingParameters, ServingError, read_text_proto
+from tfgan.serving.configs import BatchingParameters, read_text_proto
+from tfgan.serving.errors import ServingError
 
 _log = logging.getLogger("tfgan.serving")
 
 
 @dataclasses.dataclass(frozen=True)
 class BatchingOptions:
-    """How requests are batched; the defaults are the stock server's.
-
-    Args:
-        max_batch_size: int, most rows in one batch; a request with more rows is refused.
-            Defaults to `1000`.
-        batch_timeout_micros: int, how long the oldest queued task may wait for others.
-            Defaults to `0`.
-        max_enqueued_batches: int, queue length (in batches) past which requests are refused
-            with UNAVAILABLE. Defaults to `10`.
-        num_batch_threads: int, batches that may run at the same time. Defaults to the
-            number of CPUs.
-        allowed_batch_sizes: tuple of int, increasing, ending in `max_batch_size`; a batch is
-            padded (with copies of its first row) to the next allowed size. Defaults to `()`.
-
-    Raises:
-        ValueError: for a non-positive size or thread count, a negative timeout, or allowed
-            sizes that do not increase to `max_batch_size`.
-    """
+    """How requests are batched: the `BatchingParameters` fields, the stock defaults. A
+    request of more than `max_batch_size` rows is refused, and so are requests past
+    `max_enqueued_batches` queued (UNAVAILABLE); a batch is padded with copies of its first row
+    to the next of `allowed_batch_sizes` (increasing, ending in `max_batch_size`)."""
 
     max_batch_size: int = 1000
     batch_timeout_micros: int = 0
@@ -102,17 +89,8 @@ class BatchingOptions:
 
 
 def read_batching_parameters(path):
-    """Reads a `BatchingParameters` text proto (`--batching_parameters_file`).
-
-    Args:
-        path: str, the file.
-
-    Returns:
-        `BatchingOptions`.
-
-    Raises:
-        ValueError: if the file cannot be read or parsed, or holds invalid values.
-    """
+    """`BatchingOptions` from a `BatchingParameters` text proto (`--batching_parameters_file`);
+    ValueError if it does not read or parse, or holds invalid values."""
     return BatchingOptions.from_proto(read_text_proto(path, BatchingParameters()))
 
 
@@ -162,17 +140,9 @@ class Batcher:
 
     Args:
         options: `BatchingOptions`. Defaults to the stock server's defaults.
-        clock: callable returning seconds, the time of timeouts and deadlines. Defaults to
-            `time.monotonic`.
+        clock: callable returning seconds, the time of timeouts and deadlines.
         background: bool, run batches on `options.num_batch_threads` threads of its own;
-            False leaves that to calls of `run_ready_batch` (tests). Defaults to `True`.
-
-    Example:
-
-    ```python
-    batcher = Batcher(BatchingOptions(max_batch_size=64, batch_timeout_micros=2000))
-    registry = ModelRegistry(config, batcher=batcher)
-    ```
+            False leaves that to calls of `run_ready_batch` (tests).
     """
 
     def __init__(self, options=None, clock=time.monotonic, background=True):
@@ -189,17 +159,9 @@ class Batcher:
             thread.start()
 
     def submit(self, loaded, signature_name, inputs, deadline=None):
-        """Queues one request and returns at once; `run` waits for it too.
-
-        Args:
-            loaded: `LoadedVersion` to run on.
-            signature_name: str, a signature of `loaded`.
-            inputs: dict of input alias -> numpy array.
-            deadline: float or None, the clock time after which the request's caller no
-                longer waits: a task still queued then is dropped, not run. Defaults to None.
-
-        Returns:
-            the queued task: `task.done` is set once it has `outputs` or an `error`.
+        """Queues one request on `loaded`'s signature and returns the task at once (`done` is
+        set once it has `outputs` or an `error`). A task still queued at `deadline` (clock
+        time; its caller no longer waits) is dropped, not run.
 
         Raises:
             ServingError: INVALID_ARGUMENT for a scalar input, inputs without a common leading
@@ -229,15 +191,9 @@ class Batcher:
         return task
 
     def run(self, loaded, signature_name, inputs, deadline=None):
-        """Runs one request, batched with others: `submit`, then wait for its batch.
-
-        Returns:
-            dict of output alias -> numpy array, this request's rows only.
-
-        Raises:
-            ServingError: what `submit` raises, DEADLINE_EXCEEDED if the deadline passes while
-                it is queued, or the error of the batch it ran in.
-        """
+        """Runs one request, batched with others: `submit`, then its rows of the batch's
+        outputs, or DEADLINE_EXCEEDED if the deadline passes while it is queued, or the error
+        of its batch."""
         task = self.submit(loaded, signature_name, inputs, deadline)
         wait = None if deadline is None else max(0.0, deadline - self._clock())
         if not task.done.wait(wait):
@@ -252,12 +208,9 @@ class Batcher:
         return task.outputs
 
     def run_ready_batch(self):
-        """Runs one batch that is ready at the clock's time, on this thread.
-
-        Returns:
-            None if a batch ran (or tasks were dropped), else the seconds until one may be
-            ready (None when nothing is queued).
-        """
+        """Runs one batch that is ready at the clock's time, on this thread; returns None if
+        one ran, tasks were dropped or nothing is queued, else the seconds until one may be
+        ready."""
         with self._cond:
             picked, wait = self._take_batch(self._clock())
         if picked is not None:

@@ -43,12 +43,8 @@ def _numpy_dtype(dtype):
 
 
 class ServingClient:
-    """What both transports offer; make one with `connect(url)`.
-
-    Args:
-        url: str, `http://host:port` or `grpc://host:port`.
-        timeout: float, seconds per call. Defaults to `30`.
-    """
+    """What both transports offer; make one with `connect(url)`. Every call raises
+    `ServingError` as the server answers."""
 
     def __init__(self, url, timeout=30.0):
         self.url = url
@@ -56,45 +52,17 @@ class ServingClient:
         self._signatures = {}
 
     def status(self, model_name, version=None):
-        """The model's version states.
-
-        Args:
-            model_name: str.
-            version: int or None, one version, or all of them. Defaults to None.
-
-        Returns:
-            `GetModelStatusResponse`.
-
-        Raises:
-            ServingError: as the server answers.
-        """
+        """`GetModelStatusResponse` of all versions of a model, or of one `version`."""
         raise NotImplementedError
 
     def metadata(self, model_name, version=None):
-        """The SignatureDefs of a version.
-
-        Args:
-            model_name: str.
-            version: int or None; None means the latest. Defaults to None.
-
-        Returns:
-            `GetModelMetadataResponse` (its `metadata["signature_def"]` packs a
-            `SignatureDefMap`).
-
-        Raises:
-            ServingError: as the server answers.
-        """
+        """`GetModelMetadataResponse` (its `metadata["signature_def"]` packs a
+        `SignatureDefMap`) of a version; None means the latest."""
         raise NotImplementedError
 
     def predict(self, model_name, inputs, signature_name=DEFAULT_SIGNATURE, version=None):
-        """Runs a signature.
-
-        Args:
-            model_name: str.
-            inputs: dict of input name -> array-like (numpy arrays, scalars, lists); each is
-                cast to the signature's dtype.
-            signature_name: str. Defaults to `"serving_default"`.
-            version: int or None; None means the latest. Defaults to None.
+        """Runs a signature on `inputs` (name -> array-like, cast to the signature's dtypes)
+        of a version (None: the latest).
 
         Returns:
             dict of output name -> numpy array (`object` arrays of `bytes` for strings).
@@ -271,18 +239,8 @@ class GrpcClient(ServingClient):
 
 
 def connect(url, timeout=30.0):
-    """A client for a server URL.
-
-    Args:
-        url: str, `http://host:port` (REST) or `grpc://host:port` (gRPC).
-        timeout: float, seconds per call. Defaults to `30`.
-
-    Returns:
-        `RestClient` or `GrpcClient`.
-
-    Raises:
-        ValueError: for another scheme.
-    """
+    """A `RestClient` for `http://host:port`, a `GrpcClient` for `grpc://host:port`, with
+    `timeout` seconds per call; ValueError for another scheme."""
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme in ("http", "https"):
         return RestClient(url, timeout)

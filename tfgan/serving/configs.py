@@ -14,6 +14,8 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from tfgan.serving.errors import ServingError
 
+DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
+
 # The server's config protos that the tensorflow-serving-api package does not ship, with the
 # field names and numbers of tensorflow_serving's session_bundle_config.proto and
 # monitoring_config.proto, so their text files parse exactly as the stock server parses them.
@@ -70,18 +72,8 @@ BatchingParameters, MonitoringConfig = _config_message_classes()
 
 
 def read_text_proto(path, message):
-    """Parses a text-format proto file into `message` (as the stock server reads its configs).
-
-    Args:
-        path: str, the file.
-        message: an empty proto message to fill.
-
-    Returns:
-        `message`, filled.
-
-    Raises:
-        ValueError: if the file cannot be read or parsed.
-    """
+    """Fills the empty proto `message` from a text-format file, as the stock server reads its
+    configs; ValueError (in the stock words) if it cannot be read or parsed."""
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -95,24 +87,25 @@ def read_text_proto(path, message):
 
 
 def read_model_config_file(path, roots=()):
-    """Reads a `ModelServerConfig` text proto (`--model_config_file`).
-
-    Args:
-        path: str, the file.
-        roots: sequence of str, directories the file must lie in, symlinks resolved (checked
-            before it is read); empty allows any. Defaults to `()`.
-
-    Returns:
-        `model_server_config_pb2.ModelServerConfig`, checked by `validate_model_config`.
-
-    Raises:
-        ValueError: if the file cannot be read or parsed, or names an invalid model.
-        ServingError: PERMISSION_DENIED if the file is outside `roots`.
-    """
+    """The validated `ModelServerConfig` of a text proto (`--model_config_file`); ValueError
+    if it does not read, parse or validate, PERMISSION_DENIED (checked before reading) if it
+    lies outside `roots` (symlinks resolved; empty allows any)."""
     check_inside(path, roots, "--model_config_file")
     config = read_text_proto(path, model_server_config_pb2.ModelServerConfig())
     validate_model_config(config)
     return config
+
+
+def read_monitoring_config(path):
+    """The Prometheus path a `MonitoringConfig` text proto (`--monitoring_config_file`)
+    enables, or None; ValueError if it does not read or parse, or the path is not absolute."""
+    config = read_text_proto(path, MonitoringConfig()).prometheus_config
+    if not config.enable:
+        return None
+    metrics_path = config.path or DEFAULT_PROMETHEUS_PATH
+    if not metrics_path.startswith("/"):
+        raise ValueError(f"the Prometheus path must start with '/'. Received: path={metrics_path}")
+    return metrics_path
 
 
 def single_model_config(model_name, model_base_path):
@@ -166,13 +159,8 @@ def startup_roots(config, config_file=None):
 
 
 def check_inside(path, roots, what):
-    """Raises PERMISSION_DENIED unless `path`, symlinks resolved, lies in one of `roots`.
-
-    Args:
-        path: str, a model base path, version directory or config file.
-        roots: sequence of str, allowed directories; empty allows every path.
-        what: str, what `path` is, for the message.
-    """
+    """PERMISSION_DENIED unless `path` (`what` it is, for the message), symlinks resolved,
+    lies in one of `roots`; empty `roots` allow every path."""
     if not roots:
         return
     real = os.path.realpath(path)

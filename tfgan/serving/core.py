@@ -1,21 +1,11 @@
 """The model registry behind the REST and gRPC APIs, as TF Serving's `ServerCore`.
 
-`ModelRegistry` serves any SavedModel directory tree: for each configured model it polls
-`<base_path>/<version>/` every `file_system_poll_wait_seconds`, loads new integer version
-directories (warmed up before they serve, see `versions.LoadedVersion`), then unloads versions
-the version policy no longer wants. Requests always see a complete set of versions: the set is
-a dict replaced in one assignment, and a version stays loaded until a newer one is available.
-A version that fails to load is reported in the model status (state END with its error), the
-newest ones that load serve instead, and the load is retried as the stock server retries it.
-A reload replaces the whole set of models or nothing; paths must lie in the allowed roots.
-
-The pieces it uses have their own modules: `configs` (the config files), `versions` (version
-directories, loading and warm-up), `signatures` (checking a request against a SignatureDef),
-`metrics` (request counts and latencies) and `errors` (`ServingError`).
-
-Errors are `ServingError`s carrying TensorFlow's canonical status codes and the stock server's
-messages (`Servable not found for request: Latest(mnist)`, ...); the REST and gRPC edges turn
-them into HTTP statuses and gRPC codes.
+`ModelRegistry` polls each model's `<base_path>/<version>/`, loads (and warms up) the versions
+its policy wants, then unloads the others. Requests see a complete set of versions: the set is
+a dict replaced in one assignment, and a version stays until a newer one is available. A
+version that fails to load is reported in the status (END with its error) and retried as the
+stock server retries it; the newest ones that load serve instead. A reload replaces the whole
+set of models or nothing. Errors are `ServingError`s with the stock server's codes and messages.
 """
 
 import dataclasses
@@ -32,27 +22,13 @@ from tensorflow_serving.apis import (
     model_pb2,
 )
 
-# The registry's collaborators, re-exported so `core.X` keeps working for callers.
 from tfgan.serving import inference
-from tfgan.serving.configs import (  # noqa: F401
-    BatchingParameters,
-    MonitoringConfig,
-    check_inside,
-    read_model_config_file,
-    read_text_proto,
-    single_model_config,
-    validate_model_config,
-)
-from tfgan.serving.errors import ServingError, datatype_of, dtype_name  # noqa: F401
+from tfgan.serving.configs import check_inside, validate_model_config
+from tfgan.serving.errors import ServingError
 from tfgan.serving.metrics import Metrics
-from tfgan.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD  # noqa: F401
+from tfgan.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
 from tfgan.serving.signatures import check_num_samples, input_values, output_aliases
-from tfgan.serving.versions import (  # noqa: F401
-    LoadedVersion,
-    aspired_versions,
-    list_versions,
-    read_signature_defs,
-)
+from tfgan.serving.versions import LoadedVersion, aspired_versions, list_versions
 
 State = get_model_status_pb2.ModelVersionStatus.State
 
@@ -70,12 +46,8 @@ class VersionState:
 
 @dataclasses.dataclass(frozen=True)
 class PredictResult:
-    """What `ModelRegistry.predict` returns.
-
-    Attributes:
-        model_spec: `ModelSpec` of the version that answered (name, version, signature_name).
-        outputs: dict of output alias -> numpy array.
-    """
+    """What `ModelRegistry.predict` returns: the `ModelSpec` that answered (name, version,
+    signature_name) and a dict of output alias -> numpy array."""
 
     model_spec: model_pb2.ModelSpec
     outputs: dict
@@ -99,33 +71,18 @@ class ModelRegistry:
     """The models a server serves: versions, labels, polling, and running signatures.
 
     Args:
-        config: `ModelServerConfig` with a `model_config_list` (see `single_model_config` and
-            `read_model_config_file`).
-        file_system_poll_wait_seconds: float, seconds between polls of the base paths; 0
-            polls once at `start()`, a negative value never polls. Defaults to `1`.
-        batcher: optional object with `run(loaded_version, signature_name, inputs)` that
-            gathers concurrent requests (`tfgan.serving.batching.Batcher`). Defaults to None:
-            every request runs on its own.
-        max_samples_per_request: int, the largest leading dimension of a batched input and the
-            largest scalar `num_samples` input a request may ask for; 0 means no cap.
-            Defaults to `0`.
-        max_num_load_retries: int, how many more times a version that failed to load is
-            tried. Defaults to `5`, as the stock server.
-        load_retry_interval_micros: int, the least time between two tries of a version.
-            Defaults to 60 s, as the stock server.
-        allow_version_labels_for_unavailable_models: bool, accept labels that name versions
-            not available (yet): such a label answers NOT_FOUND until its version loads.
-            Defaults to `False`: as the stock server, refuse them.
-        warmup_iterations: int, times each warm-up request is replayed before a version
-            serves; 0 skips warm-up. Defaults to `1`.
-        saved_model_tags: tuple of str, the tags of the MetaGraph to load. Defaults to
-            `("serve",)`.
+        config: `ModelServerConfig` with a `model_config_list`.
+        file_system_poll_wait_seconds, max_samples_per_request, max_num_load_retries,
+            load_retry_interval_micros, allow_version_labels_for_unavailable_models,
+            saved_model_tags: as the `ServerOptions` fields (the flags) of those names, except
+            that a negative poll period never polls, and 0 caps nothing.
+        batcher: `batching.Batcher` or None (each request runs on its own).
+        warmup_iterations: int, times each warm-up request is replayed; 0 skips warm-up.
         allowed_roots: tuple of str, directories base paths and version directories must
-            lie in, symlinks resolved; empty allows any. Defaults to `()`.
+            lie in, symlinks resolved; empty allows any.
         on_available: callable or None, called (from the loading thread) whenever a version
-            becomes available. Defaults to None.
-        clock: callable returning seconds, for the retry interval. Defaults to
-            `time.monotonic`.
+            becomes available.
+        clock: callable returning seconds, for the retry interval.
 
     Raises:
         ValueError: if the config is invalid.
@@ -171,12 +128,8 @@ class ModelRegistry:
     # ---- lifecycle ---------------------------------------------------------------------------
 
     def start(self):
-        """Loads what is on disk now, checks version labels, then polls in a background thread.
-
-        Raises:
-            ServingError: FAILED_PRECONDITION if a version label names a version that is not
-                available, as the stock server refuses to start then.
-        """
+        """Loads what is on disk now, checks version labels (FAILED_PRECONDITION for a label
+        of an unavailable version, as the stock server), then polls in a background thread."""
         self.poll_once()
         self._check_labels(self._models, self._labels)
         if self._poll_wait > 0:
@@ -206,12 +159,8 @@ class ModelRegistry:
                 self._sync(model)
 
     def _sync(self, model):
-        """Loads the versions `model`'s policy wants, then unloads the ones it no longer wants.
-
-        A version that fails to load gives way to the newest ones that load (as many as the
-        policy wants); it is retried as `_load` says. A version whose directory left the disk
-        is forgotten, status included, once it is not served.
-        """
+        """Loads the versions `model`'s policy wants (a failed one gives way to the newest
+        that load), unloads the rest, and forgets versions whose directory left the disk."""
         config = model.config
         on_disk = list_versions(config.base_path)
         if not on_disk and not model.available:
@@ -250,14 +199,9 @@ class ModelRegistry:
                         if v in on_disk or v in model.available}
 
     def _load(self, model, version, path, failures):
-        """Loads and warms up one version; a failure is reported and retried later.
-
-        As the stock server (`--max_num_load_retries`, `--load_retry_interval_micros`): a
-        failed load is tried again, at most `max_num_load_retries` more times, no sooner
-        than the interval after the last try; the poll loop does not wait in between, so
-        other models keep loading. Meanwhile the version's status is END with the error
-        (LOADING while it is tried), and the versions already available keep serving.
-        """
+        """Loads and warms up one version. A failure is END with its error in the status and
+        is tried again by later polls (`--max_num_load_retries` times, at most once per
+        `--load_retry_interval_micros`); the poll does not wait in between."""
         name = model.config.name
         model.set_state(version, State.LOADING)
         try:
@@ -305,14 +249,8 @@ class ModelRegistry:
                          f"the base_path of model {model.name}")
 
     def reload_config(self, config):
-        """Replaces the served models (`HandleReloadConfigRequest`), all or nothing.
-
-        The new set of models is loaded beside the served one and replaces it in one
-        assignment only if it is valid and its labels name available versions; else nothing
-        served changes.
-
-        Args:
-            config: `ModelServerConfig`.
+        """Replaces the served models (`HandleReloadConfigRequest`), all or nothing: the new
+        set is loaded beside the served one and swapped in whole, or nothing changes.
 
         Raises:
             ValueError: if the config is invalid.
@@ -337,18 +275,8 @@ class ModelRegistry:
     # ---- requests ----------------------------------------------------------------------------
 
     def resolve(self, model_spec):
-        """`GetServableHandle`: the loaded version a `ModelSpec` asks for.
-
-        Args:
-            model_spec: `ModelSpec`; no version means the latest available one.
-
-        Returns:
-            `LoadedVersion`.
-
-        Raises:
-            ServingError: INVALID_ARGUMENT without a name or for an unknown label, NOT_FOUND
-                (`Servable not found for request: Latest(name)`) if nothing matches.
-        """
+        """`GetServableHandle`: the `LoadedVersion` a `ModelSpec` asks for (no version: the
+        latest); INVALID_ARGUMENT without a name or for an unknown label, else NOT_FOUND."""
         if not model_spec.name:
             raise ServingError.invalid_argument("ModelSpec has no name specified.")
         model = self._models.get(model_spec.name)
@@ -374,17 +302,9 @@ class ModelRegistry:
         return loaded
 
     def model_status(self, model_spec):
-        """`GetModelStatus`: the states of all versions, or of `model_spec.version`.
-
-        Args:
-            model_spec: `ModelSpec` (a version label is ignored, as in the stock server).
-
-        Returns:
-            `GetModelStatusResponse`, versions newest first.
-
-        Raises:
-            ServingError: NOT_FOUND if the model or version is not known.
-        """
+        """`GetModelStatus`: the states of all versions (newest first) or of
+        `model_spec.version` (a label is ignored, as in the stock server); NOT_FOUND if the
+        model or version is not known."""
         model = self._models.get(model_spec.name)
         states = model.states if model else {}
         if model_spec.WhichOneof("version_choice") == "version":
@@ -411,18 +331,8 @@ class ModelRegistry:
         return response
 
     def model_metadata(self, request):
-        """`GetModelMetadata`: the SignatureDefs of the version a request asks for.
-
-        Args:
-            request: `GetModelMetadataRequest`; `metadata_field` must be `["signature_def"]`.
-
-        Returns:
-            `GetModelMetadataResponse` with the `SignatureDefMap` packed in an `Any`.
-
-        Raises:
-            ServingError: INVALID_ARGUMENT for a missing spec or an unsupported field, or what
-                `resolve` raises.
-        """
+        """`GetModelMetadata`: the `SignatureDefMap` (packed in an `Any`) of the version a
+        request asks for; `metadata_field` must be `["signature_def"]`."""
         if not request.HasField("model_spec"):
             raise ServingError.invalid_argument("Missing ModelSpec")
         if not request.metadata_field:
@@ -443,11 +353,7 @@ class ModelRegistry:
         return response
 
     def signature_input_dtypes(self, model_spec, signature_name):
-        """The REST handler's `GetInfoMap`: input alias -> `DataType` of a signature.
-
-        Raises:
-            ServingError: INVALID_ARGUMENT for an unknown signature, or what `resolve` raises.
-        """
+        """The REST handler's `GetInfoMap`: input alias -> `DataType` of a signature."""
         loaded = self.resolve(model_spec)
         name = signature_name or DEFAULT_SIGNATURE
         signature = loaded.signature_defs.get(name)
@@ -465,17 +371,10 @@ class ModelRegistry:
             inputs: dict of input alias -> numpy array (or scalar) or `TensorProto`.
             output_filter: sequence of str, the outputs to return; empty returns all.
             deadline: float or None, the `time.monotonic()` time after which the caller has
-                given up (its REST timeout or gRPC deadline): work not started by then is
-                not run; work already running finishes (the caller is answered at its
-                deadline). Defaults to None.
+                given up: work not started by then is not run (work running finishes).
 
         Returns:
             `PredictResult`.
-
-        Raises:
-            ServingError: with the stock server's code and message for an unknown model,
-                version or signature, missing, extra or mistyped inputs, a bad output filter,
-                a request over `max_samples_per_request`, or an error inside the graph.
         """
         loaded = self.resolve(model_spec)
         name = model_spec.signature_name or DEFAULT_SIGNATURE
@@ -498,23 +397,12 @@ class ModelRegistry:
 
     def classify_or_regress(self, model_spec, method, examples, context=None,
                             deadline=None):
-        """`Classify` / `Regress`: runs a tf.Example signature as the stock server does.
-
-        Args:
-            model_spec: `ModelSpec`; an empty `signature_name` means `serving_default`.
-            method: str, `"classify"` or `"regress"`.
-            examples: list of `tf.train.Example`.
-            context: optional `tf.train.Example` merged under every example.
-            deadline: float or None, as in `predict`. Defaults to None.
+        """`Classify` / `Regress` (`method`): runs a tf.Example signature on `examples`
+        (`context` merged under each) as the stock server does.
 
         Returns:
             (`ModelSpec` of the version that answered, `ClassificationResult` or
             `RegressionResult`).
-
-        Raises:
-            ServingError: the stock server's INVALID_ARGUMENT for a signature that is not a
-                classification / regression one, no examples, or outputs of the wrong shape
-                or dtype; or what `predict` raises.
         """
         loaded = self.resolve(model_spec)
         name = model_spec.signature_name or DEFAULT_SIGNATURE
@@ -526,25 +414,9 @@ class ModelRegistry:
         return self._run_example_signature(loaded, name, method, serialized, deadline)
 
     def multi_inference(self, request, deadline=None):
-        """`MultiInference`: classify / regress signatures of one version on one input.
-
-        As the stock server: the version is the one the first task asks for, every task is
-        checked before any signature runs, and the results come in the order of the tasks.
-
-        Args:
-            request: `MultiInferenceRequest`.
-            deadline: float or None, as in `predict`. Defaults to None.
-
-        Returns:
-            `MultiInferenceResponse`, one `InferenceResult` per task with the `ModelSpec`
-            (name, version, signature name) that answered it.
-
-        Raises:
-            ServingError: what `resolve` raises for the first task's `ModelSpec` (INVALID_ARGUMENT
-                `ModelSpec has no name specified.` without tasks), what
-                `inference.checked_tasks` raises, or what `classify_or_regress` raises for the
-                input and the outputs.
-        """
+        """`MultiInference`: classify / regress tasks on one input, as the stock server: on
+        the version the first task names, every task checked before any runs, one
+        `InferenceResult` per task in task order."""
         tasks = request.tasks
         loaded = self.resolve(tasks[0].model_spec if tasks else model_pb2.ModelSpec())
         checked = inference.checked_tasks(tasks, loaded.signature_defs)
@@ -561,12 +433,7 @@ class ModelRegistry:
         return response
 
     def _run_example_signature(self, loaded, signature_name, method, serialized, deadline):
-        """Runs a checked tf.Example signature of `loaded` on `serialized` examples `[n]`.
-
-        Returns:
-            (`ModelSpec` of the version that answered, `ClassificationResult` or
-            `RegressionResult` of `n` rows).
-        """
+        """Runs a checked tf.Example signature of `loaded` on `serialized` examples."""
         spec = model_pb2.ModelSpec(name=loaded.name, signature_name=signature_name)
         spec.version.value = loaded.version
         outputs = self.predict(spec, {"inputs": serialized}, deadline=deadline).outputs
@@ -583,8 +450,3 @@ def shown(name):
     if len(name) <= MAX_SHOWN_NAME:
         return name
     return f"{name[:MAX_SHOWN_NAME]}... ({len(name)} characters)"
-
-
-def monotonic_us():
-    """Microseconds from a monotonic clock, for request latencies."""
-    return time.monotonic_ns() // 1000

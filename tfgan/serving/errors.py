@@ -42,6 +42,11 @@ CODES_BY_HTTP_STATUS = {
 }
 
 
+def _with_code(code):
+    """A constructor of `ServingError`s with `code`: `ServingError.not_found(message)`."""
+    return classmethod(lambda cls, message: cls(code, message))
+
+
 class ServingError(Exception):
     """An error with a canonical status code, as TF Serving returns it.
 
@@ -60,45 +65,16 @@ class ServingError(Exception):
         """str, the code's name: `INVALID_ARGUMENT`, `NOT_FOUND`, ..."""
         return codes.Code.Name(self.code)
 
-    @property
-    def http_status(self):
-        """int, the HTTP status the REST API answers this error with."""
-        return HTTP_STATUS.get(self.code, 500)
-
     def __str__(self):
         return f"{self.code_name}: {self.message}"
 
-    @classmethod
-    def invalid_argument(cls, message):
-        return cls(codes.INVALID_ARGUMENT, message)
-
-    @classmethod
-    def not_found(cls, message):
-        return cls(codes.NOT_FOUND, message)
-
-    @classmethod
-    def failed_precondition(cls, message):
-        return cls(codes.FAILED_PRECONDITION, message)
-
-    @classmethod
-    def resource_exhausted(cls, message):
-        return cls(codes.RESOURCE_EXHAUSTED, message)
-
-    @classmethod
-    def deadline_exceeded(cls, message):
-        return cls(codes.DEADLINE_EXCEEDED, message)
-
-    @classmethod
-    def unimplemented(cls, message):
-        return cls(codes.UNIMPLEMENTED, message)
-
-    @classmethod
-    def unavailable(cls, message):
-        return cls(codes.UNAVAILABLE, message)
-
-    @classmethod
-    def internal(cls, message):
-        return cls(codes.INTERNAL, message)
+    invalid_argument = _with_code(codes.INVALID_ARGUMENT)
+    not_found = _with_code(codes.NOT_FOUND)
+    failed_precondition = _with_code(codes.FAILED_PRECONDITION)
+    deadline_exceeded = _with_code(codes.DEADLINE_EXCEEDED)
+    unimplemented = _with_code(codes.UNIMPLEMENTED)
+    unavailable = _with_code(codes.UNAVAILABLE)
+    internal = _with_code(codes.INTERNAL)
 
     @classmethod
     def from_tf_error(cls, error):

@@ -1,11 +1,7 @@
-"""The gRPC API: TF Serving's `PredictionService` and `ModelService` on `grpc.aio`.
-
-The servicers implement the stubs of the tensorflow-serving-api package over the same
-`ModelRegistry` as the REST API; only the edge differs: requests arrive as protos, answers
-leave as protos, and a `ServingError` becomes the gRPC status with the same canonical code and
-message. Answers may be up to 2^31-1 bytes, as the stock server's; requests are capped by
-`--max_request_bytes`. Predict outputs fill the typed fields (`float_val`, ...) as the stock
-server fills them, or `tensor_content` with `--enable_serialization_as_tensor_content`.
+"""The gRPC API: TF Serving's `PredictionService` and `ModelService` on `grpc.aio`, over the
+same `ModelRegistry` as REST; a `ServingError` becomes the gRPC status of the same code.
+Answers may be up to 2^31-1 bytes, as the stock server's; requests are capped by
+`--max_request_bytes`.
 """
 
 import asyncio
@@ -30,9 +26,10 @@ from tensorflow_serving.apis import (
 )
 
 from tfgan.serving import inference
-from tfgan.serving.core import monotonic_us
+from tfgan.serving.metrics import monotonic_us
 from tfgan.serving.errors import ServingError
-from tfgan.serving.protocol import CHANNEL_OPTIONS, MAX_MESSAGE_BYTES  # noqa: F401
+from tfgan.serving.protocol import CHANNEL_OPTIONS, MAX_MESSAGE_BYTES
+
 GRPC_CODES = {status.value[0]: status for status in grpc.StatusCode}
 
 
@@ -49,13 +46,9 @@ _TYPED_FIELDS = {
 
 
 def output_proto(value, tensor_content=False):
-    """A `TensorProto` of an output as the stock server writes it (`Tensor::AsProtoField`).
-
-    Args:
-        value: numpy array.
-        tensor_content: bool, keep numbers in `tensor_content` (`AsProtoTensorContent`, the
-            stock `--enable_serialization_as_tensor_content`). Defaults to `False`.
-    """
+    """A `TensorProto` of an output as the stock server writes it: the typed fields
+    (`Tensor::AsProtoField`), or `tensor_content` (`AsProtoTensorContent`) with
+    `--enable_serialization_as_tensor_content`."""
     proto = tf.make_tensor_proto(value)
     field = _TYPED_FIELDS.get(proto.dtype)
     if field is None:  # strings: string_val either way
@@ -107,14 +100,8 @@ def _require_model_spec(request):
 
 
 class PredictionServicer(_Servicer, prediction_service_pb2_grpc.PredictionServiceServicer):
-    """`tensorflow.serving.PredictionService` over a `ModelRegistry`.
-
-    Args:
-        registry: `ModelRegistry`.
-        executor: `concurrent.futures.Executor` for the blocking work.
-        tensor_content: bool, Predict outputs in `tensor_content` (see `output_proto`).
-            Defaults to `False`.
-    """
+    """`tensorflow.serving.PredictionService` over a `ModelRegistry`; `executor` runs the
+    blocking work; `tensor_content`: see `output_proto`."""
 
     def __init__(self, registry, executor, tensor_content=False):
         super().__init__(registry, executor)
@@ -176,14 +163,8 @@ class PredictionServicer(_Servicer, prediction_service_pb2_grpc.PredictionServic
 
 
 class ModelServicer(_Servicer, model_service_pb2_grpc.ModelServiceServicer):
-    """`tensorflow.serving.ModelService` over a `ModelRegistry`.
-
-    Args:
-        registry: `ModelRegistry`.
-        executor: `concurrent.futures.Executor` for the blocking work.
-        allow_reload: bool, answer `HandleReloadConfigRequest`; else PERMISSION_DENIED.
-            Defaults to `False`.
-    """
+    """`tensorflow.serving.ModelService` over a `ModelRegistry`; `HandleReloadConfigRequest`
+    answers PERMISSION_DENIED unless `allow_reload`."""
 
     def __init__(self, registry, executor, allow_reload=False):
         super().__init__(registry, executor)
@@ -245,15 +226,8 @@ def _service_handler(service, servicer):
 
 
 def channel_options(channel_arguments, max_request_bytes):
-    """gRPC server options: `--grpc_channel_arguments`, the size limits, an exclusive port.
-
-    Args:
-        channel_arguments: sequence of `key=value` str; integer values become ints.
-        max_request_bytes: int, the largest request accepted.
-
-    Raises:
-        ValueError: for an argument without `=`.
-    """
+    """gRPC server options: `--grpc_channel_arguments` (`key=value` items, integer values as
+    ints; ValueError without `=`), the size limits, an exclusive port."""
     options = dict(CHANNEL_OPTIONS)
     for argument in channel_arguments:
         key, sep, value = argument.partition("=")
@@ -269,25 +243,11 @@ def channel_options(channel_arguments, max_request_bytes):
 def create_server(registry, executor, *, max_concurrent_rpcs=None, idle_timeout_seconds=0,
                   max_request_bytes=MAX_MESSAGE_BYTES, channel_arguments=(),
                   tensor_content=False, allow_reload=False):
-    """A `grpc.aio` server with both services (ports are added by the caller).
-
-    Args:
-        registry: `ModelRegistry`.
-        executor: `concurrent.futures.Executor` for the blocking work.
-        max_concurrent_rpcs: int or None, calls in progress past which new ones are refused
-            with RESOURCE_EXHAUSTED. Defaults to None: no limit.
-        idle_timeout_seconds: float, a connection with no call for this long is closed; 0
-            keeps it. Defaults to `0`.
-        max_request_bytes: int, larger requests get RESOURCE_EXHAUSTED. Defaults to 2^31-1.
-        channel_arguments: sequence of `key=value` str (`--grpc_channel_arguments`).
-            Defaults to `()`.
-        tensor_content: bool, Predict outputs in `tensor_content`. Defaults to `False`.
-        allow_reload: bool, answer `HandleReloadConfigRequest` (else PERMISSION_DENIED).
-            Defaults to `False`.
-
-    Returns:
-        `grpc.aio.Server`, not started.
-    """
+    """A `grpc.aio` server with both services, not started (the caller adds the ports).
+    `executor` runs the blocking work; the other arguments are the `tfgan-serve` flags
+    `--grpc_max_concurrent_rpcs` (None: no limit), `--grpc_idle_timeout_seconds` (0: never),
+    `--max_request_bytes`, `--grpc_channel_arguments`,
+    `--enable_serialization_as_tensor_content` and `--allow_reload_config_requests`."""
     options = channel_options(channel_arguments, max_request_bytes)
     if idle_timeout_seconds > 0:
         options.append(("grpc.max_connection_idle_ms", int(idle_timeout_seconds * 1000)))

@@ -13,7 +13,7 @@ from google.protobuf import text_format
 from tensorflow.core.framework import types_pb2
 from tensorflow_serving.apis import classification_pb2, regression_pb2
 
-from tfgan.serving.errors import ServingError
+from tfgan.serving.errors import ServingError, datatype_of
 from tfgan.serving.protocol import DEFAULT_SIGNATURE
 
 # An `InferenceTask`'s `method_name` -> the method `check_example_signature` takes.
@@ -21,18 +21,8 @@ TASK_METHODS = {"tensorflow/serving/classify": "classify", "tensorflow/serving/r
 
 
 def serialized_examples(examples, context=None):
-    """The `inputs` tensor of a tf.Example request: context bytes + example bytes, each.
-
-    Args:
-        examples: list of `tf.train.Example`.
-        context: optional `tf.train.Example` shared by every example.
-
-    Returns:
-        numpy `object` array of bytes, one per example.
-
-    Raises:
-        ServingError: INVALID_ARGUMENT `Input is empty.` without examples.
-    """
+    """The `inputs` tensor of a tf.Example request: an `object` array of the context's bytes
+    followed by each example's; INVALID_ARGUMENT `Input is empty.` without examples."""
     if not examples:
         raise ServingError.invalid_argument("Input is empty.")
     prefix = context.SerializeToString() if context is not None else b""
@@ -53,16 +43,9 @@ def examples_of(request_input):
 
 
 def check_example_signature(signature, method):
-    """`PreProcessClassification` / `PreProcessRegression`: a signature `method` can run.
-
-    Args:
-        signature: `SignatureDef`.
-        method: str, `"classify"` or `"regress"`.
-
-    Raises:
-        ServingError: the stock server's INVALID_ARGUMENT for a signature without one
-            `inputs` input and its `classes` / `scores` (or one `outputs`) output.
-    """
+    """`PreProcessClassification` / `PreProcessRegression`: the stock INVALID_ARGUMENT unless
+    `method` (`classify`, `regress`) can run the signature: one `inputs` input and
+    `classes` / `scores` (or one `outputs`) output."""
     if len(signature.inputs) != 1:
         raise ServingError.invalid_argument("Expected one input Tensor.")
     kind = "classification" if method == "classify" else "regression"
@@ -89,24 +72,10 @@ def check_example_signature(signature, method):
 
 
 def checked_tasks(tasks, signature_defs):
-    """The `(signature name, method)` of each `InferenceTask`, checked as the stock server does.
-
-    The servable is the one the first task's `ModelSpec` asks for; the other tasks must name
-    the same model (their version is not read, as in `multi_inference.cc`).
-
-    Args:
-        tasks: non-empty sequence of `InferenceTask`.
-        signature_defs: dict of name -> `SignatureDef`, the servable's signatures.
-
-    Returns:
-        list of `(str, str)`, one per task: the signature name (`serving_default` for an
-        empty one) and `"classify"` or `"regress"`.
-
-    Raises:
-        ServingError: INVALID_ARGUMENT for a task without a model name, with another model's
-            name, repeating a signature, naming a signature the servable lacks or one its
-            method cannot run; UNIMPLEMENTED for a method other than classify / regress.
-    """
+    """The `(signature name, "classify" / "regress")` of each `InferenceTask`, checked as
+    `multi_inference.cc` does against the servable's `signature_defs`: every task names the
+    first task's model (versions are not read), no signature twice, each one there and
+    runnable by its method; UNIMPLEMENTED for a method other than classify / regress."""
     model_name = tasks[0].model_spec.name
     checked = []
     for task in tasks:
@@ -136,19 +105,12 @@ def _shape(array):
 
 
 def _dtype_name(array):
-    if array.dtype == object or array.dtype.kind in "SU":
-        return "DT_STRING"
-    import tensorflow as tf  # noqa: PLC0415 - only for the rare mistyped output
-
-    return types_pb2.DataType.Name(tf.as_dtype(array.dtype).as_datatype_enum)
+    return types_pb2.DataType.Name(datatype_of(array))
 
 
 def classification_result(outputs, num_examples):
-    """`PostProcessClassificationResult`: `classes` [n, k] strings and/or `scores` [n, k].
-
-    Raises:
-        ServingError: INVALID_ARGUMENT with the stock server's message for a bad shape/dtype.
-    """
+    """`PostProcessClassificationResult`: `classes` [n, k] strings and/or `scores` [n, k]
+    (the stock INVALID_ARGUMENT for a bad shape or dtype)."""
     classes, scores = outputs.get("classes"), outputs.get("scores")
     for name, array, dtype in (("classes", classes, "DT_STRING"), ("scores", scores, "DT_FLOAT")):
         if array is None:
@@ -183,11 +145,8 @@ def classification_result(outputs, num_examples):
 
 
 def regression_result(outputs, num_examples):
-    """`PostProcessRegressionResult`: `outputs` [n] or [n, 1] float.
-
-    Raises:
-        ServingError: INVALID_ARGUMENT with the stock server's message for a bad shape/dtype.
-    """
+    """`PostProcessRegressionResult`: `outputs` [n] or [n, 1] float (the stock
+    INVALID_ARGUMENT for a bad shape or dtype)."""
     array = outputs["outputs"]
     if not (array.ndim == 1 or (array.ndim == 2 and array.shape[1] == 1)):
         raise ServingError.invalid_argument(

@@ -3,19 +3,11 @@
 Bodies are read by python-rapidjson, the library the stock server is built on, so malformed
 JSON gets rapidjson's own message and byte offset (`JSON Parse error: Invalid value. at offset:
 0`). Where the Python binding (a recursive parser) answers differently from the stock server
-(rapidjson's iterative parser, `kParseStopWhenDoneFlag`), this module adapts it, each case
-said where it is handled: text after the document is ignored, a document that starts with
-`]` is "empty", a repeated member name keeps its first value (`FindMember`).
-Two differences are kept on purpose: bytes that are not UTF-8 and nesting past Python's
-recursion limit answer 400 here (the stock server reads the first as they are, and a tensor
-that deep cannot exist).
-
-- `parse_json_object`: a body as a JSON object.
-- `parse_predict_request`: a `:predict` body as named numpy arrays, from the row
-  (`instances`) or the columnar (`inputs`) format.
-- `parse_classify_regress_request`: a `:classify` / `:regress` body as `tf.Example`s.
-
-Every error is a `ServingError` with the stock server's canonical code and message.
+(rapidjson's iterative parser, `kParseStopWhenDoneFlag`), it is adapted where said: text after
+the document is ignored, a document that starts with `]` is "empty", a repeated member name
+keeps its first value (`FindMember`). Kept on purpose: bytes that are not UTF-8 and nesting
+past Python's recursion limit answer 400 (the stock server reads the first as they are, and a
+tensor that deep cannot exist). Every error is a `ServingError` with the stock code and message.
 """
 
 import base64
@@ -70,19 +62,9 @@ _TRAILING_TEXT = "The document root must not be followed by other values."
 
 
 def parse_json_object(body):
-    """Parses a request body as `json_tensor.cc`'s `ParseJson`.
-
-    Args:
-        body: bytes, the HTTP request body.
-
-    Returns:
-        dict, the top-level JSON object (a `JsonObject` if it repeats a member name). Numbers
-        are `int` when written as integers in the int64/uint64 range, else `float`.
-
-    Raises:
-        ServingError: INVALID_ARGUMENT with rapidjson's message for malformed JSON, or
-            `JSON Value: ... Is not object` when the document is not an object.
-    """
+    """A request body as `json_tensor.cc`'s `ParseJson` reads it: the top-level object (a
+    `JsonObject` if it repeats a member name), numbers written as integers in the int64/uint64
+    range as `int`, others `float`; rapidjson's message for malformed JSON."""
     if not body:
         raise ServingError.invalid_argument("JSON Parse error: The document is empty")
     try:
@@ -255,11 +237,8 @@ _PLAIN_TYPES = {
 
 
 def _extend_with_plain_values(values, dtype, out):
-    """Appends a list of scalars in one step when all of them are valid for `dtype`.
-
-    Returns False (appending nothing) when some value needs the element-wise path, which
-    also finds the first invalid value for the error message.
-    """
+    """Appends a list of scalars at once if all are valid for `dtype`, else returns False
+    (the element-wise path then finds the first invalid one for the message)."""
     if dtype == types_pb2.DT_STRING:
         if not set(map(type, values)) <= {str}:
             return False
@@ -415,14 +394,8 @@ def read_signature_name(document):
 
 @dataclasses.dataclass(frozen=True)
 class PredictRequestJson:
-    """A parsed `:predict` body.
-
-    Attributes:
-        signature_name: str, as given ("" for the default signature).
-        inputs: dict of input name -> numpy array of the signature's dtype (`object` arrays
-            of `bytes` for DT_STRING).
-        request_format: `RequestFormat`, which decides the shape of the answer.
-    """
+    """A parsed `:predict` body: the signature name as given ("" for the default), numpy
+    arrays of the signature's dtypes by input name, and the `RequestFormat` of the answer."""
 
     signature_name: str
     inputs: dict
@@ -430,21 +403,9 @@ class PredictRequestJson:
 
 
 def parse_predict_request(body, input_dtypes_for):
-    """`FillPredictRequestFromJson`: a `:predict` body as named numpy arrays.
-
-    Args:
-        body: bytes, the HTTP request body.
-        input_dtypes_for: callable taking the requested signature name ("" for the default)
-            and returning a dict of input name -> `DataType` enum; it raises `ServingError`
-            for an unknown model, version or signature.
-
-    Returns:
-        `PredictRequestJson`.
-
-    Raises:
-        ServingError: INVALID_ARGUMENT (or UNIMPLEMENTED for an input dtype JSON cannot
-            carry) with the stock server's message, or whatever `input_dtypes_for` raises.
-    """
+    """`FillPredictRequestFromJson`: a `:predict` body as a `PredictRequestJson`, from the row
+    (`instances`) or columnar (`inputs`) format. `input_dtypes_for` maps the requested
+    signature name ("" for the default) to its input name -> `DataType` enum."""
     document = parse_json_object(body)
     signature_name = read_signature_name(document)
     input_dtypes = input_dtypes_for(signature_name)
@@ -541,13 +502,8 @@ def _example_from_json(value):
 
 @dataclasses.dataclass(frozen=True)
 class ExamplesRequestJson:
-    """A parsed `:classify` / `:regress` body.
-
-    Attributes:
-        signature_name: str, as given ("" for the default signature).
-        examples: list of `tf.train.Example`.
-        context: `tf.train.Example` or None, features shared by every example.
-    """
+    """A parsed `:classify` / `:regress` body: the signature name as given ("" for the
+    default), the `tf.train.Example`s, and the `context` Example shared by all, or None."""
 
     signature_name: str
     examples: list
@@ -555,17 +511,8 @@ class ExamplesRequestJson:
 
 
 def parse_classify_regress_request(body):
-    """`FillClassifyRegressRequestFromJson`: a `:classify` / `:regress` body as Examples.
-
-    Args:
-        body: bytes, the HTTP request body.
-
-    Returns:
-        `ExamplesRequestJson`.
-
-    Raises:
-        ServingError: INVALID_ARGUMENT with the stock server's message.
-    """
+    """`FillClassifyRegressRequestFromJson`: a `:classify` / `:regress` body as an
+    `ExamplesRequestJson`."""
     document = parse_json_object(body)
     signature_name = read_signature_name(document)
     context = _example_from_json(document["context"]) if "context" in document else None

@@ -8,7 +8,9 @@ infinities are the bare tokens `NaN`, `Infinity`, `-Infinity`; outputs named `*_
 `{"b64": ...}` objects. python-rapidjson cannot write this (it prints floats as Python's
 `repr`, refuses NaN in the debug form, and has no `%g`), so it is written here:
 
-- `debug_string`: `JsonValueToDebugString`, a value quoted in an error message;
+- `debug_string`: `JsonValueToDebugString`, a value quoted in an error message (python-rapidjson
+  lays values out the same way, `WM_SINGLE_LINE_ARRAY`, but prints `1e+30` for `1e30`, cannot
+  stop at 256 bytes or at a NaN as the stock writer does, and loses repeated member names);
   `make_error_json`: the `{"error": ...}` body.
 - `predict_response`: a `:predict` answer, without per-value Python for float32. Each value's
   token is a row of bytes (float32 in numpy arithmetic, `float32_rows`; the rare float64
@@ -75,101 +77,46 @@ def format_double(value):
     return sign + text
 
 
-class _Stop(Exception):
-    """The debug writer reached its byte limit or a value it cannot write."""
-
-
-class _DebugWriter:
-    """rapidjson's PrettyWriter with single-line arrays and a byte limit (`JsonWriterWithLimit`)."""
-
-    def __init__(self):
-        self.parts = []
-        self.size = 0
-        self.levels = []  # [is_array, value_count]
-
-    def _put(self, text):
-        self.parts.append(text)
-        self.size += len(text.encode("utf-8", "surrogateescape"))
-
-    def _event(self):
-        if self.size >= _MAX_DEBUG_BYTES:
-            raise _Stop()
-
-    def _prefix(self):
-        if not self.levels:
-            return
-        level = self.levels[-1]
-        if level[0]:
-            if level[1] > 0:
-                self._put(", ")
+def _debug_events(value, depth=0, before=""):
+    """`value` as the writer's events: (text before the token, the token; None stops)."""
+    if not isinstance(value, (dict, list)):
+        yield before, _debug_scalar(value)
+        return
+    is_object = isinstance(value, dict)
+    yield before, "{" if is_object else "["
+    items = (getattr(value, "pairs", None) or value.items()) if is_object else value
+    for index, item in enumerate(items):
+        if is_object:  # PrettyWriter: each member on its own line; arrays on one line
+            yield (",\n" if index else "\n") + _indent(depth + 1), quote(item[0])
+            yield from _debug_events(item[1], depth + 1, ": ")
         else:
-            if level[1] == 0:
-                self._put("\n")
-            else:
-                self._put(",\n" if level[1] % 2 == 0 else ": ")
-            if level[1] % 2 == 0:
-                self._put(" " * (INDENT * len(self.levels)))
-        level[1] += 1
-
-    def _scalar(self, token):
-        self._event()
-        self._prefix()
-        if token is None:
-            raise _Stop()
-        self._put(token)
-
-    def write(self, value):
-        if isinstance(value, dict):
-            self._event()
-            self._prefix()
-            self._put("{")
-            self.levels.append([False, 0])
-            for name, item in getattr(value, "pairs", None) or value.items():
-                self._scalar(quote(name))
-                self.write(item)
-            self._event()
-            empty = self.levels.pop()[1] == 0
-            if not empty:
-                self._put("\n" + " " * (INDENT * len(self.levels)))
-            self._put("}")
-        elif isinstance(value, list):
-            self._event()
-            self._prefix()
-            self._put("[")
-            self.levels.append([True, 0])
-            for item in value:
-                self.write(item)
-            self._event()
-            self.levels.pop()
-            self._put("]")
-        else:
-            self._scalar(_debug_scalar(value))
+            yield from _debug_events(item, depth + 1, ", " if index else "")
+    yield ("\n" + _indent(depth)) if is_object and len(items) else "", "}" if is_object else "]"
 
 
 def _debug_scalar(value):
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
     if isinstance(value, str):
         return quote(value)
     if isinstance(value, int):
         return str(value)
-    if math.isfinite(value):
-        return format_double(value)
-    return None  # rapidjson refuses to write NaN/Infinity: output stops here
+    return format_double(value) if math.isfinite(value) else None  # rapidjson refuses NaN
 
 
 def debug_string(value):
-    """rapidjson's `JsonValueToDebugString`: pretty JSON, single-line arrays, cut at 256 bytes."""
-    writer = _DebugWriter()
-    try:
-        writer.write(value)
-    except _Stop:
-        pass
-    return "".join(writer.parts)
+    """rapidjson's `JsonValueToDebugString`: PrettyWriter with single-line arrays, stopped at
+    the first event past 256 bytes (`JsonWriterWithLimit`) or at a NaN / infinity."""
+    parts, size = [], 0
+    for before, token in _debug_events(value):
+        if size >= _MAX_DEBUG_BYTES:
+            break
+        parts.append(before)
+        if token is None:
+            break
+        parts.append(token)
+        size += len((before + token).encode("utf-8", "surrogateescape"))
+    return "".join(parts)
 
 
 def make_error_json(message):
@@ -432,20 +379,10 @@ def _with_marker_columns(matrix):
 
 
 def token_rows(array):
-    """Each value's token as a row of bytes (NULs are not part of it), for numbers and bools.
-
-    Args:
-        array: numpy array of a float, integer or bool dtype (`is_writable`, not strings).
-
-    Returns:
-        uint8 array `[array.size, width]`; the first `MARKER_COLUMNS` columns are zero.
-    """
+    """Each value's token as a row of bytes (NULs are not part of it; the first
+    `MARKER_COLUMNS` columns are zero), for float64, integer and bool arrays (float32 values
+    are formatted slab by slab as the answer is written, `float32_rows`)."""
     flat = array.reshape(-1)
-    if flat.dtype == np.float32:  # (the writer calls float32_rows slab by slab itself)
-        rows = np.empty((flat.size, FLOAT32_WIDTH), np.uint8)
-        for start in range(0, flat.size, FLOAT32_SLAB):
-            float32_rows(flat[start:start + FLOAT32_SLAB], out=rows[start:start + FLOAT32_SLAB])
-        return rows
     if flat.dtype == np.float64:
         return _with_marker_columns(_bytes_matrix(python_float_tokens(flat)))
     if flat.dtype == np.bool_:

@@ -2,8 +2,14 @@
 and their Prometheus text."""
 
 import threading
+import time
 
 from tensorflow.core.protobuf import error_codes_pb2
+
+
+def monotonic_us():
+    """Microseconds from a monotonic clock, for request latencies."""
+    return time.monotonic_ns() // 1000
 
 class Metrics:
     """Request counters and latencies, the stock server's Prometheus metrics.

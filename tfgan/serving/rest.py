@@ -1,10 +1,9 @@
 """The REST API on aiohttp, as TF Serving's `http_rest_api_handler.cc` and `http_server.cc`.
 
 Paths under `/v1/` go to `RestApiHandler`, which matches them with the stock server's regular
-expressions and calls one function per API; each builds the request the gRPC API uses, calls
-the shared `ModelRegistry` and converts the answer. `/` and `/page/...` are the sample page
-(`tfgan.serving.page`); other paths answer 404, except the Prometheus page when a monitoring
-config enables it.
+expressions and calls one function per API over the shared `ModelRegistry`. `/` and `/page/`
+are the sample page (`tfgan.serving.page`), the Prometheus page is served when a monitoring
+config enables it, and other paths answer 404.
 
 | method, path | answer |
 |---|---|
@@ -13,13 +12,12 @@ config enables it.
 | `POST /v1/models/{name}[/versions/{n}\\|/labels/{l}]:predict` | `predictions` / `outputs` |
 | `POST ...:classify`, `...:regress` | `{"results": ...}` of a tf.Example signature |
 
-Errors answer `{"error": "<message>"}` with the HTTP status of their canonical code; a path
-under `/v1/` that matches no API is `400 Malformed request: <method> <path>`, as in the stock
-server. `create_server` puts this on aiohttp's public low-level server (`web.Server`, one
-handler for every path, as the stock server's one dispatcher), with the edge's limits:
-declared sizes checked before a byte is read (and before `100 Continue`), compressed bodies
-inflated in a bounded way, a body deadline, an answer deadline, a connection cap, and
-aiohttp's own errors for malformed HTTP in TF Serving's JSON shape, logged in one line.
+Errors answer `{"error": "<message>"}` with the HTTP status of their canonical code (a `/v1/`
+path that matches no API: `400 Malformed request: <method> <path>`, as the stock server).
+`create_server` puts this on aiohttp's public low-level server (`web.Server`: one handler for
+every path) with the edge's limits: sizes checked before a byte is read (and before `100
+Continue`), bounded inflating, body and answer deadlines, a connection cap, and malformed HTTP
+answered in TF Serving's JSON shape, logged in one line.
 """
 
 import asyncio
@@ -37,20 +35,14 @@ from tensorflow.core.protobuf import error_codes_pb2 as codes
 from tensorflow_serving.apis import get_model_metadata_pb2, model_pb2
 
 from tfgan.serving import json_request, json_response
-from tfgan.serving.core import (
-    DEFAULT_SIGNATURE,
-    SIGNATURE_DEF_FIELD,
-    MonitoringConfig,
-    monotonic_us,
-    read_text_proto,
-)
 from tfgan.serving.errors import HTTP_STATUS, ServingError
 from tfgan.serving.json_response import make_error_json
+from tfgan.serving.metrics import monotonic_us
 from tfgan.serving.page import page_answer
+from tfgan.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
 
 _log = logging.getLogger("tfgan.serving")
 
-DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 DEFAULT_BODY_TIMEOUT_SECONDS = 30.0
 # Answers larger than this go out in writes of this size (`send_answer`).
@@ -71,16 +63,9 @@ _JSON_OPTIONS = {"always_print_fields_with_no_presence": True, "indent": 1}
 
 @dataclasses.dataclass(frozen=True)
 class Route:
-    """What a request path names (`ParseModelInfo`).
-
-    Attributes:
-        matched: bool, whether the path is one of the model APIs for its HTTP method.
-        model_name: str, URL-decoded ("" when absent).
-        version: int or None.
-        label: str or None, URL-decoded.
-        api: str, `predict` / `classify` / `regress` for POST (as written), `metadata` or ""
-            for GET.
-    """
+    """What a request path names (`ParseModelInfo`): whether it is a model API for its HTTP
+    method, the URL-decoded model name and label, the version, and the API (`predict`,
+    `classify`, `regress` as written for POST; `metadata` or "" for GET)."""
 
     matched: bool
     model_name: str = ""
@@ -95,18 +80,9 @@ def _url_decode(text):
 
 
 def parse_route(http_method, path):
-    """Matches a path as the stock server does (case-insensitive, full match).
-
-    Args:
-        http_method: str, `GET` or `POST` (other methods match nothing).
-        path: str, the raw (not URL-decoded) path.
-
-    Returns:
-        `Route`.
-
-    Raises:
-        ServingError: INVALID_ARGUMENT if the version does not fit an int64.
-    """
+    """The `Route` of a raw (not URL-decoded) path, matched as the stock server does
+    (case-insensitive, full match; only GET and POST match); INVALID_ARGUMENT for a version
+    past int64."""
     pattern = {"POST": _PREDICTION_PATH, "GET": _STATUS_PATH}.get(http_method)
     match = pattern.fullmatch(path) if pattern else None
     if match is None:
@@ -167,28 +143,16 @@ def _check_scalars(signature_name, signature, request):
 
 
 class RestApiHandler:
-    """Answers REST requests under `/v1/` from a `ModelRegistry` (blocking; run it in a thread).
-
-    Args:
-        registry: `ModelRegistry`.
-    """
+    """Answers REST requests under `/v1/` from a `ModelRegistry` (blocking; run it in a
+    thread)."""
 
     def __init__(self, registry):
         self._registry = registry
 
     def process(self, http_method, path, body, deadline=None):
-        """Answers one request.
-
-        Args:
-            http_method: str.
-            path: str, the raw path (no query string).
-            body: bytes.
-            deadline: float or None, `time.monotonic()` time past which a prediction not yet
-                started is not run. Defaults to None.
-
-        Returns:
-            `RestAnswer`; errors are answered, never raised.
-        """
+        """Answers one request (raw path, no query string) as a `RestAnswer`; errors are
+        answered, never raised. A prediction not started by `deadline` (`time.monotonic()`)
+        is not run."""
         route = Route(matched=False)
         try:
             route = parse_route(http_method, path)
@@ -269,24 +233,6 @@ class RestApiHandler:
         )
 
 
-def read_monitoring_config(path):
-    """Reads a `MonitoringConfig` text proto (`--monitoring_config_file`).
-
-    Returns:
-        str or None: the Prometheus path when `prometheus_config { enable: true }`, else None.
-
-    Raises:
-        ValueError: if the file cannot be read or parsed, or the path is not absolute.
-    """
-    config = read_text_proto(path, MonitoringConfig()).prometheus_config
-    if not config.enable:
-        return None
-    metrics_path = config.path or DEFAULT_PROMETHEUS_PATH
-    if not metrics_path.startswith("/"):
-        raise ValueError(f"the Prometheus path must start with '/'. Received: path={metrics_path}")
-    return metrics_path
-
-
 def _json_response(status, text, close=False, headers=None):
     body = text if isinstance(text, bytes) else text.encode("utf-8")
     response = web.Response(status=status, body=body, content_type="application/json",
@@ -303,21 +249,10 @@ def _error(status, message, close=False):
 async def send_answer(request, status, body, executor=None, headers=None):
     """Sends a JSON answer: `str`, `bytes` or a `json_response.PredictResponse`.
 
-    A `PredictResponse` goes out as a `StreamResponse` with its Content-Length, in writes of at
-    most `SEND_CHUNK_BYTES`, each awaited, while `executor` makes its next chunk: the text is
+    A `PredictResponse` goes out as a `StreamResponse` with its Content-Length, in awaited
+    writes of at most `SEND_CHUNK_BYTES` while `executor` makes its next chunk: the text is
     never whole in memory. (Given 69 MB at once, aiohttp copies what the socket does not take
     into its buffer and took ~110 ms to send it here; in 1 MiB writes, ~16 ms.)
-
-    Args:
-        request: `aiohttp.web.BaseRequest`.
-        status: int, the HTTP status.
-        body: str, bytes or `json_response.PredictResponse`.
-        executor: `concurrent.futures.Executor` that makes a `PredictResponse`'s chunks, or
-            None for the loop's default executor.
-        headers: dict or None, extra headers (CORS). Defaults to None.
-
-    Returns:
-        the `web.StreamResponse` sent.
     """
     if not isinstance(body, json_response.PredictResponse):
         return _json_response(status, body, headers=headers)
@@ -350,16 +285,9 @@ _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate":
 
 
 def inflate(body, encoding, limit):
-    """A request body decoded per its `Content-Encoding` (not identity), never more than
-    `limit` bytes.
-
-    zlib inflates at most `limit + 1` bytes, so a small body that would inflate to gigabytes
-    costs `limit` bytes at most and is refused.
-
-    Raises:
-        _BodyError: 413 past the limit, 400 for data that does not inflate or an unknown
-            encoding.
-    """
+    """A request body decoded per its `Content-Encoding` (not identity): zlib inflates at
+    most `limit + 1` bytes, so a body that would inflate to gigabytes costs `limit` and is
+    refused (413); 400 for data that does not inflate or an unknown encoding."""
     if encoding not in _WBITS:
         raise _BodyError(400, f"Cannot read the request body: Content-Encoding {encoding!r}"
                               " is not supported (send gzip, deflate or none)")
@@ -431,32 +359,14 @@ def create_server(registry, executor, *, rest_api_timeout_in_ms=30000,
                   max_request_bytes=DEFAULT_MAX_REQUEST_BYTES, prometheus_path=None,
                   body_timeout_seconds=DEFAULT_BODY_TIMEOUT_SECONDS, max_connections=0,
                   header_timeout_seconds=30.0, cors=False):
-    """The REST API as an aiohttp low-level server: serve it with `web.ServerRunner`. Call it
-    in the event loop that will serve it.
-
-    Args:
-        registry: `ModelRegistry`.
-        executor: `concurrent.futures.Executor` that runs the blocking handler, so the event
-            loop keeps accepting requests.
-        rest_api_timeout_in_ms: int, how long a request may take before it is answered
-            `504 DEADLINE_EXCEEDED` (the call itself finishes in its thread); 0 means no
-            limit. Defaults to `30000`.
-        max_request_bytes: int, the largest request body, before and after decompression;
-            larger ones answer 413. Defaults to 64 MiB.
-        prometheus_path: str or None, where to serve Prometheus metrics (see
-            `read_monitoring_config`). Defaults to None: no metrics page.
-        body_timeout_seconds: float, how long a client may take to send its body before it is
-            answered `408`; 0 means no limit. Defaults to `30`.
-        max_connections: int, open connections past which a new one's request is answered
-            `503`; 0 means no limit. Defaults to `0`.
-        header_timeout_seconds: float, how long a connection may take to send a request's
-            headers, from connecting or from its previous answer, before it is closed (also
-            the idle limit: aiohttp's keep-alive timeout). Defaults to `30`.
-        cors: bool, answer CORS preflights and allow any origin, as the stock server's
-            `--rest_api_enable_cors_support`. Defaults to `False`.
-
-    Returns:
-        `aiohttp.web.Server`.
+    """The REST API as an aiohttp low-level `web.Server` (serve it with `web.ServerRunner`;
+    call this in the loop that serves it). `executor` runs the blocking handler. The limits
+    are the `tfgan-serve` flags: `--rest_api_timeout_in_ms` (504, the call finishing in its
+    thread), `--max_request_bytes` (413, before and after inflating),
+    `--rest_body_timeout_seconds` (408), `--rest_max_connections` (503),
+    `--rest_header_timeout_seconds` (closed; also the keep-alive limit),
+    `--rest_api_enable_cors_support` (`cors`); 0 means no limit. `prometheus_path`: where the
+    metrics page is, or None.
     """
     handler = RestApiHandler(registry)
     timeout = rest_api_timeout_in_ms / 1000 if rest_api_timeout_in_ms > 0 else None

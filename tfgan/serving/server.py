@@ -26,6 +26,7 @@ from tfgan.serving import grpc_api, rest
 from tfgan.serving.batching import Batcher, BatchingOptions, read_batching_parameters
 from tfgan.serving.configs import (
     read_model_config_file,
+    read_monitoring_config,
     single_model_config,
     startup_roots,
 )
@@ -51,17 +52,13 @@ def _python_only(default):
 
 @dataclasses.dataclass(frozen=True)
 class ServerOptions:
-    """Everything `ModelServer` serves and how; each field is also a `tfgan-serve` flag.
+    """Everything `ModelServer` serves and how; each field makes its `tfgan-serve` flag.
 
     Field names are the flag names, except `grpc_port` (`--port`) and `rest_port`
     (`--rest_api_port`), where a flag of 0 is None here (off) and 0 here picks a free port.
-    The models are `model_config` when set, else `--model_config_file`, else
-    `--model_name` / `--model_base_path`; `prometheus_path` likewise stands in for
-    `--monitoring_config_file`. Python-only fields: `model_config`, `prometheus_path`,
-    `grace_seconds` (how long stopping waits for requests in flight).
-
-    Raises:
-        ValueError: for contradictory or missing options.
+    Python-only: `model_config` (instead of the model flags), `prometheus_path` (instead of
+    `--monitoring_config_file`), `grace_seconds` (how long stopping waits for requests in
+    flight). ValueError for contradictory or missing options.
     """
 
     model_config: object = _python_only(None)
@@ -161,11 +158,8 @@ class ServerOptions:
             raise ValueError("set --model_base_path (with --model_name) or --model_config_file")
 
     def models(self):
-        """The `ModelServerConfig` to serve (see the class docstring).
-
-        Raises:
-            ValueError: if `--model_config_file` does not read or validate.
-        """
+        """The `ModelServerConfig` to serve: `model_config`, else `--model_config_file`
+        (ValueError if it does not read or validate), else `--model_name` / `--model_base_path`."""
         if self.model_config is not None:
             return self.model_config
         if self.model_config_file:
@@ -185,7 +179,7 @@ class ServerOptions:
         """Where REST serves Prometheus metrics, or None."""
         if self.prometheus_path is not None or not self.monitoring_config_file:
             return self.prometheus_path
-        return rest.read_monitoring_config(self.monitoring_config_file)
+        return read_monitoring_config(self.monitoring_config_file)
 
 
 def _url(scheme, host, port):
@@ -199,41 +193,42 @@ class ModelServer:
         options: `ServerOptions`.
         on_config_applied: callable or None, given `ready_message()` each time a changed
             `--model_config_file` is applied. Defaults to None.
+        sleep: async callable taking seconds, awaited before each read of
+            `--model_config_file` (tests pass one they release). Defaults to `asyncio.sleep`.
 
     Attributes:
         registry: `ModelRegistry`, once started.
+        executors: dict, `rest` / `grpc` -> the `ThreadPoolExecutor` running that API's
+            blocking work (`--rest_api_num_threads`, `--grpc_max_threads` threads).
         rest_url: str or None, `http://host:port` once started.
         grpc_url: str or None, `grpc://host:port` once started.
     """
 
-    def __init__(self, options, on_config_applied=None):
+    def __init__(self, options, on_config_applied=None, sleep=asyncio.sleep):
         self.options = options
         self.on_config_applied = on_config_applied or (lambda message: None)
+        self._sleep = sleep
         self.registry = None
         self.rest_url = None
         self.grpc_url = None
         self.serving = asyncio.Event()  # set once a version of some model is available
-        self._executors = []
+        self.executors = {}
         self._batcher = None
         self._runner = None
         self._grpc_server = None
         self._config_poller = None
         self._served_config = None
 
-    def _executor(self, threads, name):
+    def _executor(self, threads, api):
         executor = concurrent.futures.ThreadPoolExecutor(
-            threads or _WORKER_THREADS, thread_name_prefix=name)
-        self._executors.append(executor)
+            threads or _WORKER_THREADS, thread_name_prefix=f"tfgan-{api}")
+        self.executors[api] = executor
         return executor
 
     async def start(self):
-        """Loads the models, then binds the ports.
-
-        Raises:
-            OSError: if a port cannot be bound.
-            ServingError: if a version label names a version that did not load.
-            ValueError: if a config file does not read or validate.
-        """
+        """Loads the models, then binds the ports (OSError if one cannot be bound; ServingError
+        for a label of a version that did not load; ValueError for a config file that does not
+        read or validate)."""
         options = self.options
         loop = asyncio.get_running_loop()
         config = options.models()
@@ -261,7 +256,7 @@ class ModelServer:
             await loop.run_in_executor(None, self.registry.start)
             if options.rest_port is not None:
                 self._runner = web.ServerRunner(rest.create_server(
-                    self.registry, self._executor(options.rest_api_num_threads, "tfgan-rest"),
+                    self.registry, self._executor(options.rest_api_num_threads, "rest"),
                     rest_api_timeout_in_ms=options.rest_api_timeout_in_ms,
                     max_request_bytes=options.max_request_bytes,
                     prometheus_path=prometheus_path,
@@ -286,7 +281,7 @@ class ModelServer:
     async def _start_grpc(self):
         options = self.options
         self._grpc_server = grpc_api.create_server(
-            self.registry, self._executor(options.grpc_max_threads, "tfgan-grpc"),
+            self.registry, self._executor(options.grpc_max_threads, "grpc"),
             max_concurrent_rpcs=options.grpc_max_concurrent_rpcs or None,
             idle_timeout_seconds=options.grpc_idle_timeout_seconds,
             max_request_bytes=options.max_request_bytes,
@@ -309,15 +304,8 @@ class ModelServer:
             self.grpc_url = _url("grpc", options.host, port)
 
     def reload_config_file(self):
-        """Re-reads `--model_config_file` and applies it if it changed (blocking).
-
-        As the stock server's `--model_config_file_poll_wait_seconds`: models added, removed
-        or changed (versions, labels) take effect; a file that does not read or validate is
-        logged and the running config is kept.
-
-        Returns:
-            bool, whether a new config was applied.
-        """
+        """Re-reads `--model_config_file` and applies it if it changed (blocking); returns
+        whether it did. A file that does not read or validate is logged and not applied."""
         path = self.options.model_config_file
         try:
             config = read_model_config_file(path, self.registry.allowed_roots)
@@ -334,7 +322,7 @@ class ModelServer:
     async def _poll_config_file(self):
         loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self.options.model_config_file_poll_wait_seconds)
+            await self._sleep(self.options.model_config_file_poll_wait_seconds)
             if await loop.run_in_executor(None, self.reload_config_file):
                 self.on_config_applied(self.ready_message())
 
@@ -355,9 +343,9 @@ class ModelServer:
         if self._batcher is not None:
             self._batcher.close()
             self._batcher = None
-        for executor in self._executors:
+        for executor in self.executors.values():
             executor.shutdown(wait=True)
-        self._executors = []
+        self.executors = {}
 
     def ready_message(self):
         """One line naming the models and the URLs, printed when the server is ready."""
@@ -387,19 +375,10 @@ def set_thread_counts(options):
 def run_server(options, on_ready=print):
     """Runs a `ModelServer` until SIGINT or SIGTERM, then stops it gracefully.
 
-    As the stock server, a start where a model's versions are on disk but none loads fails,
-    naming each such model; otherwise the ready message is given once a version of some
-    model is available (the server waits for versions to appear, polling), and again each
-    time a changed `--model_config_file` is applied.
-
-    Args:
-        options: `ServerOptions`.
-        on_ready: callable taking the ready message (`ModelServer.ready_message`). Defaults
-            to `print`.
-
-    Raises:
-        OSError, ServingError, ValueError: as `ModelServer.start`; ServingError when a
-            model's versions all failed to load.
+    As the stock server, a start where a model's versions are on disk but none loads fails
+    (ServingError naming each such model); otherwise `on_ready` is given the ready message once
+    a version of some model is available, and again each time a changed `--model_config_file`
+    is applied. Raises what `ModelServer.start` raises.
     """
     set_thread_counts(options)
 
@@ -433,32 +412,22 @@ class BackgroundServer:
 
     Args:
         options: `ServerOptions`.
+        **server_args: passed on to `ModelServer`.
 
     Attributes:
         server: `ModelServer`.
     """
 
-    def __init__(self, options):
-        self.server = ModelServer(options)
+    def __init__(self, options, **server_args):
+        self.server = ModelServer(options, **server_args)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="tfgan-serving-loop", daemon=True
         )
 
-    @property
-    def rest_url(self):
-        """str or None, `http://host:port` once started."""
-        return self.server.rest_url
-
-    @property
-    def grpc_url(self):
-        """str or None, `grpc://host:port` once started."""
-        return self.server.grpc_url
-
-    @property
-    def registry(self):
-        """`ModelRegistry`, once started."""
-        return self.server.registry
+    rest_url = property(lambda self: self.server.rest_url)
+    grpc_url = property(lambda self: self.server.grpc_url)
+    registry = property(lambda self: self.server.registry)
 
     def start(self):
         """Starts the loop and the server; returns once both ports listen."""

@@ -78,20 +78,9 @@ def check_num_samples(feeds, max_samples):
 
 
 def input_values(signature, inputs, max_rows=0):
-    """`VerifyRequestInputsSize` + `GetInputValues`: the feeds, in the stock server's order.
-
-    Args:
-        signature: `SignatureDef`.
-        inputs: dict of alias -> numpy value or `TensorProto`.
-        max_rows: int, the largest leading dimension of a batched input; 0 means no cap.
-
-    Returns:
-        dict of alias -> numpy array.
-
-    Raises:
-        ServingError: INVALID_ARGUMENT with the stock server's messages, or for a tensor
-            whose declared size its content does not back, before it is allocated.
-    """
+    """`VerifyRequestInputsSize` + `GetInputValues`: the feeds (alias -> numpy array) of
+    `inputs` (numpy values or `TensorProto`s), in the stock server's order and words; a tensor
+    whose declared size its content does not back is refused before it is allocated."""
     request_names, signature_names = sorted(inputs), sorted(signature.inputs)
     if len(inputs) > len(signature.inputs) or (
         len(inputs) < len(signature.inputs) and not signature.defaults

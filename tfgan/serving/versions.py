@@ -25,16 +25,8 @@ _log = logging.getLogger("tfgan.serving")
 _VERSION_DIR = re.compile(r"[0-9]+")
 
 def aspired_versions(policy, on_disk):
-    """The versions a `ServableVersionPolicy` wants served among those on disk.
-
-    Args:
-        policy: `FileSystemStoragePathSourceConfig.ServableVersionPolicy`; unset means
-            `latest { num_versions: 1 }`.
-        on_disk: iterable of int, the version directories found.
-
-    Returns:
-        set of int.
-    """
+    """The set of versions among `on_disk` that a `ServableVersionPolicy` wants served
+    (unset: `latest { num_versions: 1 }`)."""
     on_disk = sorted(set(on_disk))
     choice = policy.WhichOneof("policy_choice")
     if choice == "all":
@@ -46,17 +38,9 @@ def aspired_versions(policy, on_disk):
 
 
 def list_versions(base_path):
-    """The version directories under `base_path`, as the stock server finds them.
-
-    A directory whose whole name is digits is a version: `123` and `00000123` are both version
-    123 (TF Serving's own test data pads to eight digits). Other names are ignored, and so is
-    a version number past int64. If two directories name one version, the first in name order
-    serves and the other is logged.
-
-    Returns:
-        dict of int version -> str directory name as found on disk (empty if the base path
-        is missing).
-    """
+    """The version directories under `base_path` as the stock server finds them: version
+    -> directory name. A name of digits only is a version (`00000123` is 123, as TF Serving's
+    test data pads them) up to int64; of two names of one version the first serves."""
     try:
         names = sorted(os.listdir(base_path))
     except OSError:
@@ -77,18 +61,8 @@ def list_versions(base_path):
 
 
 def read_signature_defs(path, tags=("serve",)):
-    """The SignatureDefs of the MetaGraph tagged exactly `tags` in `<path>/saved_model.pb`.
-
-    Args:
-        path: str, a version directory.
-        tags: sequence of str. Defaults to `("serve",)`.
-
-    Returns:
-        dict of signature name -> `SignatureDef`.
-
-    Raises:
-        ServingError: NOT_FOUND without a `saved_model.pb` or a MetaGraph with `tags`.
-    """
+    """The SignatureDefs (by name) of the MetaGraph tagged exactly `tags` in
+    `<path>/saved_model.pb`; NOT_FOUND without the file or such a MetaGraph."""
     saved_model = saved_model_pb2.SavedModel()
     try:
         with open(os.path.join(path, "saved_model.pb"), "rb") as f:
@@ -118,15 +92,8 @@ MAX_TFGAN_METADATA_BYTES = 1 << 20
 
 
 def read_class_names(path):
-    """The class names a tfgan export of a conditional GAN records, or None.
-
-    Args:
-        path: str, the version directory.
-
-    Returns:
-        list of str, or None when the version has no readable `assets.extra/tfgan.json` with
-        `class_names` (any other SavedModel).
-    """
+    """The class names a tfgan export of a conditional GAN records in
+    `assets.extra/tfgan.json`, or None (any other SavedModel)."""
     try:
         with open(os.path.join(path, TFGAN_METADATA_FILE), "rb") as f:
             metadata = json.loads(f.read(MAX_TFGAN_METADATA_BYTES + 1))
@@ -136,20 +103,15 @@ def read_class_names(path):
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
         return None
     return names
+
+
 MAX_WARMUP_RECORDS = 1000  # as the stock server's limit on warm-up records
 
 
 class SessionSignatures:
-    """A SavedModel loaded by TensorFlow's v1 session loader, the stock server's own path.
-
-    For what `tf.saved_model.load` cannot load: TF1-era graphs from old producers, reference
-    variables (`float_ref`), legacy init ops. Signatures run by their tensor names.
-
-    Args:
-        path: str, the version directory.
-        tags: sequence of str, the MetaGraph's tags.
-        signature_defs: dict of name -> `SignatureDef` of that MetaGraph.
-    """
+    """A SavedModel loaded by TensorFlow's v1 session loader, the stock server's own path,
+    for what `tf.saved_model.load` cannot load (old producers, reference variables, legacy
+    init ops); signatures run by their tensor names."""
 
     def __init__(self, path, tags, signature_defs):
         self._signature_defs = signature_defs
@@ -169,11 +131,8 @@ class SessionSignatures:
 
 
 class FunctionSignatures:
-    """A SavedModel loaded by `tf.saved_model.load`; signatures run as concrete functions.
-
-    Attributes:
-        loaded: the object `tf.saved_model.load` restored.
-    """
+    """A SavedModel loaded by `tf.saved_model.load` (`loaded`); signatures run as concrete
+    functions."""
 
     def __init__(self, path, tags):
         self.loaded = tf.saved_model.load(path, tags=list(tags))
@@ -190,23 +149,9 @@ class FunctionSignatures:
 
 
 class LoadedVersion:
-    """One loaded version of a SavedModel: its SignatureDefs and its callable signatures.
-
-    Any SavedModel with a MetaGraph tagged `tags` loads: through `tf.saved_model.load`, and
-    when that cannot load it (TF1-era graphs), through TensorFlow's v1 session loader as the
-    stock server loads every model.
-
-    Args:
-        name: str, the model name.
-        version: int, the version number.
-        path: str, the version directory (its name as found on disk).
-        warmup: int, times each warm-up request is replayed before returning (`warm_up`);
-            0 skips warm-up. Defaults to `1`.
-        tags: sequence of str, the tags of the MetaGraph to load. Defaults to `("serve",)`.
-
-    Raises:
-        ServingError: if the directory is not a loadable SavedModel.
-    """
+    """One loaded version of a SavedModel: its SignatureDefs and callable signatures, loaded
+    with `tf.saved_model.load`, else (TF1-era graphs) TensorFlow's v1 session loader, and
+    warmed up `warmup` times (`warm_up`; 0 skips it). ServingError if it does not load."""
 
     def __init__(self, name, version, path, warmup=1, tags=("serve",)):
         self.name = name
@@ -230,18 +175,8 @@ class LoadedVersion:
             self.warm_up()
 
     def run(self, signature_name, inputs):
-        """Runs one signature.
-
-        Args:
-            signature_name: str, a key of `signature_defs`.
-            inputs: dict of input alias -> numpy array of the signature's dtype.
-
-        Returns:
-            dict of output alias -> numpy array (`object` arrays of `bytes` for strings).
-
-        Raises:
-            ServingError: with the code of the TensorFlow error the graph raised.
-        """
+        """Runs one signature on numpy `inputs` (by alias): numpy outputs by alias, or a
+        ServingError with the code of the TensorFlow error the graph raised."""
         if signature_name not in self._signatures:
             raise ServingError.failed_precondition(
                 f'Serving signature key "{signature_name}" has no function to run.'
@@ -290,14 +225,9 @@ class LoadedVersion:
 
 
 def read_warmup_requests(path):
-    """The predict requests of `<path>/assets.extra/tf_serving_warmup_requests`, or None.
-
-    The file is a TFRecord of `PredictionLog`s, as TF Serving's warm-up reads it; other log
-    kinds (classify, regress, ...) are skipped.
-
-    Returns:
-        list of (signature name, dict of alias -> `TensorProto`), or None without the file.
-    """
+    """The predict requests (signature name, alias -> `TensorProto`) of the TFRecord of
+    `PredictionLog`s `<path>/assets.extra/tf_serving_warmup_requests`, or None without it
+    (other log kinds are skipped, as TF Serving's warm-up skips them)."""
     from tensorflow_serving.apis import prediction_log_pb2  # noqa: PLC0415
 
     file = os.path.join(path, WARMUP_FILE)

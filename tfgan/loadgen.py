@@ -1,4 +1,5 @@
-"""A bounded closed-loop load generator for TF Serving's gRPC predict API (REST: `wrk`).
+"""A bounded closed-loop load generator for TF Serving's gRPC predict API (REST: `wrk`): a
+benchmark client (`scripts/bench_serve.py`), not part of the server.
 
 `concurrency` workers each send a request, wait for its answer and send the next, until
 `max_requests` answers have come back or `max_seconds` have passed (whichever is first), so a

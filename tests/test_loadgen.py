@@ -1,4 +1,4 @@
-"""tfgan.serving.loadgen: the closed loop stops by itself and counts what it saw."""
+"""tfgan.loadgen: the closed loop stops by itself and counts what it saw."""
 
 import asyncio
 
@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2
 
-from tfgan.serving import loadgen
+from tfgan import loadgen
 
 
 class FakeClock:
