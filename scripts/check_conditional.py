@@ -231,7 +231,7 @@ def report(results, labels, seed):
     """The lines to print, and whether every route gave `labels` and the same pixels."""
     import numpy as np
 
-    width = max(len(result.name) for result in results)
+    width = max(len("asked"), *(len(result.name) for result in results))
     lines = [f"{'asked':<{width}}  {' '.join(map(str, labels))}"]
     ok = True
     for result in results:
@@ -304,5 +304,10 @@ def main(argv):
              FAILURE)
 
 
+def run(argv=None):
+    """Runs the check as a tool (flags from `argv`, default `sys.argv`); exits with its status."""
+    run_tool(main, FLAGS, __doc__, argv=argv)
+
+
 if __name__ == "__main__":
-    run_tool(main, FLAGS, __doc__)
+    run()
