@@ -22,10 +22,10 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 from tensorflow_serving.config import model_server_config_pb2
 
+from page_browser import browser_binaries_missing, headless_chromium
 from tfgan.cli.errors import FAILURE, USAGE, fail
 from tfgan.cli.flags import flags_parser
 from tfgan.serving import BackgroundServer, ServerOptions
-from tfgan.serving.page_browser import browser_binaries_missing, headless_chromium
 
 FLAGS = flags.FlagValues()
 flags.DEFINE_string("export_dir", "runs/shots/export", "Holds one directory per model.",

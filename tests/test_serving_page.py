@@ -22,11 +22,12 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from tensorflow_serving.config import model_server_config_pb2
 
+import scripts_path  # noqa: F401  (scripts/ importable)
 from digit_fixtures import export_digit_table
+from page_browser import browser_binaries_missing, headless_chromium
 from page_fixtures import NUM_CLASSES, export_conditional_model, export_toy_model, image_spread
 from serving_fixtures import exported_model, free_port, http, install_version
 from tfgan.serving import BackgroundServer, ServerOptions, single_model_config
-from tfgan.serving.page_browser import browser_binaries_missing, headless_chromium
 
 WAIT_SECONDS = 60  # a failure bound only: every wait ends when its condition holds
 
