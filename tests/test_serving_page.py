@@ -354,7 +354,27 @@ def test_the_controls_are_reached_in_order_with_tab_and_work_with_keys(driver, s
     wait(driver, lambda: not status(driver).endswith("from seed 0."))
 
 
-@pytest.mark.parametrize("model", ["toy", "cond", "ring"])
+def test_the_class_controls_are_reached_with_tab_and_work_with_keys(driver, server, judge):
+    open_page(driver, server, "model=digits")
+    set_value(driver, "num-samples", 3)
+    by_id(driver, "num-samples").send_keys(Keys.ENTER)
+    wait(driver, lambda: status(driver).endswith(": 3 samples from seed 0."))
+    driver.execute_script("document.getElementById('new-samples').focus()")
+    reached = []
+    for _ in range(2):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        reached.append(driver.switch_to.active_element.get_attribute("id"))
+    assert reached == ["class", "per-class"]  # the classes come from the model: no count
+    ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+    ActionChains(driver).send_keys(Keys.ARROW_DOWN * 3).perform()  # class 3
+    wait(driver, lambda: '"labels":[3,3,3]' in by_id(driver, "curl").text.splitlines()[0])
+    assert judge(grid_pixels(driver)) == [3] * 3
+    ActionChains(driver).send_keys(Keys.TAB, Keys.SPACE).perform()  # one row per class
+    wait(driver, lambda: len(grid_pixels(driver)) == 3 * NUM_CLASSES)
+    assert judge(grid_pixels(driver)) == [k for k in range(NUM_CLASSES) for _ in range(3)]
+
+
+@pytest.mark.parametrize("model", ["toy", "cond", "digits", "ring"])
 def test_nothing_overflows_a_375_pixel_wide_screen(driver, server, model):
     size = driver.get_window_size()
     driver.set_window_size(375, 800)
