@@ -38,8 +38,17 @@ from absl import flags
 from tfgan.cli.quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()  # before anything imports TensorFlow
+import grpc  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from PIL import Image  # noqa: E402
+from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # noqa: E402
+
+from tfgan import export  # noqa: E402
 from tfgan.cli.errors import FAILURE, USAGE, fail  # noqa: E402
 from tfgan.cli.flags import run_tool  # noqa: E402
+from tfgan.metrics import classifier as classifier_lib  # noqa: E402
+from tfgan.serving import BackgroundServer, ServerOptions, single_model_config  # noqa: E402
 
 SCRIPTS = os.path.dirname(os.path.realpath(__file__))
 TIMEOUT_SECONDS = 300
@@ -79,11 +88,6 @@ def rest_route(target, labels, seed):
 
 def grpc_route(target, labels, seed):
     """The `sample` signature through tensorflow-serving-api's PredictionService stub."""
-    import grpc
-    import numpy as np
-    import tensorflow as tf
-    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
-
     request = predict_pb2.PredictRequest()
     request.model_spec.name = target.model_name
     request.model_spec.signature_name = "sample"
@@ -102,14 +106,12 @@ def tfgan_sample_route(target, labels, seed):
     The grid is `plots.image_grid_figure`'s documented layout: ceil(sqrt(n)) columns of
     28x28 tiles with a 1-pixel white border, everything upscaled by one integer factor.
     """
-    import numpy as np
-    from PIL import Image
-
     with tempfile.TemporaryDirectory() as scratch:
         out = os.path.join(scratch, "grid.png")
-        _run("tfgan-sample", [sys.executable, os.path.join(SCRIPTS, "sample.py"), f"--server={target.rest_url}",
-              f"--model_name={target.model_name}", f"--labels={','.join(map(str, labels))}",
-              f"--seed={seed}", f"--out={out}"], cwd=scratch)
+        _run("tfgan-sample", [
+            sys.executable, os.path.join(SCRIPTS, "sample.py"), f"--server={target.rest_url}",
+            f"--model_name={target.model_name}", f"--labels={','.join(map(str, labels))}",
+            f"--seed={seed}", f"--out={out}"], cwd=scratch)
         with Image.open(out) as image:
             grid = np.asarray(image.convert("L"), np.float32) / 255.0
     columns, side = math.ceil(math.sqrt(len(labels))), 28
@@ -141,21 +143,17 @@ _NO_TFGAN_PROGRAM = textwrap.dedent("""
 
 def saved_model_route(target, labels, seed):
     """`tf.saved_model.load` in a fresh Python that has no tfgan on its path."""
-    import numpy as np
-
     with tempfile.TemporaryDirectory() as scratch:
         out = os.path.join(scratch, "samples.npy")
         env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-        _run("the program without tfgan", [sys.executable, "-c", _NO_TFGAN_PROGRAM, target.version_dir, str(seed), out,
-              *map(str, labels)], cwd=scratch, env=env)
+        _run("the program without tfgan", [
+            sys.executable, "-c", _NO_TFGAN_PROGRAM, target.version_dir, str(seed), out,
+            *map(str, labels)], cwd=scratch, env=env)
         return np.load(out)
 
 
 def session_loader_route(target, labels, seed):
     """`sample_seeds` (seed + i per row) in a TF1 `Session`, fed and fetched by tensor name."""
-    import numpy as np
-    import tensorflow as tf
-
     v1 = tf.compat.v1
     graph = tf.Graph()
     with graph.as_default(), v1.Session(graph=graph) as session:
@@ -188,8 +186,6 @@ def _run(name, command, cwd, env=None):
 
 def digit_judge():
     """`judge(images) -> list of int`: the committed MNIST classifier's argmax per image."""
-    from tfgan.metrics import classifier as classifier_lib
-
     classifier = classifier_lib.load_classifier()
 
     def judge(images):
@@ -213,8 +209,6 @@ class RouteResult:
 
 def judge_routes(target, labels, seed, judge, routes=ROUTES):
     """A `RouteResult` per route of `routes` (`(name, route, signature)`), in order."""
-    import numpy as np
-
     results = []
     for name, route, signature in routes:
         result = RouteResult(name, signature)
@@ -229,8 +223,6 @@ def judge_routes(target, labels, seed, judge, routes=ROUTES):
 
 def report(results, labels, seed):
     """The lines to print, and whether every route gave `labels` and the same pixels."""
-    import numpy as np
-
     width = max(len("asked"), *(len(result.name) for result in results))
     lines = [f"{'asked':<{width}}  {' '.join(map(str, labels))}"]
     ok = True
@@ -261,8 +253,6 @@ def report(results, labels, seed):
 
 def embedded_server(model_name, model_dir):
     """A started `BackgroundServer` (context manager) on free loopback REST and gRPC ports."""
-    from tfgan.serving import BackgroundServer, ServerOptions, single_model_config
-
     return BackgroundServer(ServerOptions(
         single_model_config(model_name, os.path.abspath(model_dir)), grpc_port=0, rest_port=0,
         file_system_poll_wait_seconds=-1))
@@ -270,8 +260,6 @@ def embedded_server(model_name, model_dir):
 
 def main(argv):
     del argv
-    from tfgan import export
-
     if not FLAGS.export_dir:
         fail("--export_dir is required", USAGE)
     if (FLAGS.rest_url is None) != (FLAGS.grpc_url is None):
