@@ -6,10 +6,17 @@
     tfgan-train --flagfile=configs/ring.flags --steps=15000 --workdir=runs/shots/ring \
       --export_dir=runs/shots/export --model_name=ring
     python scripts/page_screenshots.py --export_dir=runs/shots/export --out_dir=docs/img
+    # The class-conditional page: docs/metrics.md's 15-minute mnist_conditional run, one row
+    # of ten samples per class (a 760-pixel window holds ten 64-pixel columns).
+    tfgan-export --workdir=runs/mnist_conditional --export_dir=runs/shots/export \
+      --model_name=mnist_conditional
+    python scripts/page_screenshots.py --export_dir=runs/shots/export --out_dir=docs/img \
+      --models=mnist_conditional --width=760
 
 Serves every model under `--export_dir` with the embedded server on a free loopback port,
-opens the page for each of `--models` (images: seed `--seed`, the walk half-way; toys: the
-points over the data and D's surface) and saves the whole page as `<out_dir>/page_<model>.png`.
+opens the page for each of `--models` (images: seed `--seed`, the walk half-way, and for a
+class-conditional model one row of `--per_class` samples per class; toys: the points over the
+data and D's surface) and saves the whole page as `<out_dir>/page_<model>.png`.
 Needs Debian's `chromium` and `chromium-driver`.
 """
 
@@ -22,10 +29,10 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 from tensorflow_serving.config import model_server_config_pb2
 
+from page_browser import browser_binaries_missing, headless_chromium
 from tfgan.cli.errors import FAILURE, USAGE, fail
 from tfgan.cli.flags import flags_parser
 from tfgan.serving import BackgroundServer, ServerOptions
-from tfgan.serving.page_browser import browser_binaries_missing, headless_chromium
 
 FLAGS = flags.FlagValues()
 flags.DEFINE_string("export_dir", "runs/shots/export", "Holds one directory per model.",
@@ -34,6 +41,8 @@ flags.DEFINE_list("models", ["mnist", "ring"], "The models to photograph.", flag
 flags.DEFINE_string("out_dir", "docs/img", "Where the PNGs go.", flag_values=FLAGS)
 flags.DEFINE_integer("seed", 7, "The seed of the samples shown.", lower_bound=0,
                      flag_values=FLAGS)
+flags.DEFINE_integer("per_class", 10, "Conditional models: the samples in each class's row.",
+                     lower_bound=1, flag_values=FLAGS)
 flags.DEFINE_integer("width", 1000, "The window width in CSS pixels.", lower_bound=375,
                      flag_values=FLAGS)
 WAIT_SECONDS = 120
@@ -57,14 +66,25 @@ def page_state(driver):
 
 
 def photograph(driver, server, name):
-    """Shows model `name` at `--seed`, walks half-way for images, and saves the whole page."""
+    """Shows model `name` at `--seed`, walks half-way for images, a row per class for a
+    conditional model, and saves the whole page."""
     driver.get(f"{server.rest_url}/?model={name}")
     wait_for(driver, lambda: page_state(driver) != "loading")
+    conditional = driver.find_element("id", "class-controls").is_displayed()
+    if conditional:
+        count = driver.find_element("id", "num-samples")
+        count.clear()
+        count.send_keys(str(FLAGS.per_class))
     seed = driver.find_element("id", "seed")
     seed.clear()
-    seed.send_keys(str(FLAGS.seed), Keys.ENTER)
+    seed.send_keys(str(FLAGS.seed))
+    if conditional:
+        driver.find_element("id", "per-class").click()  # shows the rows for this seed
+    else:
+        seed.send_keys(Keys.ENTER)
+    samples = f"{FLAGS.per_class} samples" if conditional else "samples"
     wait_for(driver, lambda: driver.find_element("id", "status").text.endswith(
-        f"from seed {FLAGS.seed}."))
+        f"{samples} from seed {FLAGS.seed}."))
     if driver.find_element("id", "walk-view").is_displayed():
         driver.find_element("id", "walk").send_keys(*[Keys.ARROW_RIGHT] * 10)
         wait_for(driver, lambda: "Position 0.5 " in driver.find_element("id", "walk-kind").text)

@@ -1,8 +1,10 @@
 """The sample page (`tfgan/serving/page`) on the embedded server, driven in a headless Chromium.
 
-One server serves four models: `toy` (two versions of a 4x4 image generator), `cond` (a
-conditional one whose class shows as its brightest column), and the toys `ring` and
-`gaussian_1d` exported by `tfgan.export` with their `real_samples`. One browser serves the
+One server serves five models: `toy` (two versions of a 4x4 image generator), `cond` (a
+conditional one whose class shows as its brightest column, with a truncation input), `digits`
+(`digit_fixtures`' real MNIST digit per class, exported by `tfgan.export`: the committed
+classifier judges what the page shows), and the toys `ring` and `gaussian_1d` exported by
+`tfgan.export` with their `real_samples`. One browser serves the
 module (its tests are skipped, saying why, where Debian's chromium and chromium-driver are not
 installed). The error tests run their own server on a port they can stop and reopen.
 """
@@ -20,10 +22,12 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from tensorflow_serving.config import model_server_config_pb2
 
+import scripts_path  # noqa: F401  (scripts/ importable)
+from digit_fixtures import export_digit_table
+from page_browser import browser_binaries_missing, headless_chromium
 from page_fixtures import NUM_CLASSES, export_conditional_model, export_toy_model, image_spread
 from serving_fixtures import exported_model, free_port, http, install_version
 from tfgan.serving import BackgroundServer, ServerOptions, single_model_config
-from tfgan.serving.page_browser import browser_binaries_missing, headless_chromium
 
 WAIT_SECONDS = 60  # a failure bound only: every wait ends when its condition holds
 
@@ -45,7 +49,8 @@ def server(tmp_path_factory):
     install_version(exported_model(tmp_path_factory, 2), root / "toy", 2)
     export_conditional_model(root / "cond_export")
     install_version(root / "cond_export", root / "cond", 1)
-    models = {"toy": root / "toy", "cond": root / "cond"}
+    models = {"toy": root / "toy", "cond": root / "cond",
+              "digits": export_digit_table(root / "digits", "digits")}
     for name in ("ring", "gaussian_1d"):
         models[name] = export_toy_model(root / "toys", name)
     options = ServerOptions(config_of(models), grpc_port=None, rest_port=0,
@@ -126,7 +131,7 @@ def predict(server, path, body):
 def test_root_redirects_to_the_served_models_and_the_api_is_not_shadowed(server):
     with urllib.request.urlopen(server.rest_url + "/", timeout=30) as answer:
         assert answer.url == (
-            f"{server.rest_url}/?model=toy&model=cond&model=ring&model=gaussian_1d")
+            f"{server.rest_url}/?model=toy&model=cond&model=digits&model=ring&model=gaussian_1d")
         assert "<title>tfgan samples</title>" in answer.read().decode()
     assert http("GET", server.rest_url + "/page/page.js")[:2] == (200, "text/javascript")
     assert http("GET", server.rest_url + "/page/missing.js")[0] == 404
@@ -254,6 +259,47 @@ def test_one_row_per_class_of_as_many_classes_as_asked(driver, server):
     assert [h.text for h in headings] == [f"Class {k}" for k in range(6)]
 
 
+@pytest.fixture(scope="module")
+def judge():
+    """The committed MNIST classifier's digit for each of `grid_pixels`' images."""
+    from tfgan.metrics import classifier as classifier_lib
+
+    classifier = classifier_lib.load_classifier()
+
+    def digits(pixels):
+        logits, _ = classifier_lib.classifier_outputs(classifier, pixels[..., None] / 255.0)
+        return [int(k) for k in logits.argmax(axis=1)]
+
+    return digits
+
+
+def test_the_class_picker_shows_the_digit_picked_as_the_classifier_judges(driver, server,
+                                                                          judge):
+    open_page(driver, server, "model=digits")
+    set_value(driver, "num-samples", 3)
+    by_id(driver, "show").click()
+    wait(driver, lambda: len(grid_pixels(driver)) == 3)
+    classes = Select(by_id(driver, "class"))
+    assert [option.text for option in classes.options] == [str(k) for k in range(NUM_CLASSES)]
+    for k in range(NUM_CLASSES):
+        classes.select_by_value(str(k))
+        # The grid and its curl command (the first line) change together.
+        wait(driver, lambda: f'"labels":[{k},{k},{k}]' in by_id(driver, "curl").text
+             .splitlines()[0])
+        assert judge(grid_pixels(driver)) == [k] * 3, f"class {k} picked"
+
+
+def test_one_row_per_class_shows_each_row_s_digit_as_the_classifier_judges(driver, server,
+                                                                          judge):
+    open_page(driver, server, "model=digits")
+    set_value(driver, "num-samples", 2)
+    by_id(driver, "per-class").click()
+    wait(driver, lambda: len(grid_pixels(driver)) == 2 * NUM_CLASSES)
+    assert judge(grid_pixels(driver)) == [k for k in range(NUM_CLASSES) for _ in range(2)]
+    headings = driver.find_elements("css selector", "#grid .row-label")
+    assert [h.text for h in headings] == [f"Class {k}" for k in range(NUM_CLASSES)]
+
+
 def test_the_truncation_control_changes_the_samples(driver, server):
     open_page(driver, server, "model=toy")
     assert not by_id(driver, "truncation-control").is_displayed()
@@ -308,7 +354,27 @@ def test_the_controls_are_reached_in_order_with_tab_and_work_with_keys(driver, s
     wait(driver, lambda: not status(driver).endswith("from seed 0."))
 
 
-@pytest.mark.parametrize("model", ["toy", "cond", "ring"])
+def test_the_class_controls_are_reached_with_tab_and_work_with_keys(driver, server, judge):
+    open_page(driver, server, "model=digits")
+    set_value(driver, "num-samples", 3)
+    by_id(driver, "num-samples").send_keys(Keys.ENTER)
+    wait(driver, lambda: status(driver).endswith(": 3 samples from seed 0."))
+    driver.execute_script("document.getElementById('new-samples').focus()")
+    reached = []
+    for _ in range(2):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        reached.append(driver.switch_to.active_element.get_attribute("id"))
+    assert reached == ["class", "per-class"]  # the classes come from the model: no count
+    ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+    ActionChains(driver).send_keys(Keys.ARROW_DOWN * 3).perform()  # class 3
+    wait(driver, lambda: '"labels":[3,3,3]' in by_id(driver, "curl").text.splitlines()[0])
+    assert judge(grid_pixels(driver)) == [3] * 3
+    ActionChains(driver).send_keys(Keys.TAB, Keys.SPACE).perform()  # one row per class
+    wait(driver, lambda: len(grid_pixels(driver)) == 3 * NUM_CLASSES)
+    assert judge(grid_pixels(driver)) == [k for k in range(NUM_CLASSES) for _ in range(3)]
+
+
+@pytest.mark.parametrize("model", ["toy", "cond", "digits", "ring"])
 def test_nothing_overflows_a_375_pixel_wide_screen(driver, server, model):
     size = driver.get_window_size()
     driver.set_window_size(375, 800)

@@ -23,7 +23,7 @@ const state = {
   walkLatents: null, // { key, za, zb, normal }
   requests: { samples: [], walk: [] }, // of the current view, for the curl commands
   waiting: false, // polling a server or model that went away
-  serial: { samples: 0, walk: 0 }, // a view draws only its latest answer
+  serial: { show: 0, samples: 0, walk: 0 }, // a view draws (and says) only its latest answer
 };
 
 function say(text, pageState = "ready") {
@@ -134,6 +134,7 @@ function classNames() {
 }
 
 async function show() {
+  const serial = ++state.serial.show;
   const seed = parseSeed($("seed").value);
   const count = sampleCount();
   if (state.model.kind === "images") {
@@ -142,6 +143,7 @@ async function show() {
     state.requests.walk = [];
     await showToy(seed, count);
   }
+  if (serial !== state.serial.show) return; // a later show says its own line
   const where = `${modelName()} ${version() ? `version ${version()}` : "(latest version)"}`;
   say(`${where}: ${count} samples from seed ${seed}.`);
 }

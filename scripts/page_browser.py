@@ -1,7 +1,9 @@
 """A headless Chromium for the sample page: its browser tests and the README's screenshots.
 
 Debian's `chromium` under `chromium-driver` (`apt-get install chromium chromium-driver`),
-driven with Selenium (the `dev` extra); nothing is downloaded.
+driven with Selenium (the `dev` extra); nothing is downloaded. Checkout tooling, not server
+code: `scripts/page_screenshots.py` imports it from beside itself, the tests through
+`tests/scripts_path.py`.
 """
 
 import shutil
