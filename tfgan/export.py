@@ -5,10 +5,12 @@ A published version lives at `<export_base>/<model_name>/<version>/` (`saved_mod
 layout `tensorflow_model_server` polls. It is built only with `keras.export.ExportArchive` and has these signatures:
 
 - `serving_default`: `z` float32 `[batch, z_dim]` -> `samples`. Batchable.
-- `sample`: `num_samples` int32 scalar, `seed` int64 scalar -> `samples`, `z`.
-- `sample_seeds`: `seeds` int64 `[batch]` -> `samples`, `z`, one row per seed. Batchable.
-- `sample_png` (images only): `num_samples`, `seed` -> `png_bytes` string `[batch]`, one PNG
-  per sample.
+- `sample`: `num_samples` int32 scalar, `seed` int64 scalar, `truncation` float32 scalar ->
+  `samples`, `z`.
+- `sample_seeds`: `seeds` int64 `[batch]`, `truncation` float32 `[batch]` or `[1]` (one for
+  all) -> `samples`, `z`, one row per seed. Batchable.
+- `sample_png` (images only): `num_samples`, `seed`, `truncation` -> `png_bytes` string
+  `[batch]`, one PNG per sample.
 - `discriminate` (with a discriminator): `samples` float32 `[batch, *data_shape]` in the
   exported range -> `probability_real`, `logits` float32 `[batch]`. Batchable.
 - `real_samples` (with `real_data`, the toys): `num_samples`, `seed` -> `samples` drawn in the
@@ -16,10 +18,18 @@ layout `tensorflow_model_server` polls. It is built only with `keras.export.Expo
 
 `samples` are float32 `[batch, *data_shape]`: images in [0, 1] whatever the generator's own
 range, points in data units. `z` in `sample` is `tfgan.priors.stateless_prior(num_samples, ...,
-seed)` and in `sample_seeds` row i is `tfgan.priors.stateless_prior_per_seed` of `seeds[i]`,
-so training code, an export and a server give the same samples for the same seed (within one
-TensorFlow version: the metadata records it); `sample_from_seed` is the `sample` signature's
-computation for a generator in memory.
+seed, truncation)` and in `sample_seeds` row i is `tfgan.priors.stateless_prior_per_seed` of
+`seeds[i]`, so training code, an export and a server give the same samples for the same seed
+(within one TensorFlow version: the metadata records it); `sample_from_seed` is the `sample`
+signature's computation for a generator in memory.
+
+`truncation` is the truncation trick's psi in [0, 1] (`tfgan.priors.truncate`): `z` comes from
+the prior truncated to its central psi of probability mass per component; 1 is off and gives
+exactly the untruncated samples, and a value outside [0, 1] (or NaN) fails the signature
+itself with INVALID_ARGUMENT. Its SignatureDef default is 1, which the stock server and the v1
+session loader apply to a gRPC request that leaves it out; REST requests must name every input
+(the stock server's JSON reader), and `tf.saved_model.load(...).signatures` apply no defaults,
+so those callers pass it (1.0 for untruncated samples).
 
 A class-conditional generator (`num_classes > 0`) is exported with a `labels` int32 input
 beside each of the above: `[batch]` in `serving_default`, `sample_seeds` and `discriminate`
@@ -38,6 +48,7 @@ image, and a scatter plot of a batch is a figure, not one PNG per sample.
 """
 
 import datetime
+import inspect
 import json
 import os
 import re
@@ -71,6 +82,8 @@ _COMPUTED_KEYS = (
 )
 # The signature input that carries a conditional generator's class indices.
 LABELS_INPUT = "labels"
+# The sampling signatures' input that carries the truncation psi (tfgan.priors.truncate).
+TRUNCATION_INPUT = "truncation"
 _VERSION_NAME = re.compile(r"[0-9]+")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
@@ -138,7 +151,8 @@ def export_generator(
     path = export_generator(generator, export_base="export", model_name="mnist_mlp",
                             prior="uniform", value_range=(-1, 1))
     samples = tf.saved_model.load(path).signatures["sample"](
-        num_samples=tf.constant(16), seed=tf.constant(0, tf.int64))["samples"]
+        num_samples=tf.constant(16), seed=tf.constant(0, tf.int64),
+        truncation=tf.constant(1.0))["samples"]
     ```
     """
     value_range = _validate_value_range(value_range)
@@ -252,16 +266,18 @@ def build_export_archive(
     def serving_default(z, labels=None):
         return {"samples": generate(z, _checked_labels(labels, num_classes))}
 
-    def sample(num_samples, seed, labels=None):
+    def sample(num_samples, seed, truncation, labels=None):
         return sample_from_seed(generator, num_samples, seed, prior=prior,
-                                value_range=value_range, labels=labels)
+                                value_range=value_range, labels=labels, truncation=truncation)
 
-    def sample_seeds(seeds, labels=None):
-        z = priors.stateless_prior_per_seed(seeds, z_dim, prior)
+    def sample_seeds(seeds, truncation, labels=None):
+        rows = tf.shape(seeds)[:1]
+        psi = tf.broadcast_to(priors.checked_truncation(truncation), rows)
+        z = priors.stateless_prior_per_seed(seeds, z_dim, prior, psi)
         return {"samples": generate(z, _checked_labels(labels, num_classes)), "z": z}
 
-    def sample_png(num_samples, seed, labels=None):
-        images = sample(num_samples, seed, labels)["samples"]
+    def sample_png(num_samples, seed, truncation, labels=None):
+        images = sample(num_samples, seed, truncation, labels)["samples"]
         pixels = tf.cast(tf.round(images * 255.0), tf.uint8)
         png_bytes = tf.map_fn(
             tf.io.encode_png, pixels, fn_output_signature=tf.TensorSpec([], tf.string)
@@ -280,24 +296,30 @@ def build_export_archive(
     labels_specs = ([tf.TensorSpec([None], tf.int32, name=LABELS_INPUT)] if num_classes
                     else [])
     z_spec = tf.TensorSpec([None, z_dim], tf.float32, name="z")
-    seeded_specs = [
-        tf.TensorSpec([], tf.int32, name="num_samples"),
-        tf.TensorSpec([], tf.int64, name="seed"),
-        *labels_specs,
-    ]
+    seed_specs = [tf.TensorSpec([], tf.int32, name="num_samples"),
+                  tf.TensorSpec([], tf.int64, name="seed")]
+    # The sampling inputs, with the defaults the SignatureDef records (see the module docstring).
+    seeded_specs = [*seed_specs, *labels_specs,
+                    tf.TensorSpec([], tf.float32, name=TRUNCATION_INPUT)]
+    seeded_defaults = {TRUNCATION_INPUT: tf.constant(priors.NO_TRUNCATION)}
+    per_seed_specs = [tf.TensorSpec([None], tf.int64, name="seeds"), *labels_specs,
+                      tf.TensorSpec([None], tf.float32, name=TRUNCATION_INPUT)]
+    per_seed_defaults = {TRUNCATION_INPUT: tf.constant([priors.NO_TRUNCATION])}
     endpoints = [("serving_default", serving_default, [z_spec, *labels_specs])]
     if not batchable_only:
-        endpoints.append(("sample", sample, seeded_specs))
-    endpoints.append(("sample_seeds", sample_seeds,
-                      [tf.TensorSpec([None], tf.int64, name="seeds"), *labels_specs]))
+        endpoints.append(("sample", _with_defaults(sample, seeded_specs, seeded_defaults),
+                          seeded_specs))
+    endpoints.append(("sample_seeds", _with_defaults(sample_seeds, per_seed_specs,
+                                                     per_seed_defaults), per_seed_specs))
     if value_range is not None and not batchable_only:
-        endpoints.append(("sample_png", sample_png, seeded_specs))
+        endpoints.append(("sample_png", _with_defaults(sample_png, seeded_specs,
+                                                       seeded_defaults), seeded_specs))
     if discriminator is not None:
         samples_spec = tf.TensorSpec([None, *data_shape], tf.float32, name="samples")
         endpoints.append(("discriminate", discriminate, [samples_spec, *labels_specs]))
     if real_data is not None and not batchable_only:
         endpoints.append(("real_samples", lambda num_samples, seed: {
-            "samples": tf.cast(real_data(num_samples, seed), tf.float32)}, seeded_specs[:2]))
+            "samples": tf.cast(real_data(num_samples, seed), tf.float32)}, seed_specs))
 
     archive = keras.export.ExportArchive()
     archive.track(generator)
@@ -308,13 +330,15 @@ def build_export_archive(
     return archive
 
 
-def sample_from_seed(generator, num_samples, seed, *, prior, value_range, labels=None):
+def sample_from_seed(generator, num_samples, seed, *, prior, value_range, labels=None,
+                     truncation=priors.NO_TRUNCATION):
     """What the `sample` signature computes, for a generator in memory.
 
-    `z = tfgan.priors.stateless_prior(num_samples, z_dim, prior, seed)`, then the generator's
-    output (inference mode) mapped to the exported range: images from `value_range` onto
-    [0, 1] (clipped against round-off), points unchanged. A checkpoint, its export and a server
-    serving it therefore give the same samples for the same seed (and labels).
+    `z = tfgan.priors.stateless_prior(num_samples, z_dim, prior, seed, truncation)`, then the
+    generator's output (inference mode) mapped to the exported range: images from
+    `value_range` onto [0, 1] (clipped against round-off), points unchanged. A checkpoint, its
+    export and a server serving it therefore give the same samples for the same seed (and
+    labels and truncation).
 
     Args:
         generator: `keras.Model` with `z_dim`; maps `z` `[batch, z_dim]` to
@@ -325,6 +349,8 @@ def sample_from_seed(generator, num_samples, seed, *, prior, value_range, labels
         value_range: tuple `(lo, hi)` of the generator's image range, or `None` for points.
         labels: int32 `[num_samples]` or `[1]` (one label for all) for a conditional
             generator, else `None`. Defaults to `None`.
+        truncation: float or scalar float32 tensor, psi in [0, 1] (see
+            `tfgan.priors.truncate`). Defaults to `1.0` (off: the untruncated samples).
 
     Returns:
         dict with `samples`, float32 tensor `[num_samples, *data_shape]`, and `z`, float32
@@ -332,15 +358,39 @@ def sample_from_seed(generator, num_samples, seed, *, prior, value_range, labels
 
     Raises:
         ValueError: if `prior` is unknown.
-        tf.errors.InvalidArgumentError: a label is outside the generator's classes, or there
-            are neither 1 nor `num_samples` labels.
+        tf.errors.InvalidArgumentError: a label is outside the generator's classes, there
+            are neither 1 nor `num_samples` labels, or `truncation` is outside [0, 1].
     """
-    z = priors.stateless_prior(num_samples, int(generator.z_dim), prior, seed)
+    if not (isinstance(truncation, (int, float)) and truncation == priors.NO_TRUNCATION):
+        truncation = priors.checked_truncation(truncation)
+    z = priors.stateless_prior(num_samples, int(generator.z_dim), prior, seed, truncation)
     num_classes = _num_classes(generator)
     if num_classes:
         labels = tf.broadcast_to(_checked_labels(labels, num_classes), tf.shape(z)[:1])
     samples = _call(generator, z, labels)
     return {"samples": _to_output_range(samples, value_range), "z": z}
+
+
+def _with_defaults(fn, specs, defaults):
+    """`fn` with the Python signature of `specs` (their names, in order) and `defaults`.
+
+    `tf.saved_model` records an endpoint's tensor-valued Python defaults in its SignatureDef
+    (`defaults`) and feeds them through `PlaceholderWithDefault`, so gRPC requests and the v1
+    session loader may leave those inputs out. The signature is built here because which
+    inputs an endpoint takes depends on the export; those with defaults come last in `specs`.
+    """
+    signature = inspect.Signature([
+        inspect.Parameter(spec.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          default=defaults.get(spec.name, inspect.Parameter.empty))
+        for spec in specs])
+
+    def endpoint(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return fn(**bound.arguments)
+
+    endpoint.__signature__ = signature
+    return endpoint
 
 
 def _num_classes(generator):

@@ -19,7 +19,9 @@ whichever is asked; a fourth source holds samples another program already drew:
   apply.
 
 `sample(num_samples, seed)` returns float32 numpy arrays: images in [0, 1] `[n, H, W, C]`,
-points `[n, d]` in data units. A class-conditional generator (`conditional` is True) is asked
+points `[n, d]` in data units; `sample(..., truncation=psi)` draws from the truncated prior
+(`tfgan.priors.truncate`) as the `sample` signature's `truncation` input does, where the
+source can (a checkpoint, or an export or server whose `sample` signature takes it). A class-conditional generator (`conditional` is True) is asked
 for `labels` too, one per sample or one for all, exactly as its `sample` signature takes them;
 `class_names` names its classes when the source knows them (a checkpoint's `dataset.json`, an
 export's metadata; a server's model only through its data set's own classes). Each source also says what it learned: `dataset` (a
@@ -52,6 +54,7 @@ from tfgan.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
 
 SAMPLE_SIGNATURE = "sample"
 LABELS_INPUT = export.LABELS_INPUT
+TRUNCATION_INPUT = export.TRUNCATION_INPUT
 # The classes of the labelled data sets whose classes do not depend on options.
 DATA_CLASS_NAMES = {"mnist": MNIST_CLASS_NAMES,
                     **{name: tuple(str(k) for k in range(TOYS[name].num_classes))
@@ -98,8 +101,9 @@ class SampleSource:
     location = None
     conditional = False
     class_names = None
+    truncates = True
 
-    def sample(self, num_samples, seed, labels=None):
+    def sample(self, num_samples, seed, labels=None, truncation=priors.NO_TRUNCATION):
         """Draws `num_samples` samples from `z = tfgan.priors.stateless_prior(..., seed)`.
 
         Args:
@@ -107,6 +111,8 @@ class SampleSource:
             seed: int; the same seed gives the same samples from every source.
             labels: int sequence of `num_samples` class indices, or of one for all samples,
                 for a conditional source; `None` otherwise. Defaults to `None`.
+            truncation: float in [0, 1], the truncation psi (`tfgan.priors.truncate`).
+                Defaults to `1.0` (off).
 
         Returns:
             float32 numpy array `[num_samples, *data_shape]`: images in [0, 1], points in data
@@ -115,7 +121,8 @@ class SampleSource:
         Raises:
             ValueError: `num_samples` < 1, or (`ArraySource`) more than the array holds;
                 labels missing for a conditional source, given to another, or neither one
-                nor `num_samples` of them.
+                nor `num_samples` of them; `truncation` outside [0, 1], or other than 1 for
+                a source that cannot truncate.
             tf.errors.InvalidArgumentError, tfgan.serving.ServingError: a label outside the
                 classes, refused by the signature (or the server).
             tfgan.serving.ServingError: (`ServerSource`) as the server answers.
@@ -135,9 +142,18 @@ class SampleSource:
                 raise ValueError(f"Give one label for all samples or one per sample. Received: "
                                  f"{len(labels)} labels for num_samples={num_samples}")
             labels = np.broadcast_to(labels, (int(num_samples),))
-        return np.asarray(self._sample(int(num_samples), int(seed), labels), dtype=np.float32)
+        truncation = float(truncation)
+        if not 0.0 <= truncation <= 1.0:  # NaN too
+            raise ValueError(f"{priors.TRUNCATION_MESSAGE}. Received: truncation={truncation}")
+        if truncation != priors.NO_TRUNCATION and not self.truncates:
+            raise ValueError(
+                f"{self.location} cannot truncate: its sample signature has no {TRUNCATION_INPUT}"
+                f" input (an export from before truncation, or an array). Received: "
+                f"truncation={truncation}")
+        return np.asarray(self._sample(int(num_samples), int(seed), labels, truncation),
+                          dtype=np.float32)
 
-    def _sample(self, num_samples, seed, labels):
+    def _sample(self, num_samples, seed, labels, truncation):
         raise NotImplementedError
 
     def close(self):
@@ -178,10 +194,10 @@ class CheckpointSource(SampleSource):
         self.step = int(self.gan.step.numpy())
         self.location = {"type": "checkpoint", "workdir": os.fspath(workdir)}
 
-    def _sample(self, num_samples, seed, labels):
+    def _sample(self, num_samples, seed, labels, truncation):
         outputs = export.sample_from_seed(
             self.gan.sampling_generator, num_samples, seed, prior=self.config.prior,
-            value_range=self.value_range, labels=labels)
+            value_range=self.value_range, labels=labels, truncation=truncation)
         return outputs["samples"].numpy()
 
 
@@ -240,15 +256,18 @@ class SavedModelSource(SampleSource):
         self.kind = _kind(self.data_shape)
         self.step = metadata.get("step")
         self.conditional = LABELS_INPUT in self._signature.structured_input_signature[1]
+        self.truncates = TRUNCATION_INPUT in self._signature.structured_input_signature[1]
         self.class_names = (tuple(metadata["class_names"]) if metadata.get("class_names")
                             else None)
         self.location = {"type": "saved_model", "path": self.path}
 
-    def _sample(self, num_samples, seed, labels):
+    def _sample(self, num_samples, seed, labels, truncation):
         inputs = {"num_samples": tf.constant(num_samples, tf.int32),
                   "seed": tf.constant(seed, tf.int64)}
         if labels is not None:
             inputs[LABELS_INPUT] = tf.constant(labels, tf.int32)
+        if self.truncates:  # tf.saved_model.load's signatures take every input
+            inputs[TRUNCATION_INPUT] = tf.constant(truncation, tf.float32)
         return self._signature(**inputs)["samples"].numpy()
 
 
@@ -302,6 +321,7 @@ class ServerSource(SampleSource):
         self.data_shape = tuple(int(dim.size) for dim in dims[1:])
         self.kind = _kind(self.data_shape)
         self.conditional = LABELS_INPUT in signature.inputs
+        self.truncates = TRUNCATION_INPUT in signature.inputs
         self.class_names = DATA_CLASS_NAMES.get(self.dataset) if self.conditional else None
         self.location = {"type": "server", "url": url, "model_name": model_name,
                          "version": version}
@@ -321,24 +341,28 @@ class ServerSource(SampleSource):
         return self.client.predict(self.model_name, inputs, signature_name=signature_name,
                                    version=self.version)
 
-    def _sample(self, num_samples, seed, labels):
+    def _seeded(self, num_samples, seed, labels, truncation):
+        """The `sample` inputs; REST requests must name every input, `truncation` too."""
+        inputs = _with_labels({"num_samples": num_samples, "seed": seed}, labels)
+        return {**inputs, TRUNCATION_INPUT: np.float32(truncation)} if self.truncates else inputs
+
+    def _sample(self, num_samples, seed, labels, truncation):
         limit = self.max_samples_per_request
         if not limit or num_samples <= limit:
             try:
-                return self._predict(_with_labels({"num_samples": num_samples, "seed": seed},
-                                                  labels), SAMPLE_SIGNATURE)["samples"]
+                return self._predict(self._seeded(num_samples, seed, labels, truncation),
+                                     SAMPLE_SIGNATURE)["samples"]
             except ServingError as error:
                 limit = server_sample_limit(error)
                 if limit is None or num_samples <= limit:
                     raise
             self.max_samples_per_request = limit
-        return self._sample_in_requests(num_samples, seed, labels, limit)
+        return self._sample_in_requests(num_samples, seed, labels, limit, truncation)
 
-    def _sample_in_requests(self, num_samples, seed, labels, limit):
-        first = self._predict(_with_labels({"num_samples": limit, "seed": seed},
-                                           None if labels is None else labels[:limit]),
-                              SAMPLE_SIGNATURE)
-        z = _matching_prior_z(first["z"], num_samples, seed, self.model_name)
+    def _sample_in_requests(self, num_samples, seed, labels, limit, truncation):
+        first = self._predict(self._seeded(limit, seed, None if labels is None else labels[:limit],
+                                           truncation), SAMPLE_SIGNATURE)
+        z = _matching_prior_z(first["z"], num_samples, seed, self.model_name, truncation)
         parts = [first["samples"]]
         self._progress(limit, num_samples)
         for start in range(limit, num_samples, limit):
@@ -381,8 +405,9 @@ def server_sample_limit(error):
     return int(match.group(1)) if match and int(match.group(1)) > 0 else None
 
 
-def _matching_prior_z(first_z, num_samples, seed, model_name):
-    """`z` of all `num_samples` rows, from the prior whose first rows the server returned.
+def _matching_prior_z(first_z, num_samples, seed, model_name, truncation):
+    """`z` of all `num_samples` rows, from the (truncated) prior whose first rows the server
+    returned.
 
     Raises:
         ValueError: neither tfgan prior gives the server's `z` (not a tfgan export).
@@ -390,7 +415,7 @@ def _matching_prior_z(first_z, num_samples, seed, model_name):
     first_z = np.asarray(first_z, dtype=np.float32)
     z_dim = first_z.shape[-1]
     for prior in priors.PRIORS:
-        z = priors.stateless_prior(num_samples, z_dim, prior, seed).numpy()
+        z = priors.stateless_prior(num_samples, z_dim, prior, seed, truncation).numpy()
         if np.allclose(z[:len(first_z)], first_z, rtol=0.0, atol=1e-6):
             return z
     raise ValueError(
@@ -447,6 +472,7 @@ class ArraySource(SampleSource):
         self._samples = samples.astype(np.float32, copy=False)
         self.num_available = len(samples)
         self.location = {"type": "array", "path": path}
+        self.truncates = False
 
     @staticmethod
     def _load(path):
@@ -467,8 +493,8 @@ class ArraySource(SampleSource):
                 f"Received: dtype={samples.dtype}")
         return samples
 
-    def _sample(self, num_samples, seed, labels):
-        del seed, labels  # the samples were drawn by whoever saved them
+    def _sample(self, num_samples, seed, labels, truncation):
+        del seed, labels, truncation  # the samples were drawn by whoever saved them
         if num_samples > self.num_available:
             raise ValueError(
                 f"{self.location['path']} holds only {self.num_available} samples. "
