@@ -1,5 +1,8 @@
 """tfgan.guided_sampling and the exports it guides: bounded Discriminator Rejection Sampling."""
 
+import json
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -62,11 +65,13 @@ class PreferOne(keras.Model):
 def line_exports(tmp_path_factory):
     generator, discriminator = LineGenerator(), PreferOne()
     base = str(tmp_path_factory.mktemp("guided"))
+    metadata = {"dataset": "gaussian_1d"}
     guided = export.export_generator(generator, export_base=base, model_name="guided",
-                                     prior="normal", value_range=None,
+                                     prior="normal", value_range=None, metadata=metadata,
                                      discriminator=discriminator, rejection_candidates=8)
     plain = export.export_generator(generator, export_base=base, model_name="plain",
-                                    prior="normal", value_range=None, discriminator=discriminator)
+                                    prior="normal", value_range=None, metadata=metadata,
+                                    discriminator=discriminator)
     return guided, tf.saved_model.load(guided), tf.saved_model.load(plain)
 
 
@@ -182,3 +187,87 @@ def test_conditional_exports_are_guided_under_their_labels(tmp_path):
     labels = tf.fill([30], 2)
     assert (judge(samples=on, labels=labels)["logits"].numpy().mean()
             > judge(samples=off, labels=labels)["logits"].numpy().mean())
+
+
+@pytest.fixture(scope="module")
+def guided_server(line_exports):
+    from tfgan.serving import BackgroundServer, ServerOptions, single_model_config
+
+    path = line_exports[0]
+    options = ServerOptions(single_model_config("guided", os.path.dirname(path)), grpc_port=0,
+                            rest_port=0, file_system_poll_wait_seconds=-1)
+    with BackgroundServer(options) as server:
+        yield server
+
+
+def test_the_export_and_the_server_give_the_same_guided_samples(line_exports, guided_server):
+    from tfgan.sample_sources import SavedModelSource, ServerSource
+
+    path, guided, plain = line_exports
+    saved = SavedModelSource(path)
+    with ServerSource(guided_server.rest_url, "guided", dataset="gaussian_1d") as served:
+        assert saved.guided and served.guided
+        for rejection in (None, 0.0, 2.0):
+            np.testing.assert_array_equal(served.sample(30, 4, rejection=rejection),
+                                          saved.sample(30, 4, rejection=rejection))
+    np.testing.assert_array_equal(saved.sample(30, 4),
+                                  sample(guided, 30, 4, 1.0)["samples"].numpy())
+    np.testing.assert_array_equal(saved.sample(30, 4, rejection=0.0),
+                                  SavedModelSource(os.path.dirname(
+                                      os.path.dirname(path)) + "/plain").sample(30, 4))
+    with pytest.raises(ValueError, match="has no discriminator-guided sampling"):
+        SavedModelSource(os.path.dirname(os.path.dirname(path)) + "/plain").sample(
+            3, 1, rejection=1.0)
+
+
+def test_rest_refuses_a_bad_strength_with_400(guided_server):
+    from serving_fixtures import http
+
+    body = json.dumps({"signature_name": "sample", "inputs": {
+        "num_samples": 2, "seed": 1, "truncation": 1.0, "rejection": -1.0}})
+    status, _, text = http("POST", f"{guided_server.rest_url}/v1/models/guided:predict", body)
+    assert status == 400 and "rejection must be a finite" in json.loads(text)["error"]
+
+
+def test_a_guided_model_is_not_split_into_requests(line_exports):
+    from tfgan.sample_sources import ServerSource
+    from tfgan.serving import BackgroundServer, ServerOptions, single_model_config
+
+    options = ServerOptions(single_model_config("guided", os.path.dirname(line_exports[0])),
+                            grpc_port=0, rest_port=0, file_system_poll_wait_seconds=-1,
+                            max_samples_per_request=8)
+    with BackgroundServer(options) as server, ServerSource(
+            server.rest_url, "guided", dataset="gaussian_1d") as source:
+        with pytest.raises(ValueError, match="cannot be split into requests; ask for at most 8"):
+            source.sample(20, 1)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--rejection=-1"], "error: --rejection=-1.0: the strength must be a finite number >= 0"),
+    (["--rejection=nan"], "error: --rejection=nan: the strength must be a finite number >= 0"),
+])
+def test_tfgan_sample_refuses_a_bad_strength_in_one_line(line_exports, capsys, args, message):
+    from tfgan.cli import sample as sample_tool
+
+    with pytest.raises(SystemExit) as caught:
+        sample_tool.run(["tfgan-sample", f"--saved_model={line_exports[0]}", *args])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(message)
+
+
+def test_tfgan_sample_draws_guided_samples_and_refuses_rejection_elsewhere(line_exports,
+                                                                           guided_server,
+                                                                           tmp_path, capsys):
+    from tfgan.cli import sample as sample_tool
+
+    plain = os.path.join(os.path.dirname(os.path.dirname(line_exports[0])), "plain")
+    for args, code in (([f"--saved_model={line_exports[0]}", "--rejection=2"], 0),
+                       ([f"--server={guided_server.rest_url}", "--model_name=guided"], 0),
+                       ([f"--saved_model={plain}", "--rejection=1"], 2)):
+        with pytest.raises(SystemExit) as caught:
+            sample_tool.run(["tfgan-sample", *args, "--num_samples=4",
+                             f"--out={tmp_path / 'points.png'}"])
+        assert (caught.value.code or 0) == code, capsys.readouterr().err
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "has no discriminator-guided sampling" in err

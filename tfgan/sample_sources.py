@@ -21,7 +21,10 @@ whichever is asked; a fourth source holds samples another program already drew:
 `sample(num_samples, seed)` returns float32 numpy arrays: images in [0, 1] `[n, H, W, C]`,
 points `[n, d]` in data units; `sample(..., truncation=psi)` draws from the truncated prior
 (`tfgan.priors.truncate`) as the `sample` signature's `truncation` input does, where the
-source can (a checkpoint, or an export or server whose `sample` signature takes it). A class-conditional generator (`conditional` is True) is asked
+source can (a checkpoint, or an export or server whose `sample` signature takes it). An export
+made with discriminator-guided sampling (`guided`: its signature takes `rejection`) is asked
+with `sample(..., rejection=r)`, the strength `tfgan.guided_sampling` describes (`None`: the
+signature's default, 1). A class-conditional generator (`conditional` is True) is asked
 for `labels` too, one per sample or one for all, exactly as its `sample` signature takes them;
 `class_names` names its classes when the source knows them (a checkpoint's `dataset.json`, an
 export's metadata; a server's model only through its data set's own classes). Each source also says what it learned: `dataset` (a
@@ -43,7 +46,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import error_codes_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2
 
-from tfgan import export, priors, training
+from tfgan import export, guided_sampling, priors, training
 from tfgan.data import DATASETS, TOYS
 from tfgan.data.mnist import CLASS_NAMES as MNIST_CLASS_NAMES
 from tfgan.data.mnist import MNIST_SHAPE
@@ -55,6 +58,7 @@ from tfgan.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
 SAMPLE_SIGNATURE = "sample"
 LABELS_INPUT = export.LABELS_INPUT
 TRUNCATION_INPUT = export.TRUNCATION_INPUT
+REJECTION_INPUT = guided_sampling.REJECTION_INPUT
 # The classes of the labelled data sets whose classes do not depend on options.
 DATA_CLASS_NAMES = {"mnist": MNIST_CLASS_NAMES,
                     **{name: tuple(str(k) for k in range(TOYS[name].num_classes))
@@ -102,8 +106,10 @@ class SampleSource:
     conditional = False
     class_names = None
     truncates = True
+    guided = False
 
-    def sample(self, num_samples, seed, labels=None, truncation=priors.NO_TRUNCATION):
+    def sample(self, num_samples, seed, labels=None, truncation=priors.NO_TRUNCATION,
+               rejection=None):
         """Draws `num_samples` samples from `z = tfgan.priors.stateless_prior(..., seed)`.
 
         Args:
@@ -113,6 +119,8 @@ class SampleSource:
                 for a conditional source; `None` otherwise. Defaults to `None`.
             truncation: float in [0, 1], the truncation psi (`tfgan.priors.truncate`).
                 Defaults to `1.0` (off).
+            rejection: float >= 0, the guided-sampling strength of a `guided` source (0: off,
+                1: DRS), or `None` for the signature's default (1). Defaults to `None`.
 
         Returns:
             float32 numpy array `[num_samples, *data_shape]`: images in [0, 1], points in data
@@ -122,7 +130,8 @@ class SampleSource:
             ValueError: `num_samples` < 1, or (`ArraySource`) more than the array holds;
                 labels missing for a conditional source, given to another, or neither one
                 nor `num_samples` of them; `truncation` outside [0, 1], or other than 1 for
-                a source that cannot truncate.
+                a source that cannot truncate; `rejection` negative, or other than 0 for a
+                source that is not `guided`.
             tf.errors.InvalidArgumentError, tfgan.serving.ServingError: a label outside the
                 classes, refused by the signature (or the server).
             tfgan.serving.ServingError: (`ServerSource`) as the server answers.
@@ -150,10 +159,23 @@ class SampleSource:
                 f"{self.location} cannot truncate: its sample signature has no {TRUNCATION_INPUT}"
                 f" input (an export from before truncation, or an array). Received: "
                 f"truncation={truncation}")
-        return np.asarray(self._sample(int(num_samples), int(seed), labels, truncation),
+        if rejection is not None and not 0.0 <= float(rejection) < float("inf"):
+            raise ValueError(f"{guided_sampling.STRENGTH_MESSAGE}. Received: "
+                             f"rejection={rejection}")
+        if rejection not in (None, 0) and not self.guided:
+            raise ValueError(
+                f"{self.location} has no discriminator-guided sampling (its sample signature "
+                f"has no {REJECTION_INPUT} input). Received: rejection={rejection}")
+        inputs = {TRUNCATION_INPUT: np.float32(truncation)} if self.truncates else {}
+        if self.guided:  # REST and tf.saved_model.load's signatures want every input named
+            inputs[REJECTION_INPUT] = np.float32(
+                guided_sampling.DEFAULT_STRENGTH if rejection is None else rejection)
+        return np.asarray(self._sample(int(num_samples), int(seed), labels, truncation, inputs),
                           dtype=np.float32)
 
-    def _sample(self, num_samples, seed, labels, truncation):
+    def _sample(self, num_samples, seed, labels, truncation, inputs):
+        """`inputs`: the sampling inputs besides `num_samples`, `seed` and `labels` that the
+        source's signature takes (`truncation`, `rejection`), as it takes them."""
         raise NotImplementedError
 
     def close(self):
@@ -194,7 +216,7 @@ class CheckpointSource(SampleSource):
         self.step = int(self.gan.step.numpy())
         self.location = {"type": "checkpoint", "workdir": os.fspath(workdir)}
 
-    def _sample(self, num_samples, seed, labels, truncation):
+    def _sample(self, num_samples, seed, labels, truncation, inputs):
         outputs = export.sample_from_seed(
             self.gan.sampling_generator, num_samples, seed, prior=self.config.prior,
             value_range=self.value_range, labels=labels, truncation=truncation)
@@ -257,18 +279,16 @@ class SavedModelSource(SampleSource):
         self.step = metadata.get("step")
         self.conditional = LABELS_INPUT in self._signature.structured_input_signature[1]
         self.truncates = TRUNCATION_INPUT in self._signature.structured_input_signature[1]
+        self.guided = REJECTION_INPUT in self._signature.structured_input_signature[1]
         self.class_names = (tuple(metadata["class_names"]) if metadata.get("class_names")
                             else None)
         self.location = {"type": "saved_model", "path": self.path}
 
-    def _sample(self, num_samples, seed, labels, truncation):
-        inputs = {"num_samples": tf.constant(num_samples, tf.int32),
-                  "seed": tf.constant(seed, tf.int64)}
-        if labels is not None:
-            inputs[LABELS_INPUT] = tf.constant(labels, tf.int32)
-        if self.truncates:  # tf.saved_model.load's signatures take every input
-            inputs[TRUNCATION_INPUT] = tf.constant(truncation, tf.float32)
-        return self._signature(**inputs)["samples"].numpy()
+    def _sample(self, num_samples, seed, labels, truncation, inputs):
+        inputs = {**_with_labels({"num_samples": num_samples, "seed": seed}, labels), **inputs}
+        specs = self._signature.structured_input_signature[1]
+        return self._signature(**{name: tf.constant(value, specs[name].dtype)
+                                  for name, value in inputs.items()})["samples"].numpy()
 
 
 class ServerSource(SampleSource):
@@ -322,6 +342,7 @@ class ServerSource(SampleSource):
         self.kind = _kind(self.data_shape)
         self.conditional = LABELS_INPUT in signature.inputs
         self.truncates = TRUNCATION_INPUT in signature.inputs
+        self.guided = REJECTION_INPUT in signature.inputs
         self.class_names = DATA_CLASS_NAMES.get(self.dataset) if self.conditional else None
         self.location = {"type": "server", "url": url, "model_name": model_name,
                          "version": version}
@@ -341,27 +362,30 @@ class ServerSource(SampleSource):
         return self.client.predict(self.model_name, inputs, signature_name=signature_name,
                                    version=self.version)
 
-    def _seeded(self, num_samples, seed, labels, truncation):
-        """The `sample` inputs; REST requests must name every input, `truncation` too."""
-        inputs = _with_labels({"num_samples": num_samples, "seed": seed}, labels)
-        return {**inputs, TRUNCATION_INPUT: np.float32(truncation)} if self.truncates else inputs
-
-    def _sample(self, num_samples, seed, labels, truncation):
+    def _sample(self, num_samples, seed, labels, truncation, inputs):
         limit = self.max_samples_per_request
         if not limit or num_samples <= limit:
             try:
-                return self._predict(self._seeded(num_samples, seed, labels, truncation),
-                                     SAMPLE_SIGNATURE)["samples"]
+                return self._predict(
+                    {**_with_labels({"num_samples": num_samples, "seed": seed}, labels),
+                     **inputs}, SAMPLE_SIGNATURE)["samples"]
             except ServingError as error:
                 limit = server_sample_limit(error)
                 if limit is None or num_samples <= limit:
                     raise
             self.max_samples_per_request = limit
-        return self._sample_in_requests(num_samples, seed, labels, limit, truncation)
+        if self.guided:
+            raise ValueError(
+                f"model {self.model_name!r} guides its sampling by the discriminator, which "
+                "only its sample signature does, so the samples cannot be split into "
+                f"requests; ask for at most {limit}. Received: num_samples={num_samples}")
+        return self._sample_in_requests(num_samples, seed, labels, limit, truncation, inputs)
 
-    def _sample_in_requests(self, num_samples, seed, labels, limit, truncation):
-        first = self._predict(self._seeded(limit, seed, None if labels is None else labels[:limit],
-                                           truncation), SAMPLE_SIGNATURE)
+    def _sample_in_requests(self, num_samples, seed, labels, limit, truncation, inputs):
+        first = self._predict(
+            {**_with_labels({"num_samples": limit, "seed": seed},
+                            None if labels is None else labels[:limit]), **inputs},
+            SAMPLE_SIGNATURE)
         z = _matching_prior_z(first["z"], num_samples, seed, self.model_name, truncation)
         parts = [first["samples"]]
         self._progress(limit, num_samples)
@@ -493,8 +517,8 @@ class ArraySource(SampleSource):
                 f"Received: dtype={samples.dtype}")
         return samples
 
-    def _sample(self, num_samples, seed, labels, truncation):
-        del seed, labels, truncation  # the samples were drawn by whoever saved them
+    def _sample(self, num_samples, seed, labels, truncation, inputs):
+        del seed, labels, truncation, inputs  # the samples were drawn by whoever saved them
         if num_samples > self.num_available:
             raise ValueError(
                 f"{self.location['path']} holds only {self.num_available} samples. "
