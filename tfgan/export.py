@@ -31,6 +31,14 @@ session loader apply to a gRPC request that leaves it out; REST requests must na
 (the stock server's JSON reader), and `tf.saved_model.load(...).signatures` apply no defaults,
 so those callers pass it (1.0 for untruncated samples).
 
+An export made with `rejection_candidates=K` (and a discriminator) guides `sample`,
+`sample_seeds` and `sample_png` by the discriminator: each sample is one of K candidates drawn
+from its seed, kept by Discriminator Rejection Sampling (`tfgan.guided_sampling`), at K
+generator and K discriminator passes per sample. Those signatures then also take `rejection`
+float32 (a scalar; `[batch]` or `[1]` in `sample_seeds`), the strength r >= 0 with default 1
+(DRS's rule; 0 gives the unguided samples), and the metadata records `rejection` (K and the
+burn-in's D_M).
+
 A class-conditional generator (`num_classes > 0`) is exported with a `labels` int32 input
 beside each of the above: `[batch]` in `serving_default`, `sample_seeds` and `discriminate`
 (one label per row), `[num_samples]` or `[1]` (one label for all) in `sample` and
