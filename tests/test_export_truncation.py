@@ -127,7 +127,8 @@ def test_conditional_exports_take_labels_and_truncation(tmp_path):
     outputs = loaded.signatures["sample"](
         num_samples=tf.constant(3), seed=tf.constant(2, tf.int64),
         labels=tf.constant([0, 1, 2]), truncation=tf.constant(0.5))
-    np.testing.assert_array_equal(outputs["z"], priors.stateless_prior(3, Z_DIM, "uniform", 2) * 0.5)
+    np.testing.assert_array_equal(outputs["z"],
+                                  priors.stateless_prior(3, Z_DIM, "uniform", 2) * 0.5)
     in_memory = export.sample_from_seed(generator, 3, 2, prior="uniform", value_range=(0, 1),
                                         labels=[0, 1, 2], truncation=0.5)
     np.testing.assert_allclose(outputs["samples"], in_memory["samples"], atol=1e-6)
