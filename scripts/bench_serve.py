@@ -103,14 +103,15 @@ def in_process_rate(function, size, seconds, threads):
     import tensorflow as tf
 
     seeds = tf.range(size, dtype=tf.int64)
+    truncation = tf.ones([size])  # every input: tf.saved_model.load's signatures apply no defaults
     for _ in range(20):
-        function(seeds=seeds)
+        function(seeds=seeds, truncation=truncation)
     deadline = time.perf_counter() + seconds
 
     def caller():
         calls = 0
         while time.perf_counter() < deadline:
-            function(seeds=seeds)["samples"].numpy()
+            function(seeds=seeds, truncation=truncation)["samples"].numpy()
             calls += 1
         return calls
 
@@ -118,6 +119,20 @@ def in_process_rate(function, size, seconds, threads):
     with concurrent.futures.ThreadPoolExecutor(threads) as pool:
         calls = sum(pool.map(lambda _: caller(), range(threads)))
     return calls * size / (time.perf_counter() - start)
+
+
+def rest_body(seeds, row_format):
+    """A REST body asking `sample_seeds` for `seeds`: REST requests name every input, so
+    `truncation` (1: off) too, in row format one object per seed."""
+    import numpy as np
+
+    from tfgan.serving import loadgen
+
+    if not row_format:
+        return loadgen.predict_body(SIGNATURE, {"seeds": seeds,
+                                                "truncation": np.ones(len(seeds), np.float32)})
+    instances = [{"seeds": int(seed), "truncation": 1.0} for seed in seeds]
+    return json.dumps({"signature_name": SIGNATURE, "instances": instances}).encode("utf-8")
 
 
 def in_process_rates(base_path):
@@ -225,8 +240,7 @@ def measure_rows(server, batching):
             seeds = np.arange(size, dtype=np.int64)
             for concurrency in (int(c) for c in FLAGS.concurrency):
                 if transport == "rest":
-                    body = loadgen.predict_body(SIGNATURE, {"seeds": seeds},
-                                                row_format=FLAGS.rest_format == "row")
+                    body = rest_body(seeds, row_format=FLAGS.rest_format == "row")
                     url = (f"http://127.0.0.1:{server.rest_port}/v1/models/{MODEL_NAME}"
                            ":predict")
                     row = wrk_row(url, body, concurrency, server.process.pid)
@@ -508,8 +522,7 @@ def request_rows(base_path, repos, repeats, workdir):
     for layout in ("columnar", "row"):
         bodies[layout] = os.path.join(workdir, f"request_{layout}.json")
         with open(bodies[layout], "wb") as f:
-            f.write(loadgen.predict_body(SIGNATURE, {"seeds": seeds},
-                                         row_format=layout == "row"))
+            f.write(rest_body(seeds, row_format=layout == "row"))
     request = loadgen.predict_request_bytes(MODEL_NAME, SIGNATURE, {"seeds": seeds})
     rows = []
     for name, repo in repos.items():

@@ -45,3 +45,39 @@ def test_export_of_a_directory_without_a_run_fails_with_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: ") and "no trained run" in result.stderr
     assert not os.path.exists(tmp_path / "export")
+
+
+def run_export(*args):
+    """`tfgan-export` in this process (TensorFlow is loaded already): its exit status."""
+    from tfgan.cli import export as export_tool
+
+    with pytest.raises(SystemExit) as caught:
+        export_tool.run(["tfgan-export", *args])
+    return caught.value.code
+
+
+def test_rejection_candidates_export_a_guided_model(workdir, tmp_path, capsys):
+    from tfgan import export
+
+    base = str(tmp_path / "export")
+    code = run_export(f"--workdir={workdir}", f"--export_dir={base}", "--model_name=ring",
+                      "--rejection_candidates=4")
+    assert code in (None, 0), capsys.readouterr().err[-2000:]
+    metadata = export.read_metadata(os.path.join(base, "ring", "1"))
+    assert metadata["rejection"]["candidates"] == 4
+    assert "rejection" in metadata["signatures"]["sample"]["inputs"]
+
+
+def test_rejection_candidates_without_a_discriminator_is_one_line(tmp_path, capsys):
+    packed = tmp_path / "packed"
+    training.train(TrainConfig(
+        workdir=str(packed), dataset="ring", z_dim=2, g_hidden_units=(8,), d_hidden_units=(8,),
+        output_activation="linear", steps=2, batch_size=16, pack=2, checkpoint_every=2,
+        log_every=2, sample_every=2, num_grid_samples=8))
+    capsys.readouterr()
+    assert run_export(f"--workdir={packed}", f"--export_dir={tmp_path / 'export'}",
+                      "--rejection_candidates=4") == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith(
+        "error: --rejection_candidates=4: this run's discriminator judges packs of 2 samples")
+    assert not os.path.exists(tmp_path / "export")

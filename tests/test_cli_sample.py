@@ -121,3 +121,41 @@ def test_labels_all_against_a_server_says_why_not(capsys):
     assert run_sample("--model_name=toy", "--labels=all") == 2
     assert capsys.readouterr().err.strip().startswith(
         "error: labels 'all' needs the model's classes")
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "-0.2", "nan"])
+def test_a_truncation_outside_zero_to_one_is_one_line_and_status_2(capsys, value):
+    assert run_sample("--model_name=toy", f"--truncation={value}") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"error: --truncation={float(value)}: psi must be in (0, 1]")
+
+
+@pytest.mark.parametrize("source", ["saved_model", "server"])
+def test_truncation_draws_the_exports_truncated_samples(conditional_run, tmp_path, capsys,
+                                                        source):
+    from tfgan.sample_sources import SavedModelSource
+    from trained_fixtures import serve
+
+    out = tmp_path / "grid.png"
+    args = ["--labels=7", "--num_samples=4", "--seed=3", "--truncation=0.5", f"--out={out}"]
+    if source == "server":
+        with serve(conditional_run) as running:
+            code = run_sample(f"--server={running.rest_url}",
+                              f"--model_name={conditional_run.config.model_name}", *args)
+    else:
+        code = run_sample(f"--saved_model={conditional_run.model_dir}", *args)
+    assert code in (None, 0)
+    assert capsys.readouterr().out.strip() == f"wrote 4 samples to {out}"
+    from tfgan import plots
+
+    expected = tmp_path / "expected.png"
+    plots.save_samples(SavedModelSource(conditional_run.model_dir).sample(
+        4, 3, [7], truncation=0.5), str(expected))
+    untruncated = tmp_path / "untruncated.png"
+    plots.save_samples(SavedModelSource(conditional_run.model_dir).sample(4, 3, [7]),
+                       str(untruncated))
+    with Image.open(out) as drawn, Image.open(expected) as same, \
+            Image.open(untruncated) as other:
+        assert np.array_equal(np.asarray(drawn), np.asarray(same))
+        assert not np.array_equal(np.asarray(drawn), np.asarray(other))

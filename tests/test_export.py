@@ -18,6 +18,7 @@ from tfgan.data import toys
 Z_DIM = 4
 IMAGE_SHAPE = (8, 8, 1)
 ALL_IMAGE_SIGNATURES = {"serving_default", "sample", "sample_seeds", "sample_png", "discriminate"}
+SAMPLING_SIGNATURES = ("sample", "sample_seeds", "sample_png")
 
 
 def int32(value):
@@ -52,6 +53,11 @@ def run_in_session_loader(path, name, inputs):
 
 
 def call_signature(loaded, name, inputs):
+    """Calls a loaded signature; `truncation` left out is its SignatureDef default 1.0, which the
+    servers and the v1 loader apply but `tf.saved_model.load`'s signatures do not."""
+    if name in SAMPLING_SIGNATURES and "truncation" not in inputs:
+        inputs = {**inputs, "truncation": np.float32(1.0) if "seed" in inputs
+                  else np.ones([1], np.float32)}
     outputs = loaded.signatures[name](**{k: tf.constant(v) for k, v in inputs.items()})
     return {key: value.numpy() for key, value in outputs.items()}
 
@@ -186,7 +192,10 @@ def test_metadata_records_the_export(image_export):
     assert signatures["sample"]["inputs"] == {
         "num_samples": {"dtype": "int32", "shape": []},
         "seed": {"dtype": "int64", "shape": []},
+        "truncation": {"dtype": "float32", "shape": []},
     }
+    assert signatures["sample_seeds"]["inputs"]["truncation"] == {"dtype": "float32",
+                                                                  "shape": [None]}
     png_outputs = signatures["sample_png"]["outputs"]
     assert png_outputs == {"png_bytes": {"dtype": "string", "shape": [None]}}
     assert signatures["serving_default"]["outputs"]["samples"]["shape"] == [None, 8, 8, 1]

@@ -23,7 +23,11 @@ CONSUMER = textwrap.dedent(
     path, z_path, out_path = sys.argv[1:]
     loaded = tf.saved_model.load(path)
     sampled = loaded.signatures["sample"](
-        num_samples=tf.constant(3, tf.int32), seed=tf.constant(11, tf.int64)
+        num_samples=tf.constant(3, tf.int32), seed=tf.constant(11, tf.int64),
+        truncation=tf.constant(1.0)
+    )
+    truncated = loaded.signatures["sample_seeds"](
+        seeds=tf.constant([11, 12], tf.int64), truncation=tf.constant([0.7, 0.7])
     )
     layer = keras.layers.TFSMLayer(path, call_endpoint="serving_default")
     from_z = layer(tf.constant(np.load(z_path)))
@@ -31,6 +35,8 @@ CONSUMER = textwrap.dedent(
         out_path,
         sample_samples=sampled["samples"].numpy(),
         sample_z=sampled["z"].numpy(),
+        truncated_samples=truncated["samples"].numpy(),
+        truncated_z=truncated["z"].numpy(),
         layer_samples=from_z["samples"].numpy(),
         tfgan_imported=any(name.split(".")[0] == "tfgan" for name in sys.modules),
     )
@@ -45,9 +51,9 @@ def test_export_runs_in_a_process_without_tfgan(tmp_path):
         value_range=(-1, 1), discriminator=TinyDiscriminator((8, 8, 1)),
     )
     loaded = tf.saved_model.load(path)
-    expected = loaded.signatures["sample"](
-        num_samples=tf.constant(3, tf.int32), seed=tf.constant(11, tf.int64)
-    )
+    expected = export.sample_from_seed(generator, 3, 11, prior="normal", value_range=(-1, 1))
+    truncated = export.sample_from_seed(generator, 1, 12, prior="normal", value_range=(-1, 1),
+                                        truncation=0.7)
     z = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
     np.save(tmp_path / "z.npy", z)
 
@@ -63,8 +69,13 @@ def test_export_runs_in_a_process_without_tfgan(tmp_path):
 
     outputs = np.load(tmp_path / "out.npz")
     assert not outputs["tfgan_imported"]
-    np.testing.assert_array_equal(outputs["sample_samples"], expected["samples"].numpy())
+    np.testing.assert_allclose(outputs["sample_samples"], expected["samples"].numpy(), atol=1e-6)
     np.testing.assert_array_equal(outputs["sample_z"], expected["z"].numpy())
+    # Seed 12's row with psi 0.7 is the truncated prior's z, as tfgan draws it.
+    np.testing.assert_array_equal(outputs["truncated_z"][1], truncated["z"].numpy()[0])
+    np.testing.assert_allclose(outputs["truncated_samples"][1], truncated["samples"].numpy()[0],
+                               atol=1e-6)
+    assert np.abs(outputs["truncated_z"]).max() < 1.04  # t = Phi^-1(0.85) = 1.036
     np.testing.assert_allclose(outputs["layer_samples"], (generator(z).numpy() + 1) / 2, atol=1e-6)
 
 
@@ -83,10 +94,11 @@ CONDITIONAL_CONSUMER = textwrap.dedent(
     labels = tf.range(len(class_names), dtype=tf.int32)
     sampled = loaded.signatures["sample"](
         num_samples=tf.constant(len(class_names), tf.int32), seed=tf.constant(11, tf.int64),
-        labels=labels)
+        labels=labels, truncation=tf.constant(1.0))
     try:
         loaded.signatures["sample"](num_samples=tf.constant(1), seed=tf.constant(1, tf.int64),
-                                    labels=tf.constant([len(class_names)]))
+                                    labels=tf.constant([len(class_names)]),
+                                    truncation=tf.constant(1.0))
         refused = False
     except tf.errors.InvalidArgumentError:
         refused = True

@@ -43,6 +43,30 @@ def test_the_three_sources_give_the_same_samples(sources):
         assert samples["checkpoint"].min() < 0.5 < samples["checkpoint"].max()
 
 
+def test_the_three_sources_give_the_same_truncated_samples(sources):
+    by_source, _ = sources
+    samples = {name: source.sample(40, 11, truncation=0.5) for name, source in by_source.items()}
+    # The export and the server run the same graph; the checkpoint draws the same z eagerly.
+    np.testing.assert_array_equal(samples["server"], samples["saved_model"])
+    np.testing.assert_allclose(samples["saved_model"], samples["checkpoint"], atol=1e-6)
+    assert not np.allclose(samples["checkpoint"], by_source["checkpoint"].sample(40, 11))
+    assert samples["checkpoint"].std(axis=0).mean() < by_source["checkpoint"].sample(
+        40, 11).std(axis=0).mean()
+
+
+@pytest.mark.parametrize("psi", [-0.1, 1.01, float("nan")])
+def test_a_truncation_outside_zero_to_one_is_refused(sources, psi):
+    with pytest.raises(ValueError, match=r"truncation must be in \[0, 1\]"):
+        sources[0]["server"].sample(2, 0, truncation=psi)
+
+
+def test_an_array_cannot_be_truncated(tmp_path):
+    source = ArraySource(_save(tmp_path, np.zeros((4, 2), np.float32)), "ring")
+    assert source.sample(2, 0, truncation=1.0).shape == (2, 2)
+    with pytest.raises(ValueError, match="cannot truncate"):
+        source.sample(2, 0, truncation=0.5)
+
+
 def test_a_seed_fixes_the_samples(sources):
     by_source, _ = sources
     checkpoint = by_source["checkpoint"]
@@ -135,6 +159,10 @@ def test_a_request_size_set_by_the_client_splits_the_same_way(tmp_path_factory):
                                             max_samples_per_request=40) as source:
         np.testing.assert_allclose(source.sample(100, 3),
                                    CheckpointSource(run.workdir).sample(100, 3), atol=1e-6)
+        # Truncated too: the rows past the first request get the truncated prior's z.
+        np.testing.assert_allclose(source.sample(100, 3, truncation=0.6),
+                                   CheckpointSource(run.workdir).sample(100, 3, truncation=0.6),
+                                   atol=1e-6)
 
 
 @pytest.mark.parametrize("code, message, limit", [
@@ -270,7 +298,8 @@ def test_a_server_refuses_a_label_outside_the_classes_as_invalid_argument(condit
 def test_rest_answers_a_bad_label_with_400_in_tf_servings_error_shape(conditional_sources):
     _, server = conditional_sources
     body = json.dumps({"signature_name": "sample",
-                       "inputs": {"num_samples": 2, "seed": 1, "labels": [3, 10]}})
+                       "inputs": {"num_samples": 2, "seed": 1, "labels": [3, 10],
+                                  "truncation": 1.0}})
     status, content_type, text = http(
         "POST", f"{server.rest_url}/v1/models/digits_conditional:predict", body)
     assert (status, content_type) == (400, "application/json")
@@ -278,10 +307,35 @@ def test_rest_answers_a_bad_label_with_400_in_tf_servings_error_shape(conditiona
     assert "labels must be class indices in [0, 10)" in json.loads(text)["error"]
 
 
+@pytest.mark.parametrize("truncation", [1.5, -1.0])
+def test_rest_answers_a_bad_truncation_with_400_invalid_argument(conditional_sources,
+                                                                truncation):
+    _, server = conditional_sources
+    body = json.dumps({"signature_name": "sample",
+                       "inputs": {"num_samples": 2, "seed": 1, "labels": [3],
+                                  "truncation": truncation}})
+    status, _, text = http(
+        "POST", f"{server.rest_url}/v1/models/digits_conditional:predict", body)
+    assert status == 400
+    assert "truncation must be in [0, 1]" in json.loads(text)["error"]
+
+
+def test_rest_needs_truncation_named_in_the_request(conditional_sources):
+    # The stock server's JSON reader wants every input of the signature, defaults or not.
+    _, server = conditional_sources
+    body = json.dumps({"signature_name": "sample",
+                       "inputs": {"num_samples": 2, "seed": 1, "labels": [3]}})
+    status, _, text = http(
+        "POST", f"{server.rest_url}/v1/models/digits_conditional:predict", body)
+    assert status == 400
+    assert json.loads(text)["error"] == "Missing named input: truncation in 'inputs' object."
+
+
 def test_rest_rows_with_labels_give_each_label_its_sample(conditional_sources):
     by_source, server = conditional_sources
     body = json.dumps({"signature_name": "sample_seeds",
-                       "instances": [{"seeds": 4, "labels": k} for k in range(10)]})
+                       "instances": [{"seeds": 4, "labels": k, "truncation": 1.0}
+                                     for k in range(10)]})
     status, _, text = http(
         "POST", f"{server.rest_url}/v1/models/digits_conditional:predict", body)
     assert status == 200

@@ -112,7 +112,8 @@ def test_packing_learns_the_gaussian_and_exports_without_a_discriminator(tmp_pat
     expected = export.sample_from_seed(gan.sampling_generator, 16, 7, prior=config.prior,
                                        value_range=None)["samples"]
     samples = loaded.signatures["sample"](num_samples=tf.constant(16, tf.int32),
-                                          seed=tf.constant(7, tf.int64))["samples"]
+                                          seed=tf.constant(7, tf.int64),
+                                          truncation=tf.constant(1.0))["samples"]
     np.testing.assert_allclose(samples, expected, rtol=1e-6)
 
 
@@ -132,7 +133,8 @@ def test_several_adversaries_learn_the_gaussian_export_and_serve(tmp_path):
                             grpc_port=None, rest_port=0, file_system_poll_wait_seconds=-1)
     with BackgroundServer(options) as server:
         status, _, text = http("POST", server.rest_url + "/v1/models/toy:predict", json.dumps(
-            {"signature_name": "sample", "inputs": {"num_samples": 64, "seed": 7}}))
+            {"signature_name": "sample",
+             "inputs": {"num_samples": 64, "seed": 7, "truncation": 1.0}}))
     assert status == 200, text
     np.testing.assert_allclose(json.loads(text)["outputs"]["samples"], expected, rtol=1e-6)
 

@@ -5,10 +5,12 @@ A published version lives at `<export_base>/<model_name>/<version>/` (`saved_mod
 layout `tensorflow_model_server` polls. It is built only with `keras.export.ExportArchive` and has these signatures:
 
 - `serving_default`: `z` float32 `[batch, z_dim]` -> `samples`. Batchable.
-- `sample`: `num_samples` int32 scalar, `seed` int64 scalar -> `samples`, `z`.
-- `sample_seeds`: `seeds` int64 `[batch]` -> `samples`, `z`, one row per seed. Batchable.
-- `sample_png` (images only): `num_samples`, `seed` -> `png_bytes` string `[batch]`, one PNG
-  per sample.
+- `sample`: `num_samples` int32 scalar, `seed` int64 scalar, `truncation` float32 scalar ->
+  `samples`, `z`.
+- `sample_seeds`: `seeds` int64 `[batch]`, `truncation` float32 `[batch]` or `[1]` (one for
+  all) -> `samples`, `z`, one row per seed. Batchable.
+- `sample_png` (images only): `num_samples`, `seed`, `truncation` -> `png_bytes` string
+  `[batch]`, one PNG per sample.
 - `discriminate` (with a discriminator): `samples` float32 `[batch, *data_shape]` in the
   exported range -> `probability_real`, `logits` float32 `[batch]`. Batchable.
 - `real_samples` (with `real_data`, the toys): `num_samples`, `seed` -> `samples` drawn in the
@@ -16,10 +18,26 @@ layout `tensorflow_model_server` polls. It is built only with `keras.export.Expo
 
 `samples` are float32 `[batch, *data_shape]`: images in [0, 1] whatever the generator's own
 range, points in data units. `z` in `sample` is `tfgan.priors.stateless_prior(num_samples, ...,
-seed)` and in `sample_seeds` row i is `tfgan.priors.stateless_prior_per_seed` of `seeds[i]`,
-so training code, an export and a server give the same samples for the same seed (within one
-TensorFlow version: the metadata records it); `sample_from_seed` is the `sample` signature's
-computation for a generator in memory.
+seed, truncation)` and in `sample_seeds` row i is `tfgan.priors.stateless_prior_per_seed` of
+`seeds[i]`, so training code, an export and a server give the same samples for the same seed
+(within one TensorFlow version: the metadata records it); `sample_from_seed` is the `sample`
+signature's computation for a generator in memory.
+
+`truncation` is the truncation trick's psi in [0, 1] (`tfgan.priors.truncate`): `z` comes from
+the prior truncated to its central psi of probability mass per component; 1 is off and gives
+exactly the untruncated samples, and a value outside [0, 1] (or NaN) fails the signature
+itself with INVALID_ARGUMENT. Its SignatureDef default is 1, which the stock server and the v1
+session loader apply to a gRPC request that leaves it out; REST requests must name every input
+(the stock server's JSON reader), and `tf.saved_model.load(...).signatures` apply no defaults,
+so those callers pass it (1.0 for untruncated samples).
+
+An export made with `rejection_candidates=K` (and a discriminator) guides `sample`,
+`sample_seeds` and `sample_png` by the discriminator: each sample is one of K candidates drawn
+from its seed, kept by Discriminator Rejection Sampling (`tfgan.guided_sampling`), at K
+generator and K discriminator passes per sample. Those signatures then also take `rejection`
+float32 (a scalar; `[batch]` or `[1]` in `sample_seeds`), the strength r >= 0 with default 1
+(DRS's rule; 0 gives the unguided samples), and the metadata records `rejection` (K and the
+burn-in's D_M).
 
 A class-conditional generator (`num_classes > 0`) is exported with a `labels` int32 input
 beside each of the above: `[batch]` in `serving_default`, `sample_seeds` and `discriminate`
@@ -38,6 +56,7 @@ image, and a scatter plot of a batch is a figure, not one PNG per sample.
 """
 
 import datetime
+import inspect
 import json
 import os
 import re
@@ -49,7 +68,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 import tfgan
-from tfgan import priors
+from tfgan import guided_sampling, priors
 
 VALUE_RANGES = ((0.0, 1.0), (-1.0, 1.0))
 METADATA_PATH = os.path.join("assets.extra", "tfgan.json")
@@ -67,10 +86,12 @@ _ACTIVATION_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "linear": None
 _COMPUTED_KEYS = (
     "model_name", "version", "prior", "z_dim", "data_shape", "value_range", "output_range",
     "signatures", "exported_at", "tfgan_version", "tensorflow_version", "keras_version",
-    "class_names",
+    "class_names", "rejection",
 )
 # The signature input that carries a conditional generator's class indices.
 LABELS_INPUT = "labels"
+# The sampling signatures' input that carries the truncation psi (tfgan.priors.truncate).
+TRUNCATION_INPUT = "truncation"
 _VERSION_NAME = re.compile(r"[0-9]+")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
@@ -89,6 +110,7 @@ def export_generator(
     metadata=None,
     batchable_only=False,
     real_data=None,
+    rejection_candidates=0,
 ):
     """Exports a generator as a new version of a TF Serving model and publishes it atomically.
 
@@ -124,6 +146,12 @@ def export_generator(
         real_data: optional callable `(num_samples, seed) -> float32 [num_samples,
             *data_shape]` in TensorFlow ops (`tfgan.data.toys.toy_samples`); adds the
             `real_samples` signature unless `batchable_only`. Defaults to `None`.
+        rejection_candidates: int K, guide `sample`, `sample_seeds` and `sample_png` by the
+            discriminator: Discriminator Rejection Sampling over K candidates per sample
+            (`tfgan.guided_sampling`; K generator and K discriminator evaluations per
+            sample), with a `rejection` strength input and D_M estimated here on
+            `tfgan.guided_sampling.BURN_IN_SAMPLES` generated samples. Needs
+            `discriminator`. Defaults to `0` (0 and 1: off).
 
     Returns:
         str, the path of the published version directory.
@@ -138,7 +166,8 @@ def export_generator(
     path = export_generator(generator, export_base="export", model_name="mnist_mlp",
                             prior="uniform", value_range=(-1, 1))
     samples = tf.saved_model.load(path).signatures["sample"](
-        num_samples=tf.constant(16), seed=tf.constant(0, tf.int64))["samples"]
+        num_samples=tf.constant(16), seed=tf.constant(0, tf.int64),
+        truncation=tf.constant(1.0))["samples"]
     ```
     """
     value_range = _validate_value_range(value_range)
@@ -168,6 +197,7 @@ def export_generator(
         raise ValueError(
             f"class_names must name the generator's {num_classes} classes (None when it is "
             f"unconditional). Received: class_names={class_names!r}")
+    guide = make_guide(generator, discriminator, prior=prior, candidates=rejection_candidates)
     archive = build_export_archive(
         generator,
         prior=prior,
@@ -175,6 +205,7 @@ def export_generator(
         discriminator=discriminator,
         batchable_only=batchable_only,
         real_data=real_data,
+        guide=guide,
     )
     info = {
         "dataset": None,
@@ -189,6 +220,10 @@ def export_generator(
         "value_range": list(value_range) if value_range else None,
         "output_range": [0.0, 1.0] if value_range else None,
         **({"class_names": [str(name) for name in class_names]} if num_classes else {}),
+        **({"rejection": {"method": "drs", "candidates": guide.candidates,
+                          "max_logit": guide.max_logit,
+                          "burn_in_samples": guided_sampling.BURN_IN_SAMPLES,
+                          "burn_in_seed": guided_sampling.BURN_IN_SEED}} if guide else {}),
         "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         "tfgan_version": tfgan.__version__,
         "tensorflow_version": tf.__version__,
@@ -215,7 +250,8 @@ def export_generator(
 
 
 def build_export_archive(
-    generator, *, prior, value_range, discriminator=None, batchable_only=False, real_data=None
+    generator, *, prior, value_range, discriminator=None, batchable_only=False, real_data=None,
+    guide=None,
 ):
     """Builds the `ExportArchive` holding tfgan's serving signatures.
 
@@ -230,6 +266,9 @@ def build_export_archive(
         discriminator: optional `keras.Model`, see `export_generator`. Defaults to `None`.
         batchable_only: bool, see `export_generator`. Defaults to `False`.
         real_data: optional callable, see `export_generator`. Defaults to `None`.
+        guide: optional `tfgan.guided_sampling.Guide` (`make_guide`): the sampling signatures
+            keep a candidate by bounded DRS and take a `rejection` strength. Defaults to
+            `None`.
 
     Returns:
         `keras.export.ExportArchive` ready for `write_out`.
@@ -252,16 +291,27 @@ def build_export_archive(
     def serving_default(z, labels=None):
         return {"samples": generate(z, _checked_labels(labels, num_classes))}
 
-    def sample(num_samples, seed, labels=None):
+    def sample(num_samples, seed, truncation, labels=None, rejection=None):
         return sample_from_seed(generator, num_samples, seed, prior=prior,
-                                value_range=value_range, labels=labels)
+                                value_range=value_range, labels=labels, truncation=truncation,
+                                guide=guide, rejection=rejection)
 
-    def sample_seeds(seeds, labels=None):
-        z = priors.stateless_prior_per_seed(seeds, z_dim, prior)
-        return {"samples": generate(z, _checked_labels(labels, num_classes)), "z": z}
+    def sample_seeds(seeds, truncation, labels=None, rejection=None):
+        rows = tf.shape(seeds)[:1]
+        psi = tf.broadcast_to(priors.checked_truncation(truncation), rows)
+        labels = _checked_labels(labels, num_classes)
+        if guide is None:
+            z = priors.stateless_prior_per_seed(seeds, z_dim, prior, psi)
+            return {"samples": generate(z, labels), "z": z}
+        candidates = [priors.stateless_prior_per_seed(seeds, z_dim, prior, psi, stream=k)
+                      for k in range(guide.candidates)]
+        z, samples = _guided(generator, guide, candidates, labels,
+                             guided_sampling.acceptance_draws_per_seed(seeds, guide.candidates),
+                             tf.broadcast_to(guided_sampling.checked_strength(rejection), rows))
+        return {"samples": _to_output_range(samples, value_range), "z": z}
 
-    def sample_png(num_samples, seed, labels=None):
-        images = sample(num_samples, seed, labels)["samples"]
+    def sample_png(num_samples, seed, truncation, labels=None, rejection=None):
+        images = sample(num_samples, seed, truncation, labels, rejection)["samples"]
         pixels = tf.cast(tf.round(images * 255.0), tf.uint8)
         png_bytes = tf.map_fn(
             tf.io.encode_png, pixels, fn_output_signature=tf.TensorSpec([], tf.string)
@@ -280,24 +330,36 @@ def build_export_archive(
     labels_specs = ([tf.TensorSpec([None], tf.int32, name=LABELS_INPUT)] if num_classes
                     else [])
     z_spec = tf.TensorSpec([None, z_dim], tf.float32, name="z")
-    seeded_specs = [
-        tf.TensorSpec([], tf.int32, name="num_samples"),
-        tf.TensorSpec([], tf.int64, name="seed"),
-        *labels_specs,
-    ]
+    seed_specs = [tf.TensorSpec([], tf.int32, name="num_samples"),
+                  tf.TensorSpec([], tf.int64, name="seed")]
+    # The sampling inputs, with the defaults the SignatureDef records (see the module docstring).
+    seeded_specs = [*seed_specs, *labels_specs,
+                    tf.TensorSpec([], tf.float32, name=TRUNCATION_INPUT)]
+    seeded_defaults = {TRUNCATION_INPUT: tf.constant(priors.NO_TRUNCATION)}
+    per_seed_specs = [tf.TensorSpec([None], tf.int64, name="seeds"), *labels_specs,
+                      tf.TensorSpec([None], tf.float32, name=TRUNCATION_INPUT)]
+    per_seed_defaults = {TRUNCATION_INPUT: tf.constant([priors.NO_TRUNCATION])}
+    if guide is not None:  # the strength: one for all samples, or one per seed
+        strength = guided_sampling.REJECTION_INPUT
+        seeded_specs.append(tf.TensorSpec([], tf.float32, name=strength))
+        seeded_defaults[strength] = tf.constant(guided_sampling.DEFAULT_STRENGTH)
+        per_seed_specs.append(tf.TensorSpec([None], tf.float32, name=strength))
+        per_seed_defaults[strength] = tf.constant([guided_sampling.DEFAULT_STRENGTH])
     endpoints = [("serving_default", serving_default, [z_spec, *labels_specs])]
     if not batchable_only:
-        endpoints.append(("sample", sample, seeded_specs))
-    endpoints.append(("sample_seeds", sample_seeds,
-                      [tf.TensorSpec([None], tf.int64, name="seeds"), *labels_specs]))
+        endpoints.append(("sample", _with_defaults(sample, seeded_specs, seeded_defaults),
+                          seeded_specs))
+    endpoints.append(("sample_seeds", _with_defaults(sample_seeds, per_seed_specs,
+                                                     per_seed_defaults), per_seed_specs))
     if value_range is not None and not batchable_only:
-        endpoints.append(("sample_png", sample_png, seeded_specs))
+        endpoints.append(("sample_png", _with_defaults(sample_png, seeded_specs,
+                                                       seeded_defaults), seeded_specs))
     if discriminator is not None:
         samples_spec = tf.TensorSpec([None, *data_shape], tf.float32, name="samples")
         endpoints.append(("discriminate", discriminate, [samples_spec, *labels_specs]))
     if real_data is not None and not batchable_only:
         endpoints.append(("real_samples", lambda num_samples, seed: {
-            "samples": tf.cast(real_data(num_samples, seed), tf.float32)}, seeded_specs[:2]))
+            "samples": tf.cast(real_data(num_samples, seed), tf.float32)}, seed_specs))
 
     archive = keras.export.ExportArchive()
     archive.track(generator)
@@ -308,13 +370,17 @@ def build_export_archive(
     return archive
 
 
-def sample_from_seed(generator, num_samples, seed, *, prior, value_range, labels=None):
+def sample_from_seed(generator, num_samples, seed, *, prior, value_range, labels=None,
+                     truncation=priors.NO_TRUNCATION, guide=None,
+                     rejection=guided_sampling.DEFAULT_STRENGTH):
     """What the `sample` signature computes, for a generator in memory.
 
-    `z = tfgan.priors.stateless_prior(num_samples, z_dim, prior, seed)`, then the generator's
-    output (inference mode) mapped to the exported range: images from `value_range` onto
-    [0, 1] (clipped against round-off), points unchanged. A checkpoint, its export and a server
-    serving it therefore give the same samples for the same seed (and labels).
+    `z = tfgan.priors.stateless_prior(num_samples, z_dim, prior, seed, truncation)`, then the
+    generator's output (inference mode) mapped to the exported range: images from
+    `value_range` onto [0, 1] (clipped against round-off), points unchanged. A checkpoint, its
+    export and a server serving it therefore give the same samples for the same seed (and
+    labels and truncation). With a `guide`, each sample is the candidate that bounded DRS
+    keeps among K drawn from the seed (`tfgan.guided_sampling`), and `z` is that candidate's.
 
     Args:
         generator: `keras.Model` with `z_dim`; maps `z` `[batch, z_dim]` to
@@ -325,6 +391,11 @@ def sample_from_seed(generator, num_samples, seed, *, prior, value_range, labels
         value_range: tuple `(lo, hi)` of the generator's image range, or `None` for points.
         labels: int32 `[num_samples]` or `[1]` (one label for all) for a conditional
             generator, else `None`. Defaults to `None`.
+        truncation: float or scalar float32 tensor, psi in [0, 1] (see
+            `tfgan.priors.truncate`). Defaults to `1.0` (off: the untruncated samples).
+        guide: optional `tfgan.guided_sampling.Guide` (`make_guide`). Defaults to `None`.
+        rejection: float or scalar float32 tensor, the guide's strength r >= 0 (0: off,
+            1: DRS). Defaults to `1.0`; unused without a guide.
 
     Returns:
         dict with `samples`, float32 tensor `[num_samples, *data_shape]`, and `z`, float32
@@ -332,15 +403,109 @@ def sample_from_seed(generator, num_samples, seed, *, prior, value_range, labels
 
     Raises:
         ValueError: if `prior` is unknown.
-        tf.errors.InvalidArgumentError: a label is outside the generator's classes, or there
-            are neither 1 nor `num_samples` labels.
+        tf.errors.InvalidArgumentError: a label is outside the generator's classes, there
+            are neither 1 nor `num_samples` labels, `truncation` is outside [0, 1], or
+            `rejection` is negative or not finite.
     """
-    z = priors.stateless_prior(num_samples, int(generator.z_dim), prior, seed)
+    if not (isinstance(truncation, (int, float)) and truncation == priors.NO_TRUNCATION):
+        truncation = priors.checked_truncation(truncation)
+    z_dim = int(generator.z_dim)
+    z = priors.stateless_prior(num_samples, z_dim, prior, seed, truncation)
     num_classes = _num_classes(generator)
     if num_classes:
         labels = tf.broadcast_to(_checked_labels(labels, num_classes), tf.shape(z)[:1])
-    samples = _call(generator, z, labels)
+    if guide is None:
+        samples = _call(generator, z, labels)
+    else:
+        candidates = [z] + [priors.stateless_prior(num_samples, z_dim, prior, seed, truncation,
+                                                   stream=k)
+                            for k in range(1, guide.candidates)]
+        z, samples = _guided(generator, guide, candidates, labels,
+                             guided_sampling.acceptance_draws(num_samples, guide.candidates, seed),
+                             guided_sampling.checked_strength(rejection))
     return {"samples": _to_output_range(samples, value_range), "z": z}
+
+
+def make_guide(generator, discriminator, *, prior, candidates):
+    """The `tfgan.guided_sampling.Guide` of an export with `candidates` per sample, or `None`.
+
+    D_M is the largest logit the discriminator gives `guided_sampling.BURN_IN_SAMPLES` samples
+    of the (untruncated) prior from `guided_sampling.BURN_IN_SEED`, classes in turn for a
+    conditional generator: the burn-in of Discriminator Rejection Sampling.
+
+    Args:
+        generator: `keras.Model`, see `export_generator`.
+        discriminator: `keras.Model` or `None`, see `export_generator`.
+        prior: str, `"uniform"` or `"normal"`.
+        candidates: int K; 0 and 1 mean no guidance.
+
+    Returns:
+        `tfgan.guided_sampling.Guide`, or `None` when `candidates` < 2.
+
+    Raises:
+        ValueError: `candidates` is not an int >= 0, or guidance is asked without a
+            discriminator.
+    """
+    guided_sampling.validate_candidates(candidates)
+    if candidates < 2:
+        return None
+    if discriminator is None:
+        raise ValueError("Discriminator-guided sampling needs the discriminator, and this "
+                         f"export has none. Received: rejection_candidates={candidates}")
+    num_classes = _num_classes(generator)
+    logits = []
+    for start in range(0, guided_sampling.BURN_IN_SAMPLES, 250):
+        count = min(250, guided_sampling.BURN_IN_SAMPLES - start)
+        z = priors.stateless_prior(count, int(generator.z_dim), prior,
+                                   guided_sampling.BURN_IN_SEED + start)
+        labels = tf.range(start, start + count) % num_classes if num_classes else None
+        logits.append(tf.cast(_call(discriminator, _call(generator, z, labels), labels),
+                              tf.float32))
+    max_logit = float(tf.reduce_max(tf.concat(logits, axis=0)))
+    if not np.isfinite(max_logit):
+        raise ValueError("The discriminator's burn-in logits are not finite; cannot guide "
+                         f"sampling by them. Received: max_logit={max_logit}")
+    return guided_sampling.Guide(discriminator, candidates, max_logit)
+
+
+def _guided(generator, guide, candidates, labels, draws, strength):
+    """`(z, samples)` of the candidate bounded DRS keeps in each row.
+
+    `candidates` is K float32 `[batch, z_dim]` tensors (candidate k of every row), `draws`
+    the acceptance draws `[batch, K]`; `samples` are in the generator's range.
+    """
+    count = len(candidates)
+    z = tf.concat(candidates, axis=0)  # candidate-major: row k * batch + i
+    tiled = None if labels is None else tf.tile(labels, [count])
+    samples = _call(generator, z, tiled)
+    logits = tf.reshape(tf.cast(_call(guide.discriminator, samples, tiled), tf.float32),
+                        [count, -1])
+    kept = guided_sampling.choose(tf.transpose(logits), draws, guide.max_logit, strength)
+    rows = tf.shape(kept)[0]
+    index = kept * rows + tf.range(rows)
+    return tf.gather(z, index), tf.gather(samples, index)
+
+
+def _with_defaults(fn, specs, defaults):
+    """`fn` with the Python signature of `specs` (their names, in order) and `defaults`.
+
+    `tf.saved_model` records an endpoint's tensor-valued Python defaults in its SignatureDef
+    (`defaults`) and feeds them through `PlaceholderWithDefault`, so gRPC requests and the v1
+    session loader may leave those inputs out. The signature is built here because which
+    inputs an endpoint takes depends on the export; those with defaults come last in `specs`.
+    """
+    signature = inspect.Signature([
+        inspect.Parameter(spec.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          default=defaults.get(spec.name, inspect.Parameter.empty))
+        for spec in specs])
+
+    def endpoint(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return fn(**bound.arguments)
+
+    endpoint.__signature__ = signature
+    return endpoint
 
 
 def _num_classes(generator):

@@ -21,7 +21,12 @@ whichever is asked; a fourth source holds samples another program already drew:
   reaches, to compare a generator's with.
 
 `sample(num_samples, seed)` returns float32 numpy arrays: images in [0, 1] `[n, H, W, C]`,
-points `[n, d]` in data units. A class-conditional generator (`conditional` is True) is asked
+points `[n, d]` in data units; `sample(..., truncation=psi)` draws from the truncated prior
+(`tfgan.priors.truncate`) as the `sample` signature's `truncation` input does, where the
+source can (a checkpoint, or an export or server whose `sample` signature takes it). An export
+made with discriminator-guided sampling (`guided`: its signature takes `rejection`) is asked
+with `sample(..., rejection=r)`, the strength `tfgan.guided_sampling` describes (`None`: the
+signature's default, 1). A class-conditional generator (`conditional` is True) is asked
 for `labels` too, one per sample or one for all, exactly as its `sample` signature takes them;
 `class_names` names its classes when the source knows them (a checkpoint's `dataset.json`, an
 export's metadata; a server's model only through its data set's own classes). Each source also says what it learned: `dataset` (a
@@ -43,7 +48,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import error_codes_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2
 
-from tfgan import export, priors, training
+from tfgan import export, guided_sampling, priors, training
 from tfgan.data import DATASETS, TOYS
 from tfgan.data.mnist import CLASS_NAMES as MNIST_CLASS_NAMES
 from tfgan.data.mnist import MNIST_SHAPE, load_mnist_arrays
@@ -54,6 +59,8 @@ from tfgan.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
 
 SAMPLE_SIGNATURE = "sample"
 LABELS_INPUT = export.LABELS_INPUT
+TRUNCATION_INPUT = export.TRUNCATION_INPUT
+REJECTION_INPUT = guided_sampling.REJECTION_INPUT
 # The classes of the labelled data sets whose classes do not depend on options.
 DATA_CLASS_NAMES = {"mnist": MNIST_CLASS_NAMES,
                     **{name: tuple(str(k) for k in range(TOYS[name].num_classes))
@@ -101,8 +108,11 @@ class SampleSource:
     location = None
     conditional = False
     class_names = None
+    truncates = True
+    guided = False
 
-    def sample(self, num_samples, seed, labels=None):
+    def sample(self, num_samples, seed, labels=None, truncation=priors.NO_TRUNCATION,
+               rejection=None):
         """Draws `num_samples` samples from `z = tfgan.priors.stateless_prior(..., seed)`.
 
         Args:
@@ -110,6 +120,10 @@ class SampleSource:
             seed: int; the same seed gives the same samples from every source.
             labels: int sequence of `num_samples` class indices, or of one for all samples,
                 for a conditional source; `None` otherwise. Defaults to `None`.
+            truncation: float in [0, 1], the truncation psi (`tfgan.priors.truncate`).
+                Defaults to `1.0` (off).
+            rejection: float >= 0, the guided-sampling strength of a `guided` source (0: off,
+                1: DRS), or `None` for the signature's default (1). Defaults to `None`.
 
         Returns:
             float32 numpy array `[num_samples, *data_shape]`: images in [0, 1], points in data
@@ -118,7 +132,9 @@ class SampleSource:
         Raises:
             ValueError: `num_samples` < 1, or (`ArraySource`) more than the array holds;
                 labels missing for a conditional source, given to another, or neither one
-                nor `num_samples` of them.
+                nor `num_samples` of them; `truncation` outside [0, 1], or other than 1 for
+                a source that cannot truncate; `rejection` negative, or other than 0 for a
+                source that is not `guided`.
             tf.errors.InvalidArgumentError, tfgan.serving.ServingError: a label outside the
                 classes, refused by the signature (or the server).
             tfgan.serving.ServingError: (`ServerSource`) as the server answers.
@@ -138,9 +154,31 @@ class SampleSource:
                 raise ValueError(f"Give one label for all samples or one per sample. Received: "
                                  f"{len(labels)} labels for num_samples={num_samples}")
             labels = np.broadcast_to(labels, (int(num_samples),))
-        return np.asarray(self._sample(int(num_samples), int(seed), labels), dtype=np.float32)
+        truncation = float(truncation)
+        if not 0.0 <= truncation <= 1.0:  # NaN too
+            raise ValueError(f"{priors.TRUNCATION_MESSAGE}. Received: truncation={truncation}")
+        if truncation != priors.NO_TRUNCATION and not self.truncates:
+            raise ValueError(
+                f"{self.location} cannot truncate: its sample signature has no {TRUNCATION_INPUT}"
+                f" input (an export from before truncation, or an array). Received: "
+                f"truncation={truncation}")
+        if rejection is not None and not 0.0 <= float(rejection) < float("inf"):
+            raise ValueError(f"{guided_sampling.STRENGTH_MESSAGE}. Received: "
+                             f"rejection={rejection}")
+        if rejection not in (None, 0) and not self.guided:
+            raise ValueError(
+                f"{self.location} has no discriminator-guided sampling (its sample signature "
+                f"has no {REJECTION_INPUT} input). Received: rejection={rejection}")
+        inputs = {TRUNCATION_INPUT: np.float32(truncation)} if self.truncates else {}
+        if self.guided:  # REST and tf.saved_model.load's signatures want every input named
+            inputs[REJECTION_INPUT] = np.float32(
+                guided_sampling.DEFAULT_STRENGTH if rejection is None else rejection)
+        return np.asarray(self._sample(int(num_samples), int(seed), labels, truncation, inputs),
+                          dtype=np.float32)
 
-    def _sample(self, num_samples, seed, labels):
+    def _sample(self, num_samples, seed, labels, truncation, inputs):
+        """`inputs`: the sampling inputs besides `num_samples`, `seed` and `labels` that the
+        source's signature takes (`truncation`, `rejection`), as it takes them."""
         raise NotImplementedError
 
     def close(self):
@@ -181,10 +219,10 @@ class CheckpointSource(SampleSource):
         self.step = int(self.gan.step.numpy())
         self.location = {"type": "checkpoint", "workdir": os.fspath(workdir)}
 
-    def _sample(self, num_samples, seed, labels):
+    def _sample(self, num_samples, seed, labels, truncation, inputs):
         outputs = export.sample_from_seed(
             self.gan.sampling_generator, num_samples, seed, prior=self.config.prior,
-            value_range=self.value_range, labels=labels)
+            value_range=self.value_range, labels=labels, truncation=truncation)
         return outputs["samples"].numpy()
 
 
@@ -243,16 +281,17 @@ class SavedModelSource(SampleSource):
         self.kind = _kind(self.data_shape)
         self.step = metadata.get("step")
         self.conditional = LABELS_INPUT in self._signature.structured_input_signature[1]
+        self.truncates = TRUNCATION_INPUT in self._signature.structured_input_signature[1]
+        self.guided = REJECTION_INPUT in self._signature.structured_input_signature[1]
         self.class_names = (tuple(metadata["class_names"]) if metadata.get("class_names")
                             else None)
         self.location = {"type": "saved_model", "path": self.path}
 
-    def _sample(self, num_samples, seed, labels):
-        inputs = {"num_samples": tf.constant(num_samples, tf.int32),
-                  "seed": tf.constant(seed, tf.int64)}
-        if labels is not None:
-            inputs[LABELS_INPUT] = tf.constant(labels, tf.int32)
-        return self._signature(**inputs)["samples"].numpy()
+    def _sample(self, num_samples, seed, labels, truncation, inputs):
+        inputs = {**_with_labels({"num_samples": num_samples, "seed": seed}, labels), **inputs}
+        specs = self._signature.structured_input_signature[1]
+        return self._signature(**{name: tf.constant(value, specs[name].dtype)
+                                  for name, value in inputs.items()})["samples"].numpy()
 
 
 class ServerSource(SampleSource):
@@ -305,6 +344,8 @@ class ServerSource(SampleSource):
         self.data_shape = tuple(int(dim.size) for dim in dims[1:])
         self.kind = _kind(self.data_shape)
         self.conditional = LABELS_INPUT in signature.inputs
+        self.truncates = TRUNCATION_INPUT in signature.inputs
+        self.guided = REJECTION_INPUT in signature.inputs
         self.class_names = DATA_CLASS_NAMES.get(self.dataset) if self.conditional else None
         self.location = {"type": "server", "url": url, "model_name": model_name,
                          "version": version}
@@ -324,24 +365,31 @@ class ServerSource(SampleSource):
         return self.client.predict(self.model_name, inputs, signature_name=signature_name,
                                    version=self.version)
 
-    def _sample(self, num_samples, seed, labels):
+    def _sample(self, num_samples, seed, labels, truncation, inputs):
         limit = self.max_samples_per_request
         if not limit or num_samples <= limit:
             try:
-                return self._predict(_with_labels({"num_samples": num_samples, "seed": seed},
-                                                  labels), SAMPLE_SIGNATURE)["samples"]
+                return self._predict(
+                    {**_with_labels({"num_samples": num_samples, "seed": seed}, labels),
+                     **inputs}, SAMPLE_SIGNATURE)["samples"]
             except ServingError as error:
                 limit = server_sample_limit(error)
                 if limit is None or num_samples <= limit:
                     raise
             self.max_samples_per_request = limit
-        return self._sample_in_requests(num_samples, seed, labels, limit)
+        if self.guided:
+            raise ValueError(
+                f"model {self.model_name!r} guides its sampling by the discriminator, which "
+                "only its sample signature does, so the samples cannot be split into "
+                f"requests; ask for at most {limit}. Received: num_samples={num_samples}")
+        return self._sample_in_requests(num_samples, seed, labels, limit, truncation, inputs)
 
-    def _sample_in_requests(self, num_samples, seed, labels, limit):
-        first = self._predict(_with_labels({"num_samples": limit, "seed": seed},
-                                           None if labels is None else labels[:limit]),
-                              SAMPLE_SIGNATURE)
-        z = _matching_prior_z(first["z"], num_samples, seed, self.model_name)
+    def _sample_in_requests(self, num_samples, seed, labels, limit, truncation, inputs):
+        first = self._predict(
+            {**_with_labels({"num_samples": limit, "seed": seed},
+                            None if labels is None else labels[:limit]), **inputs},
+            SAMPLE_SIGNATURE)
+        z = _matching_prior_z(first["z"], num_samples, seed, self.model_name, truncation)
         parts = [first["samples"]]
         self._progress(limit, num_samples)
         for start in range(limit, num_samples, limit):
@@ -384,8 +432,9 @@ def server_sample_limit(error):
     return int(match.group(1)) if match and int(match.group(1)) > 0 else None
 
 
-def _matching_prior_z(first_z, num_samples, seed, model_name):
-    """`z` of all `num_samples` rows, from the prior whose first rows the server returned.
+def _matching_prior_z(first_z, num_samples, seed, model_name, truncation):
+    """`z` of all `num_samples` rows, from the (truncated) prior whose first rows the server
+    returned.
 
     Raises:
         ValueError: neither tfgan prior gives the server's `z` (not a tfgan export).
@@ -393,7 +442,7 @@ def _matching_prior_z(first_z, num_samples, seed, model_name):
     first_z = np.asarray(first_z, dtype=np.float32)
     z_dim = first_z.shape[-1]
     for prior in priors.PRIORS:
-        z = priors.stateless_prior(num_samples, z_dim, prior, seed).numpy()
+        z = priors.stateless_prior(num_samples, z_dim, prior, seed, truncation).numpy()
         if np.allclose(z[:len(first_z)], first_z, rtol=0.0, atol=1e-6):
             return z
     raise ValueError(
@@ -450,6 +499,7 @@ class ArraySource(SampleSource):
         self._samples = samples.astype(np.float32, copy=False)
         self.num_available = len(samples)
         self.location = {"type": "array", "path": path}
+        self.truncates = False
 
     @staticmethod
     def _load(path):
@@ -470,8 +520,8 @@ class ArraySource(SampleSource):
                 f"Received: dtype={samples.dtype}")
         return samples
 
-    def _sample(self, num_samples, seed, labels):
-        del seed, labels  # the samples were drawn by whoever saved them
+    def _sample(self, num_samples, seed, labels, truncation, inputs):
+        del seed, labels, truncation, inputs  # the samples were drawn by whoever saved them
         if num_samples > self.num_available:
             raise ValueError(
                 f"{self.location['path']} holds only {self.num_available} samples. "

@@ -655,7 +655,7 @@ def load_run(workdir):
 
 
 def export_gan(gan, export_dir, model_name, *, config=None, class_names=None, version=None,
-               overwrite=False, batchable_only=False):
+               overwrite=False, batchable_only=False, rejection_candidates=0):
     """Exports the sampling generator of `gan` (its EMA copy, if any) for TF Serving.
 
     Samples come out in [0, 1] from a generator with a sigmoid or tanh output (images), in
@@ -672,7 +672,9 @@ def export_gan(gan, export_dir, model_name, *, config=None, class_names=None, ve
         class_names: sequence of str, a conditional generator's classes (a run's
             `DataSpec.class_names`). Defaults to `None`: for a conditional generator, its class
             indices.
-        version, overwrite, batchable_only: see `tfgan.export.export_generator`.
+        version, overwrite, batchable_only, rejection_candidates: see
+            `tfgan.export.export_generator` (guided sampling needs the discriminate signature,
+            so `pack=1`).
 
     Returns:
         str, the version directory written.
@@ -704,6 +706,7 @@ def export_gan(gan, export_dir, model_name, *, config=None, class_names=None, ve
         overwrite=overwrite,
         metadata=metadata,
         batchable_only=batchable_only,
+        rejection_candidates=rejection_candidates,
         real_data=(functools.partial(data_lib.toy_samples, config.dataset)
                    if config is not None and config.dataset in data_lib.TOYS else None),
     )

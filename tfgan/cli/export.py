@@ -4,6 +4,11 @@ Writes `<export_dir>/<model_name>/<version>/` atomically (the next free version 
 `--version` is given); an existing version is only replaced with `--overwrite`. Every
 signature is run through TensorFlow's session-based loader (the one the model server uses)
 before the version is renamed into place. Prints the version directory.
+
+`--rejection_candidates=K` guides the sampling signatures by the run's discriminator
+(Discriminator Rejection Sampling over K candidates per sample, `tfgan.guided_sampling`): each
+sample then costs K generator and K discriminator passes, and the signatures take a `rejection`
+strength (1: DRS, 0: the unguided samples).
 """
 
 import os
@@ -26,9 +31,13 @@ flags.DEFINE_integer("version", None, "Version number (default: the next free on
 flags.DEFINE_bool("overwrite", False, "Replace an existing version.", flag_values=FLAGS)
 flags.DEFINE_bool("batchable_only", False, "Export only signatures with a batch dimension "
                   "(for the stock server's --enable_batching).", flag_values=FLAGS)
+flags.DEFINE_integer("rejection_candidates", 0, "Discriminator-guided sampling: each sample "
+                     "keeps one of K candidates by Discriminator Rejection Sampling, at K "
+                     "generator and K discriminator passes per sample (0 or 1: off).",
+                     lower_bound=0, flag_values=FLAGS)
 
 GROUPS = {"run": ("workdir",), "export": ("export_dir", "model_name", "version", "overwrite",
-                                           "batchable_only")}
+                                           "batchable_only", "rejection_candidates")}
 
 
 def main(argv):
@@ -41,6 +50,10 @@ def main(argv):
         gan, config, spec = training.load_run(FLAGS.workdir)
     except FileNotFoundError as error:
         fail(str(error), USAGE)
+    if FLAGS.rejection_candidates > 1 and gan.pack != 1:
+        fail(f"--rejection_candidates={FLAGS.rejection_candidates}: this run's discriminator "
+             f"judges packs of {gan.pack} samples, so the export has no discriminator to guide "
+             "sampling by", USAGE)
     if FLAGS.model_name:
         config.model_name = FLAGS.model_name
     model_dir = os.path.join(FLAGS.export_dir, config.export_model_name)
@@ -56,7 +69,8 @@ def main(argv):
                                    config=config, class_names=spec.class_names,
                                    version=FLAGS.version,
                                    overwrite=FLAGS.overwrite,
-                                   batchable_only=FLAGS.batchable_only)
+                                   batchable_only=FLAGS.batchable_only,
+                                   rejection_candidates=FLAGS.rejection_candidates)
     except (FileExistsError, training.DivergedError) as error:
         fail(str(error), FAILURE)
     print(path)

@@ -4,12 +4,18 @@
         --out=grid.png
     tfgan-sample --saved_model=export/mnist --labels=7,7,3 --out=sevens.png
     tfgan-sample --checkpoint=runs/mnist_conditional --labels=all --num_samples=8
+    tfgan-sample --saved_model=export/mnist --truncation=0.7 --out=truncated.png
 
 Calls the model's `sample` signature (`num_samples`, `seed`; columnar inputs over REST) on the
 stock server or the embedded one, over REST (`http://`) or gRPC (`grpc://`), or draws the same
 samples from an export (`--saved_model`) or a training run (`--checkpoint`), and draws the
 `samples` output: an image grid, or a scatter plot for points. The same seed gives the same
-samples. A class-conditional model takes `--labels`: class indices or names, one per sample
+samples. `--truncation=psi` (0 < psi <= 1) draws `z` from the prior truncated to its central
+psi of mass per component (the truncation trick: less variety, more typical samples; 1 is
+off). An export made with `tfgan-export --rejection_candidates=K` guides its samples by the
+discriminator (each costs K generator and K discriminator passes); `--rejection=r` sets the
+strength (1, the default: Discriminator Rejection Sampling; 0: the unguided samples). A
+class-conditional model takes `--labels`: class indices or names, one per sample
 (`7,7,3`) or one for all (`7`), or `all`: a row of `--num_samples` samples per class. A server
 that cannot be reached is one error line and exit status 1; no file is written then.
 """
@@ -36,6 +42,13 @@ flags.DEFINE_integer("seed", 7, "Seed of the latent draw (same seed, same sample
 flags.DEFINE_string("labels", None, "Conditional models: the classes to draw, indices or "
                     "names, one per sample (7,7,3) or one for all (7), or 'all' for a row per "
                     "class.", flag_values=FLAGS)
+flags.DEFINE_float("truncation", 1.0, "Truncation psi in (0, 1]: z comes from the prior "
+                   "truncated to its central psi of probability mass per component (fewer, "
+                   "more typical samples as psi falls); 1 is off.", flag_values=FLAGS)
+flags.DEFINE_float("rejection", None, "Guided exports (tfgan-export --rejection_candidates=K, "
+                   "K candidates per sample): the strength r >= 0 (1: Discriminator Rejection "
+                   "Sampling, 0: off, more: only what the discriminator rates best). Default: "
+                   "the export's, 1.", flag_values=FLAGS)
 flags.DEFINE_string("out", "grid.png", "PNG file to write.", flag_values=FLAGS)
 flags.DEFINE_string("signature_name", "sample", "Signature taking num_samples and seed.",
                     flag_values=FLAGS)
@@ -44,7 +57,7 @@ flags.DEFINE_integer("version", None, "Model version (default: the latest).", lo
 flags.DEFINE_float("timeout", 60.0, "Seconds to wait for the server.", flag_values=FLAGS)
 GROUPS = {"model": ("server", "model_name", "version", "signature_name", "timeout",
                     "saved_model", "checkpoint"),
-          "run": ("num_samples", "seed", "labels", "out")}
+          "run": ("num_samples", "seed", "labels", "truncation", "rejection", "out")}
 
 
 def _labels(class_names):
@@ -75,6 +88,7 @@ def _sample_from_server():
         inputs["labels"] = labels
     with client:
         try:
+            inputs.update(_sampling_inputs(_signature_inputs(client)))
             outputs = client.predict(FLAGS.model_name, inputs,
                                      signature_name=FLAGS.signature_name, version=FLAGS.version)
         except ServingError as error:
@@ -83,6 +97,33 @@ def _sample_from_server():
         fail(f"signature {FLAGS.signature_name} has no samples output; it has "
              f"{', '.join(sorted(outputs))}", FAILURE)
     return outputs["samples"], num_columns
+
+
+def _sampling_inputs(taken):
+    """`truncation` and `rejection` as the signature takes them: REST requests must name every
+    input, and a value the signature cannot take is refused here, not silently dropped."""
+    inputs = {}
+    for name, value, default, off in (("truncation", FLAGS.truncation, 1.0, 1.0),
+                                      ("rejection", FLAGS.rejection, 1.0, 0.0)):
+        if name in taken:
+            inputs[name] = np.float32(default if value is None else value)
+        elif value not in (None, off):
+            fail(f"--{name}={value}: signature {FLAGS.signature_name} of model "
+                 f"{FLAGS.model_name} has no {name} input", USAGE)
+    return inputs
+
+
+def _signature_inputs(client):
+    """The input names of the served signature (older exports lack the sampling ones)."""
+    from tensorflow_serving.apis import get_model_metadata_pb2  # noqa: PLC0415
+
+    from tfgan.serving.protocol import SIGNATURE_DEF_FIELD  # noqa: PLC0415
+
+    signature_map = get_model_metadata_pb2.SignatureDefMap()
+    response = client.metadata(FLAGS.model_name, FLAGS.version)
+    response.metadata[SIGNATURE_DEF_FIELD].Unpack(signature_map)
+    signature = signature_map.signature_def.get(FLAGS.signature_name)
+    return set(signature.inputs) if signature is not None else set()
 
 
 def _sample_from_source():
@@ -97,7 +138,8 @@ def _sample_from_source():
         fail("this model is class-conditional: pass --labels (indices, names or all)", USAGE)
     labels, num_samples, num_columns = _labels(source.class_names)
     try:
-        samples = source.sample(num_samples, FLAGS.seed, labels)
+        samples = source.sample(num_samples, FLAGS.seed, labels, FLAGS.truncation,
+                                FLAGS.rejection)
     except ValueError as error:
         fail(" ".join(str(error).split()), USAGE)
     return samples, num_columns
@@ -107,6 +149,11 @@ def main(argv):
     del argv  # flags_parser refuses positional arguments
     if FLAGS.checkpoint and FLAGS.saved_model:
         fail("pass at most one of --checkpoint and --saved_model", USAGE)
+    if not 0.0 < FLAGS.truncation <= 1.0:  # NaN too
+        fail(f"--truncation={FLAGS.truncation}: psi must be in (0, 1] (1 is off)", USAGE)
+    if FLAGS.rejection is not None and not 0.0 <= FLAGS.rejection < float("inf"):
+        fail(f"--rejection={FLAGS.rejection}: the strength must be a finite number >= 0 "
+             "(0: off, 1: DRS)", USAGE)
     if FLAGS.checkpoint or FLAGS.saved_model:
         samples, num_columns = _sample_from_source()
     else:
