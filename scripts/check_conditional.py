@@ -76,9 +76,11 @@ class Target:
 
 
 def rest_route(target, labels, seed):
-    """The `sample` signature through a plain REST request (no tfgan client)."""
+    """The `sample` signature through a plain REST request (no tfgan client); REST names
+    every input, `truncation` 1 (off) too."""
     body = {"signature_name": "sample",
-            "inputs": {"num_samples": len(labels), "seed": seed, "labels": list(labels)}}
+            "inputs": {"num_samples": len(labels), "seed": seed, "labels": list(labels),
+                       "truncation": 1.0}}
     request = urllib.request.Request(
         f"{target.rest_url}/v1/models/{target.model_name}:predict",
         data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
@@ -134,7 +136,8 @@ _NO_TFGAN_PROGRAM = textwrap.dedent("""
     path, seed, out, *labels = sys.argv[1:]
     samples = tf.saved_model.load(path).signatures["sample"](
         num_samples=tf.constant(len(labels), tf.int32), seed=tf.constant(int(seed), tf.int64),
-        labels=tf.constant([int(label) for label in labels], tf.int32))["samples"]
+        labels=tf.constant([int(label) for label in labels], tf.int32),
+        truncation=tf.constant(1.0))["samples"]
     if any(name.split(".")[0] == "tfgan" for name in sys.modules):
         sys.exit("tfgan was imported")
     np.save(out, samples.numpy())

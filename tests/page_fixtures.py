@@ -4,7 +4,8 @@
   `truncation` inputs, as conditional exports will have) whose class is visible: in an image
   of class k, column k is the brightest.
 - `export_toy_model(export_base, name)`: a `tfgan.export` export of a tiny generator and
-  discriminator on a toy data set (`ring` or `gaussian_1d`), with its `real_samples`.
+  discriminator on a toy data set (`ring` or `gaussian_1d`), with its `real_samples`
+  (optionally discriminator-guided: a `rejection` input on its sampling signatures).
 - `image_spread(png_bytes)`: how far a screenshot is from blank.
 """
 
@@ -77,15 +78,17 @@ def export_conditional_model(path):
     archive.write_out(str(path), verbose=False)
 
 
-def export_toy_model(export_base, name):
-    """Exports a tiny GAN for toy `name` as model `name`, version 1; returns its model dir."""
+def export_toy_model(export_base, name, rejection_candidates=0):
+    """Exports a tiny GAN for toy `name` as model `name`, version 1 (guided by its
+    discriminator over `rejection_candidates` candidates when set); returns its model dir."""
     data_shape = toys.TOYS[name].data_shape
     generator = TinyGenerator(z_dim=2, data_shape=data_shape, output_activation="linear")
     discriminator = TinyDiscriminator(data_shape=data_shape)
     export_lib.export_generator(
         generator, export_base=str(export_base), model_name=name, prior="normal",
         value_range=None, discriminator=discriminator,
-        real_data=functools.partial(toys.toy_samples, name))
+        real_data=functools.partial(toys.toy_samples, name),
+        rejection_candidates=rejection_candidates)
     return export_base / name
 
 

@@ -51,8 +51,8 @@ def server(tmp_path_factory):
     install_version(root / "cond_export", root / "cond", 1)
     models = {"toy": root / "toy", "cond": root / "cond",
               "digits": export_digit_table(root / "digits", "digits")}
-    for name in ("ring", "gaussian_1d"):
-        models[name] = export_toy_model(root / "toys", name)
+    models["ring"] = export_toy_model(root / "toys", "ring", rejection_candidates=4)
+    models["gaussian_1d"] = export_toy_model(root / "toys", "gaussian_1d")
     options = ServerOptions(config_of(models), grpc_port=None, rest_port=0,
                             file_system_poll_wait_seconds=-1)
     with BackgroundServer(options) as running:
@@ -311,6 +311,18 @@ def test_the_truncation_control_changes_the_samples(driver, server):
     after = grid_pixels(driver)
     assert not np.array_equal(after, before)
     assert all(np.array_equal(image, after[0]) for image in after)
+
+
+def test_a_guided_export_gets_its_rejection_strength_from_the_page(driver, server):
+    open_page(driver, server, "model=gaussian_1d")
+    assert not by_id(driver, "rejection-control").is_displayed()
+    open_page(driver, server, "model=ring")
+    assert by_id(driver, "rejection-control").is_displayed()
+    # REST names every input: the guided signatures get the strength the control shows.
+    wait(driver, lambda: '"rejection":1' in by_id(driver, "curl").text)
+    by_id(driver, "rejection").send_keys(Keys.HOME)  # r = 0: the unguided samples
+    wait(driver, lambda: '"rejection":0' in by_id(driver, "curl").text)
+    assert "error" not in status(driver).lower()
 
 
 # ---- toys --------------------------------------------------------------------------------------

@@ -552,6 +552,7 @@ class RealSource(SampleSource):
     kind = "image"
     data_shape = MNIST_SHAPE
     class_names = MNIST_CLASS_NAMES
+    truncates = False
 
     def __init__(self, mnist_path=None, data_dir=None, conditional=True):
         images, self._labels = load_mnist_arrays("train", mnist_path=mnist_path,
@@ -560,7 +561,8 @@ class RealSource(SampleSource):
         self.conditional = bool(conditional)
         self.location = {"type": "real_digits", "split": "train"}
 
-    def _sample(self, num_samples, seed, labels):
+    def _sample(self, num_samples, seed, labels, truncation, inputs):
+        del truncation, inputs  # real digits are not drawn from a prior
         order = np.random.default_rng(seed).permutation(len(self._labels))
         if labels is None:
             return self._images[order[:num_samples]]

@@ -14,7 +14,8 @@ function optionalInput(signature, name) {
 //   kind: "images" ([h, w, c] samples), "points2d" or "points1d";
 //   sampleShape: the shape of one sample; zDim: the latent size;
 //   signatures: the signature names served;
-//   labels / truncation: per signature name, { rank } of that input where it exists;
+//   labels / truncation / rejection: per signature name, { rank } of that input where it
+//     exists (rejection: the discriminator-guided sampling strength of a guided export);
 //   classNames: the class names a server may add to its metadata answer
 //     (`metadata.class_names`, beside `signature_def`), or null.
 export function describeModel(metadata) {
@@ -28,11 +29,14 @@ export function describeModel(metadata) {
   const kind = sampleShape.length === 3 ? "images" : sampleShape[0] === 2 ? "points2d" : "points1d";
   const labels = {};
   const truncation = {};
+  const rejection = {};
   for (const [name, signature] of Object.entries(signatures)) {
     const label = optionalInput(signature, "labels");
     const psi = optionalInput(signature, "truncation");
+    const strength = optionalInput(signature, "rejection");
     if (label) labels[name] = label;
     if (psi) truncation[name] = psi;
+    if (strength) rejection[name] = strength;
   }
   return {
     kind,
@@ -41,18 +45,23 @@ export function describeModel(metadata) {
     signatures: Object.keys(signatures),
     labels,
     truncation,
+    rejection,
     conditional: Object.keys(labels).length > 0,
     classNames: metadata.metadata.class_names ?? null,
   };
 }
 
-// The inputs of `signature` for a request: `base` plus labels and truncation where the
-// signature takes them, each shaped as its input is (one value, or one per sample).
-export function signatureInputs(model, signature, base, { label, count, psi }) {
+// The inputs of `signature` for a request: `base` plus labels, truncation and rejection where
+// the signature takes them (REST names every input), each shaped as its input is (one value,
+// or one per sample).
+export function signatureInputs(model, signature, base, { label, count, psi, strength }) {
   const inputs = { ...base };
+  const shaped = (input, value) => (input.rank === 0 ? value : Array(count).fill(value));
   const labels = model.labels[signature];
-  if (labels) inputs.labels = labels.rank === 0 ? label : Array(count).fill(label);
+  if (labels) inputs.labels = shaped(labels, label);
   const truncation = model.truncation[signature];
-  if (truncation) inputs.truncation = truncation.rank === 0 ? psi : Array(count).fill(psi);
+  if (truncation) inputs.truncation = shaped(truncation, psi);
+  const rejection = model.rejection[signature];
+  if (rejection) inputs.rejection = shaped(rejection, strength);
   return inputs;
 }

@@ -43,6 +43,7 @@ function options(count) {
   return {
     label: Number($("class").value || 0),
     psi: Number($("truncation").value),
+    strength: Number($("rejection").value),
     count,
   };
 }
@@ -110,12 +111,13 @@ async function loadVersion() {
   const previousKind = state.model?.kind;
   state.model = describeModel(await getMetadata(modelName(), version()));
   state.walkLatents = null;
-  const { kind, conditional, truncation } = state.model;
+  const { kind, conditional, truncation, rejection } = state.model;
   if (kind !== previousKind) $("num-samples").value = DEFAULT_COUNT[kind];
   $("class-controls").hidden = !conditional;
   $("num-classes-control").hidden = Boolean(state.model.classNames);
   if (conditional) fillClasses();
   $("truncation-control").hidden = Object.keys(truncation).length === 0;
+  $("rejection-control").hidden = Object.keys(rejection).length === 0;
   const images = kind === "images";
   $("grid-view").hidden = !images;
   $("walk-view").hidden = !images;
@@ -320,6 +322,10 @@ function start() {
     $("truncation-value").textContent = $("truncation").value;
   });
   $("truncation").addEventListener("change", () => run(show));
+  $("rejection").addEventListener("input", () => {
+    $("rejection-value").textContent = $("rejection").value;
+  });
+  $("rejection").addEventListener("change", () => run(show));
   $("walk").addEventListener("input", () => run(showWalk));
   $("seed-a").addEventListener("change", () => run(showWalk));
   $("seed-b").addEventListener("change", () => run(showWalk));
