@@ -90,6 +90,18 @@ def test_another_seed_gives_other_numbers(tmp_path_factory, tmp_path):
     assert first != second
 
 
+def test_truncation_measures_the_truncated_samples(tmp_path_factory, tmp_path):
+    run = trained(tmp_path_factory, "gaussian_1d")
+    reports = {}
+    for psi in ("1", "0.2"):
+        run_evaluate(f"--saved_model={run.model_dir}", "--num_samples=400", "--seed=3",
+                     f"--truncation={psi}", f"--out={tmp_path / psi}")
+        reports[psi] = json.loads((tmp_path / psi / "report.json").read_text())
+    assert reports["0.2"]["truncation"] == 0.2
+    # The prior cut to its central 20 % of mass: the same seed, other samples, other numbers.
+    assert reports["0.2"]["metrics"] != reports["1"]["metrics"]
+
+
 def test_the_table_lists_the_metrics(tmp_path_factory, capsys):
     run = trained(tmp_path_factory, "gaussian_1d")
     assert run_evaluate(f"--workdir={run.workdir}", "--num_samples=100") in (None, 0)
@@ -102,14 +114,16 @@ def test_the_table_lists_the_metrics(tmp_path_factory, capsys):
 @pytest.mark.parametrize("args, message", [
     ([], "error: pass exactly one of --workdir, --saved_model, --server, --samples, --real"),
     (["--workdir=a", "--saved_model=b"],
-     "error: pass exactly one of --workdir, --saved_model, --server, --samples, --real; got --workdir, "
-     "--saved_model"),
+     "error: pass exactly one of --workdir, --saved_model, --server, --samples, --real; got "
+     "--workdir, --saved_model"),
     (["--samples=a.npy", "--server=http://127.0.0.1:1"],
-     "error: pass exactly one of --workdir, --saved_model, --server, --samples, --real; got --server, "
-     "--samples"),
+     "error: pass exactly one of --workdir, --saved_model, --server, --samples, --real; got "
+     "--server, --samples"),
     (["--samples=a.npy"], "error: the array a.npy does not record its data set: pass it."),
     (["--samples=no_such.npy", "--dataset=ring"], "error: no_such.npy does not exist"),
     (["--server=http://127.0.0.1:1"], "error: --server needs --model_name"),
+    (["--workdir=a", "--truncation=0"], "error: --truncation=0.0: psi must be in (0, 1]"),
+    (["--workdir=a", "--rejection=-1"], "error: --rejection=-1.0: the strength must be"),
     (["--workdir=no_such_run"], "error: no_such_run holds no trained run"),
     (["--saved_model=no_such_model"], "error: no_such_model is neither a SavedModel"),
     (["--server=ftp://x", "--model_name=m"], "error: the server URL must start with"),

@@ -29,9 +29,10 @@ with `sample(..., rejection=r)`, the strength `tfgan.guided_sampling` describes 
 signature's default, 1). A class-conditional generator (`conditional` is True) is asked
 for `labels` too, one per sample or one for all, exactly as its `sample` signature takes them;
 `class_names` names its classes when the source knows them (a checkpoint's `dataset.json`, an
-export's metadata; a server's model only through its data set's own classes). Each source also says what it learned: `dataset` (a
-`tfgan.data` name), `kind` (`"image"` or `"points"`), `data_shape` and, when known, the
-training `step`. A checkpoint records them in `options.json` / `dataset.json`, an export in
+export's metadata; a server's model only through its data set's own classes). Each source also
+says what it learned: `dataset` (a `tfgan.data` name), `kind` (`"image"` or `"points"`),
+`data_shape` and, when known,
+the training `step`. A checkpoint records them in `options.json` / `dataset.json`, an export in
 `assets.extra/tfgan.json`. A server has no endpoint for that metadata: `kind` and
 `data_shape` come from the shape of the `sample` signature's `samples` output (the model's
 signature metadata), and `dataset` from the `dataset` argument or else the model name when it

@@ -35,7 +35,9 @@ Metrics are those of `tfgan.metrics` for the data set. MNIST compares with the f
 `--num_samples` digits of the MNIST test split (`--mnist_path`, default `$MNIST_PATH`, or
 tensorflow-datasets in `--data_dir`; with `--workdir` and neither flag given, the run's own);
 Stacked MNIST and the toys compare with their known distributions. Use `--num_samples=10000`
-for numbers comparable with published tables.
+for numbers comparable with published tables. `--truncation` and `--rejection` measure the
+samples the sampling signatures give with those inputs (as `tfgan-sample` takes them): the
+fidelity-diversity trade of the truncation trick and of discriminator-guided sampling.
 
 The metrics are printed as a table. With `--out`, the directory gets `report.json` (metrics,
 source, dataset, step, seed (null with `--samples`), num_samples), `samples.png` (the first 64
@@ -53,7 +55,7 @@ import numpy as np
 from absl import flags
 
 from tfgan.cli.errors import FAILURE, USAGE, fail, require_existing
-from tfgan.cli.flags import run_tool
+from tfgan.cli.flags import check_fidelity_flags, define_fidelity_flags, run_tool
 from tfgan.data import DatasetUnavailableError, sample_toy
 from tfgan.data.mnist import MNIST_PATH_HELP
 from tfgan.labels import balanced_labels
@@ -108,11 +110,12 @@ flags.DEFINE_float("timeout", 120.0, "Seconds to wait for each server request.",
 flags.DEFINE_integer("max_samples_per_request", 0, "With --server: the most samples to ask for "
                      "in one request (0: all at once, or as many as the server says it takes); "
                      "the samples are the same either way.", lower_bound=0, flag_values=FLAGS)
+define_fidelity_flags(FLAGS)
 GROUPS = {
     "source": ("workdir", "saved_model", "server", "samples", "real", "model_name", "version",
                "timeout", "max_samples_per_request"),
     "data": ("dataset", "mnist_path", "data_dir"),
-    "run": ("num_samples", "seed", "out"),
+    "run": ("num_samples", "seed", "truncation", "rejection", "out"),
 }
 
 
@@ -235,6 +238,7 @@ def main(argv):
              USAGE)
     if FLAGS.server and not FLAGS.model_name:
         fail("--server needs --model_name", USAGE)
+    check_fidelity_flags(FLAGS)
     with _open_source() as source:
         if source.dataset not in METRICS:
             fail(f"there are no metrics for the data set {source.dataset!r}; there are for "
@@ -252,7 +256,8 @@ def main(argv):
             _progress(f"drawing {FLAGS.num_samples} samples from the "
                       f"{source.location['type'].replace('_', ' ')}")
         try:
-            samples = source.sample(FLAGS.num_samples, FLAGS.seed, labels)
+            samples = source.sample(FLAGS.num_samples, FLAGS.seed, labels, FLAGS.truncation,
+                                    FLAGS.rejection)
         except ValueError as error:  # more samples than an array holds
             fail(_one_line(error), USAGE)
         except ServingError as error:
@@ -287,6 +292,8 @@ def main(argv):
             "step": source.step,
             "seed": seed,
             "num_samples": FLAGS.num_samples,
+            "truncation": FLAGS.truncation,
+            "rejection": FLAGS.rejection,
             "metrics": metrics,
         }
         _write_outputs(FLAGS.out, report, samples)

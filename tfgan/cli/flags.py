@@ -77,6 +77,29 @@ def define_flags(config_class, flag_values):
             flags.DEFINE_string(name, default, help_text, flag_values=flag_values)
 
 
+def define_fidelity_flags(flag_values):
+    """`--truncation` and `--rejection`, the sampling inputs of `tfgan-sample` and
+    `tfgan-evaluate` (checked by `check_fidelity_flags`)."""
+    flags.DEFINE_float("truncation", 1.0, "Truncation psi in (0, 1]: z comes from the prior "
+                       "truncated to its central psi of probability mass per component (fewer, "
+                       "more typical samples as psi falls); 1 is off.", flag_values=flag_values)
+    flags.DEFINE_float("rejection", None, "Guided exports (tfgan-export "
+                       "--rejection_candidates=K, K candidates per sample): the strength r >= 0 "
+                       "(1: Discriminator Rejection Sampling, 0: off, more: only what the "
+                       "discriminator rates best). Default: the export's, 1.",
+                       flag_values=flag_values)
+
+
+def check_fidelity_flags(flag_values):
+    """Fails in one line (status 2) on a `--truncation` or `--rejection` out of range."""
+    truncation, rejection = flag_values.truncation, flag_values.rejection
+    if not 0.0 < truncation <= 1.0:  # NaN too
+        fail(f"--truncation={truncation}: psi must be in (0, 1] (1 is off)", USAGE)
+    if rejection is not None and not 0.0 <= rejection < float("inf"):
+        fail(f"--rejection={rejection}: the strength must be a finite number >= 0 "
+             "(0: off, 1: DRS)", USAGE)
+
+
 def define_preset_flag(flag_values, help_text):
     """Defines `--preset`, the name of one of `tfgan.presets.names()`; `--help` lists them."""
     flags.DEFINE_string("preset", "", help_text, flag_values=flag_values)

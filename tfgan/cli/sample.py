@@ -24,7 +24,7 @@ import numpy as np
 from absl import flags
 
 from tfgan.cli.errors import FAILURE, USAGE, fail
-from tfgan.cli.flags import run_tool
+from tfgan.cli.flags import check_fidelity_flags, define_fidelity_flags, run_tool
 from tfgan.serving import ServingError, connect
 
 FLAGS = flags.FlagValues()
@@ -42,13 +42,7 @@ flags.DEFINE_integer("seed", 7, "Seed of the latent draw (same seed, same sample
 flags.DEFINE_string("labels", None, "Conditional models: the classes to draw, indices or "
                     "names, one per sample (7,7,3) or one for all (7), or 'all' for a row per "
                     "class.", flag_values=FLAGS)
-flags.DEFINE_float("truncation", 1.0, "Truncation psi in (0, 1]: z comes from the prior "
-                   "truncated to its central psi of probability mass per component (fewer, "
-                   "more typical samples as psi falls); 1 is off.", flag_values=FLAGS)
-flags.DEFINE_float("rejection", None, "Guided exports (tfgan-export --rejection_candidates=K, "
-                   "K candidates per sample): the strength r >= 0 (1: Discriminator Rejection "
-                   "Sampling, 0: off, more: only what the discriminator rates best). Default: "
-                   "the export's, 1.", flag_values=FLAGS)
+define_fidelity_flags(FLAGS)
 flags.DEFINE_string("out", "grid.png", "PNG file to write.", flag_values=FLAGS)
 flags.DEFINE_string("signature_name", "sample", "Signature taking num_samples and seed.",
                     flag_values=FLAGS)
@@ -149,11 +143,7 @@ def main(argv):
     del argv  # flags_parser refuses positional arguments
     if FLAGS.checkpoint and FLAGS.saved_model:
         fail("pass at most one of --checkpoint and --saved_model", USAGE)
-    if not 0.0 < FLAGS.truncation <= 1.0:  # NaN too
-        fail(f"--truncation={FLAGS.truncation}: psi must be in (0, 1] (1 is off)", USAGE)
-    if FLAGS.rejection is not None and not 0.0 <= FLAGS.rejection < float("inf"):
-        fail(f"--rejection={FLAGS.rejection}: the strength must be a finite number >= 0 "
-             "(0: off, 1: DRS)", USAGE)
+    check_fidelity_flags(FLAGS)
     if FLAGS.checkpoint or FLAGS.saved_model:
         samples, num_columns = _sample_from_source()
     else:

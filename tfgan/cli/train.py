@@ -1,8 +1,9 @@
 """Trains a GAN: `tfgan-train --preset=mnist_mlp --workdir=runs/mnist`.
 
 Every option of `tfgan.config.TrainConfig` is a flag; a preset (`--preset=NAME`, or its file
-`--flagfile=configs/NAME.flags`) sets many at once and flags after it override it. A bad option prints one error line and exits with
-status 2 before anything is written; data that cannot be read or downloaded, status 1.
+`--flagfile=configs/NAME.flags`) sets many at once and flags after it override it. A bad option
+prints one error line and exits with status 2 before anything is written; data that cannot be
+read or downloaded, status 1.
 Re-running the same command resumes from the latest checkpoint.
 """
 
