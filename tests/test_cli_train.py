@@ -61,10 +61,10 @@ def test_a_preset_by_name_with_later_flags_overriding_it(tmp_path, monkeypatch, 
 def test_an_unknown_preset_is_one_line_listing_the_presets(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as caught:
-        train.run(["tfgan-train", "--preset=mnist", "--workdir=run"])
+        train.run(["tfgan-train", "--preset=mnist_gan", "--workdir=run"])
     assert caught.value.code == 2
     err = capsys.readouterr().err
-    assert err == (f"error: --preset=mnist: no such preset; one of "
+    assert err == (f"error: --preset=mnist_gan: no such preset; one of "
                    f"{', '.join(presets.names())}\n")
     assert not list(tmp_path.iterdir())
 
