@@ -397,7 +397,9 @@ class GAN(keras.Model):
         if not self.built:
             # Without a distribution strategy `fit` does not build the model first.
             self.build(tuple(real.shape))
-        penalty_due = self._penalty_due()  # of this step, before the count moves on
+        # Under lazy regularisation, whether this step takes the penalty (read before the
+        # count moves on); every step does otherwise.
+        penalty_due = self._penalty_due() if self.gradient_penalty_every > 1 else None
         forward, schedule_logs = self.schedule.run(self, real, labels)
         self.step.assign_add(1)
         values = {
