@@ -6,6 +6,8 @@
 - `export_toy_model(export_base, name)`: a `tfgan.export` export of a tiny generator and
   discriminator on a toy data set (`ring` or `gaussian_1d`), with its `real_samples`
   (optionally discriminator-guided: a `rejection` input on its sampling signatures).
+- `export_guided_image_model(export_base, name)`: a tiny image GAN exported with
+  discriminator-guided sampling (a `rejection` input on its sampling signatures).
 - `image_spread(png_bytes)`: how far a screenshot is from blank.
 """
 
@@ -89,6 +91,16 @@ def export_toy_model(export_base, name, rejection_candidates=0):
         value_range=None, discriminator=discriminator,
         real_data=functools.partial(toys.toy_samples, name),
         rejection_candidates=rejection_candidates)
+    return export_base / name
+
+
+def export_guided_image_model(export_base, name):
+    """Exports a tiny 8x8 image GAN, guided by its discriminator over 4 candidates (a
+    `rejection` input on its sampling signatures), as model `name`; returns its model dir."""
+    export_lib.export_generator(
+        TinyGenerator(z_dim=2, output_activation="sigmoid"), export_base=str(export_base),
+        model_name=name, prior="normal", value_range=(0.0, 1.0),
+        discriminator=TinyDiscriminator(), rejection_candidates=4)
     return export_base / name
 
 

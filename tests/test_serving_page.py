@@ -25,7 +25,8 @@ from tensorflow_serving.config import model_server_config_pb2
 import scripts_path  # noqa: F401  (scripts/ importable)
 from digit_fixtures import export_digit_table
 from page_browser import browser_binaries_missing, headless_chromium
-from page_fixtures import NUM_CLASSES, export_conditional_model, export_toy_model, image_spread
+from page_fixtures import (NUM_CLASSES, export_conditional_model, export_guided_image_model,
+                           export_toy_model, image_spread)
 from serving_fixtures import exported_model, free_port, http, install_version
 from tfgan.serving import BackgroundServer, ServerOptions, single_model_config
 
@@ -53,6 +54,7 @@ def server(tmp_path_factory):
               "digits": export_digit_table(root / "digits", "digits")}
     models["ring"] = export_toy_model(root / "toys", "ring", rejection_candidates=4)
     models["gaussian_1d"] = export_toy_model(root / "toys", "gaussian_1d")
+    models["guided"] = export_guided_image_model(root / "guided_export", "guided")
     options = ServerOptions(config_of(models), grpc_port=None, rest_port=0,
                             file_system_poll_wait_seconds=-1)
     with BackgroundServer(options) as running:
@@ -323,6 +325,18 @@ def test_a_guided_export_gets_its_rejection_strength_from_the_page(driver, serve
     by_id(driver, "rejection").send_keys(Keys.HOME)  # r = 0: the unguided samples
     wait(driver, lambda: '"rejection":0' in by_id(driver, "curl").text)
     assert "error" not in status(driver).lower()
+
+
+def test_the_walk_of_a_guided_export_sends_its_strength_and_follows_it(driver, server):
+    open_page(driver, server, "model=guided")
+    wait(driver, lambda: walk_picture(driver) is not None)
+    # The walk's sample_seeds request names every input, the strength too (REST).
+    assert driver.execute_script("return document.body.dataset.state") == "ready", status(driver)
+    start = walk_picture(driver)
+    by_id(driver, "rejection").send_keys(Keys.END)  # r = 4: other candidates kept
+    wait(driver, lambda: '"rejection":4' in by_id(driver, "curl").text)
+    wait(driver, lambda: walk_picture(driver) != start)
+    assert driver.execute_script("return document.body.dataset.state") == "ready", status(driver)
 
 
 # ---- toys --------------------------------------------------------------------------------------

@@ -182,11 +182,13 @@ async function showGrid(seed, count) {
 }
 
 async function walkLatents(seedA, seedB) {
-  const { label, psi } = options(2);
-  const key = `${modelName()}/${version()}/${seedA}/${seedB}/${label}`;
+  // Every sampling input of the request is in the key: a new psi or strength moves the ends.
+  const chosen = options(2);
+  const key = [modelName(), version(), seedA, seedB, chosen.label, chosen.psi, chosen.strength]
+    .join("/");
   if (state.walkLatents?.key !== key) {
     const inputs = signatureInputs(state.model, "sample_seeds", { seeds: [seedA, seedB] },
-      { label, psi, count: 2 });
+      chosen);
     const request = predictRequest(modelName(), version(), "sample_seeds", inputs);
     const { z } = await predict(request, "samples");
     state.walkLatents = { key, za: z[0], zb: z[1], normal: looksNormal(z[0], z[1]), request };
