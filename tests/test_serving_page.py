@@ -133,7 +133,8 @@ def predict(server, path, body):
 def test_root_redirects_to_the_served_models_and_the_api_is_not_shadowed(server):
     with urllib.request.urlopen(server.rest_url + "/", timeout=30) as answer:
         assert answer.url == (
-            f"{server.rest_url}/?model=toy&model=cond&model=digits&model=ring&model=gaussian_1d")
+            f"{server.rest_url}/?model=toy&model=cond&model=digits&model=ring&model=gaussian_1d"
+            "&model=guided")
         assert "<title>tfgan samples</title>" in answer.read().decode()
     assert http("GET", server.rest_url + "/page/page.js")[:2] == (200, "text/javascript")
     assert http("GET", server.rest_url + "/page/missing.js")[0] == 404
