@@ -36,9 +36,10 @@ def test_recipe_options_are_checked_in_one_line(overrides, message):
     (dict(pack=2, batch_size=64), r"^--conditional needs --pack=1: a pack would mix labels"),
     (dict(conditioning="acgan", num_discriminators=2),
      r"^--conditioning=acgan needs --num_discriminators=1"),
-    (dict(conditioning="acgan", unrolled_steps=2),
-     r"^--conditioning=acgan cannot take --unrolled_steps"),
-    (dict(conditioning="film"), r"^--conditioning must be one of projection, concat, acgan"),
+    (dict(conditioning="dual_projection", unrolled_steps=2),
+     r"^--conditioning=dual_projection cannot take --unrolled_steps"),
+    (dict(conditioning="film"),
+     r"^--conditioning must be one of projection, dual_projection, concat, acgan"),
     (dict(acgan_weight=0.0), r"^--acgan_weight must be positive, got 0.0$"),
 ])
 def test_conditional_combinations_that_cannot_train_are_refused_in_one_line(overrides, message):

@@ -695,7 +695,8 @@ def test_fixed_seed_run_matches_the_train_step_before_the_refactor(kind):
                                rtol=1e-6)
 
 
-def _conditional_gan(conditioning, class_loss_weight=0.0, schedule="simultaneous"):
+def _conditional_gan(conditioning, class_loss_weight=0.0, schedule="simultaneous",
+                     classify_generated=True):
     from tfgan import models
 
     keras.utils.set_random_seed(7)
@@ -707,7 +708,7 @@ def _conditional_gan(conditioning, class_loss_weight=0.0, schedule="simultaneous
             conditioning, models.MLPDiscriminator(base_shape, hidden_units=(8,)), 3),
         schedule=schedules.make_schedule(schedule), seed=3)
     gan.compile(keras.optimizers.SGD(1e-2), keras.optimizers.SGD(1e-2),
-                class_loss_weight=class_loss_weight)
+                class_loss_weight=class_loss_weight, classify_generated=classify_generated)
     gan.build_all(DATA_SHAPE)
     return gan
 
@@ -731,19 +732,26 @@ def test_conditional_step_generates_for_the_real_labels_and_judges_under_them(co
         logs["g_loss"], losses.non_saturating_generator_loss(fake_logits), rtol=1e-5)
 
 
-def test_acgan_step_adds_the_weighted_classification_losses():
-    gan = _conditional_gan("acgan", class_loss_weight=0.5)
+@pytest.mark.parametrize("conditioning, classify_generated",
+                         [("acgan", True), ("dual_projection", False)])
+def test_classifying_step_adds_the_weighted_classification_losses(conditioning,
+                                                                 classify_generated):
+    gan = _conditional_gan(conditioning, class_loss_weight=0.5,
+                           classify_generated=classify_generated)
     real = real_batch()
     z = priors.sample_prior(BATCH, Z_DIM, "uniform", keras.random.SeedGenerator(3))
     generated = gan.generator([z, LABELS], training=True)
-    real_logits, fake_logits = (gan.discriminator([x, LABELS], training=True)
-                                for x in (real, generated))
-    real_classes, fake_classes = (gan.discriminator.class_logits(x, training=True)
-                                  for x in (real, generated))
+    (real_logits, real_classes), (fake_logits, fake_classes) = (
+        gan.discriminator.logits_and_class_logits([x, LABELS], training=True)
+        for x in (real, generated))
+    np.testing.assert_allclose(real_logits, gan.discriminator([real, LABELS]), rtol=1e-5)
     logs = gan.train_step((real, LABELS))
+    # AC-GAN's discriminator classifies both sides; the dual projection's real data only.
+    d_class_loss = (losses.auxiliary_classifier_discriminator_loss(
+        LABELS, real_classes, fake_classes) if classify_generated else tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(LABELS, real_classes)))
     expected_d = (losses.non_saturating_discriminator_loss(real_logits, fake_logits)
-                  + 0.5 * losses.auxiliary_classifier_discriminator_loss(
-                      LABELS, real_classes, fake_classes))
+                  + 0.5 * d_class_loss)
     expected_g = (losses.non_saturating_generator_loss(fake_logits)
                   + 0.5 * losses.auxiliary_classifier_generator_loss(LABELS, fake_classes))
     np.testing.assert_allclose(logs["d_loss"], expected_d, rtol=1e-5)
@@ -751,12 +759,12 @@ def test_acgan_step_adds_the_weighted_classification_losses():
 
 
 def test_conditional_gan_refuses_unlabelled_batches_and_packs():
-    gan = _conditional_gan("projection")
+    gan = _conditional_gan("concat")
     with pytest.raises(ValueError, match=r"trains on \(samples, labels\) batches"):
         gan.train_step(real_batch())
     with pytest.raises(ValueError, match=r"a pack would mix labels"):
         gan_lib.GAN(gan.generator, gan.discriminator, pack=2)
-    with pytest.raises(ValueError, match=r"class_logits \(AC-GAN\)"):
+    with pytest.raises(ValueError, match=r"> 0 only for a discriminator with class logits"):
         gan.compile(keras.optimizers.SGD(), keras.optimizers.SGD(), class_loss_weight=1.0)
 
 

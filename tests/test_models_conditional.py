@@ -85,6 +85,13 @@ def test_projection_adds_the_class_embeddings_inner_product_with_the_features():
     embedding = discriminator.class_embedding.embeddings.numpy()
     expected = base(x).numpy()[:, 0] + np.sum(embedding[LABELS] * features, axis=1)
     np.testing.assert_allclose(logits[:, 0], expected, rtol=1e-5, atol=1e-6)
+    # Its class logits are every class's projection; the label's is the one D adds.
+    one_pass_logits, class_logits = (
+        t.numpy() for t in discriminator.logits_and_class_logits([x, LABELS]))
+    np.testing.assert_allclose(one_pass_logits, logits, rtol=1e-6)
+    np.testing.assert_allclose(class_logits, features @ embedding.T, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(class_logits[np.arange(4), LABELS],
+                               logits[:, 0] - base(x).numpy()[:, 0], rtol=1e-4, atol=1e-5)
 
 
 def test_concat_joins_the_one_hot_label_to_every_pixel():
@@ -107,8 +114,10 @@ def test_acgan_logit_ignores_the_label_and_the_classifier_reads_the_features():
                                   discriminator([x, LABELS[::-1]]).numpy())
     features = discriminator.discriminator.features(x).numpy()
     kernel, bias = (w.numpy() for w in discriminator.classifier.weights)
-    np.testing.assert_allclose(discriminator.class_logits(x).numpy(), features @ kernel + bias,
+    logits, class_logits = discriminator.logits_and_class_logits([x, LABELS])
+    np.testing.assert_allclose(class_logits.numpy(), features @ kernel + bias,
                                rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(logits.numpy(), discriminator([x, LABELS]).numpy(), rtol=1e-6)
 
 
 def test_conditional_batch_norm_scales_and_shifts_per_class():

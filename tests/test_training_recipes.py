@@ -205,6 +205,7 @@ def test_conditional_ring_puts_each_labels_samples_in_its_own_mode(conditioning)
     {"num_generators": 2, "num_discriminators": 2, "adversary_weighting": "softmax"},
     {"conditioning": "concat", "minibatch": True}, {"spectral_norm": True},
     {"conditioning": "acgan", "acgan_weight": 0.5, "gradient_penalty_weight": 1.0},
+    {"conditioning": "dual_projection", "mixed_precision": True},
 ], ids=lambda overrides: ",".join(f"{k}={v}" for k, v in overrides.items()))
 def test_every_option_trains_a_conditional_gan(overrides):
     config = _config(dataset="ring", conditional=True, z_dim=2, g_hidden_units=(16,),

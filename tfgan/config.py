@@ -16,6 +16,7 @@ from tfgan.learning_rates import LR_SCHEDULES
 from tfgan.losses import LOSSES
 from tfgan.models import (
     ARCHITECTURES,
+    CLASSIFYING,
     CONDITIONINGS,
     HIDDEN_ACTIVATIONS,
     OUTPUT_ACTIVATIONS,
@@ -64,11 +65,13 @@ class TrainConfig:
         "class sub-folders, the mode of a ring or grid point.")
     conditioning: str = _option(
         "projection", f"How a conditional discriminator sees the label: {', '.join(CONDITIONINGS)} "
-        "(projection: Miyato & Koyama 2018; concat: one-hot label as extra input channels, as "
-        "keras-io and TF-GAN; acgan: an auxiliary classifier, Odena et al. 2017).")
+        "(projection: Miyato & Koyama 2018; dual_projection: projection whose class embedding "
+        "is also trained as a classifier of real data, Han et al. 2021; concat: one-hot label "
+        "as extra input channels, as keras-io and TF-GAN; acgan: an auxiliary classifier, "
+        "Odena et al. 2017).")
     acgan_weight: float = _option(
-        1.0, "--conditioning=acgan: weight of the classification losses added to both "
-        "networks' losses.")
+        1.0, "--conditioning=acgan or dual_projection: weight of the classification losses "
+        "added to both networks' losses.")
 
     # Networks.
     architecture: str = _option("mlp", f"Network family: {', '.join(ARCHITECTURES)}.")
@@ -275,13 +278,13 @@ class TrainConfig:
                "--conditional: stacked_mnist has no class labels (each image is three digits)")
         _check(self.pack == 1,
                f"--conditional needs --pack=1: a pack would mix labels, got --pack={self.pack}")
-        if self.conditioning == "acgan":
+        if self.conditioning in CLASSIFYING:
             _check(self.num_discriminators == 1,
-                   "--conditioning=acgan needs --num_discriminators=1 (each discriminator "
-                   "would need its own classifier loss)")
+                   f"--conditioning={self.conditioning} needs --num_discriminators=1 (each "
+                   "discriminator would need its own classifier loss)")
             _check(not self.unrolled_steps,
-                   "--conditioning=acgan cannot take --unrolled_steps: the unrolled "
-                   "discriminator steps would leave out its classification loss")
+                   f"--conditioning={self.conditioning} cannot take --unrolled_steps: the "
+                   "unrolled discriminator steps would leave out its classification loss")
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)

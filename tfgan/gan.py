@@ -30,7 +30,7 @@ class GAN(keras.Model):
     takes `labels`, e.g. `tfgan.models.ProjectionDiscriminator`) trains on `(samples, labels)`
     batches: as in keras-io's `conditional_gan.py`, the generator makes samples for the real
     batch's labels and the discriminator judges both under them. `compile`'s
-    `class_loss_weight` adds AC-GAN's classification losses (Odena et al. 2017).
+    `class_loss_weight` adds classification losses (AC-GAN, Odena et al. 2017; dual projection).
 
     With `pack = m > 1` the discriminator judges packs of m samples (PacGAN, Lin et al. 2018,
     https://arxiv.org/abs/1712.04086): every batch it sees, real or generated, goes through
@@ -150,6 +150,7 @@ class GAN(keras.Model):
         self.adversary_weighting = "mean"
         self.adversary_temperature = 1.0
         self.class_loss_weight = 0.0
+        self.classify_generated = True
 
     def compile(
         self,
@@ -166,6 +167,7 @@ class GAN(keras.Model):
         adversary_temperature=1.0,
         class_loss_weight=0.0,
         gradient_penalty_every=1,
+        classify_generated=True,
     ):
         """Sets the optimizers and the loss family.
 
@@ -197,17 +199,24 @@ class GAN(keras.Model):
                 `DiscriminatorEnsemble`) make its loss. Defaults to `"mean"`.
             adversary_temperature: float >= 0, the `"softmax"` weighting's temperature.
                 Defaults to `1.0`.
-            class_loss_weight: float >= 0, the weight of AC-GAN's classification losses
-                (Odena et al. 2017, https://arxiv.org/abs/1610.09585): the discriminator adds
-                `auxiliary_classifier_discriminator_loss`, the generator
-                `auxiliary_classifier_generator_loss`; needs a discriminator with
-                `class_logits` (`tfgan.models.AuxiliaryClassifierDiscriminator`). 0 turns
-                them off. Defaults to `0.0`.
+            class_loss_weight: float >= 0, the weight of the classification losses on the
+                class logits of the discriminator's `logits_and_class_logits` (`tfgan.models.AuxiliaryClassifierDiscriminator`,
+                `ProjectionDiscriminator`): the generator adds
+                `auxiliary_classifier_generator_loss` on its samples, the discriminator
+                AC-GAN's `auxiliary_classifier_discriminator_loss` (Odena et al. 2017,
+                https://arxiv.org/abs/1610.09585) or, without `classify_generated`, the
+                cross-entropy on real data alone. 0 turns them off. Defaults to `0.0`.
             gradient_penalty_every: int >= 1, k: lazy regularisation (StyleGAN2, Karras et
                 al. 2020, https://arxiv.org/abs/1912.04958, section 3.1): the penalty is
                 taken at every k-th step only, weighted k times, so its weight per step is
                 unchanged at 1/k of its cost; the logged `gradient_penalty` averages the
                 steps that took it. Defaults to `1` (every step).
+            classify_generated: bool, whether the discriminator's classification loss also
+                takes the generated samples under the labels they were made for (AC-GAN) or
+                real data only (the label matching of Han et al. 2021's dual projection GAN,
+                https://arxiv.org/abs/2108.09016: the classifier learns real classes only,
+                and cannot learn to read the generator's faults as the class asked for).
+                Defaults to `True`.
 
         Raises:
             ValueError: if `loss` or `gradient_penalty` is unknown, `gradient_penalty_weight`
@@ -215,7 +224,7 @@ class GAN(keras.Model):
                 is set without the alternating schedule or a
                 positive `unrolled_learning_rate`, a single-replica schedule (`"worse"`) is
                 used under a strategy with more than one replica, or `class_loss_weight` is
-                negative or set for a discriminator without `class_logits`.
+                negative or set for a discriminator without class logits.
         """
         super().compile(
             optimizer=None, jit_compile=jit_compile, steps_per_execution=steps_per_execution
@@ -244,10 +253,11 @@ class GAN(keras.Model):
                 "unrolled_steps needs an unrolled_learning_rate > 0. "
                 f"Received: unrolled_learning_rate={unrolled_learning_rate!r}")
         if not class_loss_weight >= 0 or (
-                class_loss_weight and not hasattr(self.discriminator, "class_logits")):
+                class_loss_weight
+                and not hasattr(self.discriminator, "logits_and_class_logits")):
             raise ValueError(
                 "class_loss_weight must be >= 0, and > 0 only for a discriminator with "
-                f"class_logits (AC-GAN). Received: class_loss_weight={class_loss_weight!r}")
+                f"class logits. Received: class_loss_weight={class_loss_weight!r}")
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         if self.schedule.single_replica and num_replicas > 1:
             # Optimizers synchronise replicas with `merge_call`, which cannot run inside the
@@ -273,6 +283,7 @@ class GAN(keras.Model):
         self.adversary_weighting = adversary_weighting
         self.adversary_temperature = float(adversary_temperature)
         self.class_loss_weight = float(class_loss_weight)
+        self.classify_generated = bool(classify_generated)
         if self.built:
             self._build_optimizers()
 
@@ -484,19 +495,18 @@ class GAN(keras.Model):
         The discriminator sees packs; the penalty is taken on whole real and generated packs
         (WGAN-GP interpolates between them), its gradient norm over the discriminator's packed
         input. A conditional GAN generates for `labels` and judges both sides under them;
-        with an auxiliary classifier (AC-GAN) each loss adds its weighted classification loss.
+        with a class loss weight (AC-GAN, dual projection) each loss adds its weighted
+        classification loss.
         """
         real_packs = pack_samples(real, self.pack)
         generated = adversaries.generated_blocks(self.generator, z, labels, training=True)
         generated_packs = pack_samples(generated, self.pack)
-        real_logits = adversaries.member_logits(
-            self.discriminator, real_packs, labels, training=True)
-        fake_logits = adversaries.member_logits(
-            self.discriminator, generated_packs, labels, training=True)
+        real_logits, real_classes = self._judge(real_packs, labels)
+        fake_logits, fake_classes = self._judge(generated_packs, labels)
         d_loss = self._discriminator_loss(real_logits, fake_logits)
         g_loss = self._generator_loss(real_logits, fake_logits)
         if self.class_loss_weight:
-            d_class_loss, g_class_loss = self._class_losses(real_packs, generated_packs, labels)
+            d_class_loss, g_class_loss = self._class_losses(real_classes, fake_classes, labels)
             d_loss += self.class_loss_weight * d_class_loss
             g_loss += self.class_loss_weight * g_class_loss
         gradient_penalty = None
@@ -522,13 +532,21 @@ class GAN(keras.Model):
         """1.0 on the steps that take the gradient penalty, else 0.0."""
         return tf.cast(self.step % self.gradient_penalty_every == 0, tf.float32)
 
-    def _class_losses(self, real, generated, labels):
-        """AC-GAN's classification losses `(discriminator's, generator's)` for `labels`."""
-        real_class_logits = self.discriminator.class_logits(real, training=True)
-        fake_class_logits = self.discriminator.class_logits(generated, training=True)
+    def _judge(self, packs, labels):
+        """`(logits [batch, J], class logits [batch, K] or None)` of `packs` under `labels`:
+        with a class loss weight, both from one pass of the discriminator."""
+        if self.class_loss_weight:
+            return self.discriminator.logits_and_class_logits([packs, labels], training=True)
+        return adversaries.member_logits(self.discriminator, packs, labels, training=True), None
+
+    def _class_losses(self, real_class_logits, fake_class_logits, labels):
+        """The classification losses `(discriminator's, generator's)` for `labels`."""
+        g_class_loss = losses.auxiliary_classifier_generator_loss(labels, fake_class_logits)
+        if not self.classify_generated:  # the same cross-entropy, of real data
+            return (losses.auxiliary_classifier_generator_loss(labels, real_class_logits),
+                    g_class_loss)
         return (losses.auxiliary_classifier_discriminator_loss(
-                    labels, real_class_logits, fake_class_logits),
-                losses.auxiliary_classifier_generator_loss(labels, fake_class_logits))
+                    labels, real_class_logits, fake_class_logits), g_class_loss)
 
     def _generator_update_loss(self, real, labels, generated):
         """The loss of an alternating generator update, against the unrolled discriminator if
@@ -536,16 +554,14 @@ class GAN(keras.Model):
         real_packs = pack_samples(real, self.pack)
         generated_packs = pack_samples(generated, self.pack)
         with self._unrolled_discriminator(real_packs, generated_packs, labels):
-            fake_logits = adversaries.member_logits(
-                self.discriminator, generated_packs, labels, training=True)
+            fake_logits, fake_classes = self._judge(generated_packs, labels)
             real_logits = None
             if self.generator_needs_real:
-                real_logits = adversaries.member_logits(
-                    self.discriminator, real_packs, labels, training=True)
+                real_logits = self._judge(real_packs, labels)[0]
             g_loss = self._generator_loss(real_logits, fake_logits)
             if self.class_loss_weight:
                 g_loss += self.class_loss_weight * losses.auxiliary_classifier_generator_loss(
-                    labels, self.discriminator.class_logits(generated_packs, training=True))
+                    labels, fake_classes)
             return g_loss
 
     def _unrolled_discriminator(self, real_packs, generated_packs, labels):

@@ -237,7 +237,8 @@ def build_gan(config, spec):
         adversary_weighting=config.adversary_weighting,
         adversary_temperature=config.adversary_temperature,
         class_loss_weight=(config.acgan_weight
-                           if spec.num_classes and config.conditioning == "acgan" else 0.0),
+                           if spec.num_classes and config.conditioning in models_lib.CLASSIFYING else 0.0),
+        classify_generated=config.conditioning == "acgan",
     )
     gan.build_all(spec.data_shape)
     return gan

@@ -2,6 +2,7 @@
 
 from tfgan.models.argument_validation import OUTPUT_ACTIVATIONS
 from tfgan.models.conditional import (
+    CLASSIFYING,
     CONDITIONINGS,
     AuxiliaryClassifierDiscriminator,
     ConcatDiscriminator,

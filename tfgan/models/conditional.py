@@ -2,19 +2,22 @@
 
 Each wraps an unconditional discriminator (`MLPDiscriminator`, `DCGANDiscriminator`) and maps
 `[x [batch, *data_shape], labels int [batch]]` (one list, as Keras multi-input models take
-their inputs) to logits `[batch, 1]` float32, so any family can be conditioned any of three
+their inputs) to logits `[batch, 1]` float32, so any family can be conditioned any of four
 ways (`CONDITIONINGS`):
 
 - `ProjectionDiscriminator` (Miyato & Koyama 2018, https://arxiv.org/abs/1802.05637):
   `D(x, y) = psi(phi(x)) + <V[y], phi(x)>`, the base's logit plus the inner product of a
-  learned class embedding with the base's features.
+  learned class embedding with the base's features. `logits_and_class_logits` reads the same
+  embedding as a classifier too, `<V[k], phi(x)>` for every class k: `dual_projection` trains it with a
+  classification loss (the label matching of Han et al. 2021's dual projection GAN, P2GAN,
+  https://arxiv.org/abs/2108.09016), weighted by `GAN.compile`'s `class_loss_weight`.
 - `ConcatDiscriminator` (keras-io `conditional_gan.py`; TF-GAN's conditional MNIST): the
   one-hot label joins the input as extra channels (images) or features (points); the base is
   built for `concat_shape(data_shape, num_classes)`.
 - `AuxiliaryClassifierDiscriminator` (AC-GAN, Odena et al. 2017,
-  https://arxiv.org/abs/1610.09585): the adversarial logit ignores the label; `class_logits`
-  adds a classification head on the base's features, trained by `GAN.compile`'s
-  `class_loss_weight`.
+  https://arxiv.org/abs/1610.09585): the adversarial logit ignores the label;
+  `logits_and_class_logits` adds a classification head on the base's features, trained by
+  `GAN.compile`'s `class_loss_weight`.
 """
 
 import keras
@@ -22,7 +25,8 @@ import tensorflow as tf
 
 from tfgan.models.argument_validation import check_num_classes, split_labelled
 
-CONDITIONINGS = ("projection", "concat", "acgan")
+CONDITIONINGS = ("projection", "dual_projection", "concat", "acgan")
+CLASSIFYING = ("dual_projection", "acgan")  # the conditionings that add classification losses
 
 
 def concat_shape(data_shape, num_classes):
@@ -105,7 +109,19 @@ class ProjectionDiscriminator(_LabelledDiscriminator):
 
     def call(self, inputs, training=None):
         x, labels = split_labelled(inputs, self.num_classes)
+        return self._logits(self.discriminator.features(x, training=training), labels)
+
+    def logits_and_class_logits(self, inputs, training=None):
+        """`(logits [batch, 1], class_logits [batch, num_classes])`, float32, from one pass of
+        the base: the class logits are `<V[k], phi(x)>`, the projection of every class k."""
+        x, labels = split_labelled(inputs, self.num_classes)
         features = self.discriminator.features(x, training=training)
+        class_logits = tf.matmul(tf.cast(features, tf.float32),
+                                 tf.cast(self.class_embedding.embeddings, tf.float32),
+                                 transpose_b=True)
+        return self._logits(features, labels), class_logits
+
+    def _logits(self, features, labels):
         projection = tf.reduce_sum(
             tf.cast(self.class_embedding(labels), tf.float32) * tf.cast(features, tf.float32),
             axis=-1, keepdims=True)
@@ -155,11 +171,11 @@ class AuxiliaryClassifierDiscriminator(_LabelledDiscriminator):
 
     Odena et al. 2017, "Conditional Image Synthesis with Auxiliary Classifier GANs",
     https://arxiv.org/abs/1610.09585: the adversarial logit does not see the label;
-    `class_logits(x)` = `Dense(num_classes)(phi(x))` (float32) predicts it, and both networks
+    the class logits `Dense(num_classes)(phi(x))` (float32) predict it, and both networks
     add a weighted cross-entropy on it (`tfgan.losses.auxiliary_classifier_*_loss`).
 
     Args:
-        discriminator: `keras.Model` with `features(x)` and a logit `[batch, 1]`.
+        discriminator: `keras.Model` with `features(x)` and `score(features)` `[batch, 1]`.
         num_classes: int >= 2.
         **kwargs: `keras.Model` arguments such as `name`.
 
@@ -167,7 +183,8 @@ class AuxiliaryClassifierDiscriminator(_LabelledDiscriminator):
         `[x, labels]`: `x` `[batch, *data_shape]`; the labels are accepted and ignored.
 
     Output shape:
-        float32 logits `[batch, 1]`; `class_logits` gives float32 `[batch, num_classes]`.
+        float32 logits `[batch, 1]`; `logits_and_class_logits` adds float32 class logits
+        `[batch, num_classes]`.
     """
 
     def build(self, input_shape):
@@ -178,16 +195,21 @@ class AuxiliaryClassifierDiscriminator(_LabelledDiscriminator):
     def features(self, x, training=None):
         return self.discriminator.features(x, training=training)
 
-    def class_logits(self, x, training=None):
-        """Float32 class logits `[batch, num_classes]` of samples `x`."""
-        return self.classifier(self.discriminator.features(x, training=training))
+    def logits_and_class_logits(self, inputs, training=None):
+        """`(logits [batch, 1], class_logits [batch, num_classes])`, float32, from one pass of
+        the base."""
+        x, _ = split_labelled(inputs, self.num_classes)
+        features = self.discriminator.features(x, training=training)
+        return (tf.cast(self.discriminator.score(features), tf.float32),
+                self.classifier(features))
 
     def call(self, inputs, training=None):
         x, _ = split_labelled(inputs, self.num_classes)
         return tf.cast(self.discriminator(x, training=training), tf.float32)
 
 
-_CONDITIONED = {"projection": ProjectionDiscriminator, "concat": ConcatDiscriminator,
+_CONDITIONED = {"projection": ProjectionDiscriminator,
+                "dual_projection": ProjectionDiscriminator, "concat": ConcatDiscriminator,
                 "acgan": AuxiliaryClassifierDiscriminator}
 
 
