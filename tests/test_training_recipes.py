@@ -21,6 +21,7 @@ from tfgan.serving import BackgroundServer, ServerOptions
 from tfgan.serving.configs import single_model_config
 from tfgan.config import TrainConfig
 from tfgan.losses import LOSSES
+from tfgan.models import CONDITIONINGS
 from tfgan.penalties import PENALTIES
 from tfgan.data import toys
 from tfgan.metrics import conditional_accuracy, nearest_mode
@@ -176,7 +177,7 @@ def test_a_restored_scheduled_run_keeps_the_schedule_its_flags_built():
 
 
 
-@pytest.mark.parametrize("conditioning", ["projection", "concat", "acgan"])
+@pytest.mark.parametrize("conditioning", CONDITIONINGS)
 def test_conditional_ring_puts_each_labels_samples_in_its_own_mode(conditioning):
     config = _config(dataset="ring", conditional=True, conditioning=conditioning, z_dim=2,
                      prior="normal", g_hidden_units=(64, 64), d_hidden_units=(64, 64),
