@@ -200,7 +200,8 @@ class GAN(keras.Model):
             adversary_temperature: float >= 0, the `"softmax"` weighting's temperature.
                 Defaults to `1.0`.
             class_loss_weight: float >= 0, the weight of the classification losses on the
-                class logits of the discriminator's `logits_and_class_logits` (`tfgan.models.AuxiliaryClassifierDiscriminator`,
+                class logits of the discriminator's `logits_and_class_logits`
+                (`tfgan.models.AuxiliaryClassifierDiscriminator`,
                 `ProjectionDiscriminator`): the generator adds
                 `auxiliary_classifier_generator_loss` on its samples, the discriminator
                 AC-GAN's `auxiliary_classifier_discriminator_loss` (Odena et al. 2017,

@@ -236,8 +236,8 @@ def build_gan(config, spec):
                                 or config.network_learning_rate("d")),
         adversary_weighting=config.adversary_weighting,
         adversary_temperature=config.adversary_temperature,
-        class_loss_weight=(config.acgan_weight
-                           if spec.num_classes and config.conditioning in models_lib.CLASSIFYING else 0.0),
+        class_loss_weight=(config.acgan_weight if spec.num_classes
+                           and config.conditioning in models_lib.CLASSIFYING else 0.0),
         classify_generated=config.conditioning == "acgan",
     )
     gan.build_all(spec.data_shape)

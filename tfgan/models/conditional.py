@@ -8,9 +8,10 @@ ways (`CONDITIONINGS`):
 - `ProjectionDiscriminator` (Miyato & Koyama 2018, https://arxiv.org/abs/1802.05637):
   `D(x, y) = psi(phi(x)) + <V[y], phi(x)>`, the base's logit plus the inner product of a
   learned class embedding with the base's features. `logits_and_class_logits` reads the same
-  embedding as a classifier too, `<V[k], phi(x)>` for every class k: `dual_projection` trains it with a
-  classification loss (the label matching of Han et al. 2021's dual projection GAN, P2GAN,
-  https://arxiv.org/abs/2108.09016), weighted by `GAN.compile`'s `class_loss_weight`.
+  embedding as a classifier too, `<V[k], phi(x)>` for every class k: `dual_projection`
+  trains it with a classification loss (the label matching of Han et al. 2021's dual
+  projection GAN, P2GAN, https://arxiv.org/abs/2108.09016), weighted by `GAN.compile`'s
+  `class_loss_weight`.
 - `ConcatDiscriminator` (keras-io `conditional_gan.py`; TF-GAN's conditional MNIST): the
   one-hot label joins the input as extra channels (images) or features (points); the base is
   built for `concat_shape(data_shape, num_classes)`.
