@@ -23,6 +23,13 @@ def _config(**overrides):
     (dict(unrolled_learning_rate=-0.1), r"^--unrolled_learning_rate must be >= 0$"),
     (dict(unrolled_steps=5, schedule="simultaneous"),
      r"^--unrolled_steps needs --schedule=alternating, got --schedule=simultaneous$"),
+    (dict(mode_seeking_weight=-1.0), r"^--mode_seeking_weight must be >= 0$"),
+    (dict(mode_seeking_weight=1.0, schedule="worse"),
+     r"^--mode_seeking_weight needs --schedule=alternating, --num_generators=1 and an even "
+     r"--batch_size: .* got --schedule=worse --num_generators=1 --batch_size=64$"),
+    (dict(mode_seeking_weight=1.0, num_generators=2), r"got --schedule=alternating "
+                                                      r"--num_generators=2 --batch_size=64$"),
+    (dict(mode_seeking_weight=1.0, batch_size=63), r"--num_generators=1 --batch_size=63$"),
 ])
 def test_recipe_options_are_checked_in_one_line(overrides, message):
     with pytest.raises(ConfigError, match=message):

@@ -604,6 +604,9 @@ def test_config_round_trip():
         (lambda: make_gan(schedules.make_schedule("simultaneous"), unrolled_steps=2,
                           unrolled_learning_rate=0.1), r"Received: schedule='simultaneous'$"),
         (lambda: make_gan(build=False).build_all((3,)), r"Received: input_shape=\(None, 3\)$"),
+        (lambda: make_gan(mode_seeking_weight=-1.0), r"Received: mode_seeking_weight=-1.0$"),
+        (lambda: make_gan(schedules.make_schedule("simultaneous"), mode_seeking_weight=1.0),
+         r"'alternating' schedule .* Received: mode_seeking_weight=1.0$"),
     ],
 )
 def test_invalid_arguments_raise(make, message):
@@ -756,6 +759,22 @@ def test_classifying_step_adds_the_weighted_classification_losses(conditioning,
                   + 0.5 * losses.auxiliary_classifier_generator_loss(LABELS, fake_classes))
     np.testing.assert_allclose(logs["d_loss"], expected_d, rtol=1e-5)
     np.testing.assert_allclose(logs["g_loss"], expected_g, rtol=1e-5)
+
+
+def test_mode_seeking_generator_update_pairs_halves_made_for_the_same_labels():
+    gan = _conditional_gan("projection", schedule="alternating")
+    gan.compile(keras.optimizers.SGD(1e-2), keras.optimizers.SGD(1e-2), mode_seeking_weight=0.5)
+    replay = keras.random.SeedGenerator(3)
+    priors.sample_prior(BATCH, Z_DIM, "uniform", replay)  # the discriminator update's z
+    z = priors.sample_prior(BATCH, Z_DIM, "uniform", replay)
+    real = real_batch()
+    gan.update_discriminator(real, LABELS)
+    # The second half is asked for the first half's labels [0, 1, 2, 2].
+    paired = tf.constant([0, 1, 2, 2, 0, 1, 2, 2], tf.int32)
+    generated = gan.generator([z, paired], training=True)
+    expected = (losses.non_saturating_generator_loss(gan.discriminator([generated, paired]))
+                + 0.5 * losses.mode_seeking_loss(generated, z))
+    np.testing.assert_allclose(gan.update_generator(real, LABELS), expected, rtol=1e-5)
 
 
 def test_conditional_gan_refuses_unlabelled_batches_and_packs():

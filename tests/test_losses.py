@@ -52,6 +52,22 @@ class TestAuxiliaryClassifier:
             self.LABELS, self.REAL_CLASSES, self.GEN_CLASSES), expected)
 
 
+class TestModeSeeking:
+    # Two pairs of 3-element samples and the 2-D latents they were made from: row i of the
+    # first half pairs with row i of the second.
+    GENERATED = np.array([[0.0, 1.0, 2.0], [1.0, 1.0, 1.0],
+                          [0.5, 1.0, 0.0], [1.0, -1.0, 1.0]], np.float32)
+    Z = np.array([[0.0, 0.0], [1.0, 2.0], [1.0, -1.0], [0.0, 0.0]], np.float32)
+
+    def test_loss_is_one_over_the_sample_to_latent_distance_ratio(self):
+        # |G_a - G_b| = 0.5, 0, 2, 0, 2, 0 (mean 0.75); |z_a - z_b| = 1, 1, 1, 2 (mean 1.25).
+        _check(losses.mode_seeking_loss(self.GENERATED, self.Z), 1.0 / (0.75 / 1.25 + 1e-5))
+
+    def test_collapsed_samples_cost_one_over_epsilon(self):
+        collapsed = np.ones((4, 3), np.float32)
+        _check(losses.mode_seeking_loss(collapsed, self.Z, epsilon=1e-3), 1e3)
+
+
 class TestNonSaturating:
     def test_discriminator_loss_is_the_minimax_one(self):
         assert losses.non_saturating_discriminator_loss is losses.minimax_discriminator_loss

@@ -72,6 +72,11 @@ class TrainConfig:
     acgan_weight: float = _option(
         1.0, "--conditioning=acgan or dual_projection: weight of the classification losses "
         "added to both networks' losses.")
+    mode_seeking_weight: float = _option(
+        0.0, "Mode seeking (MSGAN, Mao et al. 2019): weight of the generator's 1 / ratio of "
+        "its samples' distance to their z's distance over pairs made for the same label; "
+        "pushes unlike z to unlike samples against mode collapse (0: off; alternating "
+        "schedule, one generator, even --batch_size).")
 
     # Networks.
     architecture: str = _option("mlp", f"Network family: {', '.join(ARCHITECTURES)}.")
@@ -260,6 +265,14 @@ class TrainConfig:
                f"--schedule={self.schedule} --k_d={self.k_d} --k_g={self.k_g}")
         _check(0.5 <= self.d_confidence < 1,
                f"--d_confidence must be in [0.5, 1), got {self.d_confidence}")
+        _check(self.mode_seeking_weight >= 0, "--mode_seeking_weight must be >= 0")
+        if self.mode_seeking_weight:
+            _check(self.schedule == "alternating" and self.num_generators == 1
+                   and self.batch_size % 2 == 0,
+                   "--mode_seeking_weight needs --schedule=alternating, --num_generators=1 and "
+                   "an even --batch_size: it pairs the two halves of one generator's batch, got "
+                   f"--schedule={self.schedule} --num_generators={self.num_generators} "
+                   f"--batch_size={self.batch_size}")
         _check(self.dataset != "folder" or bool(self.image_dir),
                "--dataset=folder needs --image_dir")
         self._validate_conditional()

@@ -151,6 +151,7 @@ class GAN(keras.Model):
         self.adversary_temperature = 1.0
         self.class_loss_weight = 0.0
         self.classify_generated = True
+        self.mode_seeking_weight = 0.0
 
     def compile(
         self,
@@ -168,6 +169,7 @@ class GAN(keras.Model):
         class_loss_weight=0.0,
         gradient_penalty_every=1,
         classify_generated=True,
+        mode_seeking_weight=0.0,
     ):
         """Sets the optimizers and the loss family.
 
@@ -218,6 +220,12 @@ class GAN(keras.Model):
                 https://arxiv.org/abs/2108.09016: the classifier learns real classes only,
                 and cannot learn to read the generator's faults as the class asked for).
                 Defaults to `True`.
+            mode_seeking_weight: float >= 0, the weight of `tfgan.losses.mode_seeking_loss`
+                in the generator's loss (MSGAN, Mao et al. 2019,
+                https://arxiv.org/abs/1903.05628): each generator update asks the second half
+                of its batch for the first half's labels and pairs the halves. Needs the
+                `"alternating"` schedule and a single generator; 0 turns it off. Defaults to
+                `0.0`.
 
         Raises:
             ValueError: if `loss` or `gradient_penalty` is unknown, `gradient_penalty_weight`
@@ -225,7 +233,9 @@ class GAN(keras.Model):
                 is set without the alternating schedule or a
                 positive `unrolled_learning_rate`, a single-replica schedule (`"worse"`) is
                 used under a strategy with more than one replica, or `class_loss_weight` is
-                negative or set for a discriminator without class logits.
+                negative or set for a discriminator without class logits, or
+                `mode_seeking_weight` is negative, or positive with another schedule or a
+                mixture of generators.
         """
         super().compile(
             optimizer=None, jit_compile=jit_compile, steps_per_execution=steps_per_execution
@@ -259,6 +269,13 @@ class GAN(keras.Model):
             raise ValueError(
                 "class_loss_weight must be >= 0, and > 0 only for a discriminator with "
                 f"class logits. Received: class_loss_weight={class_loss_weight!r}")
+        if not mode_seeking_weight >= 0 or (mode_seeking_weight and (
+                not isinstance(self.schedule, schedules.Alternating)
+                or len(adversaries.members(self.generator)) > 1)):
+            raise ValueError(
+                "mode_seeking_weight must be >= 0, and > 0 only with the 'alternating' "
+                "schedule and a single generator (it pairs the samples of one generator update)."
+                f" Received: mode_seeking_weight={mode_seeking_weight!r}")
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         if self.schedule.single_replica and num_replicas > 1:
             # Optimizers synchronise replicas with `merge_call`, which cannot run inside the
@@ -285,6 +302,7 @@ class GAN(keras.Model):
         self.adversary_temperature = float(adversary_temperature)
         self.class_loss_weight = float(class_loss_weight)
         self.classify_generated = bool(classify_generated)
+        self.mode_seeking_weight = float(mode_seeking_weight)
         if self.built:
             self._build_optimizers()
 
@@ -450,11 +468,19 @@ class GAN(keras.Model):
 
     def update_generator(self, real, labels):
         """One generator update on a fresh `z` (against the unrolled discriminator if
-        `unrolled_steps` is set); returns its loss."""
+        `unrolled_steps` is set, with the mode seeking loss if weighted); returns its loss."""
         z = self._sample_z(tf.shape(real)[0])
+        generated_labels = labels
+        if self.mode_seeking_weight and labels is not None:
+            # The pairs of the mode seeking loss are made for the same label.
+            first_half = labels[:tf.shape(labels)[0] // 2]
+            generated_labels = tf.concat([first_half, first_half], axis=0)
         with tf.GradientTape() as tape:
-            generated = adversaries.generated_blocks(self.generator, z, labels, training=True)
-            g_loss = self._generator_update_loss(real, labels, generated)
+            generated = adversaries.generated_blocks(
+                self.generator, z, generated_labels, training=True)
+            g_loss = self._generator_update_loss(real, labels, generated, generated_labels)
+            if self.mode_seeking_weight:
+                g_loss += self.mode_seeking_weight * losses.mode_seeking_loss(generated, z)
             scaled_loss = self._scaled(g_loss, self.g_optimizer)
         self.apply_generator(tape.gradient(scaled_loss, self.generator.trainable_weights))
         return g_loss
@@ -549,23 +575,24 @@ class GAN(keras.Model):
         return (losses.auxiliary_classifier_discriminator_loss(
                     labels, real_class_logits, fake_class_logits), g_class_loss)
 
-    def _generator_update_loss(self, real, labels, generated):
-        """The loss of an alternating generator update, against the unrolled discriminator if
-        `unrolled_steps` is set; the real packs are scored only for a relativistic loss."""
+    def _generator_update_loss(self, real, labels, generated, generated_labels):
+        """The loss of an alternating generator update on samples made for `generated_labels`,
+        against the unrolled discriminator if `unrolled_steps` is set; the real packs are
+        scored (under their `labels`) only for a relativistic loss."""
         real_packs = pack_samples(real, self.pack)
         generated_packs = pack_samples(generated, self.pack)
-        with self._unrolled_discriminator(real_packs, generated_packs, labels):
-            fake_logits, fake_classes = self._judge(generated_packs, labels)
+        with self._unrolled_discriminator(real_packs, labels, generated_packs, generated_labels):
+            fake_logits, fake_classes = self._judge(generated_packs, generated_labels)
             real_logits = None
             if self.generator_needs_real:
                 real_logits = self._judge(real_packs, labels)[0]
             g_loss = self._generator_loss(real_logits, fake_logits)
             if self.class_loss_weight:
                 g_loss += self.class_loss_weight * losses.auxiliary_classifier_generator_loss(
-                    labels, fake_classes)
+                    generated_labels, fake_classes)
             return g_loss
 
-    def _unrolled_discriminator(self, real_packs, generated_packs, labels):
+    def _unrolled_discriminator(self, real_packs, labels, generated_packs, generated_labels):
         """A scope in which the discriminator's weights are `unrolled_steps` steps ahead.
 
         Metz et al. 2017, "Unrolled Generative Adversarial Networks",
@@ -588,7 +615,8 @@ class GAN(keras.Model):
                         adversaries.member_logits(
                             self.discriminator, real_packs, labels, training=True),
                         adversaries.member_logits(
-                            self.discriminator, generated_packs, labels, training=True))
+                            self.discriminator, generated_packs, generated_labels,
+                            training=True))
             grads = tape.gradient(d_loss, values)
             # Dense: a class embedding's gradient comes as IndexedSlices.
             values = [value - self.unrolled_learning_rate

@@ -11,7 +11,8 @@ Names follow TF-GAN (`<family>_generator_loss(discriminator_gen_outputs)`,
 `<family>_discriminator_loss(discriminator_real_outputs, discriminator_gen_outputs)`);
 `get_losses(name)` returns a family's pair as a `GANLoss`. Relativistic families compare each
 real logit with a generated one, so their generator loss takes both outputs too, in the
-discriminator loss's order (`GANLoss.generator_needs_real` says so).
+discriminator loss's order (`GANLoss.generator_needs_real` says so). One regularizer of the
+generator reads its samples instead of logits: `mode_seeking_loss`.
 """
 
 import collections
@@ -300,6 +301,35 @@ def auxiliary_classifier_generator_loss(labels, gen_class_logits):
     """
     return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=tf.cast(labels, tf.int32), logits=_logits(gen_class_logits)))
+
+
+
+def mode_seeking_loss(generated, z, epsilon=1e-5):
+    """Mode seeking regularizer of the generator: unlike `z`s should give unlike samples.
+
+    Mao et al. 2019, "Mode Seeking Generative Adversarial Networks for Diverse Image
+    Synthesis", https://arxiv.org/abs/1903.05628, eq. 3: pair sample `i` of the first half of
+    the batch with sample `i` of the second half, made for the same condition from another
+    `z`, and let the generator maximise
+
+        r = mean(|G(z1) - G(z2)|) / mean(|z1 - z2|)
+
+    (each mean over every element of the half batches) by minimising `1 / (r + epsilon)`. A
+    generator that maps many `z` to one sample (mode collapse) has a small `r`.
+
+    Args:
+        generated: float tensor `[2n, ...]`, samples; row `i` and row `n + i` form a pair.
+        z: float tensor `[2n, z_dim]`, the latents they were made from.
+        epsilon: float, keeps the loss finite when `r` is 0. Defaults to `1e-5`.
+
+    Returns:
+        float32 scalar tensor.
+    """
+    generated_a, generated_b = tf.split(tf.cast(generated, tf.float32), 2)
+    z_a, z_b = tf.split(tf.cast(z, tf.float32), 2)
+    ratio = (tf.reduce_mean(tf.abs(generated_a - generated_b))
+             / tf.reduce_mean(tf.abs(z_a - z_b)))
+    return 1.0 / (ratio + epsilon)
 
 
 _FAMILIES = {

@@ -239,6 +239,7 @@ def build_gan(config, spec):
         class_loss_weight=(config.acgan_weight if spec.num_classes
                            and config.conditioning in models_lib.CLASSIFYING else 0.0),
         classify_generated=config.conditioning == "acgan",
+        mode_seeking_weight=config.mode_seeking_weight,
     )
     gan.build_all(spec.data_shape)
     return gan

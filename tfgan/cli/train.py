@@ -35,7 +35,7 @@ GROUPS = {
               "num_generators", "num_discriminators", "adversary_weighting",
               "adversary_temperature", "conditioning"),
     "loss": ("loss", "gradient_penalty", "gradient_penalty_weight", "gradient_penalty_every",
-             "acgan_weight"),
+             "acgan_weight", "mode_seeking_weight"),
     "schedule": ("schedule", "k_d", "k_g", "d_confidence", "unrolled_steps",
                  "unrolled_learning_rate"),
     "optimizer": ("optimizer", "learning_rate", "d_learning_rate", "g_learning_rate",
