@@ -33,7 +33,6 @@ score and FID against training minutes) beside it as a PNG. With the defaults ab
 minutes on a 2-core CPU: 2 x 600 s and 2 x 240 s of training, and the scoring.
 """
 
-import gc
 import json
 import math
 import os
@@ -287,28 +286,19 @@ class _Gate(keras.callbacks.Callback):
     own callbacks), pauses when the turn is over, and at the end of the budget stops training
     as Ctrl-C or SIGTERM would (`KeyboardInterrupt`: tfgan saves where it stands)."""
 
-    def __init__(self, turn):
+    def __init__(self, turn, drawing):
         super().__init__()
         self.turn = turn
-        self._drawings = []
-
-    def on_train_begin(self, logs=None):
-        # tfgan renders its pictures on a background thread (`BackgroundDrawing`, one of the
-        # callbacks that `train` passes with this one); those still drawing at a pause are
-        # finished first, in this contender's time, not the other's.
-        self._drawings = list({id(callback): callback
-                               for referrer in gc.get_referrers(self)
-                               if isinstance(referrer, list) for callback in referrer
-                               if isinstance(callback, callbacks_lib.BackgroundDrawing)
-                               }.values())
+        self.drawing = drawing
 
     def on_train_batch_end(self, batch, logs=None):
         if not self.turn.due():
             return
-        for drawing in self._drawings:
-            drawn = threading.Event()
-            drawing.submit(drawn.set)  # runs after every drawing submitted before it
-            drawn.wait()
+        # The run's pictures still drawing at a pause finish first, in this contender's time,
+        # not the other's.
+        drawn = threading.Event()
+        self.drawing.submit(drawn.set)  # runs after every drawing submitted before it
+        drawn.wait()
         if not self.turn.pause():
             raise KeyboardInterrupt
 
@@ -331,11 +321,12 @@ class TfganContender:
         return int(self.gan.step.numpy()) if self.gan is not None else 0
 
     def train(self, turn):
-        self._gate = _Gate(turn)
+        drawing = callbacks_lib.BackgroundDrawing()
+        self._gate = _Gate(turn, drawing)
         with tempfile.TemporaryDirectory(prefix="bench_quality_") as workdir:
             self.config.workdir = workdir
             try:
-                training.train(self.config, callbacks=[self._gate])
+                training.train(self.config, callbacks=[self._gate], drawing=drawing)
             except KeyboardInterrupt:
                 pass  # the budget is spent
 

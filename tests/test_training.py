@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from script_fixtures import write_random_mnist
+from tfgan import callbacks as callbacks_lib
 from tfgan import training
 from tfgan.config import ConfigError, TrainConfig
 from tfgan.data import toys
@@ -119,6 +120,20 @@ def test_export_at_end_writes_a_version(tmp_path):
     metadata = json.loads((version_dir / "assets.extra" / "tfgan.json").read_text())
     assert metadata["step"] == 10 and metadata["dataset"] == "gaussian_1d"
     assert "real_samples" in metadata["signatures"]  # the toy's data, for the sample page
+
+
+def test_pictures_render_on_the_drawing_the_caller_gives(tmp_path):
+    class CountingDrawing(callbacks_lib.BackgroundDrawing):
+        submitted = 0
+
+        def submit(self, fn, *args, **kwargs):
+            self.submitted += 1
+            super().submit(fn, *args, **kwargs)
+
+    drawing = CountingDrawing()
+    training.train(_toy_config(tmp_path / "run", steps=10, sample_every=5), drawing=drawing)
+    assert drawing.submitted >= 2  # the sample grids at steps 5 and 10
+    assert (tmp_path / "run" / "samples" / "000010.png").exists()
 
 
 def test_eval_every_logs_metrics_to_history_and_tensorboard(tmp_path):

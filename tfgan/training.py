@@ -432,7 +432,7 @@ def _evaluate_every(config, spec, gan):
         logdir=os.path.join(config.workdir, "tensorboard", "eval"))
 
 
-def _callbacks(config, gan, spec, dataset, manager, evaluation=None):
+def _callbacks(config, gan, spec, dataset, manager, evaluation, drawing):
     workdir = config.workdir
     history_path = os.path.join(workdir, "history.csv")
     tensorboard_dir = os.path.join(workdir, "tensorboard")
@@ -444,8 +444,7 @@ def _callbacks(config, gan, spec, dataset, manager, evaluation=None):
         num_columns = max(1, config.num_grid_samples // spec.num_classes)
         labels = labels_lib.class_rows(spec.num_classes, num_columns)
     z = _fixed_z(config, config.num_grid_samples if labels is None else len(labels))
-    # Pictures render on a background thread; `drawing` waits for them at the end.
-    drawing = callbacks_lib.BackgroundDrawing()
+    # Pictures render on `drawing`'s background thread, which waits for them at the end.
     # The evaluation adds its metrics to the logs after TensorBoardScalars (it writes its own
     # scalars) and before HistoryCSV and ProgressLogger, which show them.
     result = [callbacks_lib.TensorBoardScalars(tensorboard_dir, every=config.log_every)]
@@ -513,13 +512,16 @@ def load_data(config):
     return dataset, DataSpec.from_info(info)
 
 
-def train(config, callbacks=()):
+def train(config, callbacks=(), drawing=None):
     """Trains (or resumes) the GAN that `config` describes in its `workdir`.
 
     Args:
         config: `TrainConfig`.
         callbacks: sequence of extra `keras.callbacks.Callback`, run after tfgan's own at
             every block of steps (e.g. a timer). Defaults to `()`.
+        drawing: `tfgan.callbacks.BackgroundDrawing` that renders the run's pictures; a
+            caller that pauses training can let them finish first (`drawing.submit(event.set)`
+            runs after every picture submitted before it). Defaults to a new one.
 
     Returns:
         `TrainedRun(gan, workdir)`.
@@ -571,7 +573,9 @@ def train(config, callbacks=()):
               "(XLA compiles no cross-replica sums there)", file=sys.stderr, flush=True)
     rollbacks = 0
     while int(gan.step.numpy()) < config.steps:
-        run_callbacks = (_callbacks(config, gan, spec, dataset, manager, evaluation)
+        run_callbacks = (_callbacks(config, gan, spec, dataset, manager, evaluation,
+                                    drawing if drawing is not None
+                                    else callbacks_lib.BackgroundDrawing())
                          if chief else _worker_callbacks(config, manager)) + list(callbacks)
         try:
             training_loop.run_steps(gan, dataset, config.steps, callbacks=run_callbacks,
