@@ -18,17 +18,15 @@ from tensorflow_serving.apis import (
     classification_pb2,
     model_management_pb2,
     model_service_pb2,
-    model_service_pb2_grpc,
     predict_pb2,
     prediction_service_pb2,
-    prediction_service_pb2_grpc,
     regression_pb2,
 )
 
 from tfgan.serving import inference
-from tfgan.serving.metrics import monotonic_us
 from tfgan.serving.errors import ServingError
-from tfgan.serving.protocol import CHANNEL_OPTIONS, MAX_MESSAGE_BYTES
+from tfgan.serving.metrics import monotonic_us
+from tfgan.serving.protocol import CHANNEL_OPTIONS
 
 GRPC_CODES = {status.value[0]: status for status in grpc.StatusCode}
 
@@ -67,31 +65,64 @@ def output_proto(value, tensor_content=False):
     return proto
 
 
-class _Servicer:
-    """Runs registry calls in the executor and turns `ServingError`s into gRPC statuses."""
+class _Services:
+    """Every method of `PredictionService` and `ModelService` over a `ModelRegistry`, named as
+    the RPCs: each takes the request and the caller's deadline (`time.monotonic()` time, or
+    None) and blocks; `_service_handler` runs it in the executor.
 
-    def __init__(self, registry, executor):
+    Args:
+        tensor_content: see `output_proto`.
+        allow_reload: bool; without it `HandleReloadConfigRequest` is PERMISSION_DENIED.
+    """
+
+    def __init__(self, registry, tensor_content=False, allow_reload=False):
         self._registry = registry
-        self._executor = executor
+        self._tensor_content = tensor_content
+        self._allow_reload = allow_reload
 
-    async def _answer(self, context, api, model_name, work):
-        start = monotonic_us()
-        code = codes.OK
+    def Predict(self, request, deadline):  # noqa: N802 - gRPC method names
+        _require_model_spec(request)
+        result = self._registry.predict(request.model_spec, dict(request.inputs),
+                                        list(request.output_filter), deadline=deadline)
+        response = predict_pb2.PredictResponse()
+        response.model_spec.CopyFrom(result.model_spec)
+        for alias, value in result.outputs.items():
+            response.outputs[alias].CopyFrom(output_proto(value, self._tensor_content))
+        return response
+
+    def GetModelMetadata(self, request, deadline):  # noqa: N802
+        return self._registry.model_metadata(request)
+
+    def Classify(self, request, deadline):  # noqa: N802
+        return self._examples_call(request, "classify", classification_pb2.ClassificationResponse)
+
+    def Regress(self, request, deadline):  # noqa: N802
+        return self._examples_call(request, "regress", regression_pb2.RegressionResponse)
+
+    def _examples_call(self, request, method, response_class):
+        _require_model_spec(request)
+        examples, example_context = inference.examples_of(request.input)
+        spec, result = self._registry.classify_or_regress(
+            request.model_spec, method, examples, example_context)
+        return response_class(model_spec=spec, result=result)
+
+    def MultiInference(self, request, deadline):  # noqa: N802
+        return self._registry.multi_inference(request, deadline=deadline)
+
+    def GetModelStatus(self, request, deadline):  # noqa: N802
+        _require_model_spec(request)
+        return self._registry.model_status(request.model_spec)
+
+    def HandleReloadConfigRequest(self, request, deadline):  # noqa: N802
+        if not self._allow_reload:
+            raise ServingError(codes.PERMISSION_DENIED, (
+                "this server refuses HandleReloadConfigRequest; start it with "
+                "--allow_reload_config_requests to load and unload models over gRPC"))
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, work)
-        except ServingError as error:
-            code = error.code
-            await context.abort(GRPC_CODES[error.code], error.message)
-        finally:
-            self._registry.metrics.record(
-                model_name, api, "GRPC", code, monotonic_us() - start
-            )
-
-
-def _deadline(context):
-    """The `time.monotonic()` time at which the caller's gRPC deadline passes, or None."""
-    remaining = context.time_remaining()
-    return None if remaining is None else time.monotonic() + remaining
+            self._registry.reload_config(request.config)
+        except ValueError as error:
+            raise ServingError.invalid_argument(str(error)) from None
+        return model_management_pb2.ReloadConfigResponse()
 
 
 def _require_model_spec(request):
@@ -99,111 +130,26 @@ def _require_model_spec(request):
         raise ServingError.invalid_argument("Missing ModelSpec")
 
 
-class PredictionServicer(_Servicer, prediction_service_pb2_grpc.PredictionServiceServicer):
-    """`tensorflow.serving.PredictionService` over a `ModelRegistry`; `executor` runs the
-    blocking work; `tensor_content`: see `output_proto`."""
-
-    def __init__(self, registry, executor, tensor_content=False):
-        super().__init__(registry, executor)
-        self._tensor_content = tensor_content
-
-    async def Predict(self, request, context):  # noqa: N802 - gRPC method name
-        deadline = _deadline(context)
-
-        def work():
-            _require_model_spec(request)
-            result = self._registry.predict(
-                request.model_spec, dict(request.inputs), list(request.output_filter),
-                deadline=deadline,
-            )
-            response = predict_pb2.PredictResponse()
-            response.model_spec.CopyFrom(result.model_spec)
-            for alias, value in result.outputs.items():
-                response.outputs[alias].CopyFrom(
-                    output_proto(value, self._tensor_content))
-            return response
-
-        return await self._answer(context, "Predict", request.model_spec.name, work)
-
-    async def GetModelMetadata(self, request, context):  # noqa: N802
-        return await self._answer(
-            context, "GetModelMetadata", request.model_spec.name,
-            lambda: self._registry.model_metadata(request),
-        )
-
-    async def Classify(self, request, context):  # noqa: N802
-        return await self._answer(
-            context, "Classify", request.model_spec.name,
-            lambda: self._examples_call(request, "classify"),
-        )
-
-    async def Regress(self, request, context):  # noqa: N802
-        return await self._answer(
-            context, "Regress", request.model_spec.name,
-            lambda: self._examples_call(request, "regress"),
-        )
-
-    def _examples_call(self, request, method):
-        _require_model_spec(request)
-        examples, example_context = inference.examples_of(request.input)
-        spec, result = self._registry.classify_or_regress(
-            request.model_spec, method, examples, example_context)
-        response = (classification_pb2.ClassificationResponse() if method == "classify"
-                    else regression_pb2.RegressionResponse())
-        response.model_spec.CopyFrom(spec)
-        response.result.CopyFrom(result)
-        return response
-
-    async def MultiInference(self, request, context):  # noqa: N802
-        deadline = _deadline(context)
-        return await self._answer(
-            context, "MultiInference", request.tasks[0].model_spec.name if request.tasks else "",
-            lambda: self._registry.multi_inference(request, deadline=deadline),
-        )
+def _model_name(request):
+    """The model a request names, for the metrics ("" for none)."""
+    if hasattr(request, "tasks"):
+        return request.tasks[0].model_spec.name if request.tasks else ""
+    return request.model_spec.name if hasattr(request, "model_spec") else ""
 
 
-class ModelServicer(_Servicer, model_service_pb2_grpc.ModelServiceServicer):
-    """`tensorflow.serving.ModelService` over a `ModelRegistry`; `HandleReloadConfigRequest`
-    answers PERMISSION_DENIED unless `allow_reload`."""
+def _service_handler(service, services, registry, executor):
+    """A generic handler for every method of `service`, run by `services` in `executor`.
 
-    def __init__(self, registry, executor, allow_reload=False):
-        super().__init__(registry, executor)
-        self._allow_reload = allow_reload
-
-    async def GetModelStatus(self, request, context):  # noqa: N802
-        def work():
-            _require_model_spec(request)
-            return self._registry.model_status(request.model_spec)
-
-        return await self._answer(context, "GetModelStatus", request.model_spec.name, work)
-
-    async def HandleReloadConfigRequest(self, request, context):  # noqa: N802
-        def work():
-            if not self._allow_reload:
-                raise ServingError(codes.PERMISSION_DENIED, (
-                    "this server refuses HandleReloadConfigRequest; start it with "
-                    "--allow_reload_config_requests to load and unload models over gRPC"))
-            try:
-                self._registry.reload_config(request.config)
-            except ValueError as error:
-                raise ServingError.invalid_argument(str(error)) from None
-            return model_management_pb2.ReloadConfigResponse()
-
-        return await self._answer(context, "HandleReloadConfigRequest", "", work)
-
-
-def _service_handler(service, servicer):
-    """A generic handler for every method of `service` that parses requests itself.
-
-    grpcio's generated handlers turn a request that does not parse into UNKNOWN ("Unexpected
-    DecodeError"); here it is INVALID_ARGUMENT, as for any other malformed request.
+    Requests are parsed here: grpcio's generated handlers turn a request that does not parse
+    into UNKNOWN ("Unexpected DecodeError"); here it is INVALID_ARGUMENT, as for any other
+    malformed request. A `ServingError` becomes the gRPC status of its code; each call is
+    counted in the registry's metrics.
     """
     handlers = {}
     for method in service.methods:
         request_class = message_factory.GetMessageClass(method.input_type)
-        response_class = message_factory.GetMessageClass(method.output_type)
 
-        def make(implementation, request_class):
+        def make(name, implementation, request_class):
             async def handle(raw, context):
                 try:
                     request = request_class.FromString(raw)
@@ -213,14 +159,25 @@ def _service_handler(service, servicer):
                         f"Could not parse the request as {request_class.DESCRIPTOR.full_name}:"
                         f" {error}",
                     )
-                return await implementation(request, context)
+                remaining = context.time_remaining()
+                deadline = None if remaining is None else time.monotonic() + remaining
+                start, code = monotonic_us(), codes.OK
+                try:
+                    return await asyncio.get_running_loop().run_in_executor(
+                        executor, implementation, request, deadline)
+                except ServingError as error:
+                    code = error.code
+                    await context.abort(GRPC_CODES[error.code], error.message)
+                finally:
+                    registry.metrics.record(_model_name(request), name, "GRPC", code,
+                                            monotonic_us() - start)
 
             return handle
 
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            make(getattr(servicer, method.name), request_class),
-            request_deserializer=None,
-            response_serializer=response_class.SerializeToString,
+            make(method.name, getattr(services, method.name), request_class),
+            response_serializer=message_factory.GetMessageClass(
+                method.output_type).SerializeToString,
         )
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
 
@@ -240,22 +197,19 @@ def channel_options(channel_arguments, max_request_bytes):
     return list(options.items())
 
 
-def create_server(registry, executor, *, max_concurrent_rpcs=None, idle_timeout_seconds=0,
-                  max_request_bytes=MAX_MESSAGE_BYTES, channel_arguments=(),
-                  tensor_content=False, allow_reload=False):
-    """A `grpc.aio` server with both services, not started (the caller adds the ports).
-    `executor` runs the blocking work; the other arguments are the `tfgan-serve` flags
-    `--grpc_max_concurrent_rpcs` (None: no limit), `--grpc_idle_timeout_seconds` (0: never),
-    `--max_request_bytes`, `--grpc_channel_arguments`,
-    `--enable_serialization_as_tensor_content` and `--allow_reload_config_requests`."""
-    options = channel_options(channel_arguments, max_request_bytes)
-    if idle_timeout_seconds > 0:
-        options.append(("grpc.max_connection_idle_ms", int(idle_timeout_seconds * 1000)))
-    server = grpc.aio.server(options=options, maximum_concurrent_rpcs=max_concurrent_rpcs)
-    server.add_generic_rpc_handlers((
-        _service_handler(prediction_service_pb2.DESCRIPTOR.services_by_name["PredictionService"],
-                         PredictionServicer(registry, executor, tensor_content=tensor_content)),
-        _service_handler(model_service_pb2.DESCRIPTOR.services_by_name["ModelService"],
-                         ModelServicer(registry, executor, allow_reload=allow_reload)),
-    ))
+def create_server(registry, executor, options):
+    """A `grpc.aio` server with both services, not started (the caller adds the ports);
+    `executor` runs the blocking work, `options` (`ServerOptions`) sets its limits."""
+    grpc_options = channel_options(options.grpc_channel_arguments, options.max_request_bytes)
+    if options.grpc_idle_timeout_seconds > 0:
+        grpc_options.append(
+            ("grpc.max_connection_idle_ms", int(options.grpc_idle_timeout_seconds * 1000)))
+    server = grpc.aio.server(options=grpc_options,
+                             maximum_concurrent_rpcs=options.grpc_max_concurrent_rpcs or None)
+    services = _Services(registry, options.enable_serialization_as_tensor_content,
+                         options.allow_reload_config_requests)
+    server.add_generic_rpc_handlers(tuple(
+        _service_handler(module.DESCRIPTOR.services_by_name[name], services, registry, executor)
+        for module, name in ((prediction_service_pb2, "PredictionService"),
+                             (model_service_pb2, "ModelService"))))
     return server

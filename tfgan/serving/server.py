@@ -281,14 +281,7 @@ class ModelServer:
     async def _start_grpc(self):
         options = self.options
         self._grpc_server = grpc_api.create_server(
-            self.registry, self._executor(options.grpc_max_threads, "grpc"),
-            max_concurrent_rpcs=options.grpc_max_concurrent_rpcs or None,
-            idle_timeout_seconds=options.grpc_idle_timeout_seconds,
-            max_request_bytes=options.max_request_bytes,
-            channel_arguments=options.grpc_channel_arguments,
-            tensor_content=options.enable_serialization_as_tensor_content,
-            allow_reload=options.allow_reload_config_requests,
-        )
+            self.registry, self._executor(options.grpc_max_threads, "grpc"), options)
         addresses = [f"unix:{options.grpc_socket_path}"] if options.grpc_socket_path else []
         if options.grpc_port is not None:
             addresses.append(_url("grpc", options.host, options.grpc_port)[len("grpc://"):])
