@@ -38,10 +38,6 @@ from tfgan.serving.errors import CODES_BY_HTTP_STATUS, ServingError
 from tfgan.serving.protocol import CHANNEL_OPTIONS, DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
 
 
-def _numpy_dtype(dtype):
-    return object if dtype == types_pb2.DT_STRING else tf.as_dtype(dtype).as_numpy_dtype
-
-
 class ServingClient:
     """What both transports offer; make one with `connect(url)`. Every call raises
     `ServingError` as the server answers."""
@@ -72,11 +68,9 @@ class ServingClient:
                 model does not have.
         """
         signature = self._signature(model_name, signature_name, version)
-        arrays = {
-            name: np.asarray(value, dtype=_numpy_dtype(signature.inputs[name].dtype))
-            if name in signature.inputs else np.asarray(value)
-            for name, value in inputs.items()
-        }
+        arrays = {name: np.asarray(value, dtype=tf.as_dtype(signature.inputs[name].dtype)
+                                   .as_numpy_dtype if name in signature.inputs else None)
+                  for name, value in inputs.items()}
         return self._predict(model_name, arrays, signature_name, version, signature)
 
     def _signature(self, model_name, signature_name, version):
@@ -127,7 +121,7 @@ def _decode_b64(value):
 def _output_array(value, info):
     if info.dtype == types_pb2.DT_STRING:
         return np.array(_decode_b64(value), dtype=object)
-    return np.asarray(value, dtype=_numpy_dtype(info.dtype))
+    return np.asarray(value, dtype=tf.as_dtype(info.dtype).as_numpy_dtype)
 
 
 class RestClient(ServingClient):

@@ -60,13 +60,8 @@ class ServingError(Exception):
         self.code = code
         self.message = message
 
-    @property
-    def code_name(self):
-        """str, the code's name: `INVALID_ARGUMENT`, `NOT_FOUND`, ..."""
-        return codes.Code.Name(self.code)
-
     def __str__(self):
-        return f"{self.code_name}: {self.message}"
+        return f"{codes.Code.Name(self.code)}: {self.message}"
 
     invalid_argument = _with_code(codes.INVALID_ARGUMENT)
     not_found = _with_code(codes.NOT_FOUND)
@@ -98,3 +93,8 @@ def datatype_of(array):
     if array.dtype == object or array.dtype.kind in "SU":
         return types_pb2.DT_STRING
     return tf.as_dtype(array.dtype).as_datatype_enum
+
+
+def shape_text(shape):
+    """A shape as TensorFlow's messages print it: `[2,28,28,1]`."""
+    return "[" + ",".join(str(d) for d in shape) + "]"

@@ -13,7 +13,7 @@ from google.protobuf import text_format
 from tensorflow.core.framework import types_pb2
 from tensorflow_serving.apis import classification_pb2, regression_pb2
 
-from tfgan.serving.errors import ServingError, datatype_of
+from tfgan.serving.errors import ServingError, datatype_of, shape_text
 from tfgan.serving.protocol import DEFAULT_SIGNATURE
 
 # An `InferenceTask`'s `method_name` -> the method `check_example_signature` takes.
@@ -100,10 +100,6 @@ def checked_tasks(tasks, signature_defs):
     return checked
 
 
-def _shape(array):
-    return "[" + ",".join(str(d) for d in array.shape) + "]"
-
-
 def _dtype_name(array):
     return types_pb2.DataType.Name(datatype_of(array))
 
@@ -117,7 +113,8 @@ def classification_result(outputs, num_examples):
             continue
         if array.ndim != 2:
             raise ServingError.invalid_argument(
-                f"Expected Tensor shape: [batch_size num_classes] but got {_shape(array)}")
+                "Expected Tensor shape: [batch_size num_classes] but got "
+                + shape_text(array.shape))
         if _dtype_name(array) != dtype:
             raise ServingError.invalid_argument(
                 f"Expected {name} Tensor of {dtype}. Got: {_dtype_name(array)}")
@@ -151,7 +148,7 @@ def regression_result(outputs, num_examples):
     if not (array.ndim == 1 or (array.ndim == 2 and array.shape[1] == 1)):
         raise ServingError.invalid_argument(
             "Expected output Tensor shape to be either [batch_size] or [batch_size, 1] but got "
-            + _shape(array))
+            + shape_text(array.shape))
     if array.shape[0] != num_examples:
         raise ServingError.invalid_argument(
             "Input batch size did not match output batch size: "

@@ -18,10 +18,11 @@ import re
 
 import numpy as np
 import rapidjson
+import tensorflow as tf
 from tensorflow.core.example import example_pb2, feature_pb2
 from tensorflow.core.framework import types_pb2
 
-from tfgan.serving.errors import ServingError, dtype_name
+from tfgan.serving.errors import ServingError, dtype_name, shape_text
 from tfgan.serving.json_response import RequestFormat, debug_string
 
 ROW_KEY = "instances"
@@ -113,22 +114,6 @@ def format_error(value, *parts):
 # JSON values -> tensors.
 # --------------------------------------------------------------------------------------------
 
-_INT32_TYPES = (types_pb2.DT_INT32, types_pb2.DT_INT16, types_pb2.DT_INT8, types_pb2.DT_UINT8)
-_NUMPY_TYPES = {
-    types_pb2.DT_FLOAT: np.float32,
-    types_pb2.DT_DOUBLE: np.float64,
-    types_pb2.DT_INT32: np.int32,
-    types_pb2.DT_INT16: np.int16,
-    types_pb2.DT_INT8: np.int8,
-    types_pb2.DT_UINT8: np.uint8,
-    types_pb2.DT_INT64: np.int64,
-    types_pb2.DT_BOOL: np.bool_,
-    types_pb2.DT_UINT32: np.uint32,
-    types_pb2.DT_UINT64: np.uint64,
-    types_pb2.DT_STRING: object,
-}
-
-
 def _type_error(value, dtype):
     return ServingError.invalid_argument(
         f"JSON Value: {debug_string(value)} Type: {json_type_name(value)}"
@@ -136,20 +121,13 @@ def _type_error(value, dtype):
     )
 
 
-def _convert_scalar(value, dtype):
-    """`AddValueToTensor`: one JSON scalar as a value of `dtype`."""
-    if dtype == types_pb2.DT_STRING:
-        if isinstance(value, str):
-            return value.encode("utf-8")
+def _convert_scalar(value, dtype, out):
+    """`AddValueToTensor`: appends one JSON scalar as a value of `dtype`."""
+    if not _extend_with_plain_values([value], dtype, out):
+        if dtype != types_pb2.DT_STRING and dtype not in _PLAIN_TYPES:
+            raise ServingError.unimplemented(
+                f"Conversion of JSON Value: {debug_string(value)} to type: {dtype_name(dtype)}")
         raise _type_error(value, dtype)
-    if dtype not in _PLAIN_TYPES:
-        raise ServingError.unimplemented(
-            f"Conversion of JSON Value: {debug_string(value)} to type: {dtype_name(dtype)}"
-        )
-    allowed, bounds = _PLAIN_TYPES[dtype]
-    if type(value) not in allowed or (bounds and not bounds[0] <= value < bounds[1]):
-        raise _type_error(value, dtype)
-    return value
 
 
 def is_base64_object(value):
@@ -189,10 +167,6 @@ def dense_shape(value):
     return shape
 
 
-def _shape_string(shape):
-    return "[" + ",".join(str(d) for d in shape) + "]"
-
-
 def _fill_values(value, level, shape, dtype, out):
     """`FillTensorProto`: checks `value` is a dense tensor of `shape` and appends its values."""
     rank = len(shape)
@@ -207,7 +181,7 @@ def _fill_values(value, level, shape, dtype, out):
                 raise _type_error(value, dtype)
             out.append(_decode_base64(value))
         else:
-            out.append(_convert_scalar(value, dtype))
+            _convert_scalar(value, dtype, out)
         return
     if level >= rank:
         raise ServingError.invalid_argument(
@@ -224,7 +198,9 @@ def _fill_values(value, level, shape, dtype, out):
         _fill_values(item, level + 1, shape, dtype, out)
 
 
-# Python types of JSON scalars each dtype takes as they are, and the integer range it allows.
+# Python types of JSON scalars each dtype takes as they are, and the integer range it allows
+# (int8, int16 and uint8 values travel in the proto's int32 field, as in the stock server).
+_INT32 = ({int}, (-(2**31), 2**31))
 _PLAIN_TYPES = {
     types_pb2.DT_FLOAT: ({float, int}, None),
     types_pb2.DT_DOUBLE: ({float, int}, None),
@@ -232,7 +208,8 @@ _PLAIN_TYPES = {
     types_pb2.DT_INT64: ({int}, (-(2**63), 2**63)),
     types_pb2.DT_UINT32: ({int}, (0, 2**32)),
     types_pb2.DT_UINT64: ({int}, (0, 2**64)),
-    **{dtype: ({int}, (-(2**31), 2**31)) for dtype in _INT32_TYPES},
+    types_pb2.DT_INT32: _INT32, types_pb2.DT_INT16: _INT32, types_pb2.DT_INT8: _INT32,
+    types_pb2.DT_UINT8: _INT32,
 }
 
 
@@ -265,7 +242,7 @@ def _tensor_values(value, dtype):
 
 
 def _to_array(name, values, shape, dtype):
-    numpy_type = _NUMPY_TYPES[dtype]
+    numpy_type = tf.as_dtype(dtype).as_numpy_dtype
     if numpy_type is object:
         array = np.empty(len(values), dtype=object)
         array[:] = values
@@ -279,7 +256,7 @@ def _to_array(name, values, shape, dtype):
     if array.size != math.prod(shape):
         raise ServingError.invalid_argument(
             f"tensor parsing error: {name}: {array.size} values do not fill the shape"
-            f" {_shape_string(shape)} (every list at one level must have the same length)")
+            f" {shape_text(shape)} (every list at one level must have the same length)")
     return array.reshape(shape)
 
 
@@ -313,7 +290,7 @@ def _tensors_from_instances(instances, input_dtypes):
             )
         elif shapes[name] != shape:
             raise ServingError.invalid_argument(
-                f"Expecting shape {_shape_string(shapes[name])} but got: {_shape_string(shape)}"
+                f"Expecting shape {shape_text(shapes[name])} but got: {shape_text(shape)}"
             )
 
     for index, element in enumerate(instances):
