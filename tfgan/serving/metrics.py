@@ -11,6 +11,7 @@ def monotonic_us():
     """Microseconds from a monotonic clock, for request latencies."""
     return time.monotonic_ns() // 1000
 
+
 class Metrics:
     """Request counters and latencies, the stock server's Prometheus metrics.
 
@@ -67,21 +68,19 @@ class Metrics:
             and entry point).
         """
         counts, latencies = self.snapshot()
-        lines = ["# TYPE :tensorflow:serving:request_count counter"]
-        for (model, status), count in sorted(counts.items()):
-            lines.append(f":tensorflow:serving:request_count{{model_name={_label(model)},"
-                         f"status={_label(status)}}} {count}")
-        lines.append("# TYPE :tensorflow:serving:request_latency histogram")
+        metric = ":tensorflow:serving:request_"
+        lines = [f"# TYPE {metric}count counter"]
+        lines += [f"{metric}count{{model_name={_label(model)},status={_label(status)}}} {count}"
+                  for (model, status), count in sorted(counts.items())]
+        lines.append(f"# TYPE {metric}latency histogram")
+        bounds = [f"{bound:g}" for bound in self.LATENCY_BUCKETS_US] + ["+Inf"]
         for (model, api, entrypoint), (count, total, buckets) in sorted(latencies.items()):
             labels = (f"API={_label(api)},entrypoint={_label(entrypoint)},"
                       f"model_name={_label(model)}")
-            for bound, below in zip(self.LATENCY_BUCKETS_US, buckets):
-                lines.append(f':tensorflow:serving:request_latency_bucket{{{labels},le="{bound:g}"}}'
-                             f" {below}")
-            lines.append(
-                f':tensorflow:serving:request_latency_bucket{{{labels},le="+Inf"}} {count}')
-            lines.append(f":tensorflow:serving:request_latency_sum{{{labels}}} {total:g}")
-            lines.append(f":tensorflow:serving:request_latency_count{{{labels}}} {count}")
+            lines += [f'{metric}latency_bucket{{{labels},le="{bound}"}} {below}'
+                      for bound, below in zip(bounds, (*buckets, count))]
+            lines += [f"{metric}latency_sum{{{labels}}} {total:g}",
+                      f"{metric}latency_count{{{labels}}} {count}"]
         return "\n".join(lines) + "\n"
 
 
