@@ -391,9 +391,8 @@ class ModelRegistry:
                 raise ServingError.deadline_exceeded(
                     "Deadline exceeded before the request was run")
             outputs = loaded.run(name, feeds)
-        spec = model_pb2.ModelSpec(name=model_spec.name, signature_name=name)
-        spec.version.value = loaded.version
-        return PredictResult(spec, {alias: outputs[alias] for alias in aliases})
+        return PredictResult(_answering_spec(loaded, name),
+                             {alias: outputs[alias] for alias in aliases})
 
     def classify_or_regress(self, model_spec, method, examples, context=None,
                             deadline=None):
@@ -434,12 +433,18 @@ class ModelRegistry:
 
     def _run_example_signature(self, loaded, signature_name, method, serialized, deadline):
         """Runs a checked tf.Example signature of `loaded` on `serialized` examples."""
-        spec = model_pb2.ModelSpec(name=loaded.name, signature_name=signature_name)
-        spec.version.value = loaded.version
+        spec = _answering_spec(loaded, signature_name)
         outputs = self.predict(spec, {"inputs": serialized}, deadline=deadline).outputs
         if method == "classify":
             return spec, inference.classification_result(outputs, len(serialized))
         return spec, inference.regression_result(outputs, len(serialized))
+
+
+def _answering_spec(loaded, signature_name):
+    """The `ModelSpec` of an answer: the version and signature that ran."""
+    spec = model_pb2.ModelSpec(name=loaded.name, signature_name=signature_name)
+    spec.version.value = loaded.version
+    return spec
 
 
 MAX_SHOWN_NAME = 256  # a name echoed whole could overflow a gRPC client's metadata limit
