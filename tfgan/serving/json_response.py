@@ -24,6 +24,7 @@ infinities are the bare tokens `NaN`, `Infinity`, `-Infinity`; outputs named `*_
 import base64
 import copy
 import dataclasses
+import decimal
 import enum
 import functools
 import itertools
@@ -54,14 +55,8 @@ def format_double(value):
     """A finite double as rapidjson's `Writer::Double` prints it: `0.5`, `1e30`, `1.5e-7`."""
     if value == 0:
         return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    sign = "-" if value < 0 else ""
-    mantissa, _, exponent = repr(abs(value)).partition("e")
-    whole, _, fraction = mantissa.partition(".")
-    digits = (whole + fraction).lstrip("0")
-    power = int(exponent or 0) - len(fraction)
-    stripped = digits.rstrip("0")
-    power += len(digits) - len(stripped)
-    digits = stripped
+    sign, digits, power = decimal.Decimal(repr(value)).normalize().as_tuple()  # shortest
+    digits = "".join(map(str, digits))
     length = len(digits)
     point = length + power  # 10^(point-1) <= value < 10^point
     if 0 <= power and point <= 21:
@@ -74,7 +69,7 @@ def format_double(value):
         text = f"{digits}e{point - 1}"
     else:
         text = f"{digits[0]}.{digits[1:]}e{point - 1}"
-    return sign + text
+    return "-" * sign + text
 
 
 def _debug_events(value, depth=0, before=""):
@@ -372,22 +367,16 @@ def _bytes_matrix(tokens, width=None):
     return np.ascontiguousarray(tokens.astype(f"S{width}")).view(np.uint8).reshape(-1, width)
 
 
-def _with_marker_columns(matrix):
-    rows = np.zeros((matrix.shape[0], MARKER_COLUMNS + matrix.shape[1]), np.uint8)
-    rows[:, MARKER_COLUMNS:] = matrix
-    return rows
-
-
 def token_rows(array):
     """Each value's token as a row of bytes (NULs are not part of it; the first
     `MARKER_COLUMNS` columns are zero), for float64, integer and bool arrays (float32 values
     are formatted slab by slab as the answer is written, `float32_rows`)."""
     flat = array.reshape(-1)
     if flat.dtype == np.float64:
-        return _with_marker_columns(_bytes_matrix(python_float_tokens(flat)))
-    if flat.dtype == np.bool_:
-        return _with_marker_columns(_bytes_matrix(np.where(flat, b"true", b"false")))
-    return _with_marker_columns(_bytes_matrix(flat.astype("S")))
+        tokens = python_float_tokens(flat)
+    else:
+        tokens = np.where(flat, b"true", b"false") if flat.dtype == np.bool_ else flat.astype("S")
+    return np.pad(_bytes_matrix(tokens), ((0, 0), (MARKER_COLUMNS, 0)))
 
 
 # Markers are bytes no token or separator holds: one control byte (not "\n") when an answer
@@ -752,38 +741,6 @@ def checked_outputs(outputs, request_format):
     return names, arrays, batch_size
 
 
-def _answer(outputs, request_format):
-    """Checks the outputs as `MakeJsonFromTensors` does and formats their tokens: `_Answer`."""
-    names, arrays, batch_size = checked_outputs(outputs, request_format)
-    several = len(names) > 1
-    if request_format == RequestFormat.ROW:
-        if batch_size == 0:
-            return _Answer(_Document('{\n    "predictions": []\n}', [], 1, "", "", []), [])
-        leaf_depths = [(3 if several else 2) + array.ndim - 1 for array in arrays]
-    else:
-        leaf_depths = [(2 if several else 1) + array.ndim for array in arrays]
-    tokens = [
-        string_tokens(name, array, depth).reshape(-1)
-        if is_string(array)
-        else np.ascontiguousarray(array).reshape(-1) if array.dtype == np.float32
-        else token_rows(array)
-        for name, array, depth in zip(names, arrays, leaf_depths)
-    ]
-    floats = [i for i, array in enumerate(arrays) if array.dtype == np.float32]
-    if 1 < len(floats) and sum(arrays[i].size for i in floats) <= FLOAT32_SLAB:
-        # Few values: one call formats them all (numpy's cost here is per call, not value).
-        rows = float32_rows(np.concatenate([tokens[i] for i in floats]))
-        ends = np.cumsum([arrays[i].size for i in floats]).tolist()
-        for i, start, end in zip(floats, [0] + ends, ends):
-            tokens[i] = rows[start:end]
-    shapes = tuple(array.shape for array in arrays)
-    if sum(array.size for array in arrays) <= _CACHED_LAYOUT_VALUES:
-        answer = copy.copy(_cached_layout(request_format, tuple(names), shapes))
-        answer.tokens = tokens
-        return answer
-    return _Answer(_document(names, shapes, request_format), tokens)
-
-
 # Answers of up to this many values keep their layout (separators, markers) cached by names,
 # shapes and format: a server answers the same shapes again and again, and the layout costs
 # more than the values' tokens in a small answer.
@@ -805,7 +762,35 @@ def predict_response(outputs, request_format):
         ServingError: INVALID_ARGUMENT for an empty map, a rank-0 output or outputs of
             different batch sizes in the row format, or a dtype JSON cannot carry.
     """
-    return _answer(outputs, request_format).response()
+    names, arrays, batch_size = checked_outputs(outputs, request_format)
+    several = len(names) > 1
+    if request_format == RequestFormat.ROW:
+        if batch_size == 0:
+            empty = b'{\n    "predictions": []\n}'
+            return PredictResponse([empty], len(empty))
+        leaf_depths = [(3 if several else 2) + array.ndim - 1 for array in arrays]
+    else:
+        leaf_depths = [(2 if several else 1) + array.ndim for array in arrays]
+    tokens = [
+        string_tokens(name, array, depth).reshape(-1)
+        if is_string(array)
+        else np.ascontiguousarray(array).reshape(-1) if array.dtype == np.float32
+        else token_rows(array)
+        for name, array, depth in zip(names, arrays, leaf_depths)
+    ]
+    floats = [i for i, array in enumerate(arrays) if array.dtype == np.float32]
+    if 1 < len(floats) and sum(arrays[i].size for i in floats) <= FLOAT32_SLAB:
+        # Few values: one call formats them all (numpy's cost here is per call, not value).
+        rows = float32_rows(np.concatenate([tokens[i] for i in floats]))
+        ends = np.cumsum([arrays[i].size for i in floats]).tolist()
+        for i, start, end in zip(floats, [0] + ends, ends):
+            tokens[i] = rows[start:end]
+    shapes = tuple(array.shape for array in arrays)
+    if sum(array.size for array in arrays) <= _CACHED_LAYOUT_VALUES:
+        answer = copy.copy(_cached_layout(request_format, tuple(names), shapes))
+        answer.tokens = tokens
+        return answer.response()
+    return _Answer(_document(names, shapes, request_format), tokens).response()
 
 
 def encode_predict_response(outputs, request_format):
