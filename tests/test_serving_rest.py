@@ -3,6 +3,7 @@
 import asyncio
 import base64
 import concurrent.futures
+import dataclasses
 import gc
 import gzip
 import json
@@ -244,7 +245,8 @@ def test_prometheus_metrics_count_requests(server):
 def test_cors_when_enabled_answers_preflights_and_allows_any_origin(server):
     async def exchange():
         with concurrent.futures.ThreadPoolExecutor(2) as executor:
-            runner = web.ServerRunner(rest.create_server(server.registry, executor, cors=True))
+            options = dataclasses.replace(server.server.options, rest_api_enable_cors_support=True)
+            runner = web.ServerRunner(rest.create_server(server.registry, executor, options))
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()

@@ -43,8 +43,6 @@ from tfgan.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
 
 _log = logging.getLogger("tfgan.serving")
 
-DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
-DEFAULT_BODY_TIMEOUT_SECONDS = 30.0
 # Answers larger than this go out in writes of this size (`send_answer`).
 SEND_CHUNK_BYTES = 1 << 20
 
@@ -61,56 +59,35 @@ _STATUS_PATH = re.compile(
 _JSON_OPTIONS = {"always_print_fields_with_no_presence": True, "indent": 1}
 
 
-@dataclasses.dataclass(frozen=True)
-class Route:
-    """What a request path names (`ParseModelInfo`): whether it is a model API for its HTTP
-    method, the URL-decoded model name and label, the version, and the API (`predict`,
-    `classify`, `regress` as written for POST; `metadata` or "" for GET)."""
-
-    matched: bool
-    model_name: str = ""
-    version: int = None
-    label: str = None
-    api: str = ""
-
-
 def _url_decode(text):
     # A name that is not UTF-8 cannot name a model: U+FFFD keeps it printable, and unknown.
     return urllib.parse.unquote_to_bytes(text).decode("utf-8", "replace")
 
 
 def parse_route(http_method, path):
-    """The `Route` of a raw (not URL-decoded) path, matched as the stock server does
-    (case-insensitive, full match; only GET and POST match); INVALID_ARGUMENT for a version
-    past int64."""
+    """`ParseModelInfo`: the `ModelSpec` a raw (not URL-decoded) path names and its API
+    (`predict`, `classify`, `regress` as written for POST; `metadata` or "" for GET), matched
+    as the stock server does (case-insensitive, full match; only GET and POST match).
+
+    Raises:
+        ServingError: INVALID_ARGUMENT for a path that matches no API (`Malformed request`)
+            or a version past int64.
+    """
     pattern = {"POST": _PREDICTION_PATH, "GET": _STATUS_PATH}.get(http_method)
     match = pattern.fullmatch(path) if pattern else None
     if match is None:
-        return Route(matched=False)
+        raise ServingError.invalid_argument(f"Malformed request: {http_method} {path}")
     name, version, label, api = match.groups()
+    spec = model_pb2.ModelSpec(name=_url_decode(name) if name else "")
     if version is not None:
         digits = version.lstrip("0") or "0"  # past 19 digits, no int64 (nor int() past 4,300)
         if len(digits) > 19 or int(digits) >= 2**63:
             raise ServingError.invalid_argument(
                 f"Failed to convert version: {version} to numeric.")
-        version = int(digits)
-    return Route(
-        matched=True,
-        model_name=_url_decode(name) if name else "",
-        version=version,
-        label=_url_decode(label) if label is not None else None,
-        api=api or "",
-    )
-
-
-def model_spec_of(route):
-    """`FillModelSpecWithNameVersionAndLabel`: the `ModelSpec` a route names."""
-    spec = model_pb2.ModelSpec(name=route.model_name)
-    if route.version is not None:
-        spec.version.value = route.version
-    if route.label is not None:
-        spec.version_label = route.label
-    return spec
+        spec.version.value = int(digits)
+    if label is not None:
+        spec.version_label = _url_decode(label)
+    return spec, api or ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,31 +130,25 @@ class RestApiHandler:
         """Answers one request (raw path, no query string) as a `RestAnswer`; errors are
         answered, never raised. A prediction not started by `deadline` (`time.monotonic()`)
         is not run."""
-        route = Route(matched=False)
+        spec, api = model_pb2.ModelSpec(), ""
         try:
-            route = parse_route(http_method, path)
-            text = self._dispatch(http_method, path, route, body, deadline)
-            return RestAnswer(200, text, codes.OK, route.model_name, route.api)
+            spec, api = parse_route(http_method, path)
+            if http_method == "GET":
+                if not spec.name:
+                    raise ServingError.invalid_argument("Missing model name in request.")
+                text = self._metadata(spec) if api == "metadata" else self._status(spec)
+            elif api == "predict":
+                text = self._predict(spec, body, deadline)
+            elif api in ("classify", "regress"):
+                text = self._classify_or_regress(spec, api, body, deadline)
+            else:  # the API named in capitals: matched case-insensitively, but not served
+                raise ServingError.invalid_argument(f"Malformed request: {http_method} {path}")
+            return RestAnswer(200, text, codes.OK, spec.name, api)
         except ServingError as error:
-            return RestAnswer(
-                HTTP_STATUS.get(error.code, 500), make_error_json(error.message),
-                error.code, route.model_name, route.api,
-            )
+            return RestAnswer(HTTP_STATUS.get(error.code, 500), make_error_json(error.message),
+                              error.code, spec.name, api)
 
-    def _dispatch(self, http_method, path, route, body, deadline):
-        if route.matched and http_method == "POST":
-            if route.api == "predict":
-                return self._predict(route, body, deadline)
-            if route.api in ("classify", "regress"):
-                return self._classify_or_regress(route, body, deadline)
-        elif route.matched and http_method == "GET":
-            if route.api == "metadata":
-                return self._metadata(route)
-            return self._status(route)
-        raise ServingError.invalid_argument(f"Malformed request: {http_method} {path}")
-
-    def _predict(self, route, body, deadline):
-        spec = model_spec_of(route)
+    def _predict(self, spec, body, deadline):
         request = json_request.parse_predict_request(
             body, lambda signature: self._registry.signature_input_dtypes(spec, signature)
         )
@@ -192,28 +163,22 @@ class RestApiHandler:
             return b"".join(response)
         return response  # expanded as it is sent (`send_answer`)
 
-    def _classify_or_regress(self, route, body, deadline):
-        spec = model_spec_of(route)
+    def _classify_or_regress(self, spec, api, body, deadline):
         request = json_request.parse_classify_regress_request(body)
         spec.signature_name = request.signature_name
         _, result = self._registry.classify_or_regress(
-            spec, route.api, request.examples, request.context, deadline=deadline)
-        if route.api == "classify":
+            spec, api, request.examples, request.context, deadline=deadline)
+        if api == "classify":
             return json_response.classification_json(result)
         return json_response.regression_json(result)
 
-    def _status(self, route):
-        if not route.model_name:
-            raise ServingError.invalid_argument("Missing model name in request.")
-        response = self._registry.model_status(model_spec_of(route))
+    def _status(self, spec):
+        response = self._registry.model_status(spec)
         return json_format.MessageToJson(response, **_JSON_OPTIONS) + "\n"
 
-    def _metadata(self, route):
-        if not route.model_name:
-            raise ServingError.invalid_argument("Missing model name in request.")
+    def _metadata(self, spec):
         request = get_model_metadata_pb2.GetModelMetadataRequest(
-            model_spec=model_spec_of(route), metadata_field=[SIGNATURE_DEF_FIELD]
-        )
+            model_spec=spec, metadata_field=[SIGNATURE_DEF_FIELD])
         response = self._registry.model_metadata(request)
         signature_map = get_model_metadata_pb2.SignatureDefMap()
         response.metadata[SIGNATURE_DEF_FIELD].Unpack(signature_map)
@@ -355,23 +320,23 @@ _CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Metho
                  "Access-Control-Allow-Headers": "Content-Type"}
 
 
-def create_server(registry, executor, *, rest_api_timeout_in_ms=30000,
-                  max_request_bytes=DEFAULT_MAX_REQUEST_BYTES, prometheus_path=None,
-                  body_timeout_seconds=DEFAULT_BODY_TIMEOUT_SECONDS, max_connections=0,
-                  header_timeout_seconds=30.0, cors=False):
+def create_server(registry, executor, options, prometheus_path=None):
     """The REST API as an aiohttp low-level `web.Server` (serve it with `web.ServerRunner`;
-    call this in the loop that serves it). `executor` runs the blocking handler. The limits
-    are the `tfgan-serve` flags: `--rest_api_timeout_in_ms` (504, the call finishing in its
-    thread), `--max_request_bytes` (413, before and after inflating),
-    `--rest_body_timeout_seconds` (408), `--rest_max_connections` (503),
-    `--rest_header_timeout_seconds` (closed; also the keep-alive limit),
-    `--rest_api_enable_cors_support` (`cors`); 0 means no limit. `prometheus_path`: where the
-    metrics page is, or None.
+    call this in the loop that serves it). `executor` runs the blocking handler; `options`,
+    a `ServerOptions`, sets the limits: `rest_api_timeout_in_ms` (504; the call finishes in
+    its thread), `max_request_bytes` (413, before and after inflating),
+    `rest_body_timeout_seconds` (408), `rest_max_connections` (503),
+    `rest_header_timeout_seconds` and `rest_idle_timeout_seconds` (the connection closed),
+    `rest_api_enable_cors_support`; 0 means no limit. `prometheus_path`: where the metrics
+    page is, or None.
     """
     handler = RestApiHandler(registry)
-    timeout = rest_api_timeout_in_ms / 1000 if rest_api_timeout_in_ms > 0 else None
-    body_timeout = body_timeout_seconds if body_timeout_seconds > 0 else None
-    headers = _CORS_HEADERS if cors else None
+    timeout_ms, body_timeout = options.rest_api_timeout_in_ms, options.rest_body_timeout_seconds
+    timeout = timeout_ms / 1000 if timeout_ms > 0 else None
+    body_timeout = body_timeout if body_timeout > 0 else None
+    max_request_bytes = options.max_request_bytes
+    max_connections = options.rest_max_connections
+    headers = _CORS_HEADERS if options.rest_api_enable_cors_support else None
 
     async def read_body(request):
         """The body, decoded: at most `max_request_bytes` read, and no more inflated."""
@@ -395,7 +360,7 @@ def create_server(registry, executor, *, rest_api_timeout_in_ms=30000,
                                               f" limit of {max_request_bytes} bytes")
         except TimeoutError:
             raise _BodyError(408, "The request body did not arrive within"
-                                  f" {body_timeout_seconds} s") from None
+                                  f" {options.rest_body_timeout_seconds} s") from None
         except (web.RequestPayloadError, ValueError, OSError) as error:  # a broken chunked body
             raise _BodyError(400, f"Cannot read the request body: {error}") from None
         encoding = request.headers.get("Content-Encoding", "").strip().lower()
@@ -424,7 +389,7 @@ def create_server(registry, executor, *, rest_api_timeout_in_ms=30000,
         if request.method == "OPTIONS":  # CORS preflight
             if not re.search(r"https?://", request.headers.get("Origin", "")):
                 return _error(400, "Origin header is missing in CORS preflight")
-            return web.Response(status=200, headers=_CORS_HEADERS if cors else None)
+            return web.Response(status=200, headers=headers)
         start = monotonic_us()
         deadline = None if timeout is None else time.monotonic() + timeout
         work = asyncio.get_running_loop().run_in_executor(
@@ -439,5 +404,7 @@ def create_server(registry, executor, *, rest_api_timeout_in_ms=30000,
             result.model_name, result.api, "REST", result.code, monotonic_us() - start)
         return await send_answer(request, result.status, result.body, executor, headers)
 
+    keepalive_timeout = min(options.rest_header_timeout_seconds,
+                            options.rest_idle_timeout_seconds)
     return _Server(answer, max_connections=max_connections, access_log=None,
-                   keepalive_timeout=header_timeout_seconds, auto_decompress=False)
+                   keepalive_timeout=keepalive_timeout, auto_decompress=False)

@@ -124,7 +124,7 @@ class ServerOptions:
         1024, "Largest batch or num_samples a request may ask for; 0 = no limit (stock: no "
         "limit).", lower_bound=0)
     max_request_bytes: int = _option(
-        rest.DEFAULT_MAX_REQUEST_BYTES, "Largest REST body (larger ones get 413) and gRPC "
+        64 * 2**20, "Largest REST body (larger ones get 413) and gRPC "
         "request (RESOURCE_EXHAUSTED).", lower_bound=1)
     rest_max_connections: int = _option(
         1000, "Open REST connections past which new ones get 503; 0 = no limit.",
@@ -133,7 +133,7 @@ class ServerOptions:
         30.0, "Time a REST connection has to send a request's headers; 0 = none.",
         lower_bound=0)
     rest_body_timeout_seconds: float = _option(
-        rest.DEFAULT_BODY_TIMEOUT_SECONDS, "Time a REST client has to send its body; 0 = none.",
+        30.0, "Time a REST client has to send its body; 0 = none.",
         lower_bound=0)
     rest_idle_timeout_seconds: float = _option(
         60.0, "Idle time after which a REST connection is closed.", lower_bound=0)
@@ -256,16 +256,8 @@ class ModelServer:
             await loop.run_in_executor(None, self.registry.start)
             if options.rest_port is not None:
                 self._runner = web.ServerRunner(rest.create_server(
-                    self.registry, self._executor(options.rest_api_num_threads, "rest"),
-                    rest_api_timeout_in_ms=options.rest_api_timeout_in_ms,
-                    max_request_bytes=options.max_request_bytes,
-                    prometheus_path=prometheus_path,
-                    body_timeout_seconds=options.rest_body_timeout_seconds,
-                    cors=options.rest_api_enable_cors_support,
-                    max_connections=options.rest_max_connections,
-                    header_timeout_seconds=min(options.rest_header_timeout_seconds,
-                                               options.rest_idle_timeout_seconds),
-                ), shutdown_timeout=options.grace_seconds)
+                    self.registry, self._executor(options.rest_api_num_threads, "rest"), options,
+                    prometheus_path), shutdown_timeout=options.grace_seconds)
                 await self._runner.setup()
                 await web.TCPSite(self._runner, options.host, options.rest_port).start()
                 port = self._runner.addresses[0][1]
