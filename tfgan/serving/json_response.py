@@ -12,12 +12,8 @@ infinities are the bare tokens `NaN`, `Infinity`, `-Infinity`; outputs named `*_
   lays values out the same way, `WM_SINGLE_LINE_ARRAY`, but prints `1e+30` for `1e30`, cannot
   stop at 256 bytes or at a NaN as the stock writer does, and loses repeated member names);
   `make_error_json`: the `{"error": ...}` body.
-- `predict_response`: a `:predict` answer, without per-value Python for float32. Each value's
-  token is a row of bytes (float32 in numpy arithmetic, `float32_rows`; the rare float64
-  value by value, `python_float_tokens`) starting with a marker byte that names the separator
-  before it; dropping the rows' NUL bytes gives a compact text, and one `bytes.replace` per
-  separator gives the answer, made slab by slab as the REST server sends it. The layout of
-  a small answer is cached by its format, names and shapes.
+- `predict_response`: a `:predict` answer, without per-value Python for float32 (`_Answer`
+  says how), made slab by slab as the REST server sends it.
 - `classification_json`, `regression_json`: `:classify` / `:regress` answers (`"results"`).
 """
 
@@ -541,11 +537,15 @@ class PredictResponse:
 class _Answer:
     """One answer: its values' token rows with their markers, and the separators they name.
 
+    Each value's token is a row of bytes (float32 in numpy arithmetic, `float32_rows`; other
+    dtypes `token_rows`) starting with a marker byte that names the separator before it;
+    dropping the rows' NUL bytes gives a compact text, and one `bytes.replace` per separator
+    gives the answer. The layout of a small answer is cached by its format, names and shapes.
+
     Args:
         document: `_Document`.
         tokens: list, per output, in C order: float32 values (formatted slab by slab), uint8
-            token rows (`token_rows`) or an object array of `bytes` tokens
-            (strings).
+            token rows (`token_rows`) or an object array of `bytes` tokens (strings).
     """
 
     def __init__(self, document, tokens):

@@ -1,12 +1,8 @@
 """Versions on disk and loaded: TF Serving's file-system source and SavedModel loader.
 
-- `list_versions`: the version directories under a base path, parsed as the stock server
-  parses them (`00000123` is version 123; the directory keeps its name on disk).
-- `aspired_versions`: which of them a `ServableVersionPolicy` wants served.
-- `read_signature_defs`: the SignatureDefs of the MetaGraph with the given tags (`serve`).
-- `LoadedVersion`: one loaded version; it runs signatures (`FunctionSignatures` from
-  `tf.saved_model.load`, else `SessionSignatures` from TensorFlow's v1 session loader), and
-  is warmed up before it serves (`warmup`).
+A version directory is parsed as the stock server parses it (`00000123` is version 123);
+a `LoadedVersion` runs signatures as concrete functions from `tf.saved_model.load`, else (TF1-era
+graphs) in a session from TensorFlow's v1 loader, and is warmed up before it serves.
 """
 
 import json
@@ -191,15 +187,12 @@ class LoadedVersion:
     def warm_up(self):
         """Runs each signature once before the version serves; returns the calls made.
 
-        The first call of a loaded function instantiates it. Sixty-four concurrent first
-        requests each paid that here and held the server at a few requests per second for
-        half a minute, so a version is warmed up before it is AVAILABLE: with the records of
-        `assets.extra/tf_serving_warmup_requests` (PredictionLogs holding PredictRequests,
-        as the stock server replays them) when the export has them, else with one small
-        request per signature made from its SignatureDef (one row of zeros for batched
-        inputs, 1 for scalars) for functions loaded by `tf.saved_model.load` (not for a v1
-        session, where a signature may change state, e.g. a counter). A warm-up call that
-        fails is logged and ignored: the version serves regardless, as it would without it.
+        A loaded function is instantiated by its first call: sixty-four concurrent first
+        requests each paid that and held the server at a few requests per second for half a
+        minute. The requests are the records of `assets.extra/tf_serving_warmup_requests`
+        (PredictRequests in PredictionLogs, as the stock server replays them), else, for
+        functions (not a v1 session, whose signatures may change state), one small request
+        per signature made from its SignatureDef. A failed call is logged and ignored.
         """
         requests = read_warmup_requests(self.path)
         if requests is None and isinstance(self._signatures, SessionSignatures):
@@ -246,7 +239,8 @@ def read_warmup_requests(path):
 
 
 def _example_inputs(signature):
-    """One small request for a signature, or None if one cannot be made from its shapes."""
+    """One small request for a signature (a row of zeros for each batched input, 1 for a
+    scalar), or None if one cannot be made from its shapes."""
     inputs = {}
     for alias, info in signature.inputs.items():
         dims = [dim.size for dim in info.tensor_shape.dim]
