@@ -36,15 +36,6 @@ _log = logging.getLogger("tfgan.serving")
 
 
 @dataclasses.dataclass(frozen=True)
-class VersionState:
-    """Where a version is in its life: a `ModelVersionStatus.State` and its error, if any."""
-
-    state: int
-    error_code: int = error_codes_pb2.OK
-    error_message: str = ""
-
-
-@dataclasses.dataclass(frozen=True)
 class PredictResult:
     """What `ModelRegistry.predict` returns: the `ModelSpec` that answered (name, version,
     signature_name) and a dict of output alias -> numpy array."""
@@ -54,7 +45,8 @@ class PredictResult:
 
 
 class _ServedModel:
-    """The versions of one model. `available` and `states` are replaced, never mutated."""
+    """The versions of one model: `available` (version -> `LoadedVersion`) and `states`
+    (version -> `ModelVersionStatus`) are replaced, never mutated."""
 
     def __init__(self, config):
         self.config = config
@@ -63,8 +55,9 @@ class _ServedModel:
         self.failed = {}  # version -> (failed loads so far, clock time of the next try)
 
     def set_state(self, version, state, error=None):
-        code, message = (error.code, error.message) if error else (error_codes_pb2.OK, "")
-        self.states = {**self.states, version: VersionState(state, code, message)}
+        status = {"error_code": error.code, "error_message": error.message} if error else {}
+        self.states = {**self.states, version: get_model_status_pb2.ModelVersionStatus(
+            version=version, state=state, status=status)}
 
 
 class ModelRegistry:
@@ -227,7 +220,7 @@ class ModelRegistry:
 
     def failed_models(self):
         """`name: error` of each model with no version available and a version that failed."""
-        return [f"{name}: {model.states[max(model.failed)].error_message}"
+        return [f"{name}: {model.states[max(model.failed)].status.error_message}"
                 for name, model in self._models.items()
                 if model.failed and not model.available]
 
@@ -320,15 +313,8 @@ class ModelRegistry:
                     f"Could not find any versions of model {shown(model_spec.name)}"
                 )
             versions = sorted(states, reverse=True)
-        response = get_model_status_pb2.GetModelStatusResponse()
-        for version in versions:
-            state = states[version]
-            entry = response.model_version_status.add()
-            entry.version = version
-            entry.state = state.state
-            entry.status.error_code = state.error_code
-            entry.status.error_message = state.error_message
-        return response
+        return get_model_status_pb2.GetModelStatusResponse(
+            model_version_status=[states[version] for version in versions])
 
     def model_metadata(self, request):
         """`GetModelMetadata`: the `SignatureDefMap` (packed in an `Any`) of the version a
