@@ -68,9 +68,9 @@ class ServingClient:
                 model does not have.
         """
         signature = self._signature(model_name, signature_name, version)
-        arrays = {name: np.asarray(value, dtype=tf.as_dtype(signature.inputs[name].dtype)
-                                   .as_numpy_dtype if name in signature.inputs else None)
-                  for name, value in inputs.items()}
+        dtypes = {name: tf.as_dtype(info.dtype).as_numpy_dtype
+                  for name, info in signature.inputs.items()}
+        arrays = {name: np.asarray(value, dtypes.get(name)) for name, value in inputs.items()}
         return self._predict(model_name, arrays, signature_name, version, signature)
 
     def _signature(self, model_name, signature_name, version):

@@ -430,36 +430,26 @@ def _incompatible_feature(name, feature):
 
 def _add_feature_value(value, name, feature):
     """`AddValueToFeature`: one JSON value appended to a `tf.train.Feature`."""
-
-    def check_kind(kind):
-        if feature.WhichOneof("kind") not in (None, kind):
-            raise _incompatible_feature(name, feature)
-
     if value is None or isinstance(value, list) or (
         isinstance(value, dict) and not is_base64_object(value)
     ):
         raise ServingError.invalid_argument(
             f"Feature: {name} has element with unexpected JSON type: {json_type_name(value)}"
         )
-    if isinstance(value, bool):
-        check_kind("int64_list")
-        feature.int64_list.value.append(int(value))
-    elif isinstance(value, dict):
-        check_kind("bytes_list")
-        feature.bytes_list.value.append(_decode_base64(value))
+    kind = ("bytes_list" if isinstance(value, (dict, str))
+            else "float_list" if isinstance(value, float) else "int64_list")  # bool: int64
+    if feature.WhichOneof("kind") not in (None, kind):
+        raise _incompatible_feature(name, feature)
+    if isinstance(value, dict):
+        value = _decode_base64(value)
     elif isinstance(value, str):
-        check_kind("bytes_list")
-        feature.bytes_list.value.append(value.encode("utf-8"))
-    elif isinstance(value, float):
-        check_kind("float_list")
-        feature.float_list.value.append(value)
-    else:
-        check_kind("int64_list")
+        value = value.encode("utf-8")
+    elif kind == "int64_list":
         if value >= 2**63:
             raise ServingError.invalid_argument(
-                f"Feature: {name} has uint64_t element. Only int64_t is supported."
-            )
-        feature.int64_list.value.append(value)
+                f"Feature: {name} has uint64_t element. Only int64_t is supported.")
+        value = int(value)
+    getattr(feature, kind).value.append(value)
 
 
 def _example_from_json(value):
