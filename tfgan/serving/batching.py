@@ -82,10 +82,7 @@ class BatchingOptions:
 
     def padded_size(self, rows):
         """The batch size `rows` rows are padded to."""
-        for size in self.allowed_batch_sizes:
-            if size >= rows:
-                return size
-        return rows
+        return next((size for size in self.allowed_batch_sizes if size >= rows), rows)
 
 
 def read_batching_parameters(path):

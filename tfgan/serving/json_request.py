@@ -110,9 +110,11 @@ def format_error(value, *parts):
     """`FormatError`: `JSON Value: <value> <parts...>` as INVALID_ARGUMENT."""
     return ServingError.invalid_argument(f"JSON Value: {debug_string(value)} " + "".join(parts))
 
+
 # --------------------------------------------------------------------------------------------
 # JSON values -> tensors.
 # --------------------------------------------------------------------------------------------
+
 
 def _type_error(value, dtype):
     return ServingError.invalid_argument(

@@ -495,25 +495,25 @@ class _Document:
 
 def _document(names, shapes, request_format):
     """`MakeColumnarFormatJsonFromTensors` / `MakeRowFormatJsonFromTensors` as a `_Document`."""
-    pad2, pad3 = _indent(2), _indent(3)
     several = len(names) > 1
-    if request_format == RequestFormat.COLUMNAR:
-        depth = 2 if several else 1
-        blocks = [_Block.pretty(shape, depth) for shape in shapes]
-        if not several:
-            return _Document('{\n    "outputs": ', [0], 1, "", "\n}", blocks)
+
+    def members(level):
+        """Each output as a member of an object at `level`: its name, then its block."""
         unit = []
         for index, name in enumerate(names):
-            unit += [("," if index else "") + f"\n{pad2}{quote(name)}: ", index]
-        return _Document('{\n    "outputs": {', unit, 1, "", "\n    }\n}", blocks)
+            unit += [("," if index else "") + f"\n{_indent(level)}{quote(name)}: ", index]
+        return unit
+
+    if request_format == RequestFormat.COLUMNAR:
+        blocks = [_Block.pretty(shape, 2 if several else 1) for shape in shapes]
+        if not several:
+            return _Document('{\n    "outputs": ', [0], 1, "", "\n}", blocks)
+        return _Document('{\n    "outputs": {', members(2), 1, "", "\n    }\n}", blocks)
     blocks = [_Block.single_line(shape[1:]) for shape in shapes]
     batch = shapes[0][0]
     if not several:
         return _Document('{\n    "predictions": [', [0], batch, ", ", "\n    ]\n}", blocks)
-    unit = [f"\n{pad2}{{"]
-    for index, name in enumerate(names):
-        unit += [("," if index else "") + f"\n{pad3}{quote(name)}: ", index]
-    unit.append(f"\n{pad2}}}")
+    unit = [f"\n{_indent(2)}{{", *members(3), f"\n{_indent(2)}}}"]
     return _Document('{\n    "predictions": [', unit, batch, ",", "\n    ]\n}", blocks)
 
 
