@@ -95,9 +95,6 @@ class ModelRegistry:
             if value < 0:
                 raise ValueError(f"{name} must be >= 0. Received: {name}={value}")
         self._models = {m.name: _ServedModel(m) for m in config.model_config_list.config}
-        self._labels = {
-            m.name: dict(m.version_labels) for m in config.model_config_list.config
-        }
         self._poll_wait = file_system_poll_wait_seconds
         self._batcher = batcher
         self._max_samples = max_samples_per_request
@@ -124,7 +121,7 @@ class ModelRegistry:
         """Loads what is on disk now, checks version labels (FAILED_PRECONDITION for a label
         of an unavailable version, as the stock server), then polls in a background thread."""
         self.poll_once()
-        self._check_labels(self._models, self._labels)
+        self._check_labels(self._models)
         if self._poll_wait > 0:
             self._thread = threading.Thread(
                 target=self._poll_forever, name="tfgan-serving-poll", daemon=True
@@ -224,12 +221,12 @@ class ModelRegistry:
                 for name, model in self._models.items()
                 if model.failed and not model.available]
 
-    def _check_labels(self, models, labels):
+    def _check_labels(self, models):
         if self._labels_for_unavailable:
             return
-        for name, model_labels in labels.items():
-            for label, version in model_labels.items():
-                if version not in models[name].available:
+        for name, model in models.items():
+            for version in model.config.version_labels.values():
+                if version not in model.available:
                     raise ServingError.failed_precondition(
                         f"Request to assign label to version {version} of model {name},"
                         " which is not currently available for inference"
@@ -251,7 +248,6 @@ class ModelRegistry:
                 PERMISSION_DENIED for a base path outside the allowed roots.
         """
         self._check_config(config)
-        labels = {m.name: dict(m.version_labels) for m in config.model_config_list.config}
         with self._poll_lock:
             models = {}
             for model_config in config.model_config_list.config:
@@ -262,8 +258,8 @@ class ModelRegistry:
                         old.available, old.states, old.failed)
                 self._sync(model)
                 models[model_config.name] = model
-            self._check_labels(models, labels)
-            self._models, self._labels = models, labels
+            self._check_labels(models)
+            self._models = models
 
     # ---- requests ----------------------------------------------------------------------------
 
@@ -278,7 +274,7 @@ class ModelRegistry:
         choice = model_spec.WhichOneof("version_choice")
         if choice == "version_label":
             label = model_spec.version_label
-            labels = self._labels.get(model_spec.name, {})
+            labels = model.config.version_labels if model else {}
             if label not in labels:
                 raise ServingError.invalid_argument(
                     f"Unrecognized servable version label: {shown(label)}"
