@@ -1,6 +1,8 @@
 """tfgan.cli.serve: tensorflow_model_server's flags, one-line errors, a ready line, clean stops,
 and a served process whose memory stays flat under bad requests."""
 
+import functools
+import gzip
 import json
 import os
 import signal
@@ -220,6 +222,22 @@ def send_bad_requests(rest_url, predictions, name):
         assert caught.value.code() == code
 
 
+@functools.lru_cache(maxsize=None)
+def _gzip_bomb():
+    """A 80 kB gzip body that inflates to 80 MiB, past the server's 64 MiB limit."""
+    return gzip.compress(b" " * (80 << 20))
+
+
+def send_large_bodies(rest_url):
+    """Bodies that take memory before they are refused: a gzip body inflating past the
+    limit, and JSON bodies of 24 and 60 MB (under the limit) nested too deep."""
+    for head, body, status in (("Content-Encoding: gzip\r\n", _gzip_bomb(), 413),
+                               ("", b"[" * (24 << 20), 400), ("", b"[" * (60 << 20), 400)):
+        data = (f"POST /v1/models/{MODEL_NAME}:predict HTTP/1.1\r\nHost: x\r\n{head}"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        assert raw_exchange(rest_url, data + body)[0] == status
+
+
 def good_requests_answer(rest_url, predictions):
     body = '{"signature_name": "sample", "inputs": {"num_samples": 2, "seed": 3}}'
     status, _, text = http("POST", f"{rest_url}/v1/models/{MODEL_NAME}:predict", body)
@@ -246,6 +264,8 @@ def test_memory_stays_flat_under_bad_requests(base):
             before = rss_bytes(process.pid)
             for round_number in range(5, 55):  # 300 bad requests, 50 unknown model names
                 send_bad_requests(rest_url, predictions, f"nope{round_number}")
+            for _ in range(3):
+                send_large_bodies(rest_url)
             grown = rss_bytes(process.pid) - before
             assert grown < 50 * 2**20, f"the server grew by {grown / 2**20:.1f} MB"
             assert good_requests_answer(rest_url, predictions)

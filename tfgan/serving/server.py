@@ -13,6 +13,7 @@ with BackgroundServer(ServerOptions(config, grpc_port=0, rest_port=0)) as server
 
 import asyncio
 import concurrent.futures
+import ctypes
 import dataclasses
 import logging
 import os
@@ -357,6 +358,27 @@ def set_thread_counts(options):
         _log.warning("--tensorflow_*_parallelism has no effect: %s", error)
 
 
+# glibc's `mallopt` parameter: allocations of at least this many bytes are mmapped, so each
+# goes back to the system when freed.
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD_BYTES = 128 * 1024
+
+
+def return_freed_bodies_to_the_system():
+    """Has glibc hand every freed allocation of 128 KiB or more back to the system at once.
+
+    By default glibc raises that threshold after each large free (up to 32 MiB), so the
+    bodies of refused requests (60 MB of JSON, a gzip body inflated to the limit) stay
+    resident once freed: +107 MB after the memory battery of docs/reliability.md, 0.3 MB with
+    the threshold fixed. Does nothing where the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
+
+
 def run_server(options, on_ready=print):
     """Runs a `ModelServer` until SIGINT or SIGTERM, then stops it gracefully.
 
@@ -366,6 +388,7 @@ def run_server(options, on_ready=print):
     is applied. Raises what `ModelServer.start` raises.
     """
     set_thread_counts(options)
+    return_freed_bodies_to_the_system()
 
     async def main():
         server = ModelServer(options, on_config_applied=on_ready)
