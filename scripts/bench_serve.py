@@ -126,7 +126,7 @@ def rest_body(seeds, row_format):
     `truncation` (1: off) too, in row format one object per seed."""
     import numpy as np
 
-    from tfgan.serving import loadgen
+    from tfgan import loadgen
 
     if not row_format:
         return loadgen.predict_body(SIGNATURE, {"seeds": seeds,
