@@ -224,7 +224,7 @@ def send_bad_requests(rest_url, predictions, name):
 
 @functools.lru_cache(maxsize=None)
 def _gzip_bomb():
-    """A 80 kB gzip body that inflates to 80 MiB, past the server's 64 MiB limit."""
+    """An 80 kB gzip body that inflates to 80 MiB, past the server's 64 MiB limit."""
     return gzip.compress(b" " * (80 << 20))
 
 

@@ -303,7 +303,6 @@ def auxiliary_classifier_generator_loss(labels, gen_class_logits):
         labels=tf.cast(labels, tf.int32), logits=_logits(gen_class_logits)))
 
 
-
 def mode_seeking_loss(generated, z, epsilon=1e-5):
     """Mode seeking regularizer of the generator: unlike `z`s should give unlike samples.
 

@@ -331,9 +331,9 @@ def create_server(registry, executor, options, prometheus_path=None):
     page is, or None.
     """
     handler = RestApiHandler(registry)
-    timeout_ms, body_timeout = options.rest_api_timeout_in_ms, options.rest_body_timeout_seconds
+    timeout_ms, body_seconds = options.rest_api_timeout_in_ms, options.rest_body_timeout_seconds
     timeout = timeout_ms / 1000 if timeout_ms > 0 else None
-    body_timeout = body_timeout if body_timeout > 0 else None
+    body_timeout = body_seconds if body_seconds > 0 else None
     max_request_bytes = options.max_request_bytes
     max_connections = options.rest_max_connections
     headers = _CORS_HEADERS if options.rest_api_enable_cors_support else None
@@ -360,7 +360,7 @@ def create_server(registry, executor, options, prometheus_path=None):
                                               f" limit of {max_request_bytes} bytes")
         except TimeoutError:
             raise _BodyError(408, "The request body did not arrive within"
-                                  f" {options.rest_body_timeout_seconds} s") from None
+                                  f" {body_seconds} s") from None
         except (web.RequestPayloadError, ValueError, OSError) as error:  # a broken chunked body
             raise _BodyError(400, f"Cannot read the request body: {error}") from None
         encoding = request.headers.get("Content-Encoding", "").strip().lower()
