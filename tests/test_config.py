@@ -54,6 +54,13 @@ def test_conditional_combinations_that_cannot_train_are_refused_in_one_line(over
         _config(conditional=True, **overrides).validate()
 
 
+def test_drawing_the_labels_needs_a_conditional_gan():
+    with pytest.raises(ConfigError, match=r"^--draw_labels needs --conditional: it draws the "
+                                          r"class of a conditional generator$"):
+        _config(draw_labels=True).validate()
+    _config(conditional=True, draw_labels=True).validate()
+
+
 def test_conditional_options_that_work_are_accepted():
     for overrides in (dict(dataset="ring", conditioning="concat", num_generators=2),
                       dict(dataset="mnist", conditioning="acgan", gradient_penalty_weight=1.0),

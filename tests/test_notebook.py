@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from tfgan import notebook, training
+from tfgan import export, notebook, training
 from tfgan.config import TrainConfig
+from tfgan.models import ClassMixtureGenerator
 
 
 @pytest.mark.parametrize("output_activation, spec", [
@@ -30,3 +31,14 @@ def test_a_point_gan_shows_a_histogram():
     (axes,) = notebook.sample_figure(gan, num_samples=200).axes
     assert sum(patch.get_height() for patch in axes.patches) > 0
     assert axes.get_title() == "step 0"
+
+
+def test_a_conditional_gan_shows_its_class_mixture():
+    config = TrainConfig(workdir="unused", dataset="ring", conditional=True, z_dim=2,
+                         g_hidden_units=(8,), d_hidden_units=(8,), output_activation="linear")
+    gan = training.build_gan(config, training.DataSpec("points", (2,), None, tuple("abcd")))
+    (axes,) = notebook.sample_figure(gan, num_samples=50, seed=1).axes
+    (points,) = axes.collections
+    expected = export.sample_from_seed(ClassMixtureGenerator(gan.sampling_generator), 50, 1,
+                                       prior=config.prior, value_range=None)["samples"]
+    np.testing.assert_allclose(points.get_offsets(), expected, rtol=1e-6)

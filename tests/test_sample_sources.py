@@ -277,6 +277,22 @@ def test_the_three_conditional_sources_give_the_same_samples_for_the_labels(
     assert not np.allclose(samples["checkpoint"], by_source["checkpoint"].sample(10, 4, [0]))
 
 
+def test_a_run_that_draws_its_labels_is_sampled_without_them_by_every_source(
+        tmp_path_factory):
+    run = trained(tmp_path_factory, "mnist_drawn_labels")
+    with serve(run) as server:
+        with ServerSource(server.rest_url, run.config.model_name, dataset="mnist") as served:
+            by_source = {"checkpoint": CheckpointSource(run.workdir),
+                         "saved_model": SavedModelSource(run.model_dir), "server": served}
+            samples = {name: source.sample(20, 4) for name, source in by_source.items()}
+    for name, source in by_source.items():
+        assert not source.conditional and source.class_names is None, name
+        np.testing.assert_allclose(samples[name], samples["checkpoint"], atol=1e-6,
+                                   err_msg=name)
+    with pytest.raises(ValueError, match=r"for an unconditional generator"):
+        by_source["checkpoint"].sample(2, 1, [0])
+
+
 def test_conditional_sources_need_labels_and_unconditional_ones_refuse_them(
         conditional_sources, sources):
     with pytest.raises(ValueError, match=r"needs labels.*labels=None for a conditional"):

@@ -22,6 +22,7 @@ from tfgan.serving.configs import single_model_config
 from tfgan.config import TrainConfig
 from tfgan.losses import LOSSES
 from tfgan.models import CONDITIONINGS
+from tfgan.models.class_mixture import labels_from_bits
 from tfgan.penalties import PENALTIES
 from tfgan.data import toys
 from tfgan.metrics import conditional_accuracy, nearest_mode
@@ -196,6 +197,29 @@ def test_conditional_ring_puts_each_labels_samples_in_its_own_mode(conditioning)
                                       value_range=None, labels=requested)["samples"].numpy()
     trained = conditional_accuracy(nearest_mode(samples, toys.ring_modes()), requested, 8)
     assert trained.per_class.min() >= 0.98, trained.per_class
+
+
+def test_a_ring_trained_on_labels_and_exported_drawing_them_samples_every_mode_alike(tmp_path):
+    config = _config(dataset="ring", conditional=True, draw_labels=True, z_dim=2,
+                     prior="normal", g_hidden_units=(64, 64), d_hidden_units=(64, 64),
+                     activation="relu", steps=500)
+    dataset, info = data_lib.load_dataset("ring", batch_size=config.batch_size,
+                                          seed=config.seed, labelled=True)
+    spec = training.DataSpec.from_info(info)
+    gan = training.build_gan(config, spec)
+    training_loop.run_steps(gan, dataset, config.steps, steps_per_execution=config.steps)
+    path = training.export_gan(gan, str(tmp_path), "ring", config=config,
+                               class_names=spec.class_names)
+    assert "class_names" not in export.read_metadata(path)
+    sample = tf.saved_model.load(path).signatures["sample"]
+    assert export.LABELS_INPUT not in sample.structured_input_signature[1]
+    out = sample(num_samples=tf.constant(800), seed=tf.constant(3, tf.int64),
+                 truncation=tf.constant(1.0))
+    drawn = labels_from_bits(out["z"][:, 2:], 8).numpy()
+    # Each mode about an eighth of the samples (binomial sd 0.012), each where its class is.
+    np.testing.assert_allclose(np.bincount(drawn, minlength=8) / 800, 1 / 8, atol=0.045)
+    modes = nearest_mode(out["samples"].numpy(), toys.ring_modes())
+    assert conditional_accuracy(modes, drawn, 8).per_class.min() >= 0.98
 
 
 @pytest.mark.parametrize("overrides", [

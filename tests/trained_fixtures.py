@@ -11,6 +11,7 @@
   source needs `dataset`).
 - `"mnist_conditional"`: the same MLP, class-conditional (projection discriminator), model
   `digits_conditional`.
+- `"mnist_drawn_labels"`: that conditional MLP with `draw_labels`, model `digits_drawn`.
 """
 
 import collections
@@ -35,6 +36,9 @@ RUNS = {
     "mnist_conditional": dict(dataset="mnist", z_dim=4, output_activation="tanh",
                               prior="normal", model_name="digits_conditional",
                               conditional=True),
+    "mnist_drawn_labels": dict(dataset="mnist", z_dim=4, output_activation="tanh",
+                               prior="normal", model_name="digits_drawn", conditional=True,
+                               draw_labels=True),
 }
 _TRAINED = {}
 

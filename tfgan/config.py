@@ -69,6 +69,11 @@ class TrainConfig:
         "is also trained as a classifier of real data, Han et al. 2021; concat: one-hot label "
         "as extra input channels, as keras-io and TF-GAN; acgan: an auxiliary classifier, "
         "Odena et al. 2017).")
+    draw_labels: bool = _option(
+        False, "With --conditional: train on the labels, sample without them. Exports, "
+        "tfgan-sample and the metrics see an unconditional generator that draws each "
+        "sample's class from extra components of z (the class-balanced mixture, no labels "
+        "input): the quality labels give, for users who want any sample.")
     acgan_weight: float = _option(
         1.0, "--conditioning=acgan or dual_projection: weight of the classification losses "
         "added to both networks' losses.")
@@ -283,6 +288,8 @@ class TrainConfig:
         _check_choice("conditioning", self.conditioning, CONDITIONINGS)
         _check(self.acgan_weight > 0, f"--acgan_weight must be positive, got {self.acgan_weight}")
         if not self.conditional:
+            _check(not self.draw_labels, "--draw_labels needs --conditional: it draws the "
+                   "class of a conditional generator")
             return
         _check(self.dataset not in TOYS or self.dataset in LABELLED_TOYS,
                f"--conditional needs labelled data; of the toys only {', '.join(LABELLED_TOYS)} "

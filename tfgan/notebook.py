@@ -9,7 +9,9 @@ def sample_figure(gan, num_samples=16, seed=0, reference=None):
 
     The samples are those of the export's `sample` signature for `seed`
     (`tfgan.export.sample_from_seed` on the sampling generator, the EMA copy if any), so
-    the same seed shows the same samples as a server of the export.
+    the same seed shows the same samples as a server of the export. A class-conditional GAN
+    shows its class-balanced mixture (`tfgan.models.ClassMixtureGenerator`), the samples of
+    an export with `draw_labels`.
 
     Args:
         gan: a `tfgan.gan.GAN`.
@@ -28,8 +30,11 @@ def sample_figure(gan, num_samples=16, seed=0, reference=None):
     tfgan.sample_figure(gan, num_samples=64)
     ```
     """
+    generator = gan.sampling_generator
+    if gan.num_classes:
+        generator = models.ClassMixtureGenerator(generator)
     samples = export_lib.sample_from_seed(
-        gan.sampling_generator, num_samples, seed, prior=gan.prior,
+        generator, num_samples, seed, prior=gan.prior,
         value_range=models.output_range(gan.generator.output_activation))["samples"]
     return plots.samples_figure(samples.numpy(), reference,
                                 title=f"step {int(gan.step.numpy())}")

@@ -6,8 +6,9 @@ whichever is asked; a fourth source holds samples another program already drew:
 
 - `CheckpointSource(workdir)`: a training run directory, rebuilt by
   `tfgan.training.load_run`; samples come from `tfgan.export.sample_from_seed` on the
-  sampling generator (the EMA copy when the run has one), the very computation the export's
-  `sample` signature runs.
+  generator its export serves (`tfgan.training.served_networks`: the EMA copy when the run
+  has one, drawing its classes when the run has `draw_labels`), the very computation the
+  export's `sample` signature runs.
 - `SavedModelSource(path)`: an exported version directory (or a model directory, meaning its
   latest version), through `tf.saved_model.load(path).signatures["sample"]`.
 - `ServerSource(url, model_name)`: a running TF Serving compatible server (the stock one or
@@ -215,14 +216,15 @@ class CheckpointSource(SampleSource):
         self.kind = spec.kind
         self.data_shape = tuple(spec.data_shape)
         self.value_range = spec.value_range
-        self.class_names = spec.class_names
-        self.conditional = bool(spec.class_names)
+        self.conditional = bool(spec.class_names) and not self.config.draw_labels
+        self.class_names = spec.class_names if self.conditional else None
+        self.generator, _ = training.served_networks(self.gan, self.config)
         self.step = int(self.gan.step.numpy())
         self.location = {"type": "checkpoint", "workdir": os.fspath(workdir)}
 
     def _sample(self, num_samples, seed, labels, truncation, inputs):
         outputs = export.sample_from_seed(
-            self.gan.sampling_generator, num_samples, seed, prior=self.config.prior,
+            self.generator, num_samples, seed, prior=self.config.prior,
             value_range=self.value_range, labels=labels, truncation=truncation)
         return outputs["samples"].numpy()
 

@@ -660,9 +660,35 @@ def load_run(workdir):
     return gan, config, spec
 
 
+def served_networks(gan, config=None):
+    """The generator and discriminator that exports and samplers of a run see.
+
+    The sampling generator (the EMA copy, if any) and the discriminator (when it judges single
+    samples, `pack=1`; else `None`); for a run with `draw_labels`, their
+    `tfgan.models.ClassMixtureGenerator` / `ClassMixtureDiscriminator`, which take no labels
+    and draw each sample's class from `z`.
+
+    Args:
+        gan: a `tfgan.gan.GAN`.
+        config: the run's `TrainConfig`, or `None` (no `draw_labels`). Defaults to `None`.
+
+    Returns:
+        `(generator, discriminator)`, Keras models; the discriminator may be `None`.
+    """
+    generator = gan.sampling_generator
+    discriminator = gan.discriminator if gan.pack == 1 else None
+    if config is None or not config.draw_labels:
+        return generator, discriminator
+    return (models_lib.ClassMixtureGenerator(generator),
+            discriminator and models_lib.ClassMixtureDiscriminator(discriminator,
+                                                                  gan.num_classes))
+
+
 def export_gan(gan, export_dir, model_name, *, config=None, class_names=None, version=None,
                overwrite=False, batchable_only=False, rejection_candidates=0):
     """Exports the sampling generator of `gan` (its EMA copy, if any) for TF Serving.
+
+    With `config.draw_labels` the export is unconditional: `served_networks`'s class mixture.
 
     Samples come out in [0, 1] from a generator with a sigmoid or tanh output (images), in
     data units from a linear one (points). The `discriminate` signature scores single samples,
@@ -676,8 +702,8 @@ def export_gan(gan, export_dir, model_name, *, config=None, class_names=None, ve
             metadata and its `divergence_bound` checks the weights. Defaults to `None`
             (`tfgan.divergence.DEFAULT_BOUND`).
         class_names: sequence of str, a conditional generator's classes (a run's
-            `DataSpec.class_names`). Defaults to `None`: for a conditional generator, its class
-            indices.
+            `DataSpec.class_names`; unused when the export draws them). Defaults to `None`:
+            for a conditional generator, its class indices.
         version, overwrite, batchable_only, rejection_candidates: see
             `tfgan.export.export_generator` (guided sampling needs the discriminate signature,
             so `pack=1`).
@@ -690,9 +716,10 @@ def export_gan(gan, export_dir, model_name, *, config=None, class_names=None, ve
         FileExistsError: the version exists and `overwrite` is off.
     """
     step = int(gan.step.numpy())
-    num_classes = int(getattr(gan.generator, "num_classes", 0))
+    generator, discriminator = served_networks(gan, config)
+    num_classes = int(getattr(generator, "num_classes", 0))
     bound = config.divergence_bound if config else divergence.DEFAULT_BOUND
-    what = divergence.diverged_weight(gan.sampling_generator.weights, bound)
+    what = divergence.diverged_weight(generator.weights, bound)
     if what:
         raise DivergedError(f"the generator at step {step} has diverged: {what}; not exported")
     metadata = {"step": step}
@@ -700,13 +727,13 @@ def export_gan(gan, export_dir, model_name, *, config=None, class_names=None, ve
         metadata.update(dataset=config.dataset, architecture=config.architecture,
                         options=json.loads(config.to_json()))
     return export_lib.export_generator(
-        gan.sampling_generator,
+        generator,
         export_base=export_dir,
         model_name=model_name,
         prior=gan.prior,
         value_range=models_lib.output_range(gan.generator.output_activation),
-        discriminator=gan.discriminator if gan.pack == 1 else None,
-        class_names=(class_names if class_names is not None or not num_classes
+        discriminator=discriminator,
+        class_names=(None if not num_classes else class_names if class_names is not None
                      else [str(k) for k in range(num_classes)]),
         version=version,
         overwrite=overwrite,

@@ -27,7 +27,8 @@ define_preset_flag(FLAGS, "A preset to start from (listed below); flags after it
 # `--help` groups; a field added to TrainConfig and not listed here shows under "other".
 GROUPS = {
     "preset": ("preset",),
-    "data": ("dataset", "mnist_path", "data_dir", "image_dir", "image_size", "conditional"),
+    "data": ("dataset", "mnist_path", "data_dir", "image_dir", "image_size", "conditional",
+             "draw_labels"),
     "model": ("architecture", "z_dim", "prior", "g_hidden_units", "d_hidden_units",
               "activation", "output_activation", "d_feature_units", "width", "d_width",
               "dropout", "kernel_size",

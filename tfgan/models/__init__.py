@@ -1,6 +1,7 @@
 """Generator and discriminator networks, and a registry that builds them by name."""
 
 from tfgan.models.argument_validation import OUTPUT_ACTIVATIONS
+from tfgan.models.class_mixture import ClassMixtureDiscriminator, ClassMixtureGenerator
 from tfgan.models.conditional import (
     CLASSIFYING,
     CONDITIONINGS,
