@@ -77,7 +77,8 @@ flags.DEFINE_string("mnist_path", os.environ.get("MNIST_PATH"),
 flags.DEFINE_string("out", "bench_quality.json",
                     "Where the JSON curves go; the plot goes beside it (.png).", flag_values=FLAGS)
 flags.DEFINE_list("sections", list(SECTIONS), "Sections to run.", flag_values=FLAGS)
-flags.DEFINE_string("preset", "mnist", "The unconditional MNIST preset.", flag_values=FLAGS)
+flags.DEFINE_string("preset", "mnist", "The recommended MNIST preset, sampled without labels.",
+                    flag_values=FLAGS)
 flags.DEFINE_string("conditional_preset", "mnist_conditional",
                     "The class-conditional MNIST preset.", flag_values=FLAGS)
 flags.DEFINE_float("budget_seconds", 600, "Training seconds per contender, unconditional.",
@@ -331,9 +332,11 @@ class TfganContender:
                 pass  # the budget is spent
 
     def sample(self, num_samples, seed, labels=None):
-        """Images in [0, 1] from the sampling generator, as `tfgan-evaluate --seed` draws them."""
+        """Images in [0, 1] from the generator an export serves, as `tfgan-evaluate --seed`
+        draws them."""
         return export_lib.sample_from_seed(
-            self.gan.sampling_generator, num_samples, seed, prior=self.config.prior,
+            training.served_networks(self.gan, self.config)[0], num_samples, seed,
+            prior=self.config.prior,
             value_range=models_lib.output_range(self.config.output_activation),
             labels=labels)["samples"].numpy()
 
@@ -501,10 +504,11 @@ def _preset_config(flag, name, conditional):
         config = presets.config(name, mnist_path=FLAGS.mnist_path or "")
     except presets.PresetError as error:
         fail(f"--{flag}={name}: {error}", USAGE)
-    if config.dataset != "mnist" or config.conditional != conditional:
-        fail(f"--{flag}={name} trains a {'conditional ' * config.conditional}GAN on "
-             f"--dataset={config.dataset}; this section needs "
-             f"{'a conditional' if conditional else 'an unconditional'} MNIST preset", USAGE)
+    samples_by_class = config.conditional and not config.draw_labels
+    if config.dataset != "mnist" or samples_by_class != conditional:
+        fail(f"--{flag}={name} trains a GAN sampled {'by' * samples_by_class or 'without'} "
+             f"class on --dataset={config.dataset}; this section needs an MNIST preset "
+             f"sampled {'by' * conditional or 'without'} class", USAGE)
     return config
 
 

@@ -187,9 +187,14 @@ def test_a_tiny_run_writes_both_sections_curves_and_the_plot(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("flag, message, status", [
-    ("--preset=ring", "--preset=ring trains a GAN on --dataset=ring; this section needs an "
-                      "unconditional MNIST preset", 2),
-    ("--preset=mnist_conditional", "this section needs an unconditional MNIST preset", 2),
+    ("--preset=ring", "--preset=ring trains a GAN sampled without class on --dataset=ring; "
+                      "this section needs an MNIST preset sampled without class", 2),
+    ("--preset=mnist_conditional", "--preset=mnist_conditional trains a GAN sampled by class "
+                                   "on --dataset=mnist; this section needs an MNIST preset "
+                                   "sampled without class", 2),
+    ("--conditional_preset=mnist --sections=conditional",
+     "--conditional_preset=mnist trains a GAN sampled without class on --dataset=mnist; this "
+     "section needs an MNIST preset sampled by class", 2),
     ("--preset=no_such", "--preset=no_such: unknown preset 'no_such'", 2),
     ("--sections=both", "--sections takes unconditional, conditional; got both", 2),
     ("--preset=mnist_mlp --mnist_path=missing.npz",
