@@ -178,15 +178,20 @@ def test_a_restored_scheduled_run_keeps_the_schedule_its_flags_built():
 
 
 
-@pytest.mark.parametrize("conditioning", CONDITIONINGS)
-def test_conditional_ring_puts_each_labels_samples_in_its_own_mode(conditioning):
-    config = _config(dataset="ring", conditional=True, conditioning=conditioning, z_dim=2,
-                     prior="normal", g_hidden_units=(64, 64), d_hidden_units=(64, 64),
-                     activation="relu", steps=500)
+def _conditional_ring(**overrides):
+    """`(config, dataset, spec, gan)`: an untrained 500-step conditional ring GAN."""
+    config = _config(dataset="ring", conditional=True, z_dim=2, prior="normal",
+                     g_hidden_units=(64, 64), d_hidden_units=(64, 64), activation="relu",
+                     steps=500, **overrides)
     dataset, info = data_lib.load_dataset("ring", batch_size=config.batch_size,
                                           seed=config.seed, labelled=True)
     spec = training.DataSpec.from_info(info)
-    gan = training.build_gan(config, spec)
+    return config, dataset, spec, training.build_gan(config, spec)
+
+
+@pytest.mark.parametrize("conditioning", CONDITIONINGS)
+def test_conditional_ring_puts_each_labels_samples_in_its_own_mode(conditioning):
+    config, dataset, spec, gan = _conditional_ring(conditioning=conditioning)
     requested = labels.balanced_labels(800, len(spec.class_names))
     samples = export.sample_from_seed(gan.sampling_generator, 800, 3, prior="normal",
                                       value_range=None, labels=requested)["samples"].numpy()
@@ -200,13 +205,7 @@ def test_conditional_ring_puts_each_labels_samples_in_its_own_mode(conditioning)
 
 
 def test_a_ring_trained_on_labels_and_exported_drawing_them_samples_every_mode_alike(tmp_path):
-    config = _config(dataset="ring", conditional=True, draw_labels=True, z_dim=2,
-                     prior="normal", g_hidden_units=(64, 64), d_hidden_units=(64, 64),
-                     activation="relu", steps=500)
-    dataset, info = data_lib.load_dataset("ring", batch_size=config.batch_size,
-                                          seed=config.seed, labelled=True)
-    spec = training.DataSpec.from_info(info)
-    gan = training.build_gan(config, spec)
+    config, dataset, spec, gan = _conditional_ring(draw_labels=True)
     training_loop.run_steps(gan, dataset, config.steps, steps_per_execution=config.steps)
     path = training.export_gan(gan, str(tmp_path), "ring", config=config,
                                class_names=spec.class_names)

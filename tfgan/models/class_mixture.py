@@ -23,6 +23,7 @@ import keras
 import tensorflow as tf
 
 from tfgan.models.argument_validation import check_num_classes
+from tfgan.models.conditional import LabelledDiscriminator
 
 # How many sign bits of z pick the class; 2**24 is exact in float32 and int32.
 LABEL_BITS = 24
@@ -93,7 +94,7 @@ class ClassMixtureGenerator(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
-class ClassMixtureDiscriminator(keras.Model):
+class ClassMixtureDiscriminator(LabelledDiscriminator):
     """An unconditional discriminator: the best of a conditional one's logits over classes.
 
     Args:
@@ -109,11 +110,6 @@ class ClassMixtureDiscriminator(keras.Model):
         float32 logits `[batch, 1]`: `max_k discriminator([x, k])`, the classes in turn.
     """
 
-    def __init__(self, discriminator, num_classes, **kwargs):
-        super().__init__(**kwargs)
-        self.discriminator = discriminator
-        self.num_classes = check_num_classes(num_classes, allow_zero=False)
-
     def call(self, x, training=None):
         def logits(k):
             labels = tf.fill(tf.shape(x)[:1], k)
@@ -125,13 +121,3 @@ class ClassMixtureDiscriminator(keras.Model):
             lambda k, best: (k + 1, tf.maximum(best, logits(k))),
             (tf.constant(1), logits(0)), parallel_iterations=1)
         return best
-
-    def get_config(self):
-        return {**super().get_config(),
-                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
-                "num_classes": self.num_classes}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**{**config, "discriminator": keras.saving.deserialize_keras_object(
-            config["discriminator"])})

@@ -51,8 +51,9 @@ def _build_base(discriminator, data_shape):
     return discriminator.features(zeros).shape[-1]
 
 
-class _LabelledDiscriminator(keras.Model):
-    """What the three share: the base, `num_classes`, the config round trip."""
+class LabelledDiscriminator(keras.Model):
+    """A discriminator around a base that knows `num_classes` classes: what the conditioned
+    discriminators (and `ClassMixtureDiscriminator`) share, the config round trip included."""
 
     def __init__(self, discriminator, num_classes, **kwargs):
         super().__init__(**kwargs)
@@ -71,7 +72,7 @@ class _LabelledDiscriminator(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
-class ProjectionDiscriminator(_LabelledDiscriminator):
+class ProjectionDiscriminator(LabelledDiscriminator):
     """The projection discriminator: the base's logit plus `<V[y], phi(x)>`.
 
     Miyato & Koyama 2018, "cGANs with Projection Discriminator",
@@ -130,7 +131,7 @@ class ProjectionDiscriminator(_LabelledDiscriminator):
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
-class ConcatDiscriminator(_LabelledDiscriminator):
+class ConcatDiscriminator(LabelledDiscriminator):
     """The label as input: `D(x, y) = D'([x | one_hot(y)])`, broadcast over the image.
 
     keras-io's `conditional_gan.py` and TF-GAN's conditional MNIST example: images get
@@ -167,7 +168,7 @@ class ConcatDiscriminator(_LabelledDiscriminator):
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
-class AuxiliaryClassifierDiscriminator(_LabelledDiscriminator):
+class AuxiliaryClassifierDiscriminator(LabelledDiscriminator):
     """AC-GAN's discriminator: the base's logit, plus class logits from its features.
 
     Odena et al. 2017, "Conditional Image Synthesis with Auxiliary Classifier GANs",
