@@ -13,8 +13,9 @@ and drives it: REST with `wrk` (Debian's C HTTP load generator; installed with
 gRPC with `tfgan.loadgen`. For each transport, request size (1 and 64 samples:
 `sample_seeds` with that many seeds, the batchable way to ask for samples) and concurrency
 (1, 8, 64): `--seconds_per_row` seconds (gRPC: or `--max_requests_per_row` requests). It
-prints req/s, samples/s and p50/p99 latency per row beside the in-process calls/s of the same
-run, the issue's targets (REST n=1 c=64: >= 2,000 req/s unbatched, >= 3,000 batched; p99 at
+prints req/s, samples/s and p50/p99 latency per row (REST rows also the server's system CPU
+and voluntary context switches per request: threads trading the GIL) beside the in-process
+calls/s of the same run, the issue's targets (REST n=1 c=64: >= 2,000 req/s unbatched, >= 3,000 batched; p99 at
 c=8 < 50 ms; REST req/s over in-process calls/s), and writes everything as JSON to `--out`.
 About 4 minutes on a 2-core CPU.
 
@@ -221,11 +222,22 @@ class ServerProcess:
         self._log.close()
 
 
-def process_cpu_seconds(pid):
-    """User + system CPU seconds a process has used so far (Linux /proc)."""
+def process_cpu_seconds(pid, system_only=False):
+    """User + system (or system only) CPU seconds a process has used so far (Linux /proc)."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[12]) + (0 if system_only else int(fields[11]))) / os.sysconf("SC_CLK_TCK")
+
+
+def context_switches(pid):
+    """Voluntary context switches of all a process's threads so far (Linux /proc): threads
+    handing the GIL (or a lock) back and forth sleep and wake once per switch."""
+    total = 0
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{thread}/status") as f:
+            total += sum(int(line.split()[1]) for line in f
+                         if line.startswith("voluntary_ctxt_switches"))
+    return total
 
 
 def measure_rows(server, batching):
@@ -326,9 +338,13 @@ def wrk_row(url, body, concurrency, server_pid):
 
         run(1)  # warm-up: connections, the server's traces for this batch size
         server_cpu = process_cpu_seconds(server_pid)
+        server_system = process_cpu_seconds(server_pid, system_only=True)
+        switches = context_switches(server_pid)
         client_cpu = os.times().children_user + os.times().children_system
         text = run(max(1, round(FLAGS.seconds_per_row)))
         server_cpu = process_cpu_seconds(server_pid) - server_cpu
+        server_system = process_cpu_seconds(server_pid, system_only=True) - server_system
+        switches = context_switches(server_pid) - switches
         client_cpu = os.times().children_user + os.times().children_system - client_cpu
     fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
     latency = dict(line.split() for line in text.splitlines()
@@ -342,6 +358,8 @@ def wrk_row(url, body, concurrency, server_pid):
         "requests_per_second": float(fields["Requests/sec"]),
         "p50_ms": round(_wrk_ms(latency["50%"]), 2), "p99_ms": round(_wrk_ms(latency["99%"]), 2),
         "server_cpu_ms_per_request": round(server_cpu * 1e3 / max(requests, 1), 3),
+        "server_system_cpu_ms_per_request": round(server_system * 1e3 / max(requests, 1), 3),
+        "server_context_switches_per_request": round(switches / max(requests, 1), 1),
         "client_cpu_ms_per_request": round(client_cpu * 1e3 / max(requests, 1), 3),
     }
 
@@ -353,7 +371,10 @@ def format_row(row):
             f" {row['samples_per_second']:>9.1f} samples/s"
             f"  p50 {row['p50_ms']:>8.2f} ms  p99 {row['p99_ms']:>8.2f} ms"
             f"  cpu/req server {row['server_cpu_ms_per_request']:.2f} ms"
-            f" client {row['client_cpu_ms_per_request']:.2f} ms"
+            + (f" (system {row['server_system_cpu_ms_per_request']:.2f} ms,"
+               f" {row['server_context_switches_per_request']:.0f} switches)"
+               if "server_system_cpu_ms_per_request" in row else "")
+            + f" client {row['client_cpu_ms_per_request']:.2f} ms"
             f"  ({row['requests']} ok, {failed} failed)")
 
 
