@@ -130,9 +130,13 @@ def threads_named(prefix):
     return sum(thread.name.startswith(prefix + "_") for thread in threading.enumerate())
 
 
+CPUS = len(os.sched_getaffinity(0))
+
+
 @pytest.mark.parametrize("flags, rest_threads, grpc_threads", [
     ({"rest_api_num_threads": 2, "grpc_max_threads": 3}, 2, 3),
-    ({}, 64, 64),  # 0, the default: 64 each
+    ({}, CPUS, CPUS),  # 0, the default: one per CPU
+    ({"enable_batching": True}, 4 * CPUS, 4 * CPUS),  # room to wait for a batch, as stock
 ])
 def test_each_api_runs_its_work_on_as_many_threads_as_its_flag(
         tmp_path, tmp_path_factory, flags, rest_threads, grpc_threads):

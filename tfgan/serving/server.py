@@ -36,7 +36,14 @@ from tfgan.serving.errors import ServingError
 
 _log = logging.getLogger("tfgan.serving")
 
-_WORKER_THREADS = 64  # blocking request work; enough to keep many requests queued for batching
+
+def default_threads(enable_batching):
+    """The threads of each API's pool when its flag is 0: one per CPU this process may use,
+    four per CPU with batching (the stock server's default), so that requests can wait there
+    for their batch. Python runs one thread at a time: more threads than CPUs trade the
+    interpreter lock (docs/benchmarks.md: 64 threads served 1-sample REST requests at 0.5-0.6x
+    the rate of 2 on 2 CPUs, at twice the CPU per request)."""
+    return len(os.sched_getaffinity(0)) * (4 if enable_batching else 1)
 
 
 def _option(default, help, **metadata):
@@ -100,8 +107,11 @@ class ServerOptions:
                              from_flag=_zero_is_off, lower_bound=0, upper_bound=65535)
     host: str = _option("127.0.0.1", "Address to bind (0.0.0.0 for every interface).")
     rest_api_num_threads: int = _option(
-        0, "Threads running REST requests; 0: 64.", lower_bound=0)
-    grpc_max_threads: int = _option(0, "Threads running gRPC requests; 0: 64.", lower_bound=0)
+        0, "Threads running REST requests; 0: one per CPU (four with --enable_batching).",
+        lower_bound=0)
+    grpc_max_threads: int = _option(
+        0, "Threads running gRPC requests; 0: one per CPU (four with --enable_batching).",
+        lower_bound=0)
     rest_api_timeout_in_ms: int = _option(
         30000, "REST request time limit; 0 = none.", lower_bound=0)
     rest_api_enable_cors_support: bool = _option(
@@ -222,7 +232,8 @@ class ModelServer:
 
     def _executor(self, threads, api):
         executor = concurrent.futures.ThreadPoolExecutor(
-            threads or _WORKER_THREADS, thread_name_prefix=f"tfgan-{api}")
+            threads or default_threads(self.options.enable_batching),
+            thread_name_prefix=f"tfgan-{api}")
         self.executors[api] = executor
         return executor
 
