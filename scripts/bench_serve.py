@@ -19,6 +19,13 @@ calls/s of the same run, the issue's targets (REST n=1 c=64: >= 2,000 req/s unba
 c=8 < 50 ms; REST req/s over in-process calls/s), and writes everything as JSON to `--out`.
 About 4 minutes on a 2-core CPU.
 
+`--before_repo` times the server of another checkout beside this one's, and each
+`--server_flags=NAME=FLAGS` this checkout's server started with those extra flags (e.g.
+`threads2=--rest_api_num_threads=2`), all in turn, `--rounds` times over, in one run:
+
+    .venv/bin/python scripts/bench_serve.py --transports=rest --sizes=1 --concurrency=8,64 \
+        --server_flags=threads64=--rest_api_num_threads=64 --rounds=3
+
 `--json_only` measures instead the REST answer of `--json_samples` (1024) MNIST samples of
 issue 16, with the writer of `tests/json_writer_reference.py` (before) and
 `tfgan.serving.json_response` (after) in the same run: each writer's whole answer on sigmoid
@@ -83,6 +90,11 @@ flags.DEFINE_integer("json_repeats", 5, "Repeats of each --json_only timing (the
 flags.DEFINE_string("before_repo", "", "A checkout of the code before (e.g. `git archive "
                     "2423a41`), whose server is timed beside this one's in the same run.",
                     flag_values=FLAGS)
+flags.DEFINE_multi_string("server_flags", [], "NAME=FLAGS: also time this checkout's server "
+                          "started with these extra tfgan-serve flags (space-separated), e.g. "
+                          "threads2=--rest_api_num_threads=2; repeatable.", flag_values=FLAGS)
+flags.DEFINE_integer("rounds", 1, "Times every server is started and measured, in turn.",
+                     lower_bound=1, flag_values=FLAGS)
 
 
 def export_untrained_mnist_mlp(export_base):
@@ -174,7 +186,7 @@ class ServerProcess:
         repo: str, the checkout whose `tfgan` runs. Defaults to this one.
     """
 
-    def __init__(self, base_path, batching_file, log_path, repo=REPO):
+    def __init__(self, base_path, batching_file, log_path, repo=REPO, extra_flags=()):
         self.rest_port, self.grpc_port = free_port(), free_port()
         self.args = [
             sys.executable, "-m", "tfgan.cli.serve", f"--model_name={MODEL_NAME}",
@@ -184,6 +196,7 @@ class ServerProcess:
         ]
         if batching_file:
             self.args += ["--enable_batching", f"--batching_parameters_file={batching_file}"]
+        self.args += list(extra_flags)
         self.log_path = log_path
         self.repo = repo
         self.process = None
@@ -603,6 +616,21 @@ def json_main(started):
     print(f"wrote {FLAGS.out} ({report['wall_seconds']} s)")
 
 
+def server_variants():
+    """name -> (checkout, extra tfgan-serve flags) of every server to time: `after` (this
+    checkout), `before` (`--before_repo`), and each `--server_flags`."""
+    servers = {"after": (REPO, [])}
+    if FLAGS.before_repo:
+        servers = {"before": (os.path.abspath(FLAGS.before_repo), []), **servers}
+    for value in FLAGS.server_flags:
+        name, _, extra = value.partition("=")
+        if not name or not extra.strip() or name in servers:
+            fail(f"--server_flags takes NAME=FLAGS with a new name (not before, after or one "
+                 f"given twice) and at least one flag; got {value!r}", USAGE)
+        servers[name] = (REPO, extra.split())
+    return servers
+
+
 def main(argv):
     del argv
     for name in ("concurrency", "sizes"):
@@ -610,6 +638,7 @@ def main(argv):
             fail(f"--{name} takes positive integers; got {','.join(FLAGS[name].value)!r}", USAGE)
     if not set(FLAGS.transports) <= {"rest", "grpc"} or not set(FLAGS.batching) <= {"on", "off"}:
         fail("--transports takes rest,grpc and --batching takes off,on", USAGE)
+    servers = server_variants()
     started = time.time()
     if "rest" in FLAGS.transports and not FLAGS.json_only:
         ensure_wrk()
@@ -621,16 +650,16 @@ def main(argv):
             os.path.join(workdir, "export"))
         in_process, in_process_tries = in_process_rates(base_path)
         rows = []
-        repos = {"after": REPO}
-        if FLAGS.before_repo:
-            repos = {"before": os.path.abspath(FLAGS.before_repo), **repos}
-        for batching in FLAGS.batching:
-            batching_file = FLAGS.batching_parameters_file if batching == "on" else ""
-            for name, repo in repos.items():
-                print(f"-- server: {name} ({repo})", flush=True)
-                log = os.path.join(workdir, f"server_{name}_batching_{batching}.log")
-                with ServerProcess(base_path, batching_file, log, repo=repo) as server:
-                    rows += [{**row, "server": name} for row in measure_rows(server, batching)]
+        for round_ in range(FLAGS.rounds):
+            for batching in FLAGS.batching:
+                batching_file = FLAGS.batching_parameters_file if batching == "on" else ""
+                for name, (repo, extra) in servers.items():
+                    print(f"-- server: {name} ({' '.join([repo, *extra])})", flush=True)
+                    log = os.path.join(workdir, f"server_{name}_batching_{batching}.log")
+                    with ServerProcess(base_path, batching_file, log, repo=repo,
+                                       extra_flags=extra) as server:
+                        rows += [{**row, "server": name, "round": round_}
+                                 for row in measure_rows(server, batching)]
     ratios = targets([row for row in rows if row["server"] == "after"], in_process)
     print(f"\nin-process {SIGNATURE} n=1: {in_process.get(1)} calls/s")
     print("targets (issue 28):")
