@@ -235,21 +235,34 @@ class ServerProcess:
         self._log.close()
 
 
+def process_tree(pid):
+    """`pid` and its descendants (the extra REST processes of `--rest_api_processes`)."""
+    children = [int(child) for task in os.listdir(f"/proc/{pid}/task")
+                for child in open(f"/proc/{pid}/task/{task}/children").read().split()]
+    return [pid] + [p for child in children for p in process_tree(child)]
+
+
 def process_cpu_seconds(pid, system_only=False):
-    """User + system (or system only) CPU seconds a process has used so far (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[12]) + (0 if system_only else int(fields[11]))) / os.sysconf("SC_CLK_TCK")
+    """User + system (or system only) CPU seconds a process and its descendants have used so
+    far (Linux /proc)."""
+    total = 0
+    for member in process_tree(pid):
+        with open(f"/proc/{member}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[12]) + (0 if system_only else int(fields[11]))
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def context_switches(pid):
-    """Voluntary context switches of all a process's threads so far (Linux /proc): threads
-    handing the GIL (or a lock) back and forth sleep and wake once per switch."""
+    """Voluntary context switches of all the threads of a process and its descendants so far
+    (Linux /proc): threads handing the GIL (or a lock) back and forth sleep and wake once per
+    switch."""
     total = 0
-    for thread in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{thread}/status") as f:
-            total += sum(int(line.split()[1]) for line in f
-                         if line.startswith("voluntary_ctxt_switches"))
+    for member in process_tree(pid):
+        for thread in os.listdir(f"/proc/{member}/task"):
+            with open(f"/proc/{member}/task/{thread}/status") as f:
+                total += sum(int(line.split()[1]) for line in f
+                             if line.startswith("voluntary_ctxt_switches"))
     return total
 
 

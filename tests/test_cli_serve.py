@@ -3,8 +3,10 @@ and a served process whose memory stays flat under bad requests."""
 
 import functools
 import gzip
+import http.client as http_client
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -99,7 +101,7 @@ def test_stock_flags_the_project_passes_are_taken(tmp_path, base):
 def test_help_names_each_difference_from_the_stock_flags():
     for flag in ("--rest_api_port", "--port=0", "--host", "--max_samples_per_request",
                  "--max_request_bytes", "--allow_reload_config_requests",
-                 "--allowed_model_roots", "--ssl_config_file"):
+                 "--allowed_model_roots", "--ssl_config_file", "--rest_api_processes"):
         assert flag in serve.__doc__
 
 
@@ -114,6 +116,11 @@ def test_help_names_each_difference_from_the_stock_flags():
      "error: --port=70000: 70000 is not an integer in the range [0, 65535]"),
     (["--model_base_path=/x", "--enable_batching", "--batching_parameters_file=/nope"],
      "error: cannot read BatchingParameters"),
+    (["--model_base_path=/x", "--rest_api_processes=2", "--monitoring_config_file=/m"],
+     "error: --rest_api_processes=2 cannot be set with --monitoring_config_file: metrics and "
+     "reloads would each reach one process only"),
+    (["--model_base_path=/x", "--rest_api_processes=0"],
+     "error: --rest_api_processes=0: 0 is not a positive integer"),
     (["--model_base_path=/no/such/export"],
      "error: --model_base_path=/no/such/export: no such directory; expected the directory "
      "holding the model's version directories"),
@@ -188,6 +195,66 @@ def test_serves_until_sigterm(base):
         assert json.loads(text)["model_version_status"][0]["state"] == "AVAILABLE"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+        process.wait()
+
+
+def connections_held(pids, port, count):
+    """Opens `count` keep-alive connections to `port`, each answered once, and returns how
+    many of them each process of `pids` holds (from /proc: the sockets of its descriptors
+    that are established connections to the port)."""
+    connections = [http_client.HTTPConnection("127.0.0.1", port, timeout=60)
+                   for _ in range(count)]
+    try:
+        for connection in connections:
+            connection.request("GET", f"/v1/models/{MODEL_NAME}")
+            assert connection.getresponse().read()
+        rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+        established = {f"socket:[{row[9]}]" for row in rows  # local port, state ESTABLISHED
+                       if row[1].endswith(f":{port:04X}") and row[3] == "01"}
+        return [sum(os.readlink(fd) in established for fd in Path(f"/proc/{pid}/fd").iterdir())
+                for pid in pids]
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def ends(pid):
+    """Whether process `pid` (not necessarily a child) ends within a minute (it may stay a
+    zombie: nothing here reaps it)."""
+    with os.fdopen(os.pidfd_open(pid)) as pidfd:
+        return bool(select.select([pidfd], [], [], 60)[0])
+
+
+def test_rest_processes_share_the_port_come_back_and_end_with_the_server(base):
+    rest_port, grpc_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tfgan.cli.serve", "--rest_api_processes=2",
+         f"--model_base_path={base}", f"--model_name={MODEL_NAME}", f"--port={grpc_port}",
+         f"--rest_api_port={rest_port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    try:
+        assert process.stdout.readline().strip() == (
+            f"Serving {MODEL_NAME} on REST http://127.0.0.1:{rest_port} (2 processes) and "
+            f"gRPC grpc://127.0.0.1:{grpc_port}")
+        [other] = [int(pid) for children in Path(f"/proc/{process.pid}/task").glob("*/children")
+                   for pid in children.read_text().split()]
+        # The kernel spreads connections over both (all 40 on one: a chance of 2 in 2**40).
+        first_holds, other_holds = connections_held([process.pid, other], rest_port, 40)
+        assert first_holds + other_holds == 40 and first_holds and other_holds
+        os.kill(other, signal.SIGKILL)
+        # The first process logs the end and, once it serves, the process in its place.
+        while f"REST process {other} ended with status -9" not in (
+                line := process.stderr.readline()):
+            assert line, "the server's log ended"
+        replacement = int(line.split("REST process ")[-1].split()[0])
+        assert all(connections_held([process.pid, replacement], rest_port, 40))
+        process.send_signal(signal.SIGKILL)  # no cleanup: the other process ends with it
+        assert ends(replacement)
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", rest_port), timeout=5)
     finally:
         process.kill()
         process.wait()

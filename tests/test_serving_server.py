@@ -13,6 +13,7 @@ import pytest
 
 from serving_fixtures import MODEL_NAME, exported_model, http, install_version
 from tfgan.serving import BackgroundServer, ServerOptions, ServingError, read_model_config_file
+from tfgan.serving.server import default_threads
 
 
 def config_text(base, labels=""):
@@ -156,6 +157,13 @@ def test_each_api_runs_its_work_on_as_many_threads_as_its_flag(
             assert all(future.result() for future in futures)
 
 
+def test_rest_processes_share_the_cpus_of_the_default_thread_counts():
+    assert default_threads(False, processes=2) == max(1, CPUS // 2)
+    assert default_threads(False, processes=CPUS + 1) == 1
+    # Threads waiting for their batch: four per CPU of the machine in each process.
+    assert default_threads(True, processes=2) == 4 * CPUS
+
+
 def test_tensorflow_parallelism_flags_set_tensorflows_thread_counts():
     # In a fresh process: TensorFlow takes thread counts only before it runs an op.
     script = """
@@ -165,7 +173,9 @@ from tfgan.serving.server import set_thread_counts
 threading = tf.config.threading
 for flags in ({"tensorflow_session_parallelism": 4},
               {"tensorflow_session_parallelism": 4, "tensorflow_intra_op_parallelism": 2},
-              {"tensorflow_inter_op_parallelism": 3}):
+              {"tensorflow_inter_op_parallelism": 3},
+              {"rest_api_processes": 2},  # each of 2 processes takes half the CPUs
+              {"rest_api_processes": 2, "tensorflow_inter_op_parallelism": 3}):
     set_thread_counts(ServerOptions(model_base_path="/models/m", **flags))
     print(threading.get_intra_op_parallelism_threads(),
           threading.get_inter_op_parallelism_threads())
@@ -175,5 +185,7 @@ print(threading.get_intra_op_parallelism_threads(), threading.get_inter_op_paral
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert done.stdout.split("\n") == ["4 4", "2 4", "2 3", "2 3", ""]
+    half = max(1, CPUS // 2)
+    assert done.stdout.split("\n") == ["4 4", "2 4", "2 3", f"{half} {half}", f"{half} 3",
+                                        f"{half} 3", ""]
     assert "--tensorflow_*_parallelism has no effect" in done.stderr

@@ -26,6 +26,8 @@ Differences from tensorflow_model_server's flags, and why:
       whoever reaches the gRPC port could load a SavedModel, which runs its ops, from any
       path. --allowed_model_roots confines model and config paths (default: the directories
       given at start-up; symlinks out of them are refused).
+  --rest_api_processes answers REST from several processes on the one port (stock: one
+      process, whose C++ threads run at once); each loads the models.
   --rest_* and --grpc_* limits and timeouts (connections, headers, bodies, idle) are this
       server's own, with safe defaults; the stock server has none of them.
 Stock flags with no meaning here (TFLite, TPU, GPU memory, XLA, ...) are accepted and each
@@ -97,6 +99,7 @@ GROUPS = {
               "num_request_iterations_for_warmup", "saved_model_tags"),
     "security": ("allowed_model_roots", "allow_reload_config_requests"),
     "network": ("port", "grpc_socket_path", "rest_api_port", "host", "rest_api_num_threads",
+                "rest_api_processes",
                 "grpc_max_threads", "rest_api_timeout_in_ms", "rest_api_enable_cors_support",
                 "grpc_channel_arguments", "enable_serialization_as_tensor_content",
                 "max_samples_per_request", "max_request_bytes", "rest_max_connections",

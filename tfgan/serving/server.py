@@ -18,6 +18,7 @@ import dataclasses
 import logging
 import os
 import signal
+import socket
 import threading
 
 import tensorflow as tf
@@ -33,17 +34,26 @@ from tfgan.serving.configs import (
 )
 from tfgan.serving.core import ModelRegistry
 from tfgan.serving.errors import ServingError
+from tfgan.serving.rest_processes import RestProcesses
 
 _log = logging.getLogger("tfgan.serving")
 
 
-def default_threads(enable_batching):
-    """The threads of each API's pool when its flag is 0: one per CPU this process may use,
-    four per CPU with batching (the stock server's default), so that requests can wait there
-    for their batch. Python runs one thread at a time: more threads than CPUs trade the
-    interpreter lock (docs/benchmarks.md: 64 threads served 1-sample REST requests at 0.5-0.6x
-    the rate of 2 on 2 CPUs, at twice the CPU per request)."""
-    return len(os.sched_getaffinity(0)) * (4 if enable_batching else 1)
+def cpus_per_process(processes=1):
+    """The CPUs this process may use, shared among `processes` server processes (at least 1)."""
+    return max(1, len(os.sched_getaffinity(0)) // processes)
+
+
+def default_threads(enable_batching, processes=1):
+    """The threads of each API's pool when its flag is 0: one per CPU this process may use
+    (its share, with `processes` REST processes); with batching, four per CPU of the machine
+    (the stock server's default), where requests wait for their batch. Python runs one thread
+    at a time: more threads than CPUs trade the interpreter lock (docs/benchmarks.md: 64
+    threads served 1-sample REST requests at 0.5-0.6x the rate of 2 on 2 CPUs, at twice the
+    CPU per request)."""
+    if enable_batching:
+        return 4 * cpus_per_process()
+    return cpus_per_process(processes)
 
 
 def _option(default, help, **metadata):
@@ -107,8 +117,15 @@ class ServerOptions:
                              from_flag=_zero_is_off, lower_bound=0, upper_bound=65535)
     host: str = _option("127.0.0.1", "Address to bind (0.0.0.0 for every interface).")
     rest_api_num_threads: int = _option(
-        0, "Threads running REST requests; 0: one per CPU (four with --enable_batching).",
+        0, "Threads running REST requests, in each REST process; 0: one per CPU (shared among "
+        "--rest_api_processes), four per CPU with --enable_batching.",
         lower_bound=0)
+    rest_api_processes: int = _option(
+        1, "Processes answering REST on the one port (tfgan's own flag), each with the models "
+        "loaded: 2 on 2 CPUs served 2.5x the 1-sample requests of 1, 4x batched "
+        "(docs/benchmarks.md). They share the CPUs by the 0 defaults of the thread flags. Not "
+        "with --monitoring_config_file or --allow_reload_config_requests (each process would "
+        "count and reload alone).", lower_bound=1)
     grpc_max_threads: int = _option(
         0, "Threads running gRPC requests; 0: one per CPU (four with --enable_batching).",
         lower_bound=0)
@@ -167,6 +184,16 @@ class ServerOptions:
                 f"model_base_path={self.model_base_path}")
         if self.model_config is None and not (self.model_config_file or self.model_base_path):
             raise ValueError("set --model_base_path (with --model_name) or --model_config_file")
+        if self.rest_api_processes > 1:
+            alone = [name for name, value in (
+                ("--rest_api_port=0", self.rest_port is None),
+                ("--monitoring_config_file", self.monitoring_config_file),
+                ("prometheus_path", self.prometheus_path),
+                ("--allow_reload_config_requests", self.allow_reload_config_requests)) if value]
+            if alone:
+                raise ValueError(f"--rest_api_processes={self.rest_api_processes} cannot be "
+                                 f"set with {', '.join(alone)}: metrics and reloads would each "
+                                 "reach one process only")
 
     def models(self):
         """The `ModelServerConfig` to serve: `model_config`, else `--model_config_file`
@@ -206,6 +233,8 @@ class ModelServer:
             `--model_config_file` is applied. Defaults to None.
         sleep: async callable taking seconds, awaited before each read of
             `--model_config_file` (tests pass one they release). Defaults to `asyncio.sleep`.
+        rest_socket: `socket.socket` or None, a listening socket to answer REST on instead
+            of binding `rest_port` (an extra REST process's). Defaults to None.
 
     Attributes:
         registry: `ModelRegistry`, once started.
@@ -215,8 +244,9 @@ class ModelServer:
         grpc_url: str or None, `grpc://host:port` once started.
     """
 
-    def __init__(self, options, on_config_applied=None, sleep=asyncio.sleep):
+    def __init__(self, options, on_config_applied=None, sleep=asyncio.sleep, rest_socket=None):
         self.options = options
+        self.rest_socket = rest_socket
         self.on_config_applied = on_config_applied or (lambda message: None)
         self._sleep = sleep
         self.registry = None
@@ -229,10 +259,12 @@ class ModelServer:
         self._grpc_server = None
         self._config_poller = None
         self._served_config = None
+        self._rest_processes = None
 
     def _executor(self, threads, api):
+        options = self.options
         executor = concurrent.futures.ThreadPoolExecutor(
-            threads or default_threads(self.options.enable_batching),
+            threads or default_threads(options.enable_batching, options.rest_api_processes),
             thread_name_prefix=f"tfgan-{api}")
         self.executors[api] = executor
         return executor
@@ -271,11 +303,17 @@ class ModelServer:
                     self.registry, self._executor(options.rest_api_num_threads, "rest"), options,
                     prometheus_path), shutdown_timeout=options.grace_seconds)
                 await self._runner.setup()
-                await web.TCPSite(self._runner, options.host, options.rest_port).start()
-                port = self._runner.addresses[0][1]
-                self.rest_url = _url("http", options.host, port)
+                if self.rest_socket is None:  # the first process: binds, starts the others
+                    self.rest_socket, *others = _listening_sockets(
+                        options.host, options.rest_port, options.rest_api_processes)
+                    if others:
+                        self._rest_processes = RestProcesses(options, others)
+                await web.SockSite(self._runner, self.rest_socket).start()
+                self.rest_url = _url("http", options.host, self.rest_socket.getsockname()[1])
             if options.grpc_port is not None or options.grpc_socket_path:
                 await self._start_grpc()
+            if self._rest_processes is not None:
+                await self._rest_processes.start()
             if options.model_config_file and options.model_config_file_poll_wait_seconds > 0:
                 self._config_poller = loop.create_task(self._poll_config_file())
         except BaseException:
@@ -329,6 +367,9 @@ class ModelServer:
         if self._config_poller is not None:
             self._config_poller.cancel()
             self._config_poller = None
+        if self._rest_processes is not None:
+            await self._rest_processes.stop(grace)
+            self._rest_processes = None
         if self._grpc_server is not None:
             await self._grpc_server.stop(grace)
             self._grpc_server = None
@@ -347,19 +388,46 @@ class ModelServer:
     def ready_message(self):
         """One line naming the models and the URLs, printed when the server is ready."""
         socket_path = self.options.grpc_socket_path
+        rest_url = self.rest_url
+        if rest_url and self.options.rest_api_processes > 1:
+            rest_url += f" ({self.options.rest_api_processes} processes)"
         urls = " and ".join(
             f"{kind} {url}"
-            for kind, url in (("REST", self.rest_url), ("gRPC", self.grpc_url),
+            for kind, url in (("REST", rest_url), ("gRPC", self.grpc_url),
                               ("gRPC", socket_path and f"unix:{socket_path}"))
             if url
         )
         return f"Serving {', '.join(self.registry.model_names)} on {urls}"
 
 
+def _listening_sockets(host, port, count):
+    """`count` TCP sockets listening on `host:port` (OSError naming them if it is taken).
+
+    Several share the port with SO_REUSEPORT, one per REST process: the kernel spreads the
+    connections evenly over them (one socket accepted by every process gave one of two
+    processes 60-64 of 64 connections). They are bound once the port is known to be free, so
+    no other server's sockets share it.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        first = socket.create_server((host, port), family=family, backlog=1024)
+        if count == 1:
+            return [first]
+        port = first.getsockname()[1]
+        first.close()
+        return [socket.create_server((host, port), family=family, backlog=1024, reuse_port=True)
+                for _ in range(count)]
+    except OSError as error:
+        raise OSError(f"cannot bind REST to {host}:{port}: {error.strerror}") from None
+
+
 def set_thread_counts(options):
-    """Applies `--tensorflow_*_parallelism` to this process's TensorFlow (before it runs ops)."""
-    intra = options.tensorflow_intra_op_parallelism or options.tensorflow_session_parallelism
-    inter = options.tensorflow_inter_op_parallelism or options.tensorflow_session_parallelism
+    """Applies `--tensorflow_*_parallelism` to this process's TensorFlow (before it runs ops);
+    with several REST processes, each takes its share of the CPUs by default."""
+    shared = options.tensorflow_session_parallelism or (
+        cpus_per_process(options.rest_api_processes) if options.rest_api_processes > 1 else 0)
+    intra = options.tensorflow_intra_op_parallelism or shared
+    inter = options.tensorflow_inter_op_parallelism or shared
     try:
         if intra:
             tf.config.threading.set_intra_op_parallelism_threads(intra)
@@ -390,19 +458,20 @@ def return_freed_bodies_to_the_system():
     libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
 
 
-def run_server(options, on_ready=print):
+def run_server(options, on_ready=print, rest_socket=None, on_started=None):
     """Runs a `ModelServer` until SIGINT or SIGTERM, then stops it gracefully.
 
     As the stock server, a start where a model's versions are on disk but none loads fails
     (ServingError naming each such model); otherwise `on_ready` is given the ready message once
     a version of some model is available, and again each time a changed `--model_config_file`
-    is applied. Raises what `ModelServer.start` raises.
+    is applied. `rest_socket` and `on_started` (called once the ports listen and what is on
+    disk has loaded) serve an extra REST process. Raises what `ModelServer.start` raises.
     """
     set_thread_counts(options)
     return_freed_bodies_to_the_system()
 
     async def main():
-        server = ModelServer(options, on_config_applied=on_ready)
+        server = ModelServer(options, on_config_applied=on_ready, rest_socket=rest_socket)
         await server.start()
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -413,6 +482,8 @@ def run_server(options, on_ready=print):
             if failed:
                 raise ServingError.failed_precondition("no version of these models loads: "
                                                        + "; ".join(failed))
+            if on_started is not None:
+                on_started()
             waits = [loop.create_task(event.wait()) for event in (stopping, server.serving)]
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             for wait in waits:
