@@ -48,10 +48,18 @@ def test_recipe_options_are_checked_in_one_line(overrides, message):
     (dict(conditioning="film"),
      r"^--conditioning must be one of projection, dual_projection, concat, acgan"),
     (dict(acgan_weight=0.0), r"^--acgan_weight must be positive, got 0.0$"),
+    (dict(conditioning="concat", class_stddev=True), r"^--class_stddev needs --conditional and "
+     r"--conditioning=projection or dual_projection .*got conditional=True, conditioning=concat$"),
 ])
 def test_conditional_combinations_that_cannot_train_are_refused_in_one_line(overrides, message):
     with pytest.raises(ConfigError, match=message):
         _config(conditional=True, **overrides).validate()
+
+
+def test_the_class_stddev_needs_a_conditional_gan():
+    with pytest.raises(ConfigError, match=r"^--class_stddev needs --conditional"):
+        _config(class_stddev=True).validate()
+    _config(conditional=True, class_stddev=True).validate()
 
 
 def test_drawing_the_labels_needs_a_conditional_gan():

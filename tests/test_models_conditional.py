@@ -94,6 +94,30 @@ def test_projection_adds_the_class_embeddings_inner_product_with_the_features():
                                logits[:, 0] - base(x).numpy()[:, 0], rtol=1e-4, atol=1e-5)
 
 
+def test_class_stddev_adds_a_learned_score_of_the_features_spread_within_each_class():
+    base = models.build_discriminator("mlp", data_shape=(2,))
+    discriminator = models.conditioned_discriminator("dual_projection", base, NUM_CLASSES,
+                                                     class_stddev=True)
+    x = _x((2,))
+    plain = models.ProjectionDiscriminator(base, NUM_CLASSES)
+    plain([x, LABELS])
+    logits = discriminator([x, LABELS]).numpy()
+    plain.class_embedding.set_weights(discriminator.class_embedding.get_weights())
+    # The score starts at zero: the logits are the projection's.
+    np.testing.assert_allclose(logits, plain([x, LABELS]).numpy(), rtol=1e-6)
+    weights = np.random.default_rng(3).normal(size=(base.features(x).shape[-1], 1))
+    discriminator.spread_score.kernel.assign(weights.astype("float32"))
+    spread = models.ClassStddev(NUM_CLASSES)([base.features(x), LABELS]).numpy()
+    np.testing.assert_allclose(discriminator([x, LABELS]).numpy(),
+                               plain([x, LABELS]).numpy() + spread @ weights, rtol=1e-5,
+                               atol=1e-6)
+    copy = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(
+        discriminator))
+    assert copy.class_stddev
+    with pytest.raises(ValueError, match="class_stddev needs a projection discriminator"):
+        models.conditioned_discriminator("acgan", base, NUM_CLASSES, class_stddev=True)
+
+
 def test_concat_joins_the_one_hot_label_to_every_pixel():
     discriminator = _discriminator("concat", "dcgan")
     images = np.ones((4, 28, 28, 1), "float32")

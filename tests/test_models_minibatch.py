@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from tfgan.models.minibatch import MinibatchDiscrimination
+from tfgan.models.minibatch import ClassStddev, MinibatchDiscrimination
 
 
 def _numpy_minibatch(x, kernel, num_kernels, kernel_dim):
@@ -79,3 +79,26 @@ def test_invalid_arguments(kwargs, received):
 def test_rejects_non_2d_input():
     with pytest.raises(ValueError):
         MinibatchDiscrimination()(np.zeros((2, 3, 4), "float32"))
+
+
+def test_class_stddev_is_each_features_spread_within_the_samples_label():
+    features = np.array([[1.0, 0.0], [3.0, 4.0], [5.0, -1.0], [7.0, 2.0], [0.5, 0.5]], "float32")
+    labels = np.array([0, 0, 1, 1, 2])
+    out = ClassStddev(num_classes=3)([features, labels]).numpy()
+    # Label 0: (1, 3) and (0, 4) -> unbiased std sqrt(2) and sqrt(8); label 1: (5, 7) and
+    # (-1, 2) -> sqrt(2) and sqrt(4.5); label 2 has one sample: sqrt(1e-8).
+    expected = np.array([[2 ** 0.5, 8 ** 0.5], [2 ** 0.5, 8 ** 0.5], [2 ** 0.5, 4.5 ** 0.5],
+                         [2 ** 0.5, 4.5 ** 0.5], [1e-4, 1e-4]])
+    np.testing.assert_allclose(out, expected, rtol=1e-5)
+    # Alike samples of one class spread less than unlike ones, whatever the other classes do.
+    alike = np.array([[1.0], [1.1], [-9.0], [9.0]], "float32")
+    spread = ClassStddev(num_classes=2)([alike, np.array([0, 0, 1, 1])]).numpy()
+    assert spread[0, 0] < 0.1 < 10 < spread[2, 0]
+
+
+def test_class_stddev_config_round_trip():
+    layer = ClassStddev(num_classes=4, name="spread")
+    revived = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    assert isinstance(revived, ClassStddev) and revived.get_config() == layer.get_config()
+    with pytest.raises(ValueError, match="num_classes"):
+        ClassStddev(num_classes=1)

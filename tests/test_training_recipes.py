@@ -230,6 +230,7 @@ def test_a_ring_trained_on_labels_and_exported_drawing_them_samples_every_mode_a
     {"conditioning": "concat", "minibatch": True}, {"spectral_norm": True},
     {"conditioning": "acgan", "acgan_weight": 0.5, "gradient_penalty_weight": 1.0},
     {"conditioning": "dual_projection", "mixed_precision": True},
+    {"class_stddev": True, "mixed_precision": True, "gradient_penalty_weight": 1.0},
 ], ids=lambda overrides: ",".join(f"{k}={v}" for k, v in overrides.items()))
 def test_every_option_trains_a_conditional_gan(overrides):
     config = _config(dataset="ring", conditional=True, z_dim=2, g_hidden_units=(16,),

@@ -77,6 +77,11 @@ class TrainConfig:
     acgan_weight: float = _option(
         1.0, "--conditioning=acgan or dual_projection: weight of the classification losses "
         "added to both networks' losses.")
+    class_stddev: bool = _option(
+        False, "--conditioning=projection or dual_projection: the discriminator also scores "
+        "how much its features vary over the batch's samples of each class (the minibatch "
+        "standard deviation of Karras et al. 2018, within a class), against generators "
+        "that draw each class too alike.")
     mode_seeking_weight: float = _option(
         0.0, "Mode seeking (MSGAN, Mao et al. 2019): weight of the generator's 1 / ratio of "
         "its samples' distance to their z's distance over pairs made for the same label; "
@@ -287,6 +292,10 @@ class TrainConfig:
         """Refuses the combinations a class-conditional GAN cannot train, each with why."""
         _check_choice("conditioning", self.conditioning, CONDITIONINGS)
         _check(self.acgan_weight > 0, f"--acgan_weight must be positive, got {self.acgan_weight}")
+        _check(not self.class_stddev or (self.conditional and self.conditioning in (
+            "projection", "dual_projection")), "--class_stddev needs --conditional and "
+            "--conditioning=projection or dual_projection (it joins the projection's logit), "
+            f"got conditional={self.conditional}, conditioning={self.conditioning}")
         if not self.conditional:
             _check(not self.draw_labels, "--draw_labels needs --conditional: it draws the "
                    "class of a conditional generator")
@@ -340,6 +349,7 @@ MODEL_OPTIONS = (
     "activation", "output_activation", "d_feature_units", "width", "d_width", "minibatch",
     "num_kernels", "kernel_dim", "kernel_size", "pack", "num_generators", "num_discriminators", "loss",
     "schedule", "optimizer", "ema_decay", "image_size", "conditional", "conditioning",
+    "class_stddev",
     # Power-iteration vectors are variables of the discriminator.
     "spectral_norm",
     # A scheduled learning rate leaves the optimizers without a learning-rate variable.

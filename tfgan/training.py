@@ -169,7 +169,8 @@ def build_networks(config, spec):
             for _ in range(config.num_discriminators)]
         if num_classes:
             discriminators = [
-                models_lib.conditioned_discriminator(config.conditioning, member, num_classes)
+                models_lib.conditioned_discriminator(config.conditioning, member, num_classes,
+                                                     class_stddev=config.class_stddev)
                 for member in discriminators]
     except ValueError as error:
         raise ConfigError(f"--architecture={config.architecture}: {error}") from None

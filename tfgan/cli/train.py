@@ -34,7 +34,7 @@ GROUPS = {
               "dropout", "kernel_size",
               "minibatch", "num_kernels", "kernel_dim", "pack", "spectral_norm",
               "num_generators", "num_discriminators", "adversary_weighting",
-              "adversary_temperature", "conditioning"),
+              "adversary_temperature", "conditioning", "class_stddev"),
     "loss": ("loss", "gradient_penalty", "gradient_penalty_weight", "gradient_penalty_every",
              "acgan_weight", "mode_seeking_weight"),
     "schedule": ("schedule", "k_d", "k_g", "d_confidence", "unrolled_steps",

@@ -13,7 +13,7 @@ from tfgan.models.conditional import (
 )
 from tfgan.models.conditional_batch_norm import ConditionalBatchNormalization
 from tfgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
-from tfgan.models.minibatch import MinibatchDiscrimination
+from tfgan.models.minibatch import ClassStddev, MinibatchDiscrimination
 from tfgan.models.mlp import HIDDEN_ACTIVATIONS, MLPDiscriminator, MLPGenerator
 from tfgan.models.registry import (
     ARCHITECTURES,

@@ -11,7 +11,8 @@ ways (`CONDITIONINGS`):
   embedding as a classifier too, `<V[k], phi(x)>` for every class k: `dual_projection`
   trains it with a classification loss (the label matching of Han et al. 2021's dual
   projection GAN, P2GAN, https://arxiv.org/abs/2108.09016), weighted by `GAN.compile`'s
-  `class_loss_weight`.
+  `class_loss_weight`. With `class_stddev`, the logit also scores how much the base's
+  features vary over the batch's samples of each class (`ClassStddev`).
 - `ConcatDiscriminator` (keras-io `conditional_gan.py`; TF-GAN's conditional MNIST): the
   one-hot label joins the input as extra channels (images) or features (points); the base is
   built for `concat_shape(data_shape, num_classes)`.
@@ -24,7 +25,8 @@ ways (`CONDITIONINGS`):
 import keras
 import tensorflow as tf
 
-from tfgan.models.argument_validation import check_num_classes, split_labelled
+from tfgan.models.argument_validation import check_bool, check_num_classes, split_labelled
+from tfgan.models.minibatch import ClassStddev
 
 CONDITIONINGS = ("projection", "dual_projection", "concat", "acgan")
 CLASSIFYING = ("dual_projection", "acgan")  # the conditionings that add classification losses
@@ -78,12 +80,17 @@ class ProjectionDiscriminator(LabelledDiscriminator):
     Miyato & Koyama 2018, "cGANs with Projection Discriminator",
     https://arxiv.org/abs/1802.05637, eq. 3: with `phi` the base's `features` and `psi` the
     rest of it (`score`), `D(x, y) = psi(phi(x)) + V[y]^T phi(x)`, where `V` is a learned
-    `[num_classes, feature_dim]` embedding. The product runs in float32.
+    `[num_classes, feature_dim]` embedding. The product runs in float32. With `class_stddev`,
+    `D(x, y)` adds `w^T s(x, y)`, `s` each feature's standard deviation over the batch's
+    samples of label `y` (`ClassStddev`) and `w` a learned vector (zero at first): the logit
+    then depends on the rest of the batch, as with minibatch discrimination.
 
     Args:
         discriminator: `keras.Model` with `features(x)` `[batch, feature_dim]` and
             `score(features)` `[batch, 1]` (the base's own logit).
         num_classes: int >= 2.
+        class_stddev: bool, also score the features' spread within each class of the batch.
+            Defaults to `False`.
         **kwargs: `keras.Model` arguments such as `name`.
 
     Input shape:
@@ -100,11 +107,20 @@ class ProjectionDiscriminator(LabelledDiscriminator):
     TensorShape([4, 1])
     """
 
+    def __init__(self, discriminator, num_classes, class_stddev=False, **kwargs):
+        super().__init__(discriminator, num_classes, **kwargs)
+        self.class_stddev = check_bool("class_stddev", class_stddev)
+
     def build(self, input_shape):
         feature_dim = _build_base(self.discriminator, input_shape[0][1:])
         self.class_embedding = keras.layers.Embedding(
             self.num_classes, feature_dim, embeddings_initializer="glorot_uniform")
         self.class_embedding.build((None,))
+        if self.class_stddev:
+            self.spread = ClassStddev(self.num_classes, dtype="float32")
+            self.spread_score = keras.layers.Dense(1, kernel_initializer="zeros",
+                                                   dtype="float32")
+            self.spread_score.build((None, feature_dim))
 
     def features(self, x, training=None):
         return self.discriminator.features(x, training=training)
@@ -127,7 +143,13 @@ class ProjectionDiscriminator(LabelledDiscriminator):
         projection = tf.reduce_sum(
             tf.cast(self.class_embedding(labels), tf.float32) * tf.cast(features, tf.float32),
             axis=-1, keepdims=True)
-        return tf.cast(self.discriminator.score(features), tf.float32) + projection
+        logits = tf.cast(self.discriminator.score(features), tf.float32) + projection
+        if self.class_stddev:
+            logits += self.spread_score(self.spread([features, labels]))
+        return logits
+
+    def get_config(self):
+        return {**super().get_config(), "class_stddev": self.class_stddev}
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
@@ -215,9 +237,15 @@ _CONDITIONED = {"projection": ProjectionDiscriminator,
                 "acgan": AuxiliaryClassifierDiscriminator}
 
 
-def conditioned_discriminator(conditioning, discriminator, num_classes):
-    """Wraps `discriminator` in the conditioning `conditioning` names (`CONDITIONINGS`)."""
+def conditioned_discriminator(conditioning, discriminator, num_classes, class_stddev=False):
+    """Wraps `discriminator` in the conditioning `conditioning` names (`CONDITIONINGS`);
+    `class_stddev` is for the projections (ValueError for another)."""
     if conditioning not in CONDITIONINGS:
         raise ValueError(f"conditioning must be one of {CONDITIONINGS}. "
                          f"Received: conditioning={conditioning!r}")
+    if class_stddev:
+        if _CONDITIONED[conditioning] is not ProjectionDiscriminator:
+            raise ValueError("class_stddev needs a projection discriminator (projection or "
+                             f"dual_projection). Received: conditioning={conditioning!r}")
+        return ProjectionDiscriminator(discriminator, num_classes, class_stddev=True)
     return _CONDITIONED[conditioning](discriminator, num_classes)
