@@ -119,6 +119,8 @@ def test_help_names_each_difference_from_the_stock_flags():
     (["--model_base_path=/x", "--rest_api_processes=2", "--monitoring_config_file=/m"],
      "error: --rest_api_processes=2 cannot be set with --monitoring_config_file: metrics and "
      "reloads would each reach one process only"),
+    (["--model_base_path=/x", "--rest_api_processes=2", "--rest_api_port=0"],
+     "error: --rest_api_processes=2 needs REST on; --rest_api_port is 0"),
     (["--model_base_path=/x", "--rest_api_processes=0"],
      "error: --rest_api_processes=0: 0 is not a positive integer"),
     (["--model_base_path=/no/such/export"],

@@ -185,8 +185,10 @@ class ServerOptions:
         if self.model_config is None and not (self.model_config_file or self.model_base_path):
             raise ValueError("set --model_base_path (with --model_name) or --model_config_file")
         if self.rest_api_processes > 1:
+            if self.rest_port is None:
+                raise ValueError(f"--rest_api_processes={self.rest_api_processes} needs REST "
+                                 "on; --rest_api_port is 0")
             alone = [name for name, value in (
-                ("--rest_api_port=0", self.rest_port is None),
                 ("--monitoring_config_file", self.monitoring_config_file),
                 ("prometheus_path", self.prometheus_path),
                 ("--allow_reload_config_requests", self.allow_reload_config_requests)) if value]
