@@ -4,28 +4,23 @@ One Python process answers REST requests one at a time, whatever its threads (th
 runs one thread at a time): on 2 CPUs, ~600-900 one-sample requests a second. The first
 process binds one listening socket per process on the REST port with SO_REUSEPORT (the
 kernel spreads connections evenly over them) and starts each other process as
-`python -m tfgan.serving.rest_processes FD`, its socket inherited as file descriptor FD and the
+`python -m tfgan.cli.rest_process FD`, its socket inherited as file descriptor FD and the
 `ServerOptions` pickled on its stdin. That process loads the models itself, polls their
 directories (and `--model_config_file`) on its own, answers REST only (gRPC stays in the
 first process), writes one line to its stdout once it serves, and ends with the first
-process (`PR_SET_PDEATHSIG`). The first process keeps every socket open and starts another
-process in the place of one that ends, so the connections the kernel hands to it wait.
+process (tfgan/cli/rest_process.py). The first process keeps every socket open and starts
+another process in the place of one that ends, so the connections the kernel hands to it
+wait.
 """
 
 import asyncio
-import ctypes
 import dataclasses
 import logging
-import os
 import pickle
 import signal
-import socket
 import sys
 
 _log = logging.getLogger("tfgan.serving")
-
-# prctl's option that sends this process a signal when its parent ends.
-_PR_SET_PDEATHSIG = 1
 
 
 class RestProcesses:
@@ -55,7 +50,7 @@ class RestProcesses:
     async def _spawn(self, index):
         fd = self.rest_sockets[index].fileno()
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tfgan.serving.rest_processes", str(fd), pass_fds=(fd,),
+            sys.executable, "-m", "tfgan.cli.rest_process", str(fd), pass_fds=(fd,),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         process.stdin.write(pickle.dumps((self.options, _log.getEffectiveLevel())))
         process.stdin.close()
@@ -95,45 +90,3 @@ class RestProcesses:
                 await process.wait()
         for rest_socket in self.rest_sockets:
             rest_socket.close()
-
-
-def _end_with_parent():
-    """Has Linux send this process SIGTERM when the process that started it ends."""
-    try:
-        ctypes.CDLL("libc.so.6").prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        return
-    if os.getppid() == 1:  # the parent ended before prctl took effect
-        sys.exit(1)
-
-
-def main():
-    """An extra REST process: serves until SIGTERM or its parent's end."""
-    _end_with_parent()
-    from tfgan.cli.quiet import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
-    from tfgan.serving.errors import ServingError
-    from tfgan.serving.server import run_server
-
-    options, log_level = pickle.load(sys.stdin.buffer)
-    logging.basicConfig(level=log_level,
-                        format=f"tfgan-serve REST process {os.getpid()}: %(message)s")
-    rest_socket = socket.socket(fileno=int(sys.argv[1]))
-    started = os.fdopen(os.dup(sys.stdout.fileno()), "w")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # later output goes to the server's log
-
-    def on_started():
-        started.write("started\n")
-        started.close()
-
-    try:
-        run_server(options, on_ready=lambda message: None, rest_socket=rest_socket,
-                   on_started=on_started)
-    except (OSError, ServingError, ValueError) as error:
-        _log.error("%s", " ".join(str(error).split()))
-        sys.exit(1)
-
-
-if __name__ == "__main__":
-    main()
