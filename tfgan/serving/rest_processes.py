@@ -20,6 +20,8 @@ import pickle
 import signal
 import sys
 
+from tfgan.serving.errors import ServingError
+
 _log = logging.getLogger("tfgan.serving")
 
 
@@ -41,8 +43,8 @@ class RestProcesses:
         self._stopping = False
 
     async def start(self):
-        """Starts the processes and returns once each serves (ServingError naming the one
-        that ended first, with its last output)."""
+        """Starts the processes and returns once each serves (ServingError if one ends
+        before it serves; its own log lines say why)."""
         for index in range(len(self.rest_sockets)):
             self.processes.append(await self._spawn(index))
             self._watchers.append(asyncio.create_task(self._restart_when_ended(index)))
@@ -56,8 +58,6 @@ class RestProcesses:
         process.stdin.close()
         ready = await process.stdout.readline()
         if not ready:
-            from tfgan.serving.errors import ServingError
-
             status = await process.wait()
             raise ServingError.failed_precondition(
                 f"a REST process (of --rest_api_processes) ended with status {status} before "
@@ -70,7 +70,15 @@ class RestProcesses:
             if self._stopping:
                 return
             ended = self.processes[index].pid
-            self.processes[index] = await self._spawn(index)
+            try:
+                self.processes[index] = await self._spawn(index)
+            except ServingError as error:
+                # Closed, its socket leaves the port's group: the kernel stops handing it
+                # connections that no process would ever accept.
+                self.rest_sockets[index].close()
+                _log.error("REST process %d ended with status %s and another could not take "
+                           "its place (%s); the other processes answer", ended, status, error)
+                return
             _log.error("REST process %d ended with status %s; REST process %d serves in its "
                        "place", ended, status, self.processes[index].pid)
 
