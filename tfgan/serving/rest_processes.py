@@ -33,11 +33,15 @@ class RestProcesses:
             this process included).
         rest_sockets: list of `socket.socket`, a listening REST socket for each (sharing the
             server's port).
+        command: sequence of str, the command line of a process, before the socket's file
+            descriptor. Defaults to `python -m tfgan.cli.rest_process`.
     """
 
-    def __init__(self, options, rest_sockets):
+    def __init__(self, options, rest_sockets, command=(sys.executable, "-m",
+                                                       "tfgan.cli.rest_process")):
         self.options = dataclasses.replace(options, grpc_port=None, grpc_socket_path="")
         self.rest_sockets = rest_sockets
+        self.command = tuple(command)
         self.processes = []
         self._watchers = []
         self._stopping = False
@@ -52,7 +56,7 @@ class RestProcesses:
     async def _spawn(self, index):
         fd = self.rest_sockets[index].fileno()
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tfgan.cli.rest_process", str(fd), pass_fds=(fd,),
+            *self.command, str(fd), pass_fds=(fd,),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         process.stdin.write(pickle.dumps((self.options, _log.getEffectiveLevel())))
         process.stdin.close()
