@@ -74,7 +74,7 @@ def test_every_source_gives_the_same_report(served, tmp_path, capsys):
     images = run.config.dataset == "mnist"
     assert reports["checkpoint"]["kind"] == ("image" if images else "points")
     assert reports["checkpoint"]["plots"] == (
-        ["samples.png", "class_histogram.png"] if images else ["samples.png"])
+        ["samples.png", "class_histogram.png", "missed.png"] if images else ["samples.png"])
     # The console shows every metric in one table.
     out = capsys.readouterr().out
     assert "metric" in out and all(name in out for name in expected_metrics)
@@ -221,6 +221,9 @@ def test_a_conditional_generator_is_reported_per_class_from_every_source(
             assert run_evaluate(*flags, "--num_samples=200", "--seed=3",
                                 f"--out={out}") in (None, 0)
             reports[name] = json.loads((out / "report.json").read_text())["metrics"]
+    # The real digits no sample reaches: a row of 16 per class, ten rows (wider than high).
+    with Image.open(tmp_path / "checkpoint" / "missed.png") as image:
+        assert image.width > 1.3 * image.height and np.asarray(image).std() > 0
     for name, metrics in reports.items():
         for key, value in reports["checkpoint"].items():
             np.testing.assert_allclose(metrics[key], value, rtol=1e-4, err_msg=f"{name} {key}")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tfgan.metrics.precision_recall import PrecisionRecall, precision_recall
+from tfgan.metrics.precision_recall import PrecisionRecall, precision_recall, recall_misses
 
 REAL_1D = np.array([[0.0], [1.0], [2.0], [10.0]])  # k=1 radii: 1, 1, 1, 8
 
@@ -18,6 +18,16 @@ def test_hand_computed_values_with_k_1(fake, expected):
     result = precision_recall(REAL_1D, np.array(fake)[:, None], k=1)
     assert isinstance(result, PrecisionRecall)
     assert result == pytest.approx(expected)
+
+
+def test_recall_misses_name_the_real_samples_no_ball_reaches():
+    # The second case above: fake balls (0.5, 1), (1.5, 1), (5, 3.5) reach 0, 1 and 2, not 10.
+    misses = recall_misses(REAL_1D, np.array([[0.5], [1.5], [5.0]]), k=1, batch_size=3)
+    assert misses.tolist() == [False, False, False, True]
+    rng = np.random.default_rng(4)
+    real, fake = rng.normal(size=(90, 4)), rng.normal(0.5, size=(70, 4))
+    assert 1.0 - recall_misses(real, fake).mean() == pytest.approx(
+        precision_recall(real, fake).recall)
 
 
 def test_identical_sets_have_full_precision_and_recall():

@@ -41,8 +41,10 @@ fidelity-diversity trade of the truncation trick and of discriminator-guided sam
 
 The metrics are printed as a table. With `--out`, the directory gets `report.json` (metrics,
 source, dataset, step, seed (null with `--samples`), num_samples), `samples.png` (the first 64
-images, or every point over as many real ones) and, for MNIST and Stacked MNIST,
-`class_histogram.png`. Progress lines go to stderr. Bad flags, missing files (and an array
+images, or every point over as many real ones), for MNIST and Stacked MNIST
+`class_histogram.png`, and for MNIST `missed.png`: the real test digits that no sample reaches
+(recall's misses, `tfgan.metrics.recall_misses`), one row per class for a conditional
+generator, to see what kind of digit it does not draw. Progress lines go to stderr. Bad flags, missing files (and an array
 too short for `--num_samples`) are one error line and exit status 2; a server or data set that
 cannot be reached, status 1.
 """
@@ -57,9 +59,10 @@ from absl import flags
 from tfgan.cli.errors import FAILURE, USAGE, fail, require_existing
 from tfgan.cli.flags import check_fidelity_flags, define_fidelity_flags, run_tool
 from tfgan.data import DatasetUnavailableError, sample_toy
-from tfgan.data.mnist import MNIST_PATH_HELP
+from tfgan.data.mnist import MNIST_PATH_HELP, load_mnist_arrays
 from tfgan.labels import balanced_labels
-from tfgan.metrics import CONDITIONAL_KINDS, class_histogram, evaluate_per_class
+from tfgan.metrics import (CONDITIONAL_KINDS, class_histogram, evaluate_per_class,
+                           recall_misses)
 from tfgan.metrics import stacked_mnist_classes
 from tfgan.metrics.evaluate import default_classifier, evaluate_samples, image_outputs
 from tfgan.metrics.reference import load_reference
@@ -74,6 +77,8 @@ GRID_IMAGES = 64
 REPORT_FILE = "report.json"
 SAMPLES_FILE = "samples.png"
 HISTOGRAM_FILE = "class_histogram.png"
+MISSED_FILE = "missed.png"
+MISSED_PER_CLASS = 16
 
 FLAGS = flags.FlagValues()
 flags.DEFINE_string("workdir", None, "A training run directory: evaluate its latest checkpoint.",
@@ -197,14 +202,29 @@ def _table(metrics):
     return "\n".join(lines)
 
 
-def _class_histogram(samples, dataset):
-    """The predicted-class histogram of MNIST (10 classes) or Stacked MNIST (1000) samples."""
-    if dataset == "mnist":
-        return class_histogram(np.argmax(image_outputs(samples).logits, axis=1))
-    return class_histogram(stacked_mnist_classes(default_classifier(), samples), NUM_MODES)
+def _missed_digits(fake, labels, reference, reference_labels, source):
+    """The real test digits no sample reaches: `(images, columns)` for one grid, a row of up
+    to `MISSED_PER_CLASS` per class of a conditional generator (classes with too few samples
+    for the neighbourhoods stay empty), else the first `GRID_IMAGES`."""
+    mnist_path, data_dir = _mnist_location(source)
+    images = load_mnist_arrays("test", mnist_path=mnist_path, data_dir=data_dir)[0]
+    images = images[:len(reference_labels)].astype(np.float32) / 255.0
+    if labels is None:
+        missed = images[recall_misses(reference.features, fake.features)][:GRID_IMAGES]
+        return (missed if len(missed) else np.zeros_like(images[:1])), None
+    rows = []
+    for label in range(len(source.class_names)):
+        real, generated = reference_labels == label, labels == label
+        row = np.zeros((MISSED_PER_CLASS, *images.shape[1:]), np.float32)
+        if min(real.sum(), generated.sum()) > 3:  # recall's k = 3 neighbours
+            missed = images[real][recall_misses(reference.features[real],
+                                                fake.features[generated])]
+            row[:len(missed[:MISSED_PER_CLASS])] = missed[:MISSED_PER_CLASS]
+        rows.append(row)
+    return np.concatenate(rows), MISSED_PER_CLASS
 
 
-def _write_outputs(out, report, samples):
+def _write_outputs(out, report, samples, labels, reference, reference_labels, source):
     """Writes report.json and the plots into `out`; returns the plot file names."""
     from tfgan import plots  # matplotlib loads only once there is something to draw
 
@@ -218,10 +238,19 @@ def _write_outputs(out, report, samples):
         plots.save_samples(samples, os.path.join(out, SAMPLES_FILE), reference=real,
                            title=title)
     written = [SAMPLES_FILE]
-    if dataset in ("mnist", "stacked_mnist"):
-        plots.save_class_histogram(_class_histogram(samples, dataset),
-                                   os.path.join(out, HISTOGRAM_FILE), title=title)
+    if dataset == "stacked_mnist":
+        plots.save_class_histogram(
+            class_histogram(stacked_mnist_classes(default_classifier(), samples), NUM_MODES),
+            os.path.join(out, HISTOGRAM_FILE), title=title)
         written.append(HISTOGRAM_FILE)
+    if dataset == "mnist":
+        fake = image_outputs(samples)
+        plots.save_class_histogram(class_histogram(np.argmax(fake.logits, axis=1)),
+                                   os.path.join(out, HISTOGRAM_FILE), title=title)
+        missed, columns = _missed_digits(fake, labels, reference, reference_labels, source)
+        plots.save_image_grid(missed, os.path.join(out, MISSED_FILE), num_columns=columns,
+                              title=f"{title}: real digits no sample reaches")
+        written += [HISTOGRAM_FILE, MISSED_FILE]
     report = {**report, "plots": written}
     temporary_path = os.path.join(out, REPORT_FILE + ".tmp")
     with open(temporary_path, "w") as f:
@@ -296,7 +325,8 @@ def main(argv):
             "rejection": FLAGS.rejection,
             "metrics": metrics,
         }
-        _write_outputs(FLAGS.out, report, samples)
+        _write_outputs(FLAGS.out, report, samples, labels, reference, reference_labels,
+                       source)
         print(f"wrote {os.path.join(FLAGS.out, REPORT_FILE)}")
 
 

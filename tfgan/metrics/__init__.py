@@ -19,7 +19,7 @@ from tfgan.metrics.frechet import (
 )
 from tfgan.metrics.kernel_distance import kernel_distance
 from tfgan.metrics.per_class import CONDITIONAL_KINDS, evaluate_per_class
-from tfgan.metrics.precision_recall import PrecisionRecall, precision_recall
+from tfgan.metrics.precision_recall import PrecisionRecall, precision_recall, recall_misses
 from tfgan.metrics.registry import METRICS, get_metrics
 from tfgan.metrics.stacked_mnist import (
     StackedMnistCoverage,

@@ -36,16 +36,41 @@ def precision_recall(real_features, fake_features, k=3, batch_size=1000):
     Raises:
         ValueError: `k` < 1, a set is not `[n, d]` with n > k, or the widths differ.
     """
+    real, fake = _checked(real_features, fake_features, k)
+    real_radii = _kth_neighbour_distances(real, k, batch_size)
+    fake_radii = _kth_neighbour_distances(fake, k, batch_size)
+    precision = float(np.mean(_inside(fake, real, real_radii, batch_size)))
+    recall = float(np.mean(_inside(real, fake, fake_radii, batch_size)))
+    return PrecisionRecall(precision, recall)
+
+
+def recall_misses(real_features, fake_features, k=3, batch_size=1000):
+    """Which real samples the generated ones miss: recall's failures, to look at.
+
+    Args:
+        real_features: float array `[n_real, d]`, n_real > k.
+        fake_features: float array `[n_fake, d]`, n_fake > k.
+        k: int >= 1, as `precision_recall`'s. Defaults to `3`.
+        batch_size: int, rows of the distance matrix computed at once. Defaults to `1000`.
+
+    Returns:
+        bool array `[n_real]`: True where a real sample lies in no generated sample's ball
+        (its mean is `1 - recall`).
+
+    Raises:
+        ValueError: as `precision_recall`.
+    """
+    real, fake = _checked(real_features, fake_features, k)
+    return ~_inside(real, fake, _kth_neighbour_distances(fake, k, batch_size), batch_size)
+
+
+def _checked(real_features, fake_features, k):
     if k < 1:
         raise ValueError(f"k must be at least 1. Received: k={k}")
     real = check_features(real_features, "real_features", k + 1)
     fake = check_features(fake_features, "fake_features", k + 1)
     check_same_width(real, fake, ("real_features", "fake_features"))
-    real_radii = _kth_neighbour_distances(real, k, batch_size)
-    fake_radii = _kth_neighbour_distances(fake, k, batch_size)
-    precision = _fraction_inside(fake, real, real_radii, batch_size)
-    recall = _fraction_inside(real, fake, fake_radii, batch_size)
-    return PrecisionRecall(precision, recall)
+    return real, fake
 
 
 def _squared_distances(x, y):
@@ -64,10 +89,9 @@ def _kth_neighbour_distances(points, k, batch_size):
     return np.concatenate(radii)
 
 
-def _fraction_inside(queries, centres, squared_radii, batch_size):
-    """Fraction of `queries` inside at least one ball (centre, radius) of the other set."""
-    inside = 0
-    for start in range(0, len(queries), batch_size):
-        squared = _squared_distances(queries[start:start + batch_size], centres)
-        inside += int(np.any(squared <= squared_radii[None, :], axis=1).sum())
-    return inside / len(queries)
+def _inside(queries, centres, squared_radii, batch_size):
+    """bool `[len(queries)]`: each query inside at least one ball (centre, radius)."""
+    return np.concatenate([
+        np.any(_squared_distances(queries[start:start + batch_size], centres)
+               <= squared_radii[None, :], axis=1)
+        for start in range(0, len(queries), batch_size)])
