@@ -267,7 +267,8 @@ def main(argv):
         fail("--export_dir is required", USAGE)
     if (FLAGS.rest_url is None) != (FLAGS.grpc_url is None):
         fail("pass both --rest_url and --grpc_url (one server), or neither", USAGE)
-    model_dir = os.path.join(FLAGS.export_dir, FLAGS.model_name)
+    # Absolute: the routes run their programs from scratch directories.
+    model_dir = os.path.abspath(os.path.join(FLAGS.export_dir, FLAGS.model_name))
     version = export.latest_version(model_dir)
     if version is None:
         fail(f"{model_dir} holds no exported version", USAGE)
