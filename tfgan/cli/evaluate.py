@@ -44,9 +44,9 @@ source, dataset, step, seed (null with `--samples`), num_samples), `samples.png`
 images, or every point over as many real ones), for MNIST and Stacked MNIST
 `class_histogram.png`, and for MNIST `missed.png`: the real test digits that no sample reaches
 (recall's misses, `tfgan.metrics.recall_misses`), one row per class for a conditional
-generator, to see what kind of digit it does not draw. Progress lines go to stderr. Bad flags, missing files (and an array
-too short for `--num_samples`) are one error line and exit status 2; a server or data set that
-cannot be reached, status 1.
+generator, to see what kind of digit it does not draw. Progress lines go to stderr. Bad flags,
+missing files (and an array too short for `--num_samples`) are one error line and exit status
+2; a server or data set that cannot be reached, status 1.
 """
 
 import json
@@ -65,6 +65,7 @@ from tfgan.metrics import (CONDITIONAL_KINDS, class_histogram, evaluate_per_clas
                            recall_misses)
 from tfgan.metrics import stacked_mnist_classes
 from tfgan.metrics.evaluate import default_classifier, evaluate_samples, image_outputs
+from tfgan.metrics.precision_recall import NEIGHBOURS
 from tfgan.metrics.reference import load_reference
 from tfgan.metrics.registry import METRICS
 from tfgan.metrics.stacked_mnist import NUM_MODES
@@ -216,10 +217,11 @@ def _missed_digits(fake, labels, reference, reference_labels, source):
     for label in range(len(source.class_names)):
         real, generated = reference_labels == label, labels == label
         row = np.zeros((MISSED_PER_CLASS, *images.shape[1:]), np.float32)
-        if min(real.sum(), generated.sum()) > 3:  # recall's k = 3 neighbours
+        if min(real.sum(), generated.sum()) > NEIGHBOURS:
             missed = images[real][recall_misses(reference.features[real],
                                                 fake.features[generated])]
-            row[:len(missed[:MISSED_PER_CLASS])] = missed[:MISSED_PER_CLASS]
+            shown = missed[:MISSED_PER_CLASS]
+            row[:len(shown)] = shown
         rows.append(row)
     return np.concatenate(rows), MISSED_PER_CLASS
 

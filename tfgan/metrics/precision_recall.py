@@ -7,9 +7,11 @@ import numpy as np
 from tfgan.metrics.checks import check_features, check_same_width
 
 PrecisionRecall = collections.namedtuple("PrecisionRecall", ["precision", "recall"])
+# The neighbour that sets each ball's radius, the paper's: each set needs more points.
+NEIGHBOURS = 3
 
 
-def precision_recall(real_features, fake_features, k=3, batch_size=1000):
+def precision_recall(real_features, fake_features, k=NEIGHBOURS, batch_size=1000):
     """Precision and recall of generated features against real ones.
 
     Kynkäänniemi et al. 2019, "Improved Precision and Recall Metric for Assessing Generative
@@ -44,7 +46,7 @@ def precision_recall(real_features, fake_features, k=3, batch_size=1000):
     return PrecisionRecall(precision, recall)
 
 
-def recall_misses(real_features, fake_features, k=3, batch_size=1000):
+def recall_misses(real_features, fake_features, k=NEIGHBOURS, batch_size=1000):
     """Which real samples the generated ones miss: recall's failures, to look at.
 
     Args:
